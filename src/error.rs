@@ -1,0 +1,72 @@
+//! The one error type of the crate.
+
+use core::fmt;
+
+/// Everything that can go wrong in `twofa`, as a small value a service can
+/// match on to choose its answer.
+///
+/// The variants that answer a login attempt are [`Error::InvalidCode`],
+/// [`Error::Replayed`] and [`Error::MalformedCode`]; the others report a
+/// bad parameter, secret or time and are meant for the operator.
+///
+/// No variant carries a secret, a code or any part of either: an `Error`
+/// can be logged as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// The code is well formed but matches no counter or time step in the
+    /// window. The only thing a failed check says.
+    InvalidCode,
+    /// The code is correct, but its time step or counter was already
+    /// accepted for this account: "OTP has been used in past, please try
+    /// the next one".
+    Replayed,
+    /// The code is not the expected number of ASCII digits (one space or
+    /// hyphen between two digits is allowed). Decided before the secret
+    /// is used.
+    MalformedCode,
+    /// The secret is shorter than the minimum: 16 bytes (RFC 4226 R6), or
+    /// 10 bytes through the explicitly named 80-bit constructors.
+    SecretTooShort,
+    /// The secret is longer than [`Secret::MAX_LEN`](crate::Secret::MAX_LEN) bytes.
+    SecretTooLong,
+    /// The text is not base32: a character outside `A`–`Z`, `2`–`7`
+    /// (either case), padding before the end, or a length that cannot
+    /// hold whole bytes.
+    InvalidBase32,
+    /// The random number generator failed to produce bytes.
+    RngFailure,
+    /// The number of digits is outside 6 to 10.
+    UnsupportedDigits,
+    /// The time step (period) is zero or longer than
+    /// [`Totp::MAX_PERIOD`](crate::Totp::MAX_PERIOD) seconds.
+    InvalidPeriod,
+    /// A TOTP window or HOTP look-ahead is larger than its maximum.
+    WindowTooLarge,
+    /// The time is earlier than the TOTP epoch `T0` (or the system clock
+    /// is set before 1970).
+    TimeBeforeEpoch,
+    /// The algorithm name is not one of SHA1, SHA256, SHA512.
+    UnknownAlgorithm,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InvalidCode => "invalid code",
+            Self::Replayed => "code already used",
+            Self::MalformedCode => "malformed code",
+            Self::SecretTooShort => "secret too short",
+            Self::SecretTooLong => "secret too long",
+            Self::InvalidBase32 => "secret is not valid base32",
+            Self::RngFailure => "random number generator failed",
+            Self::UnsupportedDigits => "number of digits must be 6 to 10",
+            Self::InvalidPeriod => "invalid time step period",
+            Self::WindowTooLarge => "verification window too large",
+            Self::TimeBeforeEpoch => "time is before the epoch",
+            Self::UnknownAlgorithm => "unknown algorithm",
+        })
+    }
+}
+
+impl core::error::Error for Error {}

@@ -1,0 +1,213 @@
+//! HOTP: counter-based codes (RFC 4226).
+
+use subtle::CtOption;
+
+use crate::{
+    Algorithm, Code, Digits, Error, Secret, code,
+    replay::{self, ReplayStore},
+    window,
+};
+
+/// A counter-based one-time password generator and verifier (RFC 4226).
+///
+/// The service keeps a counter per account; each code the token shows is
+/// for the next counter. Verification looks a bounded number of counters
+/// ahead, since a token's counter runs ahead whenever a code is generated
+/// but not used (§7.4).
+///
+/// ```
+/// use twofa::{Hotp, Secret};
+///
+/// // RFC 4226 Appendix D (a demo secret, never a real one).
+/// let hotp = Hotp::builder(Secret::from_bytes(b"12345678901234567890")?)
+///     .look_ahead(3)
+///     .build()?;
+/// assert_eq!(hotp.generate(1).to_string(), "287082");
+///
+/// // The token is two codes ahead of the service's counter 1.
+/// let found = hotp.verify("969429", 1)?;
+/// assert_eq!(found.counter, 3);
+/// assert_eq!(found.next_counter(), Some(4)); // store this for the account
+/// # Ok::<(), twofa::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Hotp {
+    secret: Secret,
+    algorithm: Algorithm,
+    digits: Digits,
+    look_ahead: u64,
+}
+
+/// The counter a code matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct HotpMatch {
+    /// The counter whose code matched.
+    pub counter: u64,
+    /// How far the match was ahead of the counter verification started at.
+    pub ahead: u64,
+}
+
+impl HotpMatch {
+    /// The counter to store for the account: one past the match (RFC 4226
+    /// §7.2). `None` when the match was at `u64::MAX`: the counter space is
+    /// used up and the token needs a new secret.
+    #[must_use]
+    pub fn next_counter(&self) -> Option<u64> {
+        self.counter.checked_add(1)
+    }
+}
+
+impl Hotp {
+    /// The look-ahead [`Hotp::new`] uses.
+    pub const DEFAULT_LOOK_AHEAD: u64 = 5;
+    /// The largest look-ahead: each extra counter adds one more code an
+    /// attacker's guess can hit (RFC 4226 §6).
+    pub const MAX_LOOK_AHEAD: u64 = 100;
+
+    /// SHA-1, 6 digits, look-ahead [`Hotp::DEFAULT_LOOK_AHEAD`].
+    #[must_use]
+    pub fn new(secret: Secret) -> Self {
+        Self {
+            secret,
+            algorithm: Algorithm::default(),
+            digits: Digits::DEFAULT,
+            look_ahead: Self::DEFAULT_LOOK_AHEAD,
+        }
+    }
+
+    /// A builder starting from [`Hotp::new`]'s defaults.
+    #[must_use]
+    pub fn builder(secret: Secret) -> HotpBuilder {
+        HotpBuilder {
+            hotp: Self::new(secret),
+            digits: Digits::DEFAULT.get(),
+        }
+    }
+
+    /// The code for `counter`.
+    #[must_use]
+    pub fn generate(&self, counter: u64) -> Code {
+        code::generate(
+            self.algorithm,
+            self.secret.expose_bytes(),
+            counter,
+            self.digits,
+        )
+    }
+
+    /// Checks `code` against the counters from `counter` (the account's
+    /// stored counter) to `counter + look_ahead`, all of them, in constant
+    /// time. Counters past `u64::MAX` are not looked at.
+    ///
+    /// On success store [`HotpMatch::next_counter`] for the account, and
+    /// pair this with a [`ReplayStore`] (see [`Hotp::verify_once`]) unless
+    /// the counter update itself is an atomic compare-and-set.
+    ///
+    /// # Errors
+    /// [`Error::MalformedCode`] before any HMAC is computed, or
+    /// [`Error::InvalidCode`].
+    pub fn verify(&self, code: &str, counter: u64) -> Result<HotpMatch, Error> {
+        let code = Code::parse(code, self.digits)?;
+        let last = counter.saturating_add(self.look_ahead);
+        let found: CtOption<u64> = window::scan(
+            self.algorithm,
+            self.secret.expose_bytes(),
+            counter..=last,
+            &code,
+        );
+        Option::<u64>::from(found)
+            .map(|matched| HotpMatch {
+                counter: matched,
+                ahead: matched - counter,
+            })
+            .ok_or(Error::InvalidCode)
+    }
+
+    /// [`Hotp::verify`], then records the matched counter for `account` in
+    /// `store`, so that a code is accepted once.
+    ///
+    /// The outer result is the store's; the inner one is the answer for the
+    /// person: the match, or [`Error::Replayed`] when the matched counter
+    /// was already accepted, or any error of [`Hotp::verify`].
+    ///
+    /// # Errors
+    /// The store's error when it could not answer (treat as a refusal).
+    pub fn verify_once<S: ReplayStore + ?Sized>(
+        &self,
+        store: &S,
+        account: &str,
+        code: &str,
+        counter: u64,
+    ) -> Result<Result<HotpMatch, Error>, S::Error> {
+        match self.verify(code, counter) {
+            Ok(found) => replay::record(store, account, found.counter, found),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// The secret.
+    #[must_use]
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// The HMAC algorithm.
+    #[must_use]
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The number of digits.
+    #[must_use]
+    pub fn digits(&self) -> Digits {
+        self.digits
+    }
+
+    /// How many counters past the stored one verification looks at.
+    #[must_use]
+    pub fn look_ahead(&self) -> u64 {
+        self.look_ahead
+    }
+}
+
+/// Builds a [`Hotp`]; [`HotpBuilder::build`] checks every parameter.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct HotpBuilder {
+    hotp: Hotp,
+    digits: u8,
+}
+
+impl HotpBuilder {
+    /// The HMAC algorithm (default SHA-1).
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.hotp.algorithm = algorithm;
+        self
+    }
+
+    /// The number of digits, 6 to 10 (default 6).
+    pub fn digits(mut self, digits: u8) -> Self {
+        self.digits = digits;
+        self
+    }
+
+    /// How many counters past the stored one to look at, up to
+    /// [`Hotp::MAX_LOOK_AHEAD`] (default [`Hotp::DEFAULT_LOOK_AHEAD`]).
+    pub fn look_ahead(mut self, look_ahead: u64) -> Self {
+        self.hotp.look_ahead = look_ahead;
+        self
+    }
+
+    /// The configured [`Hotp`].
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedDigits`] or [`Error::WindowTooLarge`].
+    pub fn build(mut self) -> Result<Hotp, Error> {
+        self.hotp.digits = Digits::new(self.digits)?;
+        if self.hotp.look_ahead > Hotp::MAX_LOOK_AHEAD {
+            return Err(Error::WindowTooLarge);
+        }
+        Ok(self.hotp)
+    }
+}

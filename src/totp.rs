@@ -1,0 +1,280 @@
+//! TOTP: time-based codes (RFC 6238).
+
+use crate::{
+    Algorithm, Code, Digits, Error, Secret, code,
+    replay::{self, ReplayStore},
+    window,
+};
+
+/// A time-based one-time password generator and verifier (RFC 6238).
+///
+/// Time is passed in as Unix seconds (`u64`, so well past 2038); the crate
+/// reads no clock unless asked through [`unix_time`](crate::unix_time).
+/// The time step is `T = (time - T0) / period`, and a code is checked
+/// against the steps from `T - behind` to `T + ahead`.
+///
+/// ```
+/// use twofa::{Error, MemoryReplayStore, Secret, Totp};
+///
+/// // A demo secret, never a real one.
+/// let totp = Totp::new(Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")?);
+/// let now = 1_111_111_111;
+/// let code = totp.generate_at(now)?.to_string();
+///
+/// // A code typed 31 seconds later is from the previous step: drift -1.
+/// let found = totp.verify_at(&code, now + 31)?;
+/// assert_eq!(found.drift, -1);
+///
+/// // With a replay store, the same code is refused the second time.
+/// let store = MemoryReplayStore::new();
+/// assert!(totp.verify_once_at(&store, "alice", &code, now)?.is_ok());
+/// assert_eq!(totp.verify_once_at(&store, "alice", &code, now)?, Err(Error::Replayed));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Totp {
+    secret: Secret,
+    algorithm: Algorithm,
+    digits: Digits,
+    period: u64,
+    t0: u64,
+    behind: u64,
+    ahead: u64,
+}
+
+/// The time step a code matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct TotpMatch {
+    /// The matched time step: record it as the account's last accepted step.
+    pub step: u64,
+    /// The matched step minus the current step: negative when the code was
+    /// from the past (a slow typist or a clock behind), positive when the
+    /// authenticator's clock runs ahead.
+    pub drift: i64,
+}
+
+impl Totp {
+    /// The default period: 30 seconds (RFC 6238 §5.2).
+    pub const DEFAULT_PERIOD: u64 = 30;
+    /// The longest period accepted: one day. NIST SP 800-63B wants a time
+    /// step of at most 2 minutes; longer periods are allowed for special
+    /// uses but none may exceed this.
+    pub const MAX_PERIOD: u64 = 86_400;
+    /// The default window: one step behind and one ahead.
+    pub const DEFAULT_WINDOW: u64 = 1;
+    /// The widest window each way: 10 steps. Each step adds one more code
+    /// an attacker's guess can hit.
+    pub const MAX_WINDOW: u64 = 10;
+
+    /// SHA-1, 6 digits, 30-second period from `T0` = 0, one step behind
+    /// and one ahead: what every authenticator app uses.
+    #[must_use]
+    pub fn new(secret: Secret) -> Self {
+        Self {
+            secret,
+            algorithm: Algorithm::default(),
+            digits: Digits::DEFAULT,
+            period: Self::DEFAULT_PERIOD,
+            t0: 0,
+            behind: Self::DEFAULT_WINDOW,
+            ahead: Self::DEFAULT_WINDOW,
+        }
+    }
+
+    /// A builder starting from [`Totp::new`]'s defaults.
+    #[must_use]
+    pub fn builder(secret: Secret) -> TotpBuilder {
+        TotpBuilder {
+            totp: Self::new(secret),
+            digits: Digits::DEFAULT.get(),
+        }
+    }
+
+    /// The time step at `unix_time`.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeEpoch`] when `unix_time` is before `T0`.
+    pub fn step_at(&self, unix_time: u64) -> Result<u64, Error> {
+        unix_time
+            .checked_sub(self.t0)
+            .map(|elapsed| elapsed / self.period)
+            .ok_or(Error::TimeBeforeEpoch)
+    }
+
+    /// The code for `unix_time`.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeEpoch`] when `unix_time` is before `T0`.
+    pub fn generate_at(&self, unix_time: u64) -> Result<Code, Error> {
+        Ok(self.generate_at_step(self.step_at(unix_time)?))
+    }
+
+    /// The code for time step `step`.
+    #[must_use]
+    pub fn generate_at_step(&self, step: u64) -> Code {
+        code::generate(
+            self.algorithm,
+            self.secret.expose_bytes(),
+            step,
+            self.digits,
+        )
+    }
+
+    /// Checks `code` against every step of the window around `unix_time`,
+    /// all of them, in constant time. A window reaching below step 0 or
+    /// above `u64::MAX` is clipped.
+    ///
+    /// On success, the code must still be accepted only once: use
+    /// [`Totp::verify_once_at`], or record [`TotpMatch::step`] in a
+    /// [`ReplayStore`] yourself.
+    ///
+    /// # Errors
+    /// [`Error::MalformedCode`] before any HMAC is computed,
+    /// [`Error::TimeBeforeEpoch`], or [`Error::InvalidCode`].
+    pub fn verify_at(&self, code: &str, unix_time: u64) -> Result<TotpMatch, Error> {
+        let code = Code::parse(code, self.digits)?;
+        let now = self.step_at(unix_time)?;
+        let steps = now.saturating_sub(self.behind)..=now.saturating_add(self.ahead);
+        Option::<u64>::from(window::scan(
+            self.algorithm,
+            self.secret.expose_bytes(),
+            steps,
+            &code,
+        ))
+        .map(|step| TotpMatch {
+            step,
+            drift: signed_difference(step, now),
+        })
+        .ok_or(Error::InvalidCode)
+    }
+
+    /// [`Totp::verify_at`], then records the matched step for `account` in
+    /// `store`, so that a code is accepted once (RFC 6238 §5.2) and no
+    /// code older than the last accepted one is accepted at all.
+    ///
+    /// The outer result is the store's; the inner one is the answer for the
+    /// person: the match, [`Error::Replayed`] for a correct code whose step
+    /// was already used ("OTP has been used in past, please try next OTP"),
+    /// or any error of [`Totp::verify_at`].
+    ///
+    /// # Errors
+    /// The store's error when it could not answer (treat as a refusal).
+    pub fn verify_once_at<S: ReplayStore + ?Sized>(
+        &self,
+        store: &S,
+        account: &str,
+        code: &str,
+        unix_time: u64,
+    ) -> Result<Result<TotpMatch, Error>, S::Error> {
+        match self.verify_at(code, unix_time) {
+            Ok(found) => replay::record(store, account, found.step, found),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// The secret.
+    #[must_use]
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// The HMAC algorithm.
+    #[must_use]
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The number of digits.
+    #[must_use]
+    pub fn digits(&self) -> Digits {
+        self.digits
+    }
+
+    /// The time step in seconds.
+    #[must_use]
+    pub fn period(&self) -> u64 {
+        self.period
+    }
+
+    /// The Unix time at which step 0 starts.
+    #[must_use]
+    pub fn t0(&self) -> u64 {
+        self.t0
+    }
+
+    /// The window: steps accepted behind and ahead of the current one.
+    #[must_use]
+    pub fn window(&self) -> (u64, u64) {
+        (self.behind, self.ahead)
+    }
+}
+
+/// `a - b` as a signed number, for steps at most [`Totp::MAX_WINDOW`]
+/// apart.
+fn signed_difference(a: u64, b: u64) -> i64 {
+    if a >= b {
+        i64::try_from(a - b).unwrap_or(i64::MAX)
+    } else {
+        i64::try_from(b - a).map_or(i64::MIN, |d| -d)
+    }
+}
+
+/// Builds a [`Totp`]; [`TotpBuilder::build`] checks every parameter.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct TotpBuilder {
+    totp: Totp,
+    digits: u8,
+}
+
+impl TotpBuilder {
+    /// The HMAC algorithm (default SHA-1).
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.totp.algorithm = algorithm;
+        self
+    }
+
+    /// The number of digits, 6 to 10 (default 6).
+    pub fn digits(mut self, digits: u8) -> Self {
+        self.digits = digits;
+        self
+    }
+
+    /// The time step in seconds, 1 to [`Totp::MAX_PERIOD`] (default 30).
+    pub fn period(mut self, seconds: u64) -> Self {
+        self.totp.period = seconds;
+        self
+    }
+
+    /// The Unix time at which step 0 starts (default 0).
+    pub fn t0(mut self, unix_time: u64) -> Self {
+        self.totp.t0 = unix_time;
+        self
+    }
+
+    /// How many steps behind and ahead of the current one to accept, each
+    /// up to [`Totp::MAX_WINDOW`] (default 1 and 1). RFC 6238 §5.2
+    /// recommends at most one step behind for network delay.
+    pub fn window(mut self, behind: u64, ahead: u64) -> Self {
+        self.totp.behind = behind;
+        self.totp.ahead = ahead;
+        self
+    }
+
+    /// The configured [`Totp`].
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedDigits`], [`Error::InvalidPeriod`] or
+    /// [`Error::WindowTooLarge`].
+    pub fn build(mut self) -> Result<Totp, Error> {
+        self.totp.digits = Digits::new(self.digits)?;
+        if self.totp.period == 0 || self.totp.period > Totp::MAX_PERIOD {
+            return Err(Error::InvalidPeriod);
+        }
+        if self.totp.behind > Totp::MAX_WINDOW || self.totp.ahead > Totp::MAX_WINDOW {
+            return Err(Error::WindowTooLarge);
+        }
+        Ok(self.totp)
+    }
+}

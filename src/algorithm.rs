@@ -2,16 +2,10 @@
 
 use core::{fmt, str::FromStr};
 
-use hmac::{
-    EagerHash, Hmac, KeyInit, Mac,
-    digest::{Digest, common::Key},
+use crate::{
+    Error,
+    mac::{self, BlockHash, Mac},
 };
-use sha1::Sha1;
-use sha2::{Sha256, Sha512};
-
-use zeroize::Zeroize;
-
-use crate::Error;
 
 /// The hash function under HMAC (RFC 6238 §1.2 allows SHA-1, SHA-256 and
 /// SHA-512; RFC 4226 uses SHA-1).
@@ -69,42 +63,20 @@ impl Algorithm {
     /// Keys the HMAC with `key` once and runs `job` with the keyed state.
     pub(crate) fn with_mac<J: MacJob>(self, key: &[u8], job: J) -> J::Output {
         match self {
-            Self::Sha1 => job.run(&keyed::<Sha1>(key)),
-            Self::Sha256 => job.run(&keyed::<Sha256>(key)),
-            Self::Sha512 => job.run(&keyed::<Sha512>(key)),
+            Self::Sha1 => job.run(&mut Mac::<mac::Sha1>::new(key)),
+            Self::Sha256 => job.run(&mut Mac::<mac::Sha256>::new(key)),
+            Self::Sha512 => job.run(&mut Mac::<mac::Sha512>::new(key)),
         }
     }
 }
 
-/// Work done with an HMAC state keyed once: each call of [`MacJob::run`]
-/// is monomorphised per hash, so the hot loop has no dispatch in it.
+/// Work done with an HMAC keyed once: [`MacJob::run`] is monomorphised
+/// per hash, so the hot loop has no dispatch in it.
 pub(crate) trait MacJob {
     /// What the job returns.
     type Output;
-    /// Runs the job; `keyed` is cloned for every message.
-    fn run<M: Mac + Clone>(self, keyed: &M) -> Self::Output;
-}
-
-/// The HMAC state keyed with `key` of any length.
-///
-/// The key is brought to the hash's block size as RFC 2104 §2 says (zero
-/// padded, or hashed first when longer than a block), so the infallible
-/// block-sized constructor applies and no error path exists.
-fn keyed<D: EagerHash + Digest>(key: &[u8]) -> Hmac<D> {
-    let mut block = Key::<Hmac<D>>::default();
-    if let Some(head) = block.get_mut(..key.len()) {
-        head.copy_from_slice(key);
-    } else {
-        let mut digest = D::digest(key);
-        block
-            .iter_mut()
-            .zip(digest.iter())
-            .for_each(|(b, d)| *b = *d);
-        digest.as_mut_slice().zeroize();
-    }
-    let mac = <Hmac<D> as KeyInit>::new(&block);
-    block.as_mut_slice().zeroize();
-    mac
+    /// Runs the job with the keyed HMAC.
+    fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> Self::Output;
 }
 
 impl fmt::Display for Algorithm {

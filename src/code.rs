@@ -3,13 +3,13 @@
 
 use core::{fmt, str::FromStr};
 
-use hmac::Mac;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::{
     Error,
     algorithm::{Algorithm, MacJob},
+    mac::{BlockHash, Mac},
 };
 
 /// The number of decimal digits in a code: 6 to 10.
@@ -185,17 +185,22 @@ impl Code {
 }
 
 /// Dynamic truncation (RFC 4226 §5.3): the 31 bits at the offset named by
-/// the low nibble of the output's last byte.
+/// the low nibble of the output's last byte, for outputs of 20 bytes or
+/// more.
 ///
-/// The offset is derived from the secret, so all 16 possible words are
-/// read and the right one kept with a constant-time select: no memory
-/// access depends on it.
+/// The offset comes from the secret, so no memory access may depend on it.
+/// The 4 bytes at offset `o` lie in the 8-byte word starting at byte
+/// `4 * (o / 4)`, at a shift fixed by `o % 4`: all four such words are read
+/// and shifted, and the right one is kept with a constant-time select.
 pub(crate) fn truncate(output: &[u8]) -> u32 {
     let offset = output.last().map_or(0, |b| b & 0x0f);
+    let shift = 32 - 8 * u32::from(offset & 3);
+    let word_index = offset >> 2;
     let mut word = 0u32;
-    for (i, window) in (0u8..16).zip(output.windows(4)) {
-        if let Ok(bytes) = <[u8; 4]>::try_from(window) {
-            word.conditional_assign(&u32::from_be_bytes(bytes), i.ct_eq(&offset));
+    for (i, chunk) in (0u8..4).zip(output.windows(8).step_by(4)) {
+        if let Ok(bytes) = <[u8; 8]>::try_from(chunk) {
+            let candidate = (u64::from_be_bytes(bytes) >> shift) as u32;
+            word.conditional_assign(&candidate, i.ct_eq(&word_index));
         }
     }
     word & 0x7fff_ffff
@@ -209,22 +214,11 @@ pub(crate) fn generate(algorithm: Algorithm, key: &[u8], counter: u64, digits: D
     }
     impl MacJob for Generate {
         type Output = Code;
-        fn run<M: Mac + Clone>(self, keyed: &M) -> Code {
-            hotp(keyed, self.counter, self.digits)
+        fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> Code {
+            Code::from_mac_output(mac.compute(self.counter), self.digits)
         }
     }
     algorithm.with_mac(key, Generate { counter, digits })
-}
-
-/// The code for `counter` under an HMAC state keyed once: the keyed state
-/// is cloned, so the key schedule is not repeated.
-pub(crate) fn hotp<M: Mac + Clone>(keyed: &M, counter: u64, digits: Digits) -> Code {
-    let mut mac = keyed.clone();
-    mac.update(&counter.to_be_bytes());
-    let mut output = mac.finalize().into_bytes();
-    let code = Code::from_mac_output(&output, digits);
-    output.as_mut_slice().zeroize();
-    code
 }
 
 impl ConstantTimeEq for Code {

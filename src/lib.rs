@@ -15,6 +15,7 @@ mod clock;
 mod code;
 mod error;
 mod hotp;
+mod mac;
 mod replay;
 mod secret;
 mod totp;

@@ -3,13 +3,13 @@
 
 use core::ops::RangeInclusive;
 
-use hmac::Mac;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, CtOption};
 
 use crate::{
     Code,
     algorithm::{Algorithm, MacJob},
     code,
+    mac::{BlockHash, Mac},
 };
 
 /// Finds which counter in `counters` produces `code`, under a key.
@@ -35,12 +35,14 @@ struct Scan<'a> {
 impl MacJob for Scan<'_> {
     type Output = CtOption<u64>;
 
-    fn run<M: Mac + Clone>(self, keyed: &M) -> CtOption<u64> {
+    fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> CtOption<u64> {
         let digits = self.code.digits();
+        let wanted = self.code.expose_value();
         let mut found = Choice::from(0);
         let mut matched = 0u64;
         for counter in self.counters {
-            let hit = code::hotp(keyed, counter, digits).ct_eq(self.code);
+            let value = digits.reduce(code::truncate(mac.compute(counter)));
+            let hit = u64::from(value).ct_eq(&wanted);
             found |= hit;
             matched.conditional_assign(&counter, hit);
         }

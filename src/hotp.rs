@@ -77,7 +77,6 @@ impl Hotp {
     }
 
     /// A builder starting from [`Hotp::new`]'s defaults.
-    #[must_use]
     pub fn builder(secret: Secret) -> HotpBuilder {
         HotpBuilder {
             hotp: Self::new(secret),

@@ -1,6 +1,20 @@
-#![doc = include_str!("../README.md")]
+//! Second-factor verification: RFC 4226 HOTP and RFC 6238 TOTP in
+//! constant time, with replay tracking. The README follows (its example
+//! runs as a doctest with the `std` feature).
+#![cfg_attr(feature = "std", doc = include_str!("../README.md"))]
 #![no_std]
 #![forbid(unsafe_code)]
+// Whatever the bytes, the library returns an error rather than panicking.
+// (Set here, not in Cargo.toml, so tests and benches may still unwrap.)
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]

@@ -20,7 +20,7 @@ use crate::{Error, base32};
 /// // As people paste it: lower case, spaces, padding.
 /// let secret = Secret::from_base32("gezd gnbv gy3t qojq gezd gnbv gy3t qojq")?;
 /// assert_eq!(secret.expose_bytes(), b"12345678901234567890");
-/// assert_eq!(secret.to_base32().as_str(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+/// assert_eq!(format!("{}", secret.expose_base32()), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
 /// # Ok::<(), twofa::Error>(())
 /// ```
 #[derive(Clone)]

@@ -14,7 +14,9 @@ use crate::{
 /// against the steps from `T - behind` to `T + ahead`.
 ///
 /// ```
-/// use twofa::{Error, MemoryReplayStore, Secret, Totp};
+/// use twofa::{Secret, Totp};
+/// # #[cfg(feature = "std")]
+/// # use twofa::{Error, MemoryReplayStore};
 ///
 /// // A demo secret, never a real one.
 /// let totp = Totp::new(Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")?);
@@ -26,9 +28,11 @@ use crate::{
 /// assert_eq!(found.drift, -1);
 ///
 /// // With a replay store, the same code is refused the second time.
+/// # #[cfg(feature = "std")] {
 /// let store = MemoryReplayStore::new();
 /// assert!(totp.verify_once_at(&store, "alice", &code, now)?.is_ok());
 /// assert_eq!(totp.verify_once_at(&store, "alice", &code, now)?, Err(Error::Replayed));
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -83,7 +87,6 @@ impl Totp {
     }
 
     /// A builder starting from [`Totp::new`]'s defaults.
-    #[must_use]
     pub fn builder(secret: Secret) -> TotpBuilder {
         TotpBuilder {
             totp: Self::new(secret),

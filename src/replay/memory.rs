@@ -39,11 +39,14 @@ use super::{Acceptance, ReplayStore};
 /// # Ok::<(), twofa::StoreFull>(())
 /// ```
 pub struct MemoryReplayStore {
-    shards: Box<[Mutex<HashMap<Box<str>, u64>>]>,
+    shards: Box<[Mutex<Shard>]>,
     hasher: RandomState,
     accounts: AtomicUsize,
     capacity: usize,
 }
+
+/// One shard: account to last accepted step.
+type Shard = HashMap<Box<str>, u64>;
 
 /// The store is at capacity and cannot take a new account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -117,9 +120,12 @@ impl MemoryReplayStore {
         }
     }
 
-    fn shard(&self, account: &str) -> MutexGuard<'_, HashMap<Box<str>, u64>> {
-        let index = self.hasher.hash_one(account) as usize % self.shards.len();
-        // `index` is below the length, and there is always a shard.
+    fn shard(&self, account: &str) -> MutexGuard<'_, Shard> {
+        let index = self.hasher.hash_one(account) as usize % Self::SHARDS;
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "index is reduced modulo SHARDS, the slice's length"
+        )]
         lock(&self.shards[index])
     }
 }

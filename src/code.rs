@@ -191,18 +191,25 @@ impl Code {
 /// The offset comes from the secret, so no memory access may depend on it.
 /// The 4 bytes at offset `o` lie in the 8-byte word starting at byte
 /// `4 * (o / 4)`, at a shift fixed by `o % 4`: all four such words are read
-/// and shifted, and the right one is kept with a constant-time select.
+/// and shifted, and the right one is chosen by two rounds of constant-time
+/// selects on the two bits of `o / 4`.
 pub(crate) fn truncate(output: &[u8]) -> u32 {
     let offset = output.last().map_or(0, |b| b & 0x0f);
     let shift = 32 - 8 * u32::from(offset & 3);
-    let word_index = offset >> 2;
-    let mut word = 0u32;
-    for (i, chunk) in (0u8..4).zip(output.windows(8).step_by(4)) {
+    let mut words = [0u32; 4];
+    for (word, chunk) in words.iter_mut().zip(output.windows(8).step_by(4)) {
         if let Ok(bytes) = <[u8; 8]>::try_from(chunk) {
-            let candidate = (u64::from_be_bytes(bytes) >> shift) as u32;
-            word.conditional_assign(&candidate, i.ct_eq(&word_index));
+            *word = (u64::from_be_bytes(bytes) >> shift) as u32;
         }
     }
+    let [w0, w1, w2, w3] = words;
+    let low = Choice::from((offset >> 2) & 1);
+    let high = Choice::from((offset >> 3) & 1);
+    let word = u32::conditional_select(
+        &u32::conditional_select(&w0, &w1, low),
+        &u32::conditional_select(&w2, &w3, low),
+        high,
+    );
     word & 0x7fff_ffff
 }
 

@@ -214,11 +214,21 @@ impl<H: BlockHash> Mac<H> {
 
 impl<H: BlockHash> Drop for Mac<H> {
     fn drop(&mut self) {
-        // The inner block holds only a counter and padding: nothing to wipe.
+        // The keyed states are the key's equivalent. The last output and
+        // the inner digest in the outer block are wiped too; only their
+        // first `OUTPUT_LEN` bytes were ever written. The inner block holds
+        // only a counter and padding.
         self.inner_key.zeroize();
         self.outer_key.zeroize();
-        self.outer_block.zeroize();
         self.state.zeroize();
-        self.output.zeroize();
+        wipe_front(self.outer_block.as_mut(), H::OUTPUT_LEN);
+        wipe_front(&mut self.output, H::OUTPUT_LEN);
+    }
+}
+
+fn wipe_front(bytes: &mut [u8], len: usize) {
+    let end = len.min(bytes.len());
+    if let Some(front) = bytes.get_mut(..end) {
+        front.zeroize();
     }
 }

@@ -200,5 +200,8 @@ fn the_trait_works_through_references_and_trait_objects() {
     let store = MemoryReplayStore::new();
     let dynamic: &dyn ReplayStore<Error = StoreFull> = &store;
     assert_eq!(dynamic.accept("a", 1), Ok(Acceptance::Accepted));
-    assert_eq!((&store).accept("a", 1), Ok(Acceptance::Replayed));
+    fn through<S: ReplayStore>(store: S) -> Result<Acceptance, S::Error> {
+        store.accept("a", 1)
+    }
+    assert_eq!(through(&store), Ok(Acceptance::Replayed));
 }

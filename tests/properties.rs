@@ -123,6 +123,7 @@ proptest! {
         }
     }
 
+    #[cfg(feature = "alloc")]
     #[test]
     fn base32_round_trips(bytes in prop::collection::vec(any::<u8>(), Secret::MIN_LEN..=Secret::MAX_LEN)) {
         let secret = Secret::from_bytes(&bytes).unwrap();

@@ -1,116 +1,21 @@
-//! One-time codes: how many digits, reading what a person typed, dynamic
-//! truncation (RFC 4226 §5.3) and writing a code out with leading zeros.
+//! One-time codes: reading what a person typed, dynamic truncation
+//! (RFC 4226 §5.3), and writing a code out.
 
-use core::{fmt, str::FromStr};
+use core::fmt;
 
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::{
-    Error,
+    Error, Format,
     algorithm::{Algorithm, MacJob},
     mac::{BlockHash, Mac},
 };
 
-/// The number of decimal digits in a code: 6 to 10.
-///
-/// Dynamic truncation yields 31 bits, so a 10-digit code carries only
-/// 31 bits (codes of 10 digits never exceed 2147483647), not the 33 its
-/// length suggests. 6 digits is what every authenticator app shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Digits(u8);
-
-impl Digits {
-    /// The fewest digits: 6 (RFC 4226 R4).
-    pub const MIN: Self = Self(6);
-    /// The most digits: 10 (31 bits of truncated HMAC).
-    pub const MAX: Self = Self(10);
-    /// The default: 6.
-    pub const DEFAULT: Self = Self(6);
-
-    /// Lemire's fast-modulus constants `u64::MAX / 10^d + 1` for d = 6..=9,
-    /// so that reducing a candidate is a multiplication, not a division
-    /// whose time could depend on the value.
-    const FASTMOD: [u64; 4] = [
-        u64::MAX / 1_000_000 + 1,
-        u64::MAX / 10_000_000 + 1,
-        u64::MAX / 100_000_000 + 1,
-        u64::MAX / 1_000_000_000 + 1,
-    ];
-
-    /// `n` digits, from 6 to 10.
-    ///
-    /// # Errors
-    /// [`Error::UnsupportedDigits`] outside that range.
-    pub const fn new(n: u8) -> Result<Self, Error> {
-        if n >= Self::MIN.0 && n <= Self::MAX.0 {
-            Ok(Self(n))
-        } else {
-            Err(Error::UnsupportedDigits)
-        }
-    }
-
-    /// The number of digits.
-    #[must_use]
-    pub const fn get(self) -> u8 {
-        self.0
-    }
-
-    /// `10^digits`.
-    #[must_use]
-    pub const fn modulus(self) -> u64 {
-        10u64.pow(self.0 as u32)
-    }
-
-    /// `value mod 10^digits` for a 31-bit truncated value, in constant time.
-    pub(crate) fn reduce(self, value: u32) -> u32 {
-        let modulus = self.modulus();
-        match Self::FASTMOD.get(usize::from(self.0 - Self::MIN.0)) {
-            // Lemire, Kaser & Kurz, "Faster remainder by direct computation"
-            // (2019): exact for 32-bit values and divisors.
-            Some(&m) => {
-                let low = m.wrapping_mul(u64::from(value));
-                ((u128::from(low) * u128::from(modulus)) >> 64) as u32
-            }
-            // 10 digits: 10^10 exceeds every 31-bit value.
-            None => value,
-        }
-    }
-}
-
-impl Default for Digits {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
-impl TryFrom<u8> for Digits {
-    type Error = Error;
-
-    fn try_from(n: u8) -> Result<Self, Error> {
-        Self::new(n)
-    }
-}
-
-impl fmt::Display for Digits {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl FromStr for Digits {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        s.parse::<u8>()
-            .map_err(|_| Error::UnsupportedDigits)
-            .and_then(Self::new)
-    }
-}
-
 /// A one-time code: a generated one to show or send, or one a person typed.
 ///
-/// `Display` writes the digits with leading zeros. `Debug` hides the value,
+/// `Display` writes the code in its [`Format`], decimal codes with leading
+/// zeros. `Debug` hides the value,
 /// so a code cannot reach a log by accident, and the value is wiped on
 /// drop. Two codes compare equal in constant time.
 ///
@@ -119,14 +24,14 @@ impl FromStr for Digits {
 ///
 /// let typed = Code::parse("012 345", Digits::DEFAULT)?;
 /// assert_eq!(typed.to_string(), "012345");
-/// assert_eq!(format!("{typed:?}"), "Code { digits: 6, .. }");
+/// assert_eq!(format!("{typed:?}"), "Code { format: Decimal(Digits(6)), .. }");
 /// assert!(Code::parse("12345", Digits::DEFAULT).is_err());
 /// # Ok::<(), twofa::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Code {
     value: u64,
-    digits: Digits,
+    format: Format,
 }
 
 impl Code {
@@ -136,48 +41,27 @@ impl Code {
     ///
     /// # Errors
     /// [`Error::MalformedCode`] for anything else.
-    pub fn parse(input: &str, digits: Digits) -> Result<Self, Error> {
-        let bytes = input.as_bytes();
-        let wanted = usize::from(digits.get());
-        let mut value = 0u64;
-        let mut seen = 0usize;
-        let mut separated = false;
-        for (i, &c) in bytes.iter().enumerate() {
-            if c.is_ascii_digit() {
-                value = value * 10 + u64::from(c - b'0');
-                seen += 1;
-                if seen > wanted {
-                    return Err(Error::MalformedCode);
-                }
-            } else if (c == b' ' || c == b'-') && !separated && i > 0 && i + 1 < bytes.len() {
-                separated = true;
-            } else {
-                return Err(Error::MalformedCode);
-            }
-        }
-        if seen == wanted {
-            Ok(Self { value, digits })
-        } else {
-            Err(Error::MalformedCode)
-        }
+    pub fn parse(input: &str, format: impl Into<Format>) -> Result<Self, Error> {
+        let format = format.into();
+        format.parse(input).map(|value| Self { value, format })
     }
 
-    /// The code of `digits` digits for an HMAC output (RFC 4226 §5.3).
-    pub(crate) fn from_mac_output(output: &[u8], digits: Digits) -> Self {
+    /// The code in `format` for an HMAC output (RFC 4226 §5.3).
+    pub(crate) fn from_mac_output(output: &[u8], format: Format) -> Self {
         Self {
-            value: u64::from(digits.reduce(truncate(output))),
-            digits,
+            value: u64::from(format.reducer().reduce(truncate(output))),
+            format,
         }
     }
 
-    /// The number of digits.
+    /// The code's format.
     #[must_use]
-    pub fn digits(&self) -> Digits {
-        self.digits
+    pub fn format(&self) -> Format {
+        self.format
     }
 
-    /// The code as a number; leading zeros are lost, so show codes with
-    /// `Display`, not this.
+    /// The code as a number (for Steam codes, the base-26 value); leading
+    /// zeros are lost, so show codes with `Display`, not this.
     #[must_use]
     pub fn expose_value(&self) -> u64 {
         self.value
@@ -214,23 +98,24 @@ pub(crate) fn truncate(output: &[u8]) -> u32 {
 }
 
 /// The code for `counter` under `key`.
-pub(crate) fn generate(algorithm: Algorithm, key: &[u8], counter: u64, digits: Digits) -> Code {
+pub(crate) fn generate(algorithm: Algorithm, key: &[u8], counter: u64, format: Format) -> Code {
     struct Generate {
         counter: u64,
-        digits: Digits,
+        format: Format,
     }
     impl MacJob for Generate {
         type Output = Code;
         fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> Code {
-            Code::from_mac_output(mac.compute(self.counter), self.digits)
+            Code::from_mac_output(mac.compute(self.counter), self.format)
         }
     }
-    algorithm.with_mac(key, Generate { counter, digits })
+    algorithm.with_mac(key, Generate { counter, format })
 }
 
 impl ConstantTimeEq for Code {
     fn ct_eq(&self, other: &Self) -> Choice {
-        self.value.ct_eq(&other.value) & self.digits.0.ct_eq(&other.digits.0)
+        // The format is public; only the value is compared in constant time.
+        Choice::from(u8::from(self.format == other.format)) & self.value.ct_eq(&other.value)
     }
 }
 
@@ -244,19 +129,14 @@ impl Eq for Code {}
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:0width$}",
-            self.value,
-            width = usize::from(self.digits.get())
-        )
+        self.format.write(self.value, f)
     }
 }
 
 impl fmt::Debug for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Code")
-            .field("digits", &self.digits.0)
+            .field("format", &self.format)
             .finish_non_exhaustive()
     }
 }

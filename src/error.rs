@@ -48,11 +48,41 @@ pub enum Error {
     TimeBeforeEpoch,
     /// The algorithm name is not one of SHA1, SHA256, SHA512.
     UnknownAlgorithm,
+    /// The text is not an `otpauth://` URI.
+    NotOtpauthUri,
+    /// The URI's type is neither `totp` nor `hotp`.
+    UnknownOtpType,
+    /// The label has no account name.
+    MissingAccount,
+    /// An issuer or account name contains a colon, which the label uses
+    /// to separate them; or the label has more than one.
+    ColonInLabel,
+    /// An issuer or image parameter is empty.
+    EmptyParameter,
+    /// The issuer before the label's colon differs from the `issuer`
+    /// parameter.
+    IssuerMismatch,
+    /// The URI has no `secret` parameter.
+    MissingSecret,
+    /// An HOTP URI has no `counter` parameter.
+    MissingCounter,
+    /// The `counter` parameter is not a number from 0 to 2^64 - 1.
+    InvalidCounter,
+    /// The `encoder` parameter names an encoding other than `steam`.
+    UnknownEncoder,
+    /// A `%` is not followed by two hex digits, or the decoded bytes are
+    /// not UTF-8.
+    InvalidPercentEncoding,
+    /// A parameter the URI format defines appears twice (its name is given).
+    DuplicateParameter(&'static str),
+    /// An extra parameter was given the name of one the URI format defines
+    /// (its name is given); set that one through its own method instead.
+    ReservedParameter(&'static str),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.write_str(match *self {
             Self::InvalidCode => "invalid code",
             Self::Replayed => "code already used",
             Self::MalformedCode => "malformed code",
@@ -65,6 +95,23 @@ impl fmt::Display for Error {
             Self::WindowTooLarge => "verification window too large",
             Self::TimeBeforeEpoch => "time is before the epoch",
             Self::UnknownAlgorithm => "unknown algorithm",
+            Self::NotOtpauthUri => "not an otpauth:// URI",
+            Self::UnknownOtpType => "URI type is neither totp nor hotp",
+            Self::MissingAccount => "label has no account name",
+            Self::ColonInLabel => "issuer or account name contains a colon",
+            Self::EmptyParameter => "issuer or image is empty",
+            Self::IssuerMismatch => "issuer in the label differs from the issuer parameter",
+            Self::MissingSecret => "URI has no secret parameter",
+            Self::MissingCounter => "HOTP URI has no counter parameter",
+            Self::InvalidCounter => "counter is not a number from 0 to 2^64-1",
+            Self::UnknownEncoder => "unknown encoder (only steam is known)",
+            Self::InvalidPercentEncoding => "malformed percent-encoding or not UTF-8",
+            Self::DuplicateParameter(name) => {
+                return write!(f, "parameter {name} appears twice");
+            }
+            Self::ReservedParameter(name) => {
+                return write!(f, "{name} is a reserved parameter name");
+            }
         })
     }
 }

@@ -3,7 +3,7 @@
 use subtle::CtOption;
 
 use crate::{
-    Algorithm, Code, Digits, Error, Secret, code,
+    Algorithm, Code, Digits, Error, Format, Secret, code,
     replay::{self, ReplayStore},
     window,
 };
@@ -30,11 +30,11 @@ use crate::{
 /// assert_eq!(found.next_counter(), Some(4)); // store this for the account
 /// # Ok::<(), twofa::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hotp {
     secret: Secret,
     algorithm: Algorithm,
-    digits: Digits,
+    format: Format,
     look_ahead: u64,
 }
 
@@ -71,7 +71,7 @@ impl Hotp {
         Self {
             secret,
             algorithm: Algorithm::default(),
-            digits: Digits::DEFAULT,
+            format: Format::default(),
             look_ahead: Self::DEFAULT_LOOK_AHEAD,
         }
     }
@@ -80,7 +80,7 @@ impl Hotp {
     pub fn builder(secret: Secret) -> HotpBuilder {
         HotpBuilder {
             hotp: Self::new(secret),
-            digits: Digits::DEFAULT.get(),
+            digits: Some(Digits::DEFAULT.get()),
         }
     }
 
@@ -91,7 +91,7 @@ impl Hotp {
             self.algorithm,
             self.secret.expose_bytes(),
             counter,
-            self.digits,
+            self.format,
         )
     }
 
@@ -107,7 +107,7 @@ impl Hotp {
     /// [`Error::MalformedCode`] before any HMAC is computed, or
     /// [`Error::InvalidCode`].
     pub fn verify(&self, code: &str, counter: u64) -> Result<HotpMatch, Error> {
-        let code = Code::parse(code, self.digits)?;
+        let code = Code::parse(code, self.format)?;
         let last = counter.saturating_add(self.look_ahead);
         let found: CtOption<u64> = window::scan(
             self.algorithm,
@@ -157,10 +157,10 @@ impl Hotp {
         self.algorithm
     }
 
-    /// The number of digits.
+    /// The code format: decimal digits, or Steam Guard.
     #[must_use]
-    pub fn digits(&self) -> Digits {
-        self.digits
+    pub fn format(&self) -> Format {
+        self.format
     }
 
     /// How many counters past the stored one verification looks at.
@@ -175,7 +175,8 @@ impl Hotp {
 #[must_use]
 pub struct HotpBuilder {
     hotp: Hotp,
-    digits: u8,
+    /// `None` for Steam Guard codes.
+    digits: Option<u8>,
 }
 
 impl HotpBuilder {
@@ -187,7 +188,22 @@ impl HotpBuilder {
 
     /// The number of digits, 6 to 10 (default 6).
     pub fn digits(mut self, digits: u8) -> Self {
-        self.digits = digits;
+        self.digits = Some(digits);
+        self
+    }
+
+    /// Steam Guard codes (5 characters) instead of digits.
+    pub fn steam(mut self) -> Self {
+        self.digits = None;
+        self
+    }
+
+    /// The code format: [`Format::Decimal`] or [`Format::Steam`].
+    pub fn format(mut self, format: Format) -> Self {
+        self.digits = match format {
+            Format::Decimal(digits) => Some(digits.get()),
+            Format::Steam => None,
+        };
         self
     }
 
@@ -203,7 +219,10 @@ impl HotpBuilder {
     /// # Errors
     /// [`Error::UnsupportedDigits`] or [`Error::WindowTooLarge`].
     pub fn build(mut self) -> Result<Hotp, Error> {
-        self.hotp.digits = Digits::new(self.digits)?;
+        self.hotp.format = match self.digits {
+            Some(n) => Format::Decimal(Digits::new(n)?),
+            None => Format::Steam,
+        };
         if self.hotp.look_ahead > Hotp::MAX_LOOK_AHEAD {
             return Err(Error::WindowTooLarge);
         }

@@ -28,21 +28,27 @@ mod base32;
 mod clock;
 mod code;
 mod error;
+mod format;
 mod hotp;
 mod mac;
 mod replay;
 mod secret;
 mod totp;
+#[cfg(feature = "alloc")]
+mod uri;
 mod window;
 
 pub use algorithm::Algorithm;
 #[cfg(feature = "std")]
 pub use clock::unix_time;
-pub use code::{Code, Digits};
+pub use code::Code;
 pub use error::Error;
+pub use format::{Digits, Format};
 pub use hotp::{Hotp, HotpBuilder, HotpMatch};
 pub use replay::{Acceptance, ReplayStore};
 #[cfg(feature = "std")]
 pub use replay::{MemoryReplayStore, StoreFull};
 pub use secret::Secret;
 pub use totp::{Totp, TotpBuilder, TotpMatch};
+#[cfg(feature = "alloc")]
+pub use uri::{KeyUri, Otp, PortabilityWarning};

@@ -1,7 +1,7 @@
 //! TOTP: time-based codes (RFC 6238).
 
 use crate::{
-    Algorithm, Code, Digits, Error, Secret, code,
+    Algorithm, Code, Digits, Error, Format, Secret, code,
     replay::{self, ReplayStore},
     window,
 };
@@ -35,11 +35,11 @@ use crate::{
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Totp {
     secret: Secret,
     algorithm: Algorithm,
-    digits: Digits,
+    format: Format,
     period: u64,
     t0: u64,
     behind: u64,
@@ -78,7 +78,7 @@ impl Totp {
         Self {
             secret,
             algorithm: Algorithm::default(),
-            digits: Digits::DEFAULT,
+            format: Format::default(),
             period: Self::DEFAULT_PERIOD,
             t0: 0,
             behind: Self::DEFAULT_WINDOW,
@@ -90,7 +90,7 @@ impl Totp {
     pub fn builder(secret: Secret) -> TotpBuilder {
         TotpBuilder {
             totp: Self::new(secret),
-            digits: Digits::DEFAULT.get(),
+            digits: Some(Digits::DEFAULT.get()),
         }
     }
 
@@ -120,7 +120,7 @@ impl Totp {
             self.algorithm,
             self.secret.expose_bytes(),
             step,
-            self.digits,
+            self.format,
         )
     }
 
@@ -136,7 +136,7 @@ impl Totp {
     /// [`Error::MalformedCode`] before any HMAC is computed,
     /// [`Error::TimeBeforeEpoch`], or [`Error::InvalidCode`].
     pub fn verify_at(&self, code: &str, unix_time: u64) -> Result<TotpMatch, Error> {
-        let code = Code::parse(code, self.digits)?;
+        let code = Code::parse(code, self.format)?;
         let now = self.step_at(unix_time)?;
         let steps = now.saturating_sub(self.behind)..=now.saturating_add(self.ahead);
         Option::<u64>::from(window::scan(
@@ -188,10 +188,10 @@ impl Totp {
         self.algorithm
     }
 
-    /// The number of digits.
+    /// The code format: decimal digits, or Steam Guard.
     #[must_use]
-    pub fn digits(&self) -> Digits {
-        self.digits
+    pub fn format(&self) -> Format {
+        self.format
     }
 
     /// The time step in seconds.
@@ -228,7 +228,8 @@ fn signed_difference(a: u64, b: u64) -> i64 {
 #[must_use]
 pub struct TotpBuilder {
     totp: Totp,
-    digits: u8,
+    /// `None` for Steam Guard codes.
+    digits: Option<u8>,
 }
 
 impl TotpBuilder {
@@ -240,7 +241,22 @@ impl TotpBuilder {
 
     /// The number of digits, 6 to 10 (default 6).
     pub fn digits(mut self, digits: u8) -> Self {
-        self.digits = digits;
+        self.digits = Some(digits);
+        self
+    }
+
+    /// Steam Guard codes (5 characters) instead of digits.
+    pub fn steam(mut self) -> Self {
+        self.digits = None;
+        self
+    }
+
+    /// The code format: [`Format::Decimal`] or [`Format::Steam`].
+    pub fn format(mut self, format: Format) -> Self {
+        self.digits = match format {
+            Format::Decimal(digits) => Some(digits.get()),
+            Format::Steam => None,
+        };
         self
     }
 
@@ -271,7 +287,10 @@ impl TotpBuilder {
     /// [`Error::UnsupportedDigits`], [`Error::InvalidPeriod`] or
     /// [`Error::WindowTooLarge`].
     pub fn build(mut self) -> Result<Totp, Error> {
-        self.totp.digits = Digits::new(self.digits)?;
+        self.totp.format = match self.digits {
+            Some(n) => Format::Decimal(Digits::new(n)?),
+            None => Format::Steam,
+        };
         if self.totp.period == 0 || self.totp.period > Totp::MAX_PERIOD {
             return Err(Error::InvalidPeriod);
         }

@@ -36,12 +36,12 @@ impl MacJob for Scan<'_> {
     type Output = CtOption<u64>;
 
     fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> CtOption<u64> {
-        let digits = self.code.digits();
+        let reducer = self.code.format().reducer();
         let wanted = self.code.expose_value();
         let mut found = Choice::from(0);
         let mut matched = 0u64;
         for counter in self.counters {
-            let value = digits.reduce(code::truncate(mac.compute(counter)));
+            let value = reducer.reduce(code::truncate(mac.compute(counter)));
             let hit = u64::from(value).ct_eq(&wanted);
             found |= hit;
             matched.conditional_assign(&counter, hit);

@@ -213,7 +213,7 @@ fn parameters_are_checked_when_built() {
     assert_eq!(
         (
             totp.algorithm(),
-            totp.digits().get(),
+            totp.format().len(),
             totp.period(),
             totp.t0(),
             totp.window()
@@ -333,7 +333,10 @@ fn nothing_secret_in_debug_or_errors() {
         assert!(!text.contains(&code.to_string()), "{text}");
     }
     assert_eq!(format!("{secret:?}"), "Secret { len: 20, .. }");
-    assert_eq!(format!("{code:?}"), "Code { digits: 6, .. }");
+    assert_eq!(
+        format!("{code:?}"),
+        "Code { format: Decimal(Digits(6)), .. }"
+    );
     assert_eq!(Error::InvalidCode.to_string(), "invalid code");
     assert_eq!(Error::Replayed.to_string(), "code already used");
 }

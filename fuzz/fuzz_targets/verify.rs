@@ -71,7 +71,7 @@ fuzz_target!(|input: Input<'_>| {
                 let (behind, ahead) = totp.window();
                 let first = now.saturating_sub(behind);
                 let last = now.saturating_add(ahead);
-                match twofa::Code::parse(&code, totp.digits()) {
+                match twofa::Code::parse(&code, totp.format()) {
                     Err(e) => assert_eq!(got.map(|m| m.step), Err(e)),
                     Ok(_) => assert_eq!(
                         got.map(|m| m.step),
@@ -98,7 +98,7 @@ fuzz_target!(|input: Input<'_>| {
         };
         let got = hotp.verify(&code, input.counter).map(|m| m.counter);
         let last = input.counter.saturating_add(hotp.look_ahead());
-        match twofa::Code::parse(&code, hotp.digits()) {
+        match twofa::Code::parse(&code, hotp.format()) {
             Err(e) => assert_eq!(got, Err(e)),
             Ok(_) => assert_eq!(
                 got,

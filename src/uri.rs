@@ -247,7 +247,9 @@ impl KeyUri {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             let name = percent::decode(name)?;
             let value = Zeroizing::new(percent::decode(value)?);
-            match reserved(&name) {
+            // A period means nothing to HOTP, nor a counter to TOTP.
+            let ignored = if is_totp { "counter" } else { "period" };
+            match reserved(&name).filter(|&known| known != ignored) {
                 Some(known) => params.set(known, value)?,
                 None => params.extra.push((name, value.as_str().to_owned())),
             }
@@ -293,11 +295,7 @@ impl KeyUri {
             image => image.map(|image| image.as_str().to_owned()),
         };
 
-        let mut extra = params.extra;
         let otp = if is_totp {
-            if let Some(counter) = params.counter {
-                extra.push(("counter".to_owned(), counter.as_str().to_owned()));
-            }
             let period = match params.period.as_deref() {
                 None => Totp::DEFAULT_PERIOD,
                 Some(period) => period.parse().map_err(|_| Error::InvalidPeriod)?,
@@ -310,9 +308,6 @@ impl KeyUri {
                     .build()?,
             )
         } else {
-            if let Some(period) = params.period {
-                extra.push(("period".to_owned(), period.as_str().to_owned()));
-            }
             let counter = params
                 .counter
                 .ok_or(Error::MissingCounter)?
@@ -331,7 +326,7 @@ impl KeyUri {
             issuer,
             account: account.to_owned(),
             image,
-            extra,
+            extra: params.extra,
         })
     }
 

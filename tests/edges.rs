@@ -1,8 +1,8 @@
 //! Boundaries: times, counters, digits, secrets, typed codes, parameters,
-#![allow(clippy::unwrap_used)]
 //! and what `Debug` and errors may show.
+#![allow(clippy::unwrap_used)]
 
-use twofa::{Algorithm, Code, Digits, Error, Hotp, Secret, Totp};
+use twofa::{Algorithm, Code, Digits, Error, Format, Hotp, Secret, Totp};
 
 /// RFC 4226's demo secret; never a real one.
 fn demo() -> Secret {
@@ -389,4 +389,43 @@ fn generated_secrets() {
         Err(Error::SecretTooLong)
     );
     assert_eq!(Secret::from_base32(a.to_base32().as_str()).unwrap(), a);
+}
+
+#[test]
+fn steam_guard_codes() {
+    // Expected values from an independent Python implementation of Steam's
+    // encoding over RFC 6238's SHA-1 seed.
+    let steam = Totp::builder(demo()).steam().build().unwrap();
+    assert_eq!(steam.format(), Format::Steam);
+    assert_eq!(steam.generate_at(59).unwrap().to_string(), "PV9M4");
+    assert_eq!(
+        steam.generate_at(1_111_111_109).unwrap().to_string(),
+        "PY4YB"
+    );
+    assert_eq!(steam.verify_at("PV9M4", 59).unwrap().step, 1);
+    assert_eq!(steam.verify_at("pv9m4", 59).unwrap().step, 1);
+    for malformed in ["PV9M", "PV9M44", "PV9MA", "PV 9M4", "123456"] {
+        assert_eq!(
+            steam.verify_at(malformed, 59),
+            Err(Error::MalformedCode),
+            "{malformed}"
+        );
+    }
+    // Every code of the space round-trips through text.
+    for value in [0u64, 1, 25, 26, 11_881_375] {
+        let code = Code::parse(&steam_text(value), Format::Steam).unwrap();
+        assert_eq!(code.expose_value(), value);
+        assert_eq!(code.to_string(), steam_text(value));
+    }
+}
+
+fn steam_text(mut value: u64) -> String {
+    let alphabet = b"23456789BCDFGHJKMNPQRTVWXY";
+    (0..5)
+        .map(|_| {
+            let c = char::from(alphabet[(value % 26) as usize]);
+            value /= 26;
+            c
+        })
+        .collect()
 }

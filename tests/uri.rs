@@ -106,11 +106,13 @@ fn refuses_to_build_labels_apps_would_misread() {
     );
 }
 
-/// URIs as issuers really write them, and what each must read as:
+/// A URI as an issuer really writes it, and what it must read as:
 /// (uri, issuer, account, algorithm, format, period).
+type Case<'a> = (&'a str, Option<&'a str>, &'a str, Algorithm, Format, u64);
+
 #[test]
 fn reads_uris_as_apps_accept_them() {
-    let cases: &[(&str, Option<&str>, &str, Algorithm, Format, u64)] = &[
+    let cases: &[Case] = &[
         (
             "otpauth://totp/ACME%20Co:john.doe@email.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME%20Co&algorithm=SHA1&digits=6&period=30",
             Some("ACME Co"),

@@ -78,6 +78,8 @@ pub enum Error {
     /// An extra parameter was given the name of one the URI format defines
     /// (its name is given); set that one through its own method instead.
     ReservedParameter(&'static str),
+    /// The URI is too long for the largest QR code.
+    UriTooLongForQr,
 }
 
 impl fmt::Display for Error {
@@ -106,6 +108,7 @@ impl fmt::Display for Error {
             Self::InvalidCounter => "counter is not a number from 0 to 2^64-1",
             Self::UnknownEncoder => "unknown encoder (only steam is known)",
             Self::InvalidPercentEncoding => "malformed percent-encoding or not UTF-8",
+            Self::UriTooLongForQr => "URI too long for a QR code",
             Self::DuplicateParameter(name) => {
                 return write!(f, "parameter {name} appears twice");
             }

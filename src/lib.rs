@@ -31,6 +31,8 @@ mod error;
 mod format;
 mod hotp;
 mod mac;
+#[cfg(feature = "qr")]
+mod qr;
 mod replay;
 mod secret;
 mod totp;
@@ -45,6 +47,8 @@ pub use code::Code;
 pub use error::Error;
 pub use format::{Digits, Format};
 pub use hotp::{Hotp, HotpBuilder, HotpMatch};
+#[cfg(feature = "qr")]
+pub use qr::Qr;
 pub use replay::{Acceptance, ReplayStore};
 #[cfg(feature = "std")]
 pub use replay::{MemoryReplayStore, StoreFull};

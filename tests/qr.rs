@@ -102,9 +102,9 @@ fn the_terminal_rendering_draws_exactly_the_light_modules() {
         let side = qr.size() + 8;
         let lines: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
         assert_eq!(lines.len(), side.div_ceil(2));
+        assert!(lines.iter().all(|line| line.len() == side));
         for y in 0..side {
-            for x in 0..side {
-                let cell = lines[y / 2][x];
+            for (x, &cell) in lines[y / 2].iter().enumerate() {
                 let light = if y % 2 == 0 {
                     matches!(cell, '█' | '▀')
                 } else {

@@ -80,6 +80,8 @@ pub enum Error {
     ReservedParameter(&'static str),
     /// The URI is too long for the largest QR code.
     UriTooLongForQr,
+    /// The HOTP counter has reached 2^64 - 1: the token needs a new secret.
+    CounterExhausted,
 }
 
 impl fmt::Display for Error {
@@ -109,6 +111,7 @@ impl fmt::Display for Error {
             Self::UnknownEncoder => "unknown encoder (only steam is known)",
             Self::InvalidPercentEncoding => "malformed percent-encoding or not UTF-8",
             Self::UriTooLongForQr => "URI too long for a QR code",
+            Self::CounterExhausted => "HOTP counter exhausted",
             Self::DuplicateParameter(name) => {
                 return write!(f, "parameter {name} appears twice");
             }

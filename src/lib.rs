@@ -27,6 +27,8 @@ mod base32;
 #[cfg(feature = "std")]
 mod clock;
 mod code;
+#[cfg(feature = "alloc")]
+mod enroll;
 mod error;
 mod format;
 mod hotp;
@@ -44,6 +46,8 @@ pub use algorithm::Algorithm;
 #[cfg(feature = "std")]
 pub use clock::unix_time;
 pub use code::Code;
+#[cfg(feature = "alloc")]
+pub use enroll::{Enrolled, Enrollment};
 pub use error::Error;
 pub use format::{Digits, Format};
 pub use hotp::{Hotp, HotpBuilder, HotpMatch};

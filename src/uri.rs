@@ -390,6 +390,13 @@ impl KeyUri {
         Ok(())
     }
 
+    /// Moves an HOTP URI's counter to `next`.
+    pub(crate) fn set_counter(&mut self, next: u64) {
+        if let Otp::Hotp { counter, .. } = &mut self.otp {
+            *counter = next;
+        }
+    }
+
     /// The generator.
     #[must_use]
     pub fn otp(&self) -> &Otp {

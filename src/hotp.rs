@@ -84,6 +84,16 @@ impl Hotp {
         }
     }
 
+    /// A builder starting from this configuration, to change part of it.
+    pub fn into_builder(self) -> HotpBuilder {
+        let format = self.format;
+        HotpBuilder {
+            hotp: self,
+            digits: None,
+        }
+        .format(format)
+    }
+
     /// The code for `counter`.
     #[must_use]
     pub fn generate(&self, counter: u64) -> Code {

@@ -94,6 +94,16 @@ impl Totp {
         }
     }
 
+    /// A builder starting from this configuration, to change part of it.
+    pub fn into_builder(self) -> TotpBuilder {
+        let format = self.format;
+        TotpBuilder {
+            totp: self,
+            digits: None,
+        }
+        .format(format)
+    }
+
     /// The time step at `unix_time`.
     ///
     /// # Errors

@@ -1,0 +1,173 @@
+//! The `twofa` example, exercised end to end as a person would run it.
+#![cfg(feature = "std")]
+#![allow(clippy::unwrap_used)]
+
+use std::{
+    path::PathBuf,
+    process::{Command, Output},
+};
+
+use twofa::{Secret, Totp, unix_time};
+
+/// RFC 6238's SHA-1 seed, "12345678901234567890", in base32.
+const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+/// The example binary, which `cargo test` builds beside the test binaries.
+fn twofa(args: &[&str]) -> Output {
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    let binary: PathBuf = path
+        .join("examples")
+        .join(format!("twofa{}", std::env::consts::EXE_SUFFIX));
+    assert!(binary.exists(), "{} not built", binary.display());
+    Command::new(binary).args(args).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+#[test]
+fn code_prints_the_rfc_6238_value() {
+    let output = twofa(&["code", "--time", "59", "--digits", "8", SEED]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "94287082\n");
+    // SHA-256 with its own seed, from a URI.
+    let uri = "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA&algorithm=SHA256&digits=8";
+    let output = twofa(&["code", uri, "--time", "1111111109"]);
+    assert_eq!(stdout(&output), "68084774\n");
+    // HOTP, RFC 4226 Appendix D.
+    let output = twofa(&["code", SEED, "--counter", "9"]);
+    assert_eq!(stdout(&output), "520489\n");
+}
+
+#[test]
+fn new_then_verify_with_the_current_code() {
+    let output = twofa(&[
+        "new",
+        "--issuer",
+        "ACME Co",
+        "--account",
+        "alice@example.com",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let secret = text
+        .lines()
+        .find_map(|line| line.strip_prefix("secret: "))
+        .unwrap();
+    let uri = text
+        .lines()
+        .find_map(|line| line.strip_prefix("uri:    "))
+        .unwrap();
+    assert!(uri.starts_with("otpauth://totp/ACME%20Co:alice@example.com?secret="));
+
+    let totp = Totp::new(Secret::from_base32(secret).unwrap());
+    let now = unix_time().unwrap();
+    let code = totp.generate_at(now).unwrap().to_string();
+    for target in [secret, uri] {
+        let output = twofa(&["verify", target, &code, "--time", &now.to_string()]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(stdout(&output).starts_with("valid: step "));
+    }
+    // And without --time, on the clock (a window of one step each way
+    // absorbs a step boundary between the two reads).
+    let output = twofa(&["verify", secret, &code]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn verify_refuses_a_wrong_code_with_status_1() {
+    let output = twofa(&["verify", SEED, "287082", "--counter", "0", "--window", "0"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stderr(&output), "twofa: invalid code\n");
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn uri_explains_what_apps_will_make_of_it() {
+    let output = twofa(&[
+        "uri",
+        "otpauth://totp/ACME:bob?secret=GEZDGNBVGY3TQOJQ&issuer=ACME&algorithm=sha256&period=60&lock=1",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for expected in [
+        "issuer:    ACME",
+        "account:   bob",
+        "secret:    80 bits (below RFC 4226's 128)",
+        "algorithm: SHA256",
+        "period:    60 s",
+        "unknown:   lock=1",
+        "warning:   algorithm SHA256",
+        "warning:   period 60 s",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    assert!(!text.contains("GEZD"), "the secret must not be shown");
+}
+
+#[test]
+fn bad_input_gets_a_message_and_a_nonzero_status_never_a_panic() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["code", "not base32!"], "secret is not valid base32"),
+        (&["code", "GEZDGNBV"], "secret too short"),
+        (
+            &["code", SEED, "--digits", "5"],
+            "number of digits must be 6 to 10",
+        ),
+        (&["code", SEED, "--digits"], "--digits needs a value"),
+        (&["code", SEED, "--time", "-1"], "--time wants a number"),
+        (&["code", SEED, "--algorithm", "MD5"], "unknown algorithm"),
+        (&["code", SEED, "--period", "0"], "invalid time step period"),
+        (
+            &["code", SEED, "--steam", "--digits", "8"],
+            "exclude each other",
+        ),
+        (
+            &[
+                "code",
+                "otpauth://totp/a?secret=GEZDGNBVGY3TQOJQ",
+                "--digits",
+                "8",
+            ],
+            "carries its own",
+        ),
+        (
+            &[
+                "code",
+                "otpauth://totp/a?secret=GEZDGNBVGY3TQOJQ&issuer=%ZZ",
+            ],
+            "percent-encoding",
+        ),
+        (
+            &["uri", "otpauth://totp/A:b?secret=GEZDGNBVGY3TQOJQ&issuer=B"],
+            "issuer in the label differs",
+        ),
+        (&["uri", "https://example.com"], "not an otpauth:// URI"),
+        (&["verify", SEED], "missing CODE"),
+        (&["verify", SEED, "12345"], "malformed code"),
+        (&["new", "--account", "a"], "new needs --issuer"),
+        (
+            &["new", "--issuer", "A:B", "--account", "a"],
+            "contains a colon",
+        ),
+        (&["frobnicate"], "unknown command"),
+        (&["code", SEED, "--frob", "1"], "unknown option --frob"),
+    ];
+    for &(args, expected) in cases {
+        let output = twofa(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.starts_with("twofa: "), "{args:?}: {message}");
+        assert!(message.contains(expected), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{args:?}: {message}");
+    }
+}

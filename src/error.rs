@@ -82,6 +82,10 @@ pub enum Error {
     UriTooLongForQr,
     /// The HOTP counter has reached 2^64 - 1: the token needs a new secret.
     CounterExhausted,
+    /// A throttle, out-of-band or recovery policy is outside its bounds.
+    InvalidPolicy,
+    /// HOTP resynchronisation takes 2 or 3 consecutive codes.
+    ResyncCodeCount,
 }
 
 impl fmt::Display for Error {
@@ -112,6 +116,8 @@ impl fmt::Display for Error {
             Self::InvalidPercentEncoding => "malformed percent-encoding or not UTF-8",
             Self::UriTooLongForQr => "URI too long for a QR code",
             Self::CounterExhausted => "HOTP counter exhausted",
+            Self::InvalidPolicy => "policy outside its bounds",
+            Self::ResyncCodeCount => "resynchronisation takes 2 or 3 codes",
             Self::DuplicateParameter(name) => {
                 return write!(f, "parameter {name} appears twice");
             }

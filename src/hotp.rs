@@ -36,6 +36,7 @@ pub struct Hotp {
     algorithm: Algorithm,
     format: Format,
     look_ahead: u64,
+    resync_window: u64,
 }
 
 /// The counter a code matched.
@@ -64,6 +65,11 @@ impl Hotp {
     /// The largest look-ahead: each extra counter adds one more code an
     /// attacker's guess can hit (RFC 4226 §6).
     pub const MAX_LOOK_AHEAD: u64 = 100;
+    /// The default resynchronisation window: 100 counters.
+    pub const DEFAULT_RESYNC_WINDOW: u64 = 100;
+    /// The widest resynchronisation window: 1000 counters. With two
+    /// 6-digit codes, a guess succeeds with probability 1000 / 10^12.
+    pub const MAX_RESYNC_WINDOW: u64 = 1000;
 
     /// SHA-1, 6 digits, look-ahead [`Hotp::DEFAULT_LOOK_AHEAD`].
     #[must_use]
@@ -73,6 +79,7 @@ impl Hotp {
             algorithm: Algorithm::default(),
             format: Format::default(),
             look_ahead: Self::DEFAULT_LOOK_AHEAD,
+            resync_window: Self::DEFAULT_RESYNC_WINDOW,
         }
     }
 
@@ -117,7 +124,7 @@ impl Hotp {
     /// [`Error::MalformedCode`] before any HMAC is computed, or
     /// [`Error::InvalidCode`].
     pub fn verify(&self, code: &str, counter: u64) -> Result<HotpMatch, Error> {
-        let code = Code::parse(code, self.format)?;
+        let code = self.parse(code)?;
         let last = counter.saturating_add(self.look_ahead);
         let found: CtOption<u64> = window::scan(
             self.algorithm,
@@ -131,6 +138,56 @@ impl Hotp {
                 ahead: matched - counter,
             })
             .ok_or(Error::InvalidCode)
+    }
+
+    /// Resynchronises a token whose counter ran too far ahead for
+    /// [`Hotp::verify`] (RFC 4226 §7.4): the person types two (or three)
+    /// consecutive codes, and they must match consecutive counters, the
+    /// first of them within the resynchronisation window from `counter`.
+    /// Every candidate is compared with every code, in constant time.
+    ///
+    /// The match is the counter of the last code: store its
+    /// [`HotpMatch::next_counter`]. Throttle resynchronisation as any
+    /// verification ([`Guard::resync_hotp`](crate::Guard::resync_hotp) does).
+    ///
+    /// # Errors
+    /// [`Error::ResyncCodeCount`] unless 2 or 3 codes are given,
+    /// [`Error::MalformedCode`] before any HMAC is computed, or
+    /// [`Error::InvalidCode`] when no consecutive run matches.
+    pub fn resync(&self, codes: &[&str], counter: u64) -> Result<HotpMatch, Error> {
+        let last = counter.saturating_add(self.resync_window);
+        let found = match *codes {
+            [first, second] => {
+                let (first, second) = (self.parse(first)?, self.parse(second)?);
+                window::scan_run(
+                    self.algorithm,
+                    self.secret.expose_bytes(),
+                    counter..=last.saturating_add(1),
+                    [&first, &second],
+                )
+            }
+            [first, second, third] => {
+                let (first, second, third) =
+                    (self.parse(first)?, self.parse(second)?, self.parse(third)?);
+                window::scan_run(
+                    self.algorithm,
+                    self.secret.expose_bytes(),
+                    counter..=last.saturating_add(2),
+                    [&first, &second, &third],
+                )
+            }
+            _ => return Err(Error::ResyncCodeCount),
+        };
+        Option::<u64>::from(found)
+            .map(|matched| HotpMatch {
+                counter: matched,
+                ahead: matched - counter,
+            })
+            .ok_or(Error::InvalidCode)
+    }
+
+    fn parse(&self, code: &str) -> Result<Code, Error> {
+        Code::parse(code, self.format)
     }
 
     /// [`Hotp::verify`], then records the matched counter for `account` in
@@ -178,6 +235,13 @@ impl Hotp {
     pub fn look_ahead(&self) -> u64 {
         self.look_ahead
     }
+
+    /// How many counters past the stored one resynchronisation looks at
+    /// for the first code.
+    #[must_use]
+    pub fn resync_window(&self) -> u64 {
+        self.resync_window
+    }
 }
 
 /// Builds a [`Hotp`]; [`HotpBuilder::build`] checks every parameter.
@@ -224,6 +288,14 @@ impl HotpBuilder {
         self
     }
 
+    /// How many counters past the stored one [`Hotp::resync`] looks at
+    /// for the first code, up to [`Hotp::MAX_RESYNC_WINDOW`] (default
+    /// [`Hotp::DEFAULT_RESYNC_WINDOW`]).
+    pub fn resync_window(mut self, window: u64) -> Self {
+        self.hotp.resync_window = window;
+        self
+    }
+
     /// The configured [`Hotp`].
     ///
     /// # Errors
@@ -233,7 +305,9 @@ impl HotpBuilder {
             Some(n) => Format::Decimal(Digits::new(n)?),
             None => Format::Steam,
         };
-        if self.hotp.look_ahead > Hotp::MAX_LOOK_AHEAD {
+        if self.hotp.look_ahead > Hotp::MAX_LOOK_AHEAD
+            || self.hotp.resync_window > Hotp::MAX_RESYNC_WINDOW
+        {
             return Err(Error::WindowTooLarge);
         }
         Ok(self.hotp)

@@ -31,12 +31,14 @@ mod code;
 mod enroll;
 mod error;
 mod format;
+mod guard;
 mod hotp;
 mod mac;
 #[cfg(feature = "qr")]
 mod qr;
 mod replay;
 mod secret;
+mod throttle;
 mod totp;
 #[cfg(feature = "alloc")]
 mod uri;
@@ -50,6 +52,7 @@ pub use code::Code;
 pub use enroll::{Enrolled, Enrollment};
 pub use error::Error;
 pub use format::{Digits, Format};
+pub use guard::{Guard, HotpAccount, Outcome, TotpAccount};
 pub use hotp::{Hotp, HotpBuilder, HotpMatch};
 #[cfg(feature = "qr")]
 pub use qr::Qr;
@@ -57,6 +60,7 @@ pub use replay::{Acceptance, ReplayStore};
 #[cfg(feature = "std")]
 pub use replay::{MemoryReplayStore, StoreFull};
 pub use secret::Secret;
+pub use throttle::{ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled};
 pub use totp::{Totp, TotpBuilder, TotpMatch};
 #[cfg(feature = "alloc")]
 pub use uri::{KeyUri, Otp, PortabilityWarning};

@@ -146,9 +146,27 @@ impl Totp {
     /// [`Error::MalformedCode`] before any HMAC is computed,
     /// [`Error::TimeBeforeEpoch`], or [`Error::InvalidCode`].
     pub fn verify_at(&self, code: &str, unix_time: u64) -> Result<TotpMatch, Error> {
+        self.verify_with_drift_at(code, unix_time, 0)
+    }
+
+    /// [`Totp::verify_at`] with the window centred `drift` steps from the
+    /// current step: the drift learned for this account's authenticator
+    /// (RFC 6238 §6). The match's [`TotpMatch::drift`] is still counted
+    /// from the current step, ready to be learned again.
+    /// [`Guard`](crate::Guard) keeps and bounds the drift.
+    ///
+    /// # Errors
+    /// As [`Totp::verify_at`].
+    pub fn verify_with_drift_at(
+        &self,
+        code: &str,
+        unix_time: u64,
+        drift: i64,
+    ) -> Result<TotpMatch, Error> {
         let code = Code::parse(code, self.format)?;
         let now = self.step_at(unix_time)?;
-        let steps = now.saturating_sub(self.behind)..=now.saturating_add(self.ahead);
+        let centre = now.saturating_add_signed(drift);
+        let steps = centre.saturating_sub(self.behind)..=centre.saturating_add(self.ahead);
         Option::<u64>::from(window::scan(
             self.algorithm,
             self.secret.expose_bytes(),
@@ -223,8 +241,7 @@ impl Totp {
     }
 }
 
-/// `a - b` as a signed number, for steps at most [`Totp::MAX_WINDOW`]
-/// apart.
+/// `a - b` as a signed number, saturating at the ends of `i64`.
 fn signed_difference(a: u64, b: u64) -> i64 {
     if a >= b {
         i64::try_from(a - b).unwrap_or(i64::MAX)

@@ -46,6 +46,14 @@ impl Code {
         format.parse(input).map(|value| Self { value, format })
     }
 
+    /// A code of `value` (below the format's code space).
+    pub(crate) fn from_value(value: u64, format: impl Into<Format>) -> Self {
+        Self {
+            value,
+            format: format.into(),
+        }
+    }
+
     /// The code in `format` for an HMAC output (RFC 4226 §5.3).
     pub(crate) fn from_mac_output(output: &[u8], format: Format) -> Self {
         Self {

@@ -34,8 +34,12 @@ mod format;
 mod guard;
 mod hotp;
 mod mac;
+mod oob;
 #[cfg(feature = "qr")]
 mod qr;
+mod random;
+#[cfg(feature = "alloc")]
+mod recovery;
 mod replay;
 mod secret;
 mod throttle;
@@ -54,8 +58,11 @@ pub use error::Error;
 pub use format::{Digits, Format};
 pub use guard::{Guard, HotpAccount, Outcome, TotpAccount};
 pub use hotp::{Hotp, HotpBuilder, HotpMatch};
+pub use oob::{OobChallenge, OobKey, OobOutcome, OobPolicy};
 #[cfg(feature = "qr")]
 pub use qr::Qr;
+#[cfg(feature = "alloc")]
+pub use recovery::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPolicy};
 pub use replay::{Acceptance, ReplayStore};
 #[cfg(feature = "std")]
 pub use replay::{MemoryReplayStore, StoreFull};

@@ -55,9 +55,16 @@ pub struct ThrottlePolicy {
 pub struct ThrottleState {
     /// Consecutive failed attempts since the last success or reset.
     pub failures: u32,
-    /// Unix time before which no attempt is allowed: `u64::MAX` while
-    /// locked until a reset.
+    /// Unix time before which no attempt is allowed. `u64::MAX` is never
+    /// reached: the wait lasts until a reset.
     pub retry_at: u64,
+}
+
+impl ThrottleState {
+    /// Whether an attempt at `now` must still wait.
+    fn waiting_at(&self, now: u64) -> bool {
+        now < self.retry_at || self.retry_at == u64::MAX
+    }
 }
 
 /// Why an attempt is not allowed now.
@@ -107,14 +114,14 @@ impl ThrottlePolicy {
         if self.is_locked_out(state) {
             match self.lockout_duration {
                 None => return Err(Throttled::Locked { until: None }),
-                Some(_) if now < state.retry_at => {
+                Some(_) if state.waiting_at(now) => {
                     return Err(Throttled::Locked {
                         until: Some(state.retry_at),
                     });
                 }
                 Some(_) => {}
             }
-        } else if now < state.retry_at {
+        } else if state.waiting_at(now) {
             return Err(Throttled::TooSoon {
                 retry_at: state.retry_at,
             });

@@ -1,0 +1,170 @@
+//! The throttle policy: backoff, lockout, and their exact boundaries.
+#![allow(clippy::unwrap_used)]
+
+use twofa::{Error, ThrottlePolicy, ThrottleState, Throttled};
+
+const NOW: u64 = 1_700_000_000;
+
+#[test]
+fn backoff_doubles_from_one_second_up_to_the_cap() {
+    let policy = ThrottlePolicy::default();
+    let mut state = ThrottleState::default();
+    let mut now = NOW;
+    for (failure, wait) in [1u64, 2, 4, 8, 16, 32, 64, 128, 256]
+        .into_iter()
+        .enumerate()
+    {
+        policy.record_failure(&mut state, now);
+        assert_eq!(state.failures, failure as u32 + 1);
+        assert_eq!(state.retry_at, now + wait);
+        // One second before: refused, with the time to come back.
+        assert_eq!(
+            policy.check(&state, now + wait - 1),
+            Err(Throttled::TooSoon {
+                retry_at: now + wait
+            })
+        );
+        // Exactly at retry_at: allowed.
+        assert_eq!(policy.check(&state, now + wait), Ok(()));
+        now += wait;
+    }
+    // The 10th failure locks; with a lockout at 100, the cap shows.
+    let policy = ThrottlePolicy::builder()
+        .lockout_after(100)
+        .build()
+        .unwrap();
+    let mut state = ThrottleState {
+        failures: 9,
+        retry_at: 0,
+    };
+    policy.record_failure(&mut state, NOW);
+    assert_eq!(state.retry_at, NOW + 300);
+    for _ in 0..80 {
+        policy.record_failure(&mut state, NOW);
+    }
+    assert_eq!(state.retry_at, NOW + 300, "no overflow past 64 doublings");
+}
+
+#[test]
+fn the_nth_failure_locks_until_a_reset() {
+    let policy = ThrottlePolicy::default();
+    let mut state = ThrottleState::default();
+    for failure in 1..=10u32 {
+        assert!(!policy.is_locked_out(&state));
+        policy.record_failure(&mut state, NOW);
+        assert_eq!(policy.attempts_left(&state), 10 - failure);
+    }
+    assert!(policy.is_locked_out(&state));
+    for later in [NOW, NOW + 300, NOW + 86_400 * 365, u64::MAX] {
+        assert_eq!(
+            policy.check(&state, later),
+            Err(Throttled::Locked { until: None })
+        );
+    }
+    policy.record_success(&mut state);
+    assert_eq!(state, ThrottleState::default());
+    assert_eq!(policy.check(&state, NOW), Ok(()));
+}
+
+#[test]
+fn a_timed_lockout_ends_exactly_on_time_and_the_next_failure_locks_again() {
+    let policy = ThrottlePolicy::builder()
+        .lockout_after(3)
+        .lockout_duration(Some(900))
+        .build()
+        .unwrap();
+    let mut state = ThrottleState::default();
+    for _ in 0..3 {
+        policy.record_failure(&mut state, NOW);
+    }
+    let locked = Err(Throttled::Locked {
+        until: Some(NOW + 900),
+    });
+    assert_eq!(policy.check(&state, NOW + 899), locked);
+    assert_eq!(policy.check(&state, NOW + 900), Ok(()));
+    policy.record_failure(&mut state, NOW + 900);
+    assert_eq!(
+        policy.check(&state, NOW + 901),
+        Err(Throttled::Locked {
+            until: Some(NOW + 1800)
+        })
+    );
+    assert_eq!(policy.attempts_left(&state), 0);
+}
+
+#[test]
+fn times_at_the_end_of_u64_saturate() {
+    let policy = ThrottlePolicy::builder()
+        .lockout_after(2)
+        .lockout_duration(Some(u64::MAX))
+        .build()
+        .unwrap();
+    let mut state = ThrottleState::default();
+    policy.record_failure(&mut state, u64::MAX - 1);
+    assert_eq!(state.retry_at, u64::MAX);
+    policy.record_failure(&mut state, u64::MAX);
+    assert_eq!(
+        policy.check(&state, u64::MAX),
+        Err(Throttled::Locked {
+            until: Some(u64::MAX)
+        })
+    );
+    let mut state = ThrottleState {
+        failures: u32::MAX,
+        retry_at: 0,
+    };
+    policy.record_failure(&mut state, NOW);
+    assert_eq!(state.failures, u32::MAX);
+}
+
+#[test]
+fn policies_outside_nist_bounds_are_refused() {
+    for lockout in [0, 101, u32::MAX] {
+        assert_eq!(
+            ThrottlePolicy::builder().lockout_after(lockout).build(),
+            Err(Error::InvalidPolicy)
+        );
+    }
+    assert_eq!(
+        ThrottlePolicy::builder()
+            .base_delay(10)
+            .max_delay(5)
+            .build(),
+        Err(Error::InvalidPolicy)
+    );
+    let policy = ThrottlePolicy::builder()
+        .lockout_after(ThrottlePolicy::MAX_LOCKOUT_AFTER)
+        .base_delay(0)
+        .max_delay(0)
+        .build()
+        .unwrap();
+    assert_eq!(
+        (
+            policy.lockout_after(),
+            policy.base_delay(),
+            policy.max_delay(),
+            policy.lockout_duration()
+        ),
+        (100, 0, 0, None)
+    );
+    // No backoff: the next attempt may come at once.
+    let mut state = ThrottleState::default();
+    policy.record_failure(&mut state, NOW);
+    assert_eq!(policy.check(&state, NOW), Ok(()));
+}
+
+#[test]
+fn throttled_says_until_when() {
+    assert_eq!(
+        Throttled::TooSoon { retry_at: 5 }.to_string(),
+        "too many attempts: retry at 5"
+    );
+    assert_eq!(
+        Throttled::Locked { until: Some(9) }.to_string(),
+        "locked until 9"
+    );
+    assert_eq!(
+        Throttled::Locked { until: None }.to_string(),
+        "locked until reset"
+    );
+}

@@ -2,28 +2,18 @@
 #![cfg(feature = "std")]
 #![allow(clippy::unwrap_used)]
 
-use std::{
-    path::PathBuf,
-    process::{Command, Output},
-};
+#[path = "support/example.rs"]
+mod example;
+
+use std::process::Output;
 
 use twofa::{Secret, Totp, unix_time};
 
 /// RFC 6238's SHA-1 seed, "12345678901234567890", in base32.
 const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
-/// The example binary, which `cargo test` builds beside the test binaries.
 fn twofa(args: &[&str]) -> Output {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    let binary: PathBuf = path
-        .join("examples")
-        .join(format!("twofa{}", std::env::consts::EXE_SUFFIX));
-    assert!(binary.exists(), "{} not built", binary.display());
-    Command::new(binary).args(args).output().unwrap()
+    example::run("twofa", args)
 }
 
 fn stdout(output: &Output) -> String {

@@ -1,6 +1,6 @@
 //! HOTP: counter-based codes (RFC 4226).
 
-use subtle::CtOption;
+use subtle::{Choice, ConditionallySelectable, CtOption};
 
 use crate::{
     Algorithm, Code, Digits, Error, Format, Secret, code,
@@ -124,20 +124,25 @@ impl Hotp {
     /// [`Error::MalformedCode`] before any HMAC is computed, or
     /// [`Error::InvalidCode`].
     pub fn verify(&self, code: &str, counter: u64) -> Result<HotpMatch, Error> {
+        Option::from(self.verify_ct(code, counter)?).ok_or(Error::InvalidCode)
+    }
+
+    /// [`Hotp::verify`] up to the decision, which stays in constant time
+    /// inside the [`CtOption`], for a caller that combines it with other
+    /// secret checks and branches once (see [`Totp::verify_ct_at`](crate::Totp::verify_ct_at)).
+    ///
+    /// # Errors
+    /// [`Error::MalformedCode`], before any HMAC is computed.
+    pub fn verify_ct(&self, code: &str, counter: u64) -> Result<CtOption<HotpMatch>, Error> {
         let code = self.parse(code)?;
         let last = counter.saturating_add(self.look_ahead);
-        let found: CtOption<u64> = window::scan(
+        let found = window::scan(
             self.algorithm,
             self.secret.expose_bytes(),
             counter..=last,
             &code,
         );
-        Option::<u64>::from(found)
-            .map(|matched| HotpMatch {
-                counter: matched,
-                ahead: matched - counter,
-            })
-            .ok_or(Error::InvalidCode)
+        Ok(found_to_match(found, counter))
     }
 
     /// Resynchronises a token whose counter ran too far ahead for
@@ -178,12 +183,7 @@ impl Hotp {
             }
             _ => return Err(Error::ResyncCodeCount),
         };
-        Option::<u64>::from(found)
-            .map(|matched| HotpMatch {
-                counter: matched,
-                ahead: matched - counter,
-            })
-            .ok_or(Error::InvalidCode)
+        Option::from(found_to_match(found, counter)).ok_or(Error::InvalidCode)
     }
 
     fn parse(&self, code: &str) -> Result<Code, Error> {
@@ -241,6 +241,28 @@ impl Hotp {
     #[must_use]
     pub fn resync_window(&self) -> u64 {
         self.resync_window
+    }
+}
+
+/// The match of a scan from `counter`, still in constant time.
+fn found_to_match(found: CtOption<u64>, counter: u64) -> CtOption<HotpMatch> {
+    let matched = found.unwrap_or(counter);
+    let ahead = matched.wrapping_sub(counter);
+    CtOption::new(
+        HotpMatch {
+            counter: matched,
+            ahead,
+        },
+        found.is_some(),
+    )
+}
+
+impl ConditionallySelectable for HotpMatch {
+    fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
+        Self {
+            counter: u64::conditional_select(&a.counter, &b.counter, choice),
+            ahead: u64::conditional_select(&a.ahead, &b.ahead, choice),
+        }
     }
 }
 

@@ -253,13 +253,14 @@ impl OobChallenge {
             return OobOutcome::Malformed;
         };
         let mut typed_digest = digest(key, purpose, &self.id, &code);
-        let matched: bool = typed_digest.ct_eq(&self.digest).into();
+        let hit = typed_digest.ct_eq(&self.digest).unwrap_u8();
         typed_digest.zeroize();
-        if matched {
-            self.used = true;
+        // Both outcomes update the record the same way, without a branch.
+        self.used = hit == 1;
+        self.attempts_left -= u32::from(1 - hit);
+        if hit == 1 {
             OobOutcome::Accepted
         } else {
-            self.attempts_left -= 1;
             OobOutcome::Invalid {
                 attempts_left: self.attempts_left,
             }

@@ -1,5 +1,7 @@
 //! TOTP: time-based codes (RFC 6238).
 
+use subtle::{Choice, ConditionallySelectable, CtOption};
+
 use crate::{
     Algorithm, Code, Digits, Error, Format, Secret, code,
     replay::{self, ReplayStore},
@@ -56,6 +58,15 @@ pub struct TotpMatch {
     /// from the past (a slow typist or a clock behind), positive when the
     /// authenticator's clock runs ahead.
     pub drift: i64,
+}
+
+impl ConditionallySelectable for TotpMatch {
+    fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
+        Self {
+            step: u64::conditional_select(&a.step, &b.step, choice),
+            drift: i64::conditional_select(&a.drift, &b.drift, choice),
+        }
+    }
 }
 
 impl Totp {
@@ -163,21 +174,50 @@ impl Totp {
         unix_time: u64,
         drift: i64,
     ) -> Result<TotpMatch, Error> {
+        Option::from(self.verify_ct_at(code, unix_time, drift)?).ok_or(Error::InvalidCode)
+    }
+
+    /// [`Totp::verify_with_drift_at`] up to the decision, which stays in
+    /// constant time: whether and where the code matched are inside the
+    /// [`CtOption`]. For a caller that combines the result with its other
+    /// secret checks (a PIN, say) and branches once, so that timing cannot
+    /// tell which check failed. The `Result`s of the other methods are
+    /// built by a branch on whether the code matched; that branch, and the
+    /// caller's, take different paths for a hit and a miss.
+    ///
+    /// ```
+    /// use subtle::ConstantTimeEq;
+    /// use twofa::{Secret, Totp};
+    ///
+    /// let totp = Totp::new(Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")?);
+    /// let now = 1_111_111_111;
+    /// let (stored_pin, typed_pin) = (b"4321", b"4321"); // from the password hasher, really
+    /// let code = totp.verify_ct_at("050471", now, 0)?;
+    /// let both = code.is_some() & stored_pin.ct_eq(typed_pin);
+    /// assert!(bool::from(both)); // the one branch
+    /// # Ok::<(), twofa::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::MalformedCode`] or [`Error::TimeBeforeEpoch`], decided
+    /// before any HMAC is computed.
+    pub fn verify_ct_at(
+        &self,
+        code: &str,
+        unix_time: u64,
+        drift: i64,
+    ) -> Result<CtOption<TotpMatch>, Error> {
         let code = Code::parse(code, self.format)?;
         let now = self.step_at(unix_time)?;
         let centre = now.saturating_add_signed(drift);
         let steps = centre.saturating_sub(self.behind)..=centre.saturating_add(self.ahead);
-        Option::<u64>::from(window::scan(
-            self.algorithm,
-            self.secret.expose_bytes(),
-            steps,
-            &code,
-        ))
-        .map(|step| TotpMatch {
+        let found = window::scan(self.algorithm, self.secret.expose_bytes(), steps, &code);
+        let step = found.unwrap_or(0);
+        let matched = TotpMatch {
             step,
             drift: signed_difference(step, now),
-        })
-        .ok_or(Error::InvalidCode)
+        };
+        Ok(CtOption::new(matched, found.is_some()))
     }
 
     /// [`Totp::verify_at`], then records the matched step for `account` in
@@ -243,11 +283,8 @@ impl Totp {
 
 /// `a - b` as a signed number, saturating at the ends of `i64`.
 fn signed_difference(a: u64, b: u64) -> i64 {
-    if a >= b {
-        i64::try_from(a - b).unwrap_or(i64::MAX)
-    } else {
-        i64::try_from(b - a).map_or(i64::MIN, |d| -d)
-    }
+    let difference = i128::from(a) - i128::from(b);
+    difference.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 /// Builds a [`Totp`]; [`TotpBuilder::build`] checks every parameter.

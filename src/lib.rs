@@ -42,6 +42,7 @@ mod random;
 mod recovery;
 mod replay;
 mod secret;
+mod store;
 mod throttle;
 mod totp;
 #[cfg(feature = "alloc")]
@@ -67,6 +68,7 @@ pub use replay::{Acceptance, ReplayStore};
 #[cfg(feature = "std")]
 pub use replay::{MemoryReplayStore, StoreFull};
 pub use secret::Secret;
+pub use store::{AccountStore, SharedError, Versioned};
 pub use throttle::{ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled};
 pub use totp::{Totp, TotpBuilder, TotpMatch};
 #[cfg(feature = "alloc")]

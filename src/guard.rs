@@ -234,11 +234,7 @@ impl Guard {
         code: &str,
         now: u64,
     ) -> Result<Outcome<HotpMatch>, Error> {
-        if let Err(throttled) = self.throttle.check(&account.throttle, now) {
-            return Ok(throttled.into());
-        }
-        let found = hotp.verify(code, account.counter);
-        self.hotp_result(account, found, now)
+        self.hotp_attempt(account, now, |counter| hotp.verify(code, counter))
     }
 
     /// Resynchronises an HOTP token ([`Hotp::resync`]) under the same
@@ -255,20 +251,21 @@ impl Guard {
         codes: &[&str],
         now: u64,
     ) -> Result<Outcome<HotpMatch>, Error> {
+        self.hotp_attempt(account, now, |counter| hotp.resync(codes, counter))
+    }
+
+    /// An HOTP attempt: throttle first, then `check` from the account's
+    /// counter, then the state update.
+    fn hotp_attempt(
+        &self,
+        account: &mut HotpAccount,
+        now: u64,
+        check: impl FnOnce(u64) -> Result<HotpMatch, Error>,
+    ) -> Result<Outcome<HotpMatch>, Error> {
         if let Err(throttled) = self.throttle.check(&account.throttle, now) {
             return Ok(throttled.into());
         }
-        let found = hotp.resync(codes, account.counter);
-        self.hotp_result(account, found, now)
-    }
-
-    fn hotp_result(
-        &self,
-        account: &mut HotpAccount,
-        found: Result<HotpMatch, Error>,
-        now: u64,
-    ) -> Result<Outcome<HotpMatch>, Error> {
-        match found {
+        match check(account.counter) {
             Ok(found) => {
                 account.counter = found.next_counter().ok_or(Error::CounterExhausted)?;
                 self.throttle.record_success(&mut account.throttle);

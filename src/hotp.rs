@@ -289,9 +289,8 @@ impl HotpBuilder {
     }
 
     /// Steam Guard codes (5 characters) instead of digits.
-    pub fn steam(mut self) -> Self {
-        self.digits = None;
-        self
+    pub fn steam(self) -> Self {
+        self.format(Format::Steam)
     }
 
     /// The code format: [`Format::Decimal`] or [`Format::Steam`].

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use twofa::{Algorithm, Hotp, Secret, Totp};
+use twofa::{Algorithm, Guard, Hotp, Secret, Totp, TotpAccount};
 
 /// A fixed demo secret of the algorithm's output length.
 fn secret(algorithm: Algorithm) -> Secret {
@@ -108,5 +108,32 @@ fn generate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, totp_verify, hotp_verify, generate);
+/// A whole login check (throttle, drift, replay, state update) beside the
+/// bare verification it wraps: the ratio is the guard's overhead.
+fn guard_verify(c: &mut Criterion) {
+    let totp = Totp::new(secret(Algorithm::Sha1));
+    let guard = Guard::default();
+    let miss = miss(&totp);
+    let hit = totp.generate_at(NOW).expect("after T0").to_string();
+    let mut group = c.benchmark_group("guard_verify_window1_SHA1");
+    group.bench_function("verify_at_miss", |b| {
+        b.iter(|| totp.verify_at(black_box(&miss), black_box(NOW)))
+    });
+    group.bench_function("guard_miss", |b| {
+        b.iter(|| {
+            // A fresh state each time, so the throttle never refuses.
+            let mut account = TotpAccount::default();
+            guard.verify_totp(&totp, &mut account, black_box(&miss), black_box(NOW))
+        })
+    });
+    group.bench_function("guard_hit", |b| {
+        b.iter(|| {
+            let mut account = TotpAccount::default();
+            guard.verify_totp(&totp, &mut account, black_box(&hit), black_box(NOW))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, totp_verify, hotp_verify, generate, guard_verify);
 criterion_main!(benches);

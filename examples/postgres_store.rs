@@ -13,8 +13,12 @@ use tokio_postgres::{Client, NoTls};
 use twofa::{AccountStore, ThrottleState, TotpAccount, Versioned};
 
 /// The table. Unsigned 64-bit values (times, steps) are stored bit for bit
-/// in BIGINT: the store only compares `version`, never them.
+/// in BIGINT: the store only compares `version`, never them. Instances
+/// starting together take an advisory lock, since concurrent `CREATE TABLE
+/// IF NOT EXISTS` statements can collide.
 const SCHEMA: &str = "
+BEGIN;
+SELECT pg_advisory_xact_lock(7297);
 CREATE TABLE IF NOT EXISTS twofa_totp (
     account   TEXT PRIMARY KEY,
     failures  BIGINT NOT NULL,
@@ -22,7 +26,8 @@ CREATE TABLE IF NOT EXISTS twofa_totp (
     last_step BIGINT,
     drift     BIGINT NOT NULL,
     version   BIGINT NOT NULL
-)";
+);
+COMMIT;";
 
 struct PostgresStore {
     client: Client,

@@ -34,8 +34,8 @@ fn totp() -> Totp {
     Totp::new(Secret::from_bytes(b"12345678901234567890").unwrap())
 }
 
-/// Whether the example's server answers; if not, says so loudly, and
-/// fails when servers are required.
+/// Whether the example's server answers (and its schema is in place); if
+/// not, says so loudly, and fails when servers are required.
 fn server_present(example: &str) -> bool {
     let output = example::run(example, &["check"]);
     if output.status.success() {
@@ -43,12 +43,12 @@ fn server_present(example: &str) -> bool {
     }
     let banner = "!".repeat(72);
     eprintln!(
-        "\n{banner}\n{example}: NO SERVER, MULTI-INSTANCE TESTS NOT RUN\n{}\n{banner}\n",
+        "\n{banner}\n{example}: NO SERVER ANSWERED, MULTI-INSTANCE TESTS NOT RUN\n{}\n{banner}\n",
         String::from_utf8_lossy(&output.stderr).trim()
     );
     assert!(
         std::env::var("TWOFA_REQUIRE_SERVERS").is_err(),
-        "{example}: server required (TWOFA_REQUIRE_SERVERS is set) but absent"
+        "{example}: server required (TWOFA_REQUIRE_SERVERS is set) but it did not answer"
     );
     false
 }

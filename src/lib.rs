@@ -22,54 +22,34 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-mod algorithm;
-mod base32;
-#[cfg(feature = "std")]
-mod clock;
-mod code;
-#[cfg(feature = "alloc")]
-mod enroll;
+// The layers, lowest first; each module imports only from its own layer
+// and those below it: the engine, the other factors as pure checks, the
+// per-account protection that runs every factor through one throttle, and
+// provisioning.
+mod account;
 mod error;
-mod format;
-mod guard;
-mod hotp;
-mod mac;
-mod oob;
-#[cfg(feature = "qr")]
-mod qr;
-mod random;
+mod factor;
+mod otp;
 #[cfg(feature = "alloc")]
-mod recovery;
-mod replay;
-mod secret;
-mod store;
-mod throttle;
-mod totp;
-#[cfg(feature = "alloc")]
-mod uri;
-mod window;
+mod provision;
 
-pub use algorithm::Algorithm;
+pub use account::{
+    Acceptance, AccountStore, Guard, HotpAccount, Outcome, ReplayStore, SharedError,
+    ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled, TotpAccount, Versioned,
+};
 #[cfg(feature = "std")]
-pub use clock::unix_time;
-pub use code::Code;
-#[cfg(feature = "alloc")]
-pub use enroll::{Enrolled, Enrollment};
+pub use account::{MemoryReplayStore, StoreFull};
 pub use error::Error;
-pub use format::{Digits, Format};
-pub use guard::{Guard, HotpAccount, Outcome, TotpAccount};
-pub use hotp::{Hotp, HotpBuilder, HotpMatch};
-pub use oob::{OobChallenge, OobKey, OobOutcome, OobPolicy};
-#[cfg(feature = "qr")]
-pub use qr::Qr;
+pub use factor::{OobChallenge, OobKey, OobOutcome, OobPolicy};
 #[cfg(feature = "alloc")]
-pub use recovery::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPolicy};
-pub use replay::{Acceptance, ReplayStore};
+pub use factor::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPolicy};
 #[cfg(feature = "std")]
-pub use replay::{MemoryReplayStore, StoreFull};
-pub use secret::Secret;
-pub use store::{AccountStore, SharedError, Versioned};
-pub use throttle::{ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled};
-pub use totp::{Totp, TotpBuilder, TotpMatch};
+pub use otp::unix_time;
+pub use otp::{
+    Algorithm, Code, Digits, Format, Hotp, HotpBuilder, HotpMatch, Secret, Totp, TotpBuilder,
+    TotpMatch,
+};
+#[cfg(feature = "qr")]
+pub use provision::Qr;
 #[cfg(feature = "alloc")]
-pub use uri::{KeyUri, Otp, PortabilityWarning};
+pub use provision::{Enrolled, Enrollment, KeyUri, Otp, PortabilityWarning};

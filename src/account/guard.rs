@@ -1,0 +1,307 @@
+//! The one call that checks a login's second factor completely: throttle,
+//! verify (with drift), replay check, state update.
+
+use core::fmt;
+
+use super::throttle::{ThrottlePolicy, ThrottleState, Throttled};
+use crate::{
+    error::Error,
+    otp::{Hotp, HotpMatch, Totp, TotpMatch},
+};
+
+/// What a TOTP second factor remembers about an account between logins.
+///
+/// Plain data: load it with the account, pass it to
+/// [`Guard::verify_totp`], and save it back whatever the outcome. Two
+/// logins of one account must not interleave between load and save
+/// (`SELECT … FOR UPDATE`, or save only if the row still holds what was
+/// loaded); otherwise both could accept the same code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TotpAccount {
+    /// Failed attempts and the next allowed time.
+    pub throttle: ThrottleState,
+    /// The last accepted time step: no code at this step or before it is
+    /// accepted again (RFC 6238 §5.2).
+    pub last_step: Option<u64>,
+    /// The authenticator's clock drift in steps, learned from accepted
+    /// codes and bounded by [`Guard::max_drift`] (RFC 6238 §6).
+    pub drift: i64,
+}
+
+/// What an HOTP second factor remembers about an account between logins.
+/// As [`TotpAccount`], load and save it around each call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HotpAccount {
+    /// Failed attempts and the next allowed time.
+    pub throttle: ThrottleState,
+    /// The next counter expected: one past the last accepted (RFC 4226
+    /// §7.2), so a used code is never accepted again.
+    pub counter: u64,
+}
+
+/// The answer to a login's second-factor attempt, one variant per answer a
+/// service gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub enum Outcome<M> {
+    /// The code is right and new: log in.
+    Accepted(M),
+    /// The code is wrong ("Invalid TOTP"); `attempts_left` more failures
+    /// lock the account (0: it is now locked).
+    Invalid {
+        /// Failures left before the lockout.
+        attempts_left: u32,
+    },
+    /// The code was right but already used ("OTP has been used in past,
+    /// please try next OTP"). Counts as a failure.
+    Replayed,
+    /// Not a code at all (wrong length or characters): nothing was
+    /// compared and nothing counted.
+    Malformed,
+    /// Too soon after a failure: try again at `retry_at`. Nothing was
+    /// compared.
+    TooSoon {
+        /// The earliest time of the next attempt (Unix seconds).
+        retry_at: u64,
+    },
+    /// Locked after too many failures, until `until` (or until a reset).
+    /// Nothing was compared.
+    Locked {
+        /// The end of the lockout, if it ends by itself.
+        until: Option<u64>,
+    },
+}
+
+impl<M> Outcome<M> {
+    /// Whether the attempt succeeded.
+    #[must_use]
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, Self::Accepted(_))
+    }
+}
+
+impl<M> From<Throttled> for Outcome<M> {
+    fn from(throttled: Throttled) -> Self {
+        match throttled {
+            Throttled::TooSoon { retry_at } => Self::TooSoon { retry_at },
+            Throttled::Locked { until } => Self::Locked { until },
+        }
+    }
+}
+
+impl<M> fmt::Display for Outcome<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Accepted(_) => f.write_str("accepted"),
+            Self::Invalid { attempts_left } => {
+                write!(f, "invalid code ({attempts_left} attempts left)")
+            }
+            Self::Replayed => f.write_str("code already used"),
+            Self::Malformed => f.write_str("malformed code"),
+            Self::TooSoon { retry_at } => Throttled::TooSoon {
+                retry_at: *retry_at,
+            }
+            .fmt(f),
+            Self::Locked { until } => Throttled::Locked { until: *until }.fmt(f),
+        }
+    }
+}
+
+/// Checks second-factor attempts for a service: the throttle policy and
+/// the drift bound, applied to each account's state.
+///
+/// Pure: the caller passes the time and the account's state in and
+/// persists the state afterwards.
+///
+/// ```
+/// use twofa::{Guard, Outcome, Secret, Totp, TotpAccount};
+///
+/// let totp = Totp::new(Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")?);
+/// let guard = Guard::default();
+/// let mut account = TotpAccount::default(); // loaded with the account
+/// let now = 1_700_000_000;
+/// let code = totp.generate_at(now)?.to_string();
+///
+/// assert!(guard.verify_totp(&totp, &mut account, &code, now)?.is_accepted());
+/// assert_eq!(guard.verify_totp(&totp, &mut account, &code, now + 1)?, Outcome::Replayed);
+/// // A wrong code two seconds later: the backoff has expired, the code is checked.
+/// let wrong = totp.generate_at(now + 3600)?.to_string();
+/// assert_eq!(
+///     guard.verify_totp(&totp, &mut account, &wrong, now + 2)?,
+///     Outcome::Invalid { attempts_left: 8 }
+/// );
+/// # Ok::<(), twofa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Guard {
+    throttle: ThrottlePolicy,
+    max_drift: u64,
+}
+
+impl Default for Guard {
+    fn default() -> Self {
+        Self {
+            throttle: ThrottlePolicy::default(),
+            max_drift: Self::DEFAULT_MAX_DRIFT,
+        }
+    }
+}
+
+impl Guard {
+    /// The default bound on a learned drift: 10 steps (5 minutes at 30 s).
+    pub const DEFAULT_MAX_DRIFT: u64 = 10;
+    /// The largest bound on a learned drift: 100 steps.
+    pub const MAX_DRIFT: u64 = 100;
+
+    /// A guard with `throttle` and the default drift bound.
+    #[must_use]
+    pub fn new(throttle: ThrottlePolicy) -> Self {
+        Self {
+            throttle,
+            max_drift: Self::DEFAULT_MAX_DRIFT,
+        }
+    }
+
+    /// Bounds the drift learned for each account to `steps` either way
+    /// (0 disables drift tracking).
+    ///
+    /// # Errors
+    /// [`Error::InvalidPolicy`] above [`Guard::MAX_DRIFT`].
+    pub fn with_max_drift(mut self, steps: u64) -> Result<Self, Error> {
+        if steps > Self::MAX_DRIFT {
+            return Err(Error::InvalidPolicy);
+        }
+        self.max_drift = steps;
+        Ok(self)
+    }
+
+    /// The throttle policy.
+    #[must_use]
+    pub fn throttle(&self) -> &ThrottlePolicy {
+        &self.throttle
+    }
+
+    /// The bound on a learned drift, in steps either way.
+    #[must_use]
+    pub fn max_drift(&self) -> u64 {
+        self.max_drift
+    }
+
+    /// Checks a TOTP code typed at `now` for an account, and updates its
+    /// state: throttle first (nothing is compared while throttled), then
+    /// the window re-centred on the learned drift, then the replay check
+    /// against the last accepted step. A success forgets failures and
+    /// learns the drift; an invalid or replayed code counts as a failure.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeEpoch`]: the service's clock is wrong, not the
+    /// person's code. The state is unchanged.
+    pub fn verify_totp(
+        &self,
+        totp: &Totp,
+        account: &mut TotpAccount,
+        code: &str,
+        now: u64,
+    ) -> Result<Outcome<TotpMatch>, Error> {
+        if let Err(throttled) = self.throttle.check(&account.throttle, now) {
+            return Ok(throttled.into());
+        }
+        let drift = self.bound(account.drift);
+        match totp.verify_with_drift_at(code, now, drift) {
+            Ok(found) if account.last_step.is_some_and(|last| found.step <= last) => {
+                self.throttle.record_failure(&mut account.throttle, now);
+                Ok(Outcome::Replayed)
+            }
+            Ok(found) => {
+                self.throttle.record_success(&mut account.throttle);
+                account.last_step = Some(found.step);
+                account.drift = self.bound(found.drift);
+                Ok(Outcome::Accepted(found))
+            }
+            Err(e) => self.failed(&mut account.throttle, e, now),
+        }
+    }
+
+    /// Checks an HOTP code at `now` for an account from its stored counter
+    /// with the look-ahead, and updates its state: the counter moves past
+    /// the match, so the code is never accepted again.
+    ///
+    /// # Errors
+    /// [`Error::CounterExhausted`] for a match at counter 2^64 - 1 (the
+    /// token needs a new secret); the state is unchanged.
+    pub fn verify_hotp(
+        &self,
+        hotp: &Hotp,
+        account: &mut HotpAccount,
+        code: &str,
+        now: u64,
+    ) -> Result<Outcome<HotpMatch>, Error> {
+        self.hotp_attempt(account, now, |counter| hotp.verify(code, counter))
+    }
+
+    /// Resynchronises an HOTP token ([`Hotp::resync`]) under the same
+    /// throttle as [`Guard::verify_hotp`]: two or three consecutive codes,
+    /// searched in the wider resynchronisation window.
+    ///
+    /// # Errors
+    /// [`Error::ResyncCodeCount`] unless 2 or 3 codes are given, or
+    /// [`Error::CounterExhausted`]; the state is unchanged.
+    pub fn resync_hotp(
+        &self,
+        hotp: &Hotp,
+        account: &mut HotpAccount,
+        codes: &[&str],
+        now: u64,
+    ) -> Result<Outcome<HotpMatch>, Error> {
+        self.hotp_attempt(account, now, |counter| hotp.resync(codes, counter))
+    }
+
+    /// An HOTP attempt: throttle first, then `check` from the account's
+    /// counter, then the state update.
+    fn hotp_attempt(
+        &self,
+        account: &mut HotpAccount,
+        now: u64,
+        check: impl FnOnce(u64) -> Result<HotpMatch, Error>,
+    ) -> Result<Outcome<HotpMatch>, Error> {
+        if let Err(throttled) = self.throttle.check(&account.throttle, now) {
+            return Ok(throttled.into());
+        }
+        match check(account.counter) {
+            Ok(found) => {
+                account.counter = found.next_counter().ok_or(Error::CounterExhausted)?;
+                self.throttle.record_success(&mut account.throttle);
+                Ok(Outcome::Accepted(found))
+            }
+            Err(e) => self.failed(&mut account.throttle, e, now),
+        }
+    }
+
+    /// The outcome of a verification error: a failure counted for an
+    /// invalid code, nothing for a malformed one, other errors passed on.
+    fn failed<M>(
+        &self,
+        throttle: &mut ThrottleState,
+        error: Error,
+        now: u64,
+    ) -> Result<Outcome<M>, Error> {
+        match error {
+            Error::MalformedCode => Ok(Outcome::Malformed),
+            Error::InvalidCode => {
+                self.throttle.record_failure(throttle, now);
+                Ok(Outcome::Invalid {
+                    attempts_left: self.throttle.attempts_left(throttle),
+                })
+            }
+            other => Err(other),
+        }
+    }
+
+    /// `drift` within the bound.
+    fn bound(&self, drift: i64) -> i64 {
+        let max = i64::try_from(self.max_drift).unwrap_or(i64::MAX);
+        drift.clamp(-max, max)
+    }
+}

@@ -1,0 +1,18 @@
+//! Per-account protection, as pure state machines over plain data: the
+//! throttle, the guard that runs a login's second factor through it, replay
+//! tracking, and the compare-and-swap contract for state shared by many
+//! instances.
+
+mod guard;
+mod replay;
+mod store;
+mod throttle;
+
+pub use guard::{Guard, HotpAccount, Outcome, TotpAccount};
+#[cfg(feature = "alloc")]
+pub(crate) use replay::record;
+pub use replay::{Acceptance, ReplayStore};
+#[cfg(feature = "std")]
+pub use replay::{MemoryReplayStore, StoreFull};
+pub use store::{AccountStore, SharedError, Versioned};
+pub use throttle::{ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled};

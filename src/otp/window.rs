@@ -1,0 +1,72 @@
+//! The constant-time scan over a window of counters, shared by HOTP, TOTP
+//! and HOTP resynchronisation.
+
+use core::ops::RangeInclusive;
+
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, CtOption};
+
+use super::{
+    Code,
+    algorithm::{Algorithm, MacJob},
+    code,
+    mac::{BlockHash, Mac},
+};
+
+/// Finds which counter in `counters` produces `code`, under a key.
+///
+/// The HMAC is keyed once; every candidate is computed and compared, and
+/// the work done does not depend on whether or where a candidate matched.
+/// When several counters produce the code, the highest wins, so that a
+/// replay check against the last accepted counter sees the newest match.
+pub(crate) fn scan(
+    algorithm: Algorithm,
+    key: &[u8],
+    counters: RangeInclusive<u64>,
+    code: &Code,
+) -> CtOption<u64> {
+    scan_run(algorithm, key, counters, [code])
+}
+
+/// Finds a run of `N` consecutive counters in `counters` producing
+/// `codes` in order, and returns the counter of the run's last code (the
+/// highest such run wins). As [`scan`], every candidate is computed and
+/// compared against every code, whatever matched.
+pub(crate) fn scan_run<const N: usize>(
+    algorithm: Algorithm,
+    key: &[u8],
+    counters: RangeInclusive<u64>,
+    codes: [&Code; N],
+) -> CtOption<u64> {
+    algorithm.with_mac(key, Scan { counters, codes })
+}
+
+struct Scan<'a, const N: usize> {
+    counters: RangeInclusive<u64>,
+    codes: [&'a Code; N],
+}
+
+impl<const N: usize> MacJob for Scan<'_, N> {
+    type Output = CtOption<u64>;
+
+    fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> CtOption<u64> {
+        let reducers = self.codes.map(|code| code.format().reducer());
+        // runs[j]: codes 0..=j matched the counters ending at this one.
+        let mut runs = [Choice::from(0); N];
+        let mut found = Choice::from(0);
+        let mut matched = 0u64;
+        for counter in self.counters {
+            let truncated = code::truncate(mac.compute(counter));
+            let mut previous = Choice::from(1);
+            for ((run, code), reducer) in runs.iter_mut().zip(self.codes).zip(reducers) {
+                let value = u64::from(reducer.reduce(truncated));
+                let extended = previous & value.ct_eq(&code.expose_value());
+                previous = *run;
+                *run = extended;
+            }
+            let hit = runs.last().copied().unwrap_or(Choice::from(0));
+            found |= hit;
+            matched.conditional_assign(&counter, hit);
+        }
+        CtOption::new(matched, found)
+    }
+}

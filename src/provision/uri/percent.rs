@@ -1,0 +1,58 @@
+//! Percent-encoding (RFC 3986 §2.1) of the label and parameter values.
+
+use alloc::{string::String, vec::Vec};
+use core::fmt::{self, Write};
+
+use zeroize::Zeroize;
+
+use crate::error::Error;
+
+/// Writes `text` with every byte outside RFC 3986's unreserved set (and
+/// `@`, common in account names) as `%XX`, so a space becomes `%20`.
+pub(super) fn encode(text: &str, out: &mut String) -> fmt::Result {
+    for &byte in text.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@') {
+            out.push(char::from(byte));
+        } else {
+            write!(out, "%{byte:02X}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Decodes `%XX` escapes (either case) and `+` as a space, once: `%2520`
+/// stays `%20`.
+///
+/// # Errors
+/// [`Error::InvalidPercentEncoding`] for a `%` not followed by two hex
+/// digits, or bytes that are not UTF-8.
+pub(super) fn decode(text: &str) -> Result<String, Error> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = tail;
+        match byte {
+            b'%' => {
+                let (&[high, low], tail) = rest
+                    .split_first_chunk::<2>()
+                    .ok_or(Error::InvalidPercentEncoding)?;
+                rest = tail;
+                bytes.push(hex_value(high)? << 4 | hex_value(low)?);
+            }
+            b'+' => bytes.push(b' '),
+            _ => bytes.push(byte),
+        }
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        // The value may be a secret: wipe it before giving up.
+        e.into_bytes().zeroize();
+        Error::InvalidPercentEncoding
+    })
+}
+
+fn hex_value(digit: u8) -> Result<u8, Error> {
+    char::from(digit)
+        .to_digit(16)
+        .map(|value| value as u8)
+        .ok_or(Error::InvalidPercentEncoding)
+}

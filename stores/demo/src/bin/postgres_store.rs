@@ -1,0 +1,106 @@
+//! The second-factor state of every account in one PostgreSQL table, shared
+//! by every instance of a service: an [`AccountStore`] in two statements.
+//!
+//! ```sh
+//! TWOFA_POSTGRES_URL="host=127.0.0.1 user=twofa password=twofa dbname=twofa" \
+//!     cargo run -p twofa-store-demo --bin postgres_store
+//! ```
+
+use twofa_store_demo as race;
+
+use tokio_postgres::{Client, NoTls};
+use twofa::{AccountStore, ThrottleState, TotpAccount, Versioned};
+
+/// The table. Unsigned 64-bit values (times, steps) are stored bit for bit
+/// in BIGINT: the store only compares `version`, never them. Instances
+/// starting together take an advisory lock, since concurrent `CREATE TABLE
+/// IF NOT EXISTS` statements can collide.
+const SCHEMA: &str = "
+BEGIN;
+SELECT pg_advisory_xact_lock(7297);
+CREATE TABLE IF NOT EXISTS twofa_totp (
+    account   TEXT PRIMARY KEY,
+    failures  BIGINT NOT NULL,
+    retry_at  BIGINT NOT NULL,
+    last_step BIGINT,
+    drift     BIGINT NOT NULL,
+    version   BIGINT NOT NULL
+);
+COMMIT;";
+
+struct PostgresStore {
+    client: Client,
+}
+
+impl AccountStore<TotpAccount> for PostgresStore {
+    type Error = tokio_postgres::Error;
+
+    async fn load(&self, account: &str) -> Result<Versioned<TotpAccount>, Self::Error> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT failures, retry_at, last_step, drift, version \
+                 FROM twofa_totp WHERE account = $1",
+                &[&account],
+            )
+            .await?;
+        Ok(row.map_or_else(Versioned::default, |row| Versioned {
+            state: TotpAccount {
+                throttle: ThrottleState {
+                    failures: row.get::<_, i64>(0) as u32,
+                    retry_at: row.get::<_, i64>(1) as u64,
+                },
+                last_step: row.get::<_, Option<i64>>(2).map(|step| step as u64),
+                drift: row.get(3),
+            },
+            version: row.get::<_, i64>(4) as u64,
+        }))
+    }
+
+    async fn save(
+        &self,
+        account: &str,
+        expected: u64,
+        state: &TotpAccount,
+    ) -> Result<bool, Self::Error> {
+        let failures = i64::from(state.throttle.failures);
+        let retry_at = state.throttle.retry_at as i64;
+        let last_step = state.last_step.map(|step| step as i64);
+        // One statement each: the row count says whether this instance won.
+        let rows = if expected == 0 {
+            self.client
+                .execute(
+                    "INSERT INTO twofa_totp VALUES ($1, $2, $3, $4, $5, 1) \
+                     ON CONFLICT (account) DO NOTHING",
+                    &[&account, &failures, &retry_at, &last_step, &state.drift],
+                )
+                .await?
+        } else {
+            self.client
+                .execute(
+                    "UPDATE twofa_totp SET failures = $3, retry_at = $4, last_step = $5, \
+                     drift = $6, version = version + 1 WHERE account = $1 AND version = $2",
+                    &[
+                        &account,
+                        &(expected as i64),
+                        &failures,
+                        &retry_at,
+                        &last_step,
+                        &state.drift,
+                    ],
+                )
+                .await?
+        };
+        Ok(rows == 1)
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::var("TWOFA_POSTGRES_URL")
+        .unwrap_or_else(|_| "host=127.0.0.1 user=twofa password=twofa dbname=twofa".into());
+    let (client, connection) = tokio_postgres::connect(&url, NoTls).await?;
+    tokio::spawn(connection);
+    client.batch_execute(SCHEMA).await?;
+    race::main(PostgresStore { client }).await
+}

@@ -1,0 +1,106 @@
+//! The second-factor state of every account in Redis hashes, shared by
+//! every instance of a service: an [`AccountStore`] whose save is one Lua
+//! script, so the version check and the write cannot be separated.
+//!
+//! ```sh
+//! TWOFA_REDIS_URL=redis://127.0.0.1:6379/ cargo run -p twofa-store-demo --bin redis_store
+//! ```
+
+use twofa_store_demo as race;
+
+use redis::{Script, aio::MultiplexedConnection};
+use twofa::{AccountStore, ThrottleState, TotpAccount, Versioned};
+
+/// Saves only if the stored version is still the expected one. Every value
+/// travels as a decimal string: Lua's numbers could not hold 64 bits.
+const SAVE: &str = r"
+if (redis.call('HGET', KEYS[1], 'version') or '0') ~= ARGV[1] then
+    return 0
+end
+redis.call('HSET', KEYS[1], 'failures', ARGV[2], 'retry_at', ARGV[3],
+    'last_step', ARGV[4], 'drift', ARGV[5], 'version', ARGV[6])
+return 1
+";
+
+struct RedisStore {
+    connection: MultiplexedConnection,
+    save: Script,
+}
+
+fn key(account: &str) -> String {
+    format!("twofa:totp:{account}")
+}
+
+/// A field read back as a number; missing fields as the default.
+fn field<T: std::str::FromStr + Default>(value: &Option<String>) -> T {
+    value
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default()
+}
+
+impl AccountStore<TotpAccount> for RedisStore {
+    type Error = redis::RedisError;
+
+    async fn load(&self, account: &str) -> Result<Versioned<TotpAccount>, Self::Error> {
+        let mut connection = self.connection.clone();
+        let values: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(key(account))
+            .arg(&["failures", "retry_at", "last_step", "drift", "version"])
+            .query_async(&mut connection)
+            .await?;
+        let [failures, retry_at, last_step, drift, version] = values.as_slice() else {
+            return Ok(Versioned::default());
+        };
+        Ok(Versioned {
+            state: TotpAccount {
+                throttle: ThrottleState {
+                    failures: field(failures),
+                    retry_at: field(retry_at),
+                },
+                last_step: last_step.as_deref().and_then(|step| step.parse().ok()),
+                drift: field(drift),
+            },
+            version: field(version),
+        })
+    }
+
+    async fn save(
+        &self,
+        account: &str,
+        expected: u64,
+        state: &TotpAccount,
+    ) -> Result<bool, Self::Error> {
+        let mut connection = self.connection.clone();
+        let saved: i64 = self
+            .save
+            .key(key(account))
+            .arg(expected.to_string())
+            .arg(state.throttle.failures.to_string())
+            .arg(state.throttle.retry_at.to_string())
+            // An empty string: no code accepted yet.
+            .arg(
+                state
+                    .last_step
+                    .map_or_else(String::new, |step| step.to_string()),
+            )
+            .arg(state.drift.to_string())
+            .arg((expected + 1).to_string())
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(saved == 1)
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::var("TWOFA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let connection = redis::Client::open(url)?
+        .get_multiplexed_async_connection()
+        .await?;
+    race::main(RedisStore {
+        connection,
+        save: Script::new(SAVE),
+    })
+    .await
+}

@@ -1,5 +1,6 @@
 //! Boundaries: times, counters, digits, secrets, typed codes, parameters,
-//! and what `Debug` and errors may show.
+//! and what `Debug` and errors may show. Over 400 lines: one short test
+//! per boundary, listed together so a missing boundary shows.
 #![allow(clippy::unwrap_used)]
 
 use twofa::{Algorithm, Code, Digits, Error, Format, Hotp, Secret, Totp};

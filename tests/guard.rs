@@ -1,5 +1,6 @@
 //! The one-call login check: every transition of the account state, drift
-//! learning, HOTP resynchronisation, and an attacker's view.
+//! learning, HOTP resynchronisation, and an attacker's view. Over 400
+//! lines: the guard's transitions read best side by side.
 #![allow(clippy::unwrap_used)]
 
 use twofa::{

@@ -1,7 +1,9 @@
 //! The throttle policy: backoff, lockout, and their exact boundaries.
 #![allow(clippy::unwrap_used)]
 
-use twofa::{Error, ThrottlePolicy, ThrottleState, Throttled};
+use twofa::{
+    Error, Guard, Outcome, Secret, ThrottlePolicy, ThrottleState, Throttled, Totp, TotpAccount,
+};
 
 const NOW: u64 = 1_700_000_000;
 
@@ -167,4 +169,114 @@ fn throttled_says_until_when() {
         Throttled::Locked { until: None }.to_string(),
         "locked until reset"
     );
+}
+
+#[test]
+fn a_timed_lockout_shorter_than_the_backoff_it_replaces_is_refused() {
+    // Some(0) used to disable both the lockout and the backoff.
+    for lock in [0, 1, 511] {
+        assert_eq!(
+            ThrottlePolicy::builder()
+                .lockout_after(10)
+                .max_delay(1000)
+                .lockout_duration(Some(lock))
+                .build(),
+            Err(Error::InvalidPolicy),
+            "{lock}"
+        );
+    }
+    // After 10 failures the backoff would be 2^9 = 512 s.
+    assert!(
+        ThrottlePolicy::builder()
+            .lockout_after(10)
+            .max_delay(1000)
+            .lockout_duration(Some(512))
+            .build()
+            .is_ok()
+    );
+    // With no backoff at all, a lockout still lasts a second at least.
+    assert_eq!(
+        ThrottlePolicy::builder()
+            .base_delay(0)
+            .max_delay(0)
+            .lockout_duration(Some(0))
+            .build(),
+        Err(Error::InvalidPolicy)
+    );
+}
+
+#[test]
+fn failures_keep_counting_through_timed_lockouts_until_a_lock_until_reset() {
+    let policy = ThrottlePolicy::builder()
+        .lockout_after(10)
+        .lockout_duration(Some(600))
+        .build()
+        .unwrap();
+    let mut state = ThrottleState::default();
+    let mut now = NOW;
+    for failure in 1..=ThrottlePolicy::MAX_CONSECUTIVE_FAILURES {
+        assert_eq!(policy.check(&state, now), Ok(()), "failure {failure}");
+        policy.record_failure(&mut state, now);
+        now = state.retry_at.max(now);
+    }
+    assert_eq!(state.failures, 100);
+    assert_eq!(
+        policy.check(&state, u64::MAX - 1),
+        Err(Throttled::Locked { until: None })
+    );
+    policy.record_success(&mut state);
+    assert_eq!(policy.check(&state, now), Ok(()));
+}
+
+/// An attacker who waits exactly until every `retry_at`, against every
+/// kind of valid policy: at most 100 guesses are ever compared.
+#[test]
+fn thousands_of_guesses_compare_at_most_100_under_any_valid_policy() {
+    // Ten digits, so that no guess is right by chance.
+    let totp = Totp::builder(Secret::from_bytes(b"12345678901234567890").unwrap())
+        .digits(10)
+        .build()
+        .unwrap();
+    let mut policies = 0;
+    for lockout_after in [1, 3, 10, 50, 99, 100] {
+        for (base, max) in [(0, 0), (1, 300), (0, 5), (30, 30)] {
+            for duration in [None, Some(1), Some(60), Some(512), Some(86_400)] {
+                let Ok(policy) = ThrottlePolicy::builder()
+                    .lockout_after(lockout_after)
+                    .base_delay(base)
+                    .max_delay(max)
+                    .lockout_duration(duration)
+                    .build()
+                else {
+                    continue;
+                };
+                policies += 1;
+                let guard = Guard::new(policy);
+                let mut account = TotpAccount::default();
+                let mut now = NOW;
+                let mut compared = 0;
+                for guess in 0..5_000u32 {
+                    let code = format!("{:010}", u64::from(guess) * 7_919);
+                    match guard.verify_totp(&totp, &mut account, &code, now).unwrap() {
+                        Outcome::Invalid { .. } | Outcome::Replayed | Outcome::Accepted(_) => {
+                            compared += 1;
+                        }
+                        Outcome::TooSoon { retry_at }
+                        | Outcome::Locked {
+                            until: Some(retry_at),
+                        } => {
+                            now = retry_at;
+                        }
+                        Outcome::Locked { until: None } => now += 3_600,
+                        Outcome::Malformed => unreachable!(),
+                    }
+                }
+                assert!(
+                    compared <= ThrottlePolicy::MAX_CONSECUTIVE_FAILURES as usize,
+                    "{policy:?}: {compared} compared"
+                );
+            }
+        }
+    }
+    assert!(policies > 50, "{policies} policies");
 }

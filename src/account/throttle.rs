@@ -15,11 +15,17 @@ use crate::error::Error;
 /// administrator or a recovery resets it, or for `lockout_duration` if set.
 /// A success forgets every failure.
 ///
+/// A timed lockout does not forget failures: they keep counting through
+/// it, each further failure locks the account again for the duration, and
+/// at [`ThrottlePolicy::MAX_CONSECUTIVE_FAILURES`] (100, NIST SP 800-63B
+/// §5.2.2) the account is locked until a reset, whatever the policy. So no
+/// valid policy lets more than 100 consecutive wrong guesses be compared,
+/// however long an attacker waits.
+///
 /// The defaults: 1 s, 2 s, 4 s … up to 5 minutes, and a lockout after
 /// 10 failures. With 6-digit codes and a window of 3 steps, that lets an
 /// attacker's guesses succeed with probability 10 · 3 / 10^6 before the
-/// lockout. NIST SP 800-63B allows at most 100 consecutive failures; so
-/// does [`ThrottlePolicy::builder`].
+/// lockout.
 ///
 /// The state is per account and per factor: failures of one factor (a
 /// TOTP app) do not slow another (a recovery code) unless the caller
@@ -97,6 +103,9 @@ impl ThrottlePolicy {
     /// The most consecutive failures a policy may allow before its lockout:
     /// 100 (NIST SP 800-63B §5.2.2).
     pub const MAX_LOCKOUT_AFTER: u32 = 100;
+    /// Consecutive failures after which every policy locks the account
+    /// until a reset, timed lockout or not: 100 (NIST SP 800-63B §5.2.2).
+    pub const MAX_CONSECUTIVE_FAILURES: u32 = 100;
 
     /// A builder starting from the defaults.
     pub fn builder() -> ThrottlePolicyBuilder {
@@ -113,6 +122,9 @@ impl ThrottlePolicy {
     pub fn check(&self, state: &ThrottleState, now: u64) -> Result<(), Throttled> {
         if self.is_locked_out(state) {
             match self.lockout_duration {
+                _ if state.failures >= Self::MAX_CONSECUTIVE_FAILURES => {
+                    return Err(Throttled::Locked { until: None });
+                }
                 None => return Err(Throttled::Locked { until: None }),
                 Some(_) if state.waiting_at(now) => {
                     return Err(Throttled::Locked {
@@ -130,10 +142,13 @@ impl ThrottlePolicy {
     }
 
     /// Records a failed attempt at `now`: the next one must wait, or the
-    /// account is locked.
+    /// account is locked (again, after a timed lockout; until a reset, at
+    /// [`ThrottlePolicy::MAX_CONSECUTIVE_FAILURES`]).
     pub fn record_failure(&self, state: &mut ThrottleState, now: u64) {
         state.failures = state.failures.saturating_add(1);
-        state.retry_at = if self.is_locked_out(state) {
+        state.retry_at = if state.failures >= Self::MAX_CONSECUTIVE_FAILURES {
+            u64::MAX
+        } else if self.is_locked_out(state) {
             self.lockout_duration
                 .map_or(u64::MAX, |duration| now.saturating_add(duration))
         } else {
@@ -147,7 +162,8 @@ impl ThrottlePolicy {
     }
 
     /// How many more consecutive failures the account may have before it
-    /// is locked.
+    /// is locked (0 while a timed lockout lasts or after it ends: the next
+    /// failure locks again).
     #[must_use]
     pub fn attempts_left(&self, state: &ThrottleState) -> u32 {
         self.lockout_after.saturating_sub(state.failures)
@@ -232,7 +248,12 @@ impl ThrottlePolicyBuilder {
         self
     }
 
-    /// How long a lockout lasts (default: until a reset).
+    /// How long a lockout lasts (default: until a reset). A timed lockout
+    /// must last at least as long as the backoff it replaces (the wait
+    /// after `lockout_after` failures) and at least a second; failures keep
+    /// counting through it, and at
+    /// [`ThrottlePolicy::MAX_CONSECUTIVE_FAILURES`] the account is locked
+    /// until a reset.
     pub fn lockout_duration(mut self, seconds: Option<u64>) -> Self {
         self.policy.lockout_duration = seconds;
         self
@@ -242,13 +263,16 @@ impl ThrottlePolicyBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidPolicy`] when `lockout_after` is 0 or above
-    /// [`ThrottlePolicy::MAX_LOCKOUT_AFTER`], or `max_delay` is below
-    /// `base_delay`.
+    /// [`ThrottlePolicy::MAX_LOCKOUT_AFTER`], `max_delay` is below
+    /// `base_delay`, or a timed lockout is shorter than a second or than
+    /// the backoff it replaces.
     pub fn build(self) -> Result<ThrottlePolicy, Error> {
         let policy = self.policy;
+        let replaced = policy.delay_after(policy.lockout_after).max(1);
         if policy.lockout_after == 0
             || policy.lockout_after > ThrottlePolicy::MAX_LOCKOUT_AFTER
             || policy.max_delay < policy.base_delay
+            || policy.lockout_duration.is_some_and(|lock| lock < replaced)
         {
             return Err(Error::InvalidPolicy);
         }

@@ -430,3 +430,64 @@ fn steam_text(mut value: u64) -> String {
         })
         .collect()
 }
+
+#[test]
+fn drift_windows_and_resynchronisation_at_the_ends_of_time() {
+    let totp = Totp::new(Secret::from_bytes(b"12345678901234567890").unwrap());
+    // The union of the window at step 1 and the one 50 steps back is
+    // clipped at step 0, and the gap between two windows is refused.
+    let at = |step: u64| totp.generate_at_step(step).to_string();
+    assert_eq!(totp.verify_with_drift_at(&at(0), 30, -50).unwrap().step, 0);
+    assert_eq!(totp.verify_with_drift_at(&at(2), 30, -50).unwrap().step, 2);
+    let far = 1_000_000;
+    assert_eq!(
+        totp.verify_with_drift_at(&at(far + 5), far * 30, 5)
+            .unwrap()
+            .drift,
+        5
+    );
+    assert_eq!(
+        totp.verify_with_drift_at(&at(far + 3), far * 30, 5),
+        Err(Error::InvalidCode)
+    );
+    // And at the top of u64.
+    let top = u64::MAX / 30;
+    assert_eq!(
+        totp.verify_with_drift_at(&at(top), u64::MAX, 7)
+            .unwrap()
+            .step,
+        top
+    );
+    // Resynchronisation next to step 0 and to the last step.
+    assert_eq!(totp.resync_at(&[&at(0), &at(1)], 30).unwrap().step, 1);
+    assert_eq!(
+        totp.resync_at(&[&at(top - 1), &at(top)], u64::MAX)
+            .unwrap()
+            .step,
+        top
+    );
+    assert_eq!(
+        totp.resync_at(&[&at(1), &at(0)], 30),
+        Err(Error::InvalidCode)
+    );
+    assert_eq!(
+        totp.resync_at(&["12345", &at(0)], 30),
+        Err(Error::MalformedCode)
+    );
+    // Its window: 600 s by default, at most 3600 s.
+    assert_eq!(totp.resync_window(), Totp::DEFAULT_RESYNC_WINDOW);
+    let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
+    assert_eq!(
+        Totp::builder(secret.clone()).resync_window(3601).build(),
+        Err(Error::WindowTooLarge)
+    );
+    let wide = Totp::builder(secret).resync_window(3600).build().unwrap();
+    assert!(
+        wide.resync_at(&[&at(far + 119), &at(far + 120)], far * 30)
+            .is_ok()
+    );
+    assert_eq!(
+        totp.resync_at(&[&at(far + 119), &at(far + 120)], far * 30),
+        Err(Error::InvalidCode)
+    );
+}

@@ -149,44 +149,240 @@ fn malformed_codes_are_not_counted_and_a_wrong_clock_is_an_error() {
     assert_eq!(account, TotpAccount::default());
 }
 
-#[test]
-fn drift_is_learned_step_by_step_and_bounded() {
-    let guard = Guard::default().with_max_drift(2).unwrap();
-    let mut account = TotpAccount::default();
-    let mut now = NOW;
-    // The authenticator's clock runs ahead a little more each day.
-    for (ahead, learned) in [(1, 1), (2, 2), (3, 2)] {
-        let typed = code_at(now + 30 * ahead);
-        let outcome = guard
-            .verify_totp(&totp(), &mut account, &typed, now)
-            .unwrap();
-        let Outcome::Accepted(found) = outcome else {
-            panic!("{outcome:?}")
-        };
-        assert_eq!(found.drift, ahead as i64);
-        assert_eq!(account.drift, learned);
-        now += 86_400;
-    }
-    // Without the learned drift, a clock 3 steps ahead is outside ±1.
-    let mut fresh = TotpAccount::default();
-    assert_eq!(
-        guard
-            .verify_totp(&totp(), &mut fresh, &code_at(now + 90), now)
+/// A guard that never makes a test wait: no backoff, the widest lockout.
+fn patient_guard() -> Guard {
+    Guard::new(
+        ThrottlePolicy::builder()
+            .base_delay(0)
+            .max_delay(0)
+            .lockout_after(100)
+            .build()
             .unwrap(),
-        Outcome::Invalid { attempts_left: 9 }
-    );
-    // With it (2, the bound), the window covers steps +1 to +3.
-    assert!(
-        guard
-            .verify_totp(&totp(), &mut account, &code_at(now + 90), now)
-            .unwrap()
-            .is_accepted()
-    );
+    )
+}
+
+#[test]
+fn a_corrected_clock_logs_in_at_once_whatever_drift_was_learned() {
+    let guard = Guard::default();
+    for learned in -20..=20 {
+        for offset in [-1, 0, 1] {
+            let mut account = TotpAccount {
+                drift: learned,
+                ..TotpAccount::default()
+            };
+            let typed = code_at(NOW.saturating_add_signed(30 * offset));
+            let outcome = guard
+                .verify_totp(&totp(), &mut account, &typed, NOW)
+                .unwrap();
+            assert!(
+                outcome.is_accepted(),
+                "learned {learned}, offset {offset}: {outcome:?}"
+            );
+            assert_eq!(account.drift, offset, "learned {learned}");
+        }
+    }
+}
+
+#[test]
+fn a_phone_that_ran_fast_or_slow_and_was_then_set_right_is_never_locked_out() {
+    let guard = Guard::default();
+    for off in [5i64, -5, 12, -12] {
+        let mut account = TotpAccount::default();
+        let mut now = NOW;
+        let phone = |now: u64, steps: i64| code_at(now.saturating_add_signed(30 * steps));
+        // Too far off for the window: refused, then resynchronised.
+        assert!(matches!(
+            guard
+                .verify_totp(&totp(), &mut account, &phone(now, off), now)
+                .unwrap(),
+            Outcome::Invalid { .. }
+        ));
+        now += 60;
+        let (first, second) = (phone(now, off - 1), phone(now, off));
+        let outcome = guard
+            .resync_totp(&totp(), &mut account, &[&first, &second], now)
+            .unwrap();
+        assert!(outcome.is_accepted(), "{off}: {outcome:?}");
+        assert_eq!(account.drift, off);
+        // Logins day after day with the wrong clock.
+        for _ in 0..5 {
+            now += 86_400;
+            let outcome = guard
+                .verify_totp(&totp(), &mut account, &phone(now, off), now)
+                .unwrap();
+            assert!(outcome.is_accepted(), "{off}: {outcome:?}");
+        }
+        // The phone's clock is set right: its very next code is accepted.
+        now += 86_400;
+        let outcome = guard
+            .verify_totp(&totp(), &mut account, &phone(now, 0), now)
+            .unwrap();
+        assert!(outcome.is_accepted(), "{off}: {outcome:?}");
+        assert_eq!(account.drift, 0);
+    }
+}
+
+#[test]
+fn a_slow_typist_cannot_walk_the_drift() {
+    let guard = patient_guard();
+    let mut account = TotpAccount::default();
+    let mut oldest = 0;
+    for day in 0..60 {
+        let now = NOW + day * 86_400;
+        // The oldest code the guard still takes, tried from 15 steps back.
+        let accepted = (0..=15u64)
+            .rev()
+            .find(|&back| {
+                guard
+                    .verify_totp(&totp(), &mut account, &code_at(now - 30 * back), now)
+                    .unwrap()
+                    .is_accepted()
+            })
+            .unwrap();
+        oldest = oldest.max(accepted);
+        assert!(account.drift >= -1, "day {day}: drift {}", account.drift);
+    }
+    // The nominal step behind, and one more through the learned drift.
+    assert_eq!(oldest, 2);
+}
+
+#[test]
+fn a_match_through_the_learned_drift_moves_it_only_toward_zero() {
+    let guard = Guard::default();
+    let mut account = TotpAccount {
+        drift: 5,
+        ..TotpAccount::default()
+    };
+    // +6: inside the drift's window, further from 0: the drift stays.
+    let outcome = guard
+        .verify_totp(&totp(), &mut account, &code_at(NOW + 180), NOW)
+        .unwrap();
+    assert!(outcome.is_accepted());
+    assert_eq!(account.drift, 5);
+    // +4: nearer 0: learned.
+    let now = NOW + 86_400;
+    let outcome = guard
+        .verify_totp(&totp(), &mut account, &code_at(now + 120), now)
+        .unwrap();
+    assert!(outcome.is_accepted());
+    assert_eq!(account.drift, 4);
+    // With a drift of 5 the windows are -1..=1 and 4..=6: +3, between
+    // them, is refused.
+    let mut gap = TotpAccount {
+        drift: 5,
+        ..TotpAccount::default()
+    };
+    let outcome = guard
+        .verify_totp(&totp(), &mut gap, &code_at(NOW + 90), NOW)
+        .unwrap();
+    assert_eq!(outcome, Outcome::Invalid { attempts_left: 9 });
+}
+
+#[test]
+fn the_drift_is_bounded() {
+    let guard = Guard::default().with_max_drift(2).unwrap();
+    let mut account = TotpAccount {
+        drift: 50,
+        ..TotpAccount::default()
+    };
+    // A stored drift beyond the bound is used only up to it: +3 is found.
+    let outcome = guard
+        .verify_totp(&totp(), &mut account, &code_at(NOW + 90), NOW)
+        .unwrap();
+    assert!(outcome.is_accepted());
+    assert_eq!(account.drift, 2);
     assert_eq!(
-        Guard::default().with_max_drift(101),
+        Guard::default().with_max_drift(Guard::MAX_DRIFT + 1),
         Err(Error::InvalidPolicy)
     );
     assert_eq!(Guard::default().max_drift(), Guard::DEFAULT_MAX_DRIFT);
+}
+
+#[test]
+fn totp_resynchronisation_needs_consecutive_codes_and_is_throttled_and_replay_checked() {
+    let guard = Guard::default();
+    let at = |steps: u64| code_at(NOW + 30 * steps);
+    let mut account = TotpAccount::default();
+    for count in [0, 1, 4] {
+        let codes: Vec<String> = (0..count).map(|i| at(10 + i)).collect();
+        let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+        assert_eq!(
+            guard.resync_totp(&totp(), &mut account, &codes, NOW),
+            Err(Error::ResyncCodeCount)
+        );
+    }
+    // Not consecutive: refused and counted.
+    assert_eq!(
+        guard
+            .resync_totp(&totp(), &mut account, &[&at(10), &at(12)], NOW)
+            .unwrap(),
+        Outcome::Invalid { attempts_left: 9 }
+    );
+    // Throttled like any attempt: nothing compared before retry_at.
+    assert_eq!(
+        guard
+            .resync_totp(&totp(), &mut account, &[&at(10), &at(11)], NOW)
+            .unwrap(),
+        Outcome::TooSoon { retry_at: NOW + 1 }
+    );
+    // Beyond the resynchronisation window (20 steps): refused.
+    let later = NOW + 1;
+    assert_eq!(
+        guard
+            .resync_totp(&totp(), &mut account, &[&at(24), &at(25)], later)
+            .unwrap(),
+        Outcome::Invalid { attempts_left: 8 }
+    );
+    // Two, then three consecutive codes.
+    let later = NOW + 5; // the same step as NOW
+    let outcome = guard
+        .resync_totp(&totp(), &mut account, &[&at(10), &at(11)], later)
+        .unwrap();
+    let Outcome::Accepted(found) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!((found.step, found.drift), (NOW / 30 + 11, 11));
+    assert_eq!(
+        (account.drift, account.last_step, account.throttle),
+        (11, Some(found.step), ThrottleState::default())
+    );
+    // The same run again, or one that reuses its last step: replayed.
+    assert_eq!(
+        guard
+            .resync_totp(&totp(), &mut account, &[&at(10), &at(11)], later)
+            .unwrap(),
+        Outcome::Replayed
+    );
+    assert_eq!(
+        guard
+            .resync_totp(
+                &totp(),
+                &mut account,
+                &[&at(11), &at(12), &at(13)],
+                later + 1
+            )
+            .unwrap(),
+        Outcome::Replayed
+    );
+    let outcome = guard
+        .resync_totp(
+            &totp(),
+            &mut account,
+            &[&at(12), &at(13), &at(14)],
+            later + 3,
+        )
+        .unwrap();
+    assert!(outcome.is_accepted(), "{outcome:?}");
+    assert_eq!(account.drift, 14);
+    // A narrower drift bound refuses a run beyond it.
+    let narrow = Guard::default().with_max_drift(5).unwrap();
+    let mut fresh = TotpAccount::default();
+    assert_eq!(
+        narrow
+            .resync_totp(&totp(), &mut fresh, &[&at(7), &at(8)], NOW)
+            .unwrap(),
+        Outcome::Invalid { attempts_left: 9 }
+    );
 }
 
 #[test]

@@ -24,8 +24,9 @@ pub struct TotpAccount {
     /// The last accepted time step: no code at this step or before it is
     /// accepted again (RFC 6238 §5.2).
     pub last_step: Option<u64>,
-    /// The authenticator's clock drift in steps, learned from accepted
-    /// codes and bounded by [`Guard::max_drift`] (RFC 6238 §6).
+    /// The authenticator's clock drift in steps (RFC 6238 §6), bounded by
+    /// [`Guard::max_drift`]. Learned as [`Guard::verify_totp`] says: beyond
+    /// the nominal window only from a resynchronisation.
     pub drift: i64,
 }
 
@@ -150,10 +151,12 @@ impl Default for Guard {
 }
 
 impl Guard {
-    /// The default bound on a learned drift: 10 steps (5 minutes at 30 s).
-    pub const DEFAULT_MAX_DRIFT: u64 = 10;
-    /// The largest bound on a learned drift: 100 steps.
-    pub const MAX_DRIFT: u64 = 100;
+    /// The default bound on a learned drift: 20 steps (10 minutes at 30 s,
+    /// [`Totp::DEFAULT_RESYNC_WINDOW`]).
+    pub const DEFAULT_MAX_DRIFT: u64 = 20;
+    /// The largest bound on a learned drift: 120 steps (an hour at 30 s,
+    /// [`Totp::MAX_RESYNC_WINDOW`]).
+    pub const MAX_DRIFT: u64 = 120;
 
     /// A guard with `throttle` and the default drift bound.
     #[must_use]
@@ -165,7 +168,8 @@ impl Guard {
     }
 
     /// Bounds the drift learned for each account to `steps` either way
-    /// (0 disables drift tracking).
+    /// (0 disables drift tracking). A resynchronisation that finds the
+    /// clock further off than this is refused.
     ///
     /// # Errors
     /// [`Error::InvalidPolicy`] above [`Guard::MAX_DRIFT`].
@@ -191,9 +195,24 @@ impl Guard {
 
     /// Checks a TOTP code typed at `now` for an account, and updates its
     /// state: throttle first (nothing is compared while throttled), then
-    /// the window re-centred on the learned drift, then the replay check
-    /// against the last accepted step. A success forgets failures and
-    /// learns the drift; an invalid or replayed code counts as a failure.
+    /// one constant-time scan over the window around the current step and
+    /// the window around the drift-corrected step
+    /// ([`Totp::verify_with_drift_at`]), then the replay check against the
+    /// last accepted step. A success forgets failures; an invalid or
+    /// replayed code counts as a failure.
+    ///
+    /// The drift is learned only on evidence that it is real:
+    /// - a match inside the nominal window (the current step, `behind` and
+    ///   `ahead`) sets the drift to that match's offset, so a corrected
+    ///   clock brings it back at once, and a slow typist can move it at
+    ///   most to the window's edge;
+    /// - a match outside the nominal window (found through the learned
+    ///   drift) may only move the drift toward 0, never away from it;
+    /// - a drift beyond the nominal window is learned only from two or
+    ///   three consecutive codes ([`Guard::resync_totp`]).
+    ///
+    /// So codes typed late can never walk the accepted window away from
+    /// the current time; at most it reaches one window's width past it.
     ///
     /// # Errors
     /// [`Error::TimeBeforeEpoch`]: the service's clock is wrong, not the
@@ -210,18 +229,72 @@ impl Guard {
         }
         let drift = self.bound(account.drift);
         match totp.verify_with_drift_at(code, now, drift) {
-            Ok(found) if account.last_step.is_some_and(|last| found.step <= last) => {
-                self.throttle.record_failure(&mut account.throttle, now);
-                Ok(Outcome::Replayed)
-            }
             Ok(found) => {
-                self.throttle.record_success(&mut account.throttle);
-                account.last_step = Some(found.step);
-                account.drift = self.bound(found.drift);
-                Ok(Outcome::Accepted(found))
+                let learned = learn_drift(drift, found.drift, totp.window());
+                Ok(self.accept_step(account, found, found.step, learned, now))
             }
             Err(e) => self.failed(&mut account.throttle, e, now),
         }
+    }
+
+    /// Resynchronises a TOTP authenticator whose clock is further off than
+    /// the window ([`Totp::resync_at`]), under the same throttle as
+    /// [`Guard::verify_totp`]: two or three consecutive codes, searched in
+    /// the resynchronisation window. The drift they show is learned, and
+    /// the replay check applies to every step of the run (the first must
+    /// be newer than the last accepted step). A run further off than
+    /// [`Guard::max_drift`] is refused as invalid.
+    ///
+    /// # Errors
+    /// [`Error::ResyncCodeCount`] unless 2 or 3 codes are given, or
+    /// [`Error::TimeBeforeEpoch`]; the state is unchanged.
+    pub fn resync_totp(
+        &self,
+        totp: &Totp,
+        account: &mut TotpAccount,
+        codes: &[&str],
+        now: u64,
+    ) -> Result<Outcome<TotpMatch>, Error> {
+        if let Err(throttled) = self.throttle.check(&account.throttle, now) {
+            return Ok(throttled.into());
+        }
+        if !(2..=3).contains(&codes.len()) {
+            return Err(Error::ResyncCodeCount);
+        }
+        let found = totp.resync_at(codes, now).and_then(|found| {
+            match found.drift.unsigned_abs() <= self.max_drift {
+                true => Ok(found),
+                false => Err(Error::InvalidCode),
+            }
+        });
+        match found {
+            Ok(found) => {
+                // Codes.len() is 2 or 3, so the run's first step is at most 2 back.
+                let first = found.step.saturating_sub(codes.len() as u64 - 1);
+                Ok(self.accept_step(account, found, first, found.drift, now))
+            }
+            Err(e) => self.failed(&mut account.throttle, e, now),
+        }
+    }
+
+    /// A TOTP match whose earliest step used is `first`: the replay check,
+    /// then the state update with the drift to keep.
+    fn accept_step(
+        &self,
+        account: &mut TotpAccount,
+        found: TotpMatch,
+        first: u64,
+        drift: i64,
+        now: u64,
+    ) -> Outcome<TotpMatch> {
+        if account.last_step.is_some_and(|last| first <= last) {
+            self.throttle.record_failure(&mut account.throttle, now);
+            return Outcome::Replayed;
+        }
+        self.throttle.record_success(&mut account.throttle);
+        account.last_step = Some(found.step);
+        account.drift = self.bound(drift);
+        Outcome::Accepted(found)
     }
 
     /// Checks an HOTP code at `now` for an account from its stored counter
@@ -303,5 +376,19 @@ impl Guard {
     fn bound(&self, drift: i64) -> i64 {
         let max = i64::try_from(self.max_drift).unwrap_or(i64::MAX);
         drift.clamp(-max, max)
+    }
+}
+
+/// The drift to keep after a match `found` steps from the current one,
+/// with `learned` the drift it was found with and `(behind, ahead)` the
+/// nominal window: the match's own offset inside the nominal window;
+/// outside it, the match's offset only when nearer 0 than `learned`.
+fn learn_drift(learned: i64, found: i64, (behind, ahead): (u64, u64)) -> i64 {
+    let nominal = (found < 0 && found.unsigned_abs() <= behind)
+        || (found >= 0 && found.unsigned_abs() <= ahead);
+    if nominal || found.unsigned_abs() < learned.unsigned_abs() {
+        found
+    } else {
+        learned
     }
 }

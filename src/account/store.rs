@@ -123,7 +123,7 @@ impl Guard {
     where
         S: AccountStore<TotpAccount> + ?Sized,
     {
-        self.shared(store, account, |state| {
+        self.decide_shared(store, account, |state| {
             self.verify_totp(totp, state, code, now)
         })
         .await
@@ -145,25 +145,37 @@ impl Guard {
     where
         S: AccountStore<HotpAccount> + ?Sized,
     {
-        self.shared(store, account, |state| {
+        self.decide_shared(store, account, |state| {
             self.verify_hotp(hotp, state, code, now)
         })
         .await
     }
 
-    async fn shared<S, T, M>(
+    /// Any of the guard's checks over state shared by every instance:
+    /// load, run `decide` on the loaded state, save it with a
+    /// compare-and-swap if it changed, and on a lost race load again and
+    /// decide anew. For the checks without a `_shared` method of their
+    /// own: `guard.decide_shared(&store, account, |state|
+    /// guard.resync_totp(&totp, state, &codes, now))`, say.
+    ///
+    /// `decide` may run several times, each on freshly loaded state; it
+    /// must do nothing but decide and update that state.
+    ///
+    /// # Errors
+    /// [`SharedError`].
+    pub async fn decide_shared<S, T, A>(
         &self,
         store: &S,
         account: &str,
-        decide: impl Fn(&mut T) -> Result<Outcome<M>, Error>,
-    ) -> Result<Outcome<M>, SharedError<S::Error>>
+        decide: impl Fn(&mut T) -> Result<A, Error>,
+    ) -> Result<A, SharedError<S::Error>>
     where
         S: AccountStore<T> + ?Sized,
-        T: Copy + PartialEq,
+        T: Clone + PartialEq,
     {
         for _ in 0..Self::MAX_SAVE_ATTEMPTS {
             let loaded = store.load(account).await.map_err(SharedError::Store)?;
-            let mut state = loaded.state;
+            let mut state = loaded.state.clone();
             let outcome = decide(&mut state).map_err(SharedError::Check)?;
             // Refused before anything changed (throttled, malformed).
             if state == loaded.state {

@@ -158,28 +158,13 @@ impl Hotp {
     /// [`Error::InvalidCode`] when no consecutive run matches.
     pub fn resync(&self, codes: &[&str], counter: u64) -> Result<HotpMatch, Error> {
         let last = counter.saturating_add(self.resync_window);
-        let found = match *codes {
-            [first, second] => {
-                let (first, second) = (self.parse(first)?, self.parse(second)?);
-                window::scan_run(
-                    self.algorithm,
-                    self.secret.expose_bytes(),
-                    counter..=last.saturating_add(1),
-                    [&first, &second],
-                )
-            }
-            [first, second, third] => {
-                let (first, second, third) =
-                    (self.parse(first)?, self.parse(second)?, self.parse(third)?);
-                window::scan_run(
-                    self.algorithm,
-                    self.secret.expose_bytes(),
-                    counter..=last.saturating_add(2),
-                    [&first, &second, &third],
-                )
-            }
-            _ => return Err(Error::ResyncCodeCount),
-        };
+        let found = window::scan_resync(
+            self.algorithm,
+            self.secret.expose_bytes(),
+            self.format,
+            codes,
+            |n| counter..=last.saturating_add(n - 1),
+        )?;
         Option::from(found_to_match(found, counter)).ok_or(Error::InvalidCode)
     }
 

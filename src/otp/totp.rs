@@ -1,5 +1,7 @@
 //! TOTP: time-based codes (RFC 6238).
 
+use core::{iter::Chain, ops::RangeInclusive};
+
 use subtle::{Choice, ConditionallySelectable, CtOption};
 
 use super::{Algorithm, Code, Digits, Format, Secret, code, window};
@@ -43,7 +45,13 @@ pub struct Totp {
     t0: u64,
     behind: u64,
     ahead: u64,
+    resync_window: u64,
 }
+
+/// The steps one verification checks: the window around the current step,
+/// then the window around the drift-corrected step (empty when the two
+/// meet and are merged into the first), in ascending order.
+type Candidates = Chain<RangeInclusive<u64>, RangeInclusive<u64>>;
 
 /// The time step a code matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,6 +86,11 @@ impl Totp {
     /// The widest window each way: 10 steps. Each step adds one more code
     /// an attacker's guess can hit.
     pub const MAX_WINDOW: u64 = 10;
+    /// How far from the current time [`Totp::resync_at`] looks by default:
+    /// 10 minutes either way.
+    pub const DEFAULT_RESYNC_WINDOW: u64 = 600;
+    /// The furthest [`Totp::resync_at`] may look: one hour either way.
+    pub const MAX_RESYNC_WINDOW: u64 = 3600;
 
     /// SHA-1, 6 digits, 30-second period from `T0` = 0, one step behind
     /// and one ahead: what every authenticator app uses.
@@ -91,6 +104,7 @@ impl Totp {
             t0: 0,
             behind: Self::DEFAULT_WINDOW,
             ahead: Self::DEFAULT_WINDOW,
+            resync_window: Self::DEFAULT_RESYNC_WINDOW,
         }
     }
 
@@ -157,11 +171,14 @@ impl Totp {
         self.verify_with_drift_at(code, unix_time, 0)
     }
 
-    /// [`Totp::verify_at`] with the window centred `drift` steps from the
-    /// current step: the drift learned for this account's authenticator
-    /// (RFC 6238 §6). The match's [`TotpMatch::drift`] is still counted
-    /// from the current step, ready to be learned again.
-    /// [`Guard`](crate::Guard) keeps and bounds the drift.
+    /// [`Totp::verify_at`] for an authenticator whose clock was learned to
+    /// run `drift` steps off (RFC 6238 §6): the window around the current
+    /// step and the window around the drift-corrected step are checked
+    /// together, in one constant-time scan over their union (merged where
+    /// they meet). So a clock that was wrong and has been set right is
+    /// accepted at once, whatever drift was learned. The match's
+    /// [`TotpMatch::drift`] is counted from the current step.
+    /// [`Guard`](crate::Guard) keeps the drift and decides when to learn it.
     ///
     /// # Errors
     /// As [`Totp::verify_at`].
@@ -206,15 +223,58 @@ impl Totp {
     ) -> Result<CtOption<TotpMatch>, Error> {
         let code = Code::parse(code, self.format)?;
         let now = self.step_at(unix_time)?;
-        let centre = now.saturating_add_signed(drift);
-        let steps = centre.saturating_sub(self.behind)..=centre.saturating_add(self.ahead);
+        let steps = self.candidates(now, drift);
         let found = window::scan(self.algorithm, self.secret.expose_bytes(), steps, &code);
-        let step = found.unwrap_or(0);
-        let matched = TotpMatch {
-            step,
-            drift: signed_difference(step, now),
+        Ok(found_to_match(found, now))
+    }
+
+    /// Resynchronises an authenticator whose clock is further off than the
+    /// window (RFC 4226 §7.4 carried over to time steps): the person types
+    /// two (or three) consecutive codes, and they must match consecutive
+    /// steps, the last of them within the resynchronisation window of
+    /// `unix_time` (10 minutes either way by default). Every candidate is
+    /// compared with every code, in constant time.
+    ///
+    /// The match is the step of the last code, and its drift is the drift
+    /// to learn. Throttle it and check replay as any verification
+    /// ([`Guard::resync_totp`](crate::Guard::resync_totp) does).
+    ///
+    /// # Errors
+    /// [`Error::ResyncCodeCount`] unless 2 or 3 codes are given,
+    /// [`Error::MalformedCode`] before any HMAC is computed,
+    /// [`Error::TimeBeforeEpoch`], or [`Error::InvalidCode`] when no
+    /// consecutive run matches.
+    pub fn resync_at(&self, codes: &[&str], unix_time: u64) -> Result<TotpMatch, Error> {
+        let now = self.step_at(unix_time)?;
+        let reach = (self.resync_window / self.period).max(1);
+        let (first, last) = (now.saturating_sub(reach), now.saturating_add(reach));
+        let found = window::scan_resync(
+            self.algorithm,
+            self.secret.expose_bytes(),
+            self.format,
+            codes,
+            |n| first.saturating_sub(n - 1)..=last,
+        )?;
+        Option::from(found_to_match(found, now)).ok_or(Error::InvalidCode)
+    }
+
+    /// The steps to check at step `now` for a clock `drift` steps off.
+    fn candidates(&self, now: u64, drift: i64) -> Candidates {
+        let around =
+            |centre: u64| centre.saturating_sub(self.behind)..=centre.saturating_add(self.ahead);
+        let nominal = around(now);
+        let corrected = around(now.saturating_add_signed(drift));
+        let (low, high) = if corrected.start() < nominal.start() {
+            (corrected, nominal)
+        } else {
+            (nominal, corrected)
         };
-        Ok(CtOption::new(matched, found.is_some()))
+        if high.start().saturating_sub(1) <= *low.end() {
+            // They meet: one range, and nothing after it.
+            (*low.start()..=*low.end().max(high.end())).chain(RangeInclusive::new(1, 0))
+        } else {
+            low.chain(high)
+        }
     }
 
     /// The secret.
@@ -252,6 +312,23 @@ impl Totp {
     pub fn window(&self) -> (u64, u64) {
         (self.behind, self.ahead)
     }
+
+    /// How far from the current time, in seconds either way,
+    /// [`Totp::resync_at`] looks.
+    #[must_use]
+    pub fn resync_window(&self) -> u64 {
+        self.resync_window
+    }
+}
+
+/// A scan's result as a match, its drift counted from step `now`.
+fn found_to_match(found: CtOption<u64>, now: u64) -> CtOption<TotpMatch> {
+    let step = found.unwrap_or(0);
+    let matched = TotpMatch {
+        step,
+        drift: signed_difference(step, now),
+    };
+    CtOption::new(matched, found.is_some())
 }
 
 /// `a - b` as a signed number, saturating at the ends of `i64`.
@@ -317,6 +394,14 @@ impl TotpBuilder {
         self
     }
 
+    /// How far from the current time [`Totp::resync_at`] looks, in seconds
+    /// either way, up to [`Totp::MAX_RESYNC_WINDOW`] (default
+    /// [`Totp::DEFAULT_RESYNC_WINDOW`]).
+    pub fn resync_window(mut self, seconds: u64) -> Self {
+        self.totp.resync_window = seconds;
+        self
+    }
+
     /// The configured [`Totp`].
     ///
     /// # Errors
@@ -330,7 +415,10 @@ impl TotpBuilder {
         if self.totp.period == 0 || self.totp.period > Totp::MAX_PERIOD {
             return Err(Error::InvalidPeriod);
         }
-        if self.totp.behind > Totp::MAX_WINDOW || self.totp.ahead > Totp::MAX_WINDOW {
+        if self.totp.behind > Totp::MAX_WINDOW
+            || self.totp.ahead > Totp::MAX_WINDOW
+            || self.totp.resync_window > Totp::MAX_RESYNC_WINDOW
+        {
             return Err(Error::WindowTooLarge);
         }
         Ok(self.totp)

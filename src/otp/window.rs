@@ -1,18 +1,18 @@
 //! The constant-time scan over a window of counters, shared by HOTP, TOTP
-//! and HOTP resynchronisation.
-
-use core::ops::RangeInclusive;
+//! and resynchronisation of both.
 
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, CtOption};
 
 use super::{
-    Code,
+    Code, Format,
     algorithm::{Algorithm, MacJob},
     code,
     mac::{BlockHash, Mac},
 };
+use crate::error::Error;
 
-/// Finds which counter in `counters` produces `code`, under a key.
+/// Finds which counter in `counters` (ascending) produces `code`, under a
+/// key.
 ///
 /// The HMAC is keyed once; every candidate is computed and compared, and
 /// the work done does not depend on whether or where a candidate matched.
@@ -21,31 +21,68 @@ use super::{
 pub(crate) fn scan(
     algorithm: Algorithm,
     key: &[u8],
-    counters: RangeInclusive<u64>,
+    counters: impl Iterator<Item = u64>,
     code: &Code,
 ) -> CtOption<u64> {
     scan_run(algorithm, key, counters, [code])
+}
+
+/// Resynchronisation (RFC 4226 §7.4): 2 or 3 typed `codes` matching
+/// consecutive counters. `counters(n)` gives the counters to scan when `n`
+/// codes were typed (a run's earlier codes need `n - 1` counters before
+/// the last one's). The match is the counter of the run's last code.
+///
+/// # Errors
+/// [`Error::ResyncCodeCount`] unless 2 or 3 codes are given, or
+/// [`Error::MalformedCode`] before any HMAC is computed.
+pub(crate) fn scan_resync<I: Iterator<Item = u64>>(
+    algorithm: Algorithm,
+    key: &[u8],
+    format: Format,
+    codes: &[&str],
+    counters: impl FnOnce(u64) -> I,
+) -> Result<CtOption<u64>, Error> {
+    match *codes {
+        [first, second] => {
+            let (first, second) = (Code::parse(first, format)?, Code::parse(second, format)?);
+            Ok(scan_run(algorithm, key, counters(2), [&first, &second]))
+        }
+        [first, second, third] => {
+            let (first, second, third) = (
+                Code::parse(first, format)?,
+                Code::parse(second, format)?,
+                Code::parse(third, format)?,
+            );
+            Ok(scan_run(
+                algorithm,
+                key,
+                counters(3),
+                [&first, &second, &third],
+            ))
+        }
+        _ => Err(Error::ResyncCodeCount),
+    }
 }
 
 /// Finds a run of `N` consecutive counters in `counters` producing
 /// `codes` in order, and returns the counter of the run's last code (the
 /// highest such run wins). As [`scan`], every candidate is computed and
 /// compared against every code, whatever matched.
-pub(crate) fn scan_run<const N: usize>(
+fn scan_run<const N: usize>(
     algorithm: Algorithm,
     key: &[u8],
-    counters: RangeInclusive<u64>,
+    counters: impl Iterator<Item = u64>,
     codes: [&Code; N],
 ) -> CtOption<u64> {
     algorithm.with_mac(key, Scan { counters, codes })
 }
 
-struct Scan<'a, const N: usize> {
-    counters: RangeInclusive<u64>,
+struct Scan<'a, I, const N: usize> {
+    counters: I,
     codes: [&'a Code; N],
 }
 
-impl<const N: usize> MacJob for Scan<'_, N> {
+impl<I: Iterator<Item = u64>, const N: usize> MacJob for Scan<'_, I, N> {
     type Output = CtOption<u64>;
 
     fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> CtOption<u64> {

@@ -1,6 +1,8 @@
 //! A broker-style login, step by step: client code, PIN and TOTP, with the
-//! answers such APIs give; then an SMS code as a fallback, and a recovery
-//! code that lifts a lockout.
+//! answers such APIs give; then an SMS code and a recovery code as
+//! fallbacks. A fallback replaces only the second factor: it needs the PIN
+//! too, and every wrong PIN, code, SMS code or recovery code counts against
+//! the account's one throttle, so no fallback adds guesses.
 //!
 //! Run it with `cargo run --example login_flow`. Times are fixed so the
 //! walk-through is the same every run; a service passes `unix_time()?`.
@@ -9,8 +11,8 @@ use std::collections::HashMap;
 
 use subtle::ConstantTimeEq;
 use twofa::{
-    Guard, OobChallenge, OobKey, OobOutcome, OobPolicy, Outcome, RecoveryCodes, RecoveryOutcome,
-    RecoveryPolicy, Secret, Totp, TotpAccount,
+    Binding, Guard, OobChallenge, OobKey, OobPolicy, Outcome, RecoveryCodes, RecoveryPolicy,
+    Secret, ThrottleState, Throttled, Totp, TotpAccount,
 };
 
 /// What the service stores per client. In a real service: database rows,
@@ -20,8 +22,11 @@ struct Client {
     pin: &'static str,
     /// The active TOTP factor, if the client enrolled one.
     totp: Option<Totp>,
-    /// Throttle, last accepted step and drift for the TOTP factor.
+    /// The account's one throttle (in `state.throttle`), last accepted
+    /// step and drift.
     state: TotpAccount,
+    /// How often SMS codes were sent since the last login.
+    sends: ThrottleState,
     /// The pending SMS code, if one was sent.
     sms: Option<OobChallenge>,
     /// The client's recovery codes.
@@ -31,98 +36,188 @@ struct Client {
 struct Service {
     clients: HashMap<&'static str, Client>,
     guard: Guard,
-    sms_key: OobKey,
+    /// The current SMS key first; older ones while their codes may live.
+    sms_keys: Vec<OobKey>,
     sms_policy: OobPolicy,
 }
 
+/// The answer for an attempt the guard refused before checking anything.
+fn refused<M>(outcome: &Outcome<M>, now: u64) -> Option<String> {
+    match outcome {
+        Outcome::TooSoon { retry_at } => Some(format!(
+            "Too many attempts: try again in {} s",
+            retry_at - now
+        )),
+        Outcome::Locked { .. } => Some("Account locked: contact support".into()),
+        _ => None,
+    }
+}
+
 impl Service {
+    /// Client code and PIN, under the account's throttle: the client, or
+    /// the answer to give.
+    fn first_factor(
+        &mut self,
+        client_code: &str,
+        pin: &str,
+        now: u64,
+    ) -> Result<&mut Client, String> {
+        let Some(client) = self.clients.get_mut(client_code) else {
+            return Err("Invalid client code or PIN".into());
+        };
+        let stored = client.pin;
+        let outcome = self
+            .guard
+            .check_first_factor(&mut client.state.throttle, now, || {
+                bool::from(stored.as_bytes().ct_eq(pin.as_bytes()))
+            });
+        match outcome {
+            Outcome::Accepted(()) => Ok(client),
+            refusal => {
+                Err(refused(&refusal, now).unwrap_or_else(|| "Invalid client code or PIN".into()))
+            }
+        }
+    }
+
+    /// After a completed login: the SMS send limit starts again.
+    fn logged_in(guard: &Guard, client: &mut Client) {
+        guard.send_policy().record_success(&mut client.sends);
+    }
+
     /// The login call: client code, PIN and TOTP in, the API's answer out.
     fn login(&mut self, client_code: &str, pin: &str, totp_code: &str, now: u64) -> String {
-        let Some(client) = self.clients.get_mut(client_code) else {
-            return "Invalid client code or PIN".into();
+        let guard = self.guard;
+        let client = match self.first_factor(client_code, pin, now) {
+            Ok(client) => client,
+            Err(answer) => return answer,
         };
-        if !bool::from(client.pin.as_bytes().ct_eq(pin.as_bytes())) {
-            return "Invalid client code or PIN".into();
-        }
         let Some(totp) = &client.totp else {
-            return "Two Factor Authentication is not enabled".into();
+            return "Two Factor Authentication is not enabled Please enable by visiting the security page".into();
         };
-        match self
-            .guard
-            .verify_totp(totp, &mut client.state, totp_code, now)
-        {
-            Ok(Outcome::Accepted(found)) => format!("Login successful (drift {:+})", found.drift),
-            Ok(Outcome::Invalid { attempts_left: 0 }) => {
-                "Invalid TOTP. Account locked: use a recovery code".into()
+        let outcome = match guard.verify_totp(totp, &mut client.state, totp_code, now) {
+            Ok(outcome) => outcome,
+            // The service's clock is wrong: a server error, not the client's.
+            Err(e) => return format!("Server error: {e}"),
+        };
+        if let Some(answer) = refused(&outcome, now) {
+            return answer;
+        }
+        match outcome {
+            Outcome::Accepted(found) => {
+                Self::logged_in(&guard, client);
+                format!("Success (drift {:+})", found.drift)
             }
-            Ok(Outcome::Invalid { attempts_left }) => {
+            Outcome::Invalid { attempts_left: 0 } => "Invalid TOTP. Account locked".into(),
+            Outcome::Invalid { attempts_left } => {
                 format!("Invalid TOTP ({attempts_left} attempts left)")
             }
-            Ok(Outcome::Replayed) => "OTP has been used in past, please try next OTP".into(),
-            Ok(Outcome::Malformed) => "TOTP must be 6 digits".into(),
-            Ok(Outcome::TooSoon { retry_at }) => {
-                format!("Too many attempts: try again in {} s", retry_at - now)
-            }
-            Ok(Outcome::Locked { .. }) => "Account locked: use a recovery code".into(),
-            // The service's clock is wrong: a server error, not the client's.
-            Err(e) => format!("Server error: {e}"),
+            Outcome::Replayed => "OTP has been used in past, Please try next OTP".into(),
+            _ => "Invalid TOTP".into(),
         }
     }
 
-    /// Sends an SMS code instead of asking for the TOTP.
-    fn send_sms(&mut self, client_code: &str, now: u64) -> Result<String, twofa::Error> {
-        let client = self
-            .clients
-            .get_mut(client_code)
-            .ok_or(twofa::Error::MissingAccount)?;
-        let (code, challenge) =
-            self.sms_policy
-                .issue(&self.sms_key, &mut getrandom::SysRng, "login", now)?;
-        client.sms = Some(challenge);
-        // Hand `code` to the SMS gateway; it is not stored anywhere.
-        Ok(code.to_string())
+    /// Sends an SMS code instead of asking for the TOTP: the PIN first,
+    /// then the send limit. Returns the answer, and the code for the SMS
+    /// gateway (it is stored nowhere).
+    fn send_sms(&mut self, client_code: &str, pin: &str, now: u64) -> (String, Option<String>) {
+        let (guard, policy) = (self.guard, self.sms_policy);
+        let key = self.sms_keys[0].clone();
+        let client = match self.first_factor(client_code, pin, now) {
+            Ok(client) => client,
+            Err(answer) => return (answer, None),
+        };
+        match guard.allow_send(&client.state.throttle, &mut client.sends, now) {
+            Ok(()) => {}
+            Err(Throttled::TooSoon { retry_at }) => {
+                return (
+                    format!("OTP already sent: request another in {} s", retry_at - now),
+                    None,
+                );
+            }
+            Err(Throttled::Locked { .. }) => {
+                return ("Too many OTP requests: try later".into(), None);
+            }
+        }
+        let binding = Binding::new(client_code, "login");
+        match policy.issue(&key, &mut getrandom::SysRng, binding, now) {
+            Ok((code, challenge)) => {
+                client.sms = Some(challenge);
+                ("OTP sent".into(), Some(code.to_string()))
+            }
+            Err(e) => (format!("Server error: {e}"), None),
+        }
     }
 
-    fn login_with_sms(&mut self, client_code: &str, typed: &str, now: u64) -> String {
-        let Some(challenge) = self
-            .clients
-            .get_mut(client_code)
-            .and_then(|c| c.sms.as_mut())
-        else {
+    /// Client code, PIN and the SMS code.
+    fn login_with_sms(&mut self, client_code: &str, pin: &str, typed: &str, now: u64) -> String {
+        let guard = self.guard;
+        let keys = self.sms_keys.clone();
+        let client = match self.first_factor(client_code, pin, now) {
+            Ok(client) => client,
+            Err(answer) => return answer,
+        };
+        let Some(challenge) = client.sms.as_mut() else {
             return "No OTP was sent: request one".into();
         };
-        match challenge.verify(&self.sms_key, "login", typed, now) {
-            OobOutcome::Accepted => "Login successful (SMS OTP)".into(),
-            OobOutcome::Invalid { attempts_left } => {
+        let binding = Binding::new(client_code, "login");
+        let outcome = match guard.verify_oob(
+            &mut client.state.throttle,
+            challenge,
+            &keys,
+            binding,
+            typed,
+            now,
+        ) {
+            Ok(outcome) => outcome,
+            Err(e) => return format!("Server error: {e}"),
+        };
+        if let Some(answer) = refused(&outcome, now) {
+            return answer;
+        }
+        match outcome {
+            Outcome::Accepted(()) => {
+                Self::logged_in(&guard, client);
+                "Success (SMS OTP)".into()
+            }
+            Outcome::Invalid { attempts_left } => {
                 format!("Invalid OTP ({attempts_left} attempts left)")
             }
-            OobOutcome::Expired => "OTP expired: request a new one".into(),
-            OobOutcome::AttemptsExhausted => "Too many wrong OTPs: request a new one".into(),
-            OobOutcome::AlreadyUsed => "OTP has been used in past, please request a new one".into(),
-            OobOutcome::Malformed => "OTP must be 6 digits".into(),
+            Outcome::Expired => "OTP expired or used: request a new one".into(),
+            _ => "Invalid OTP".into(),
         }
     }
 
-    /// A recovery code logs in and lifts a TOTP lockout.
-    fn login_with_recovery_code(&mut self, client_code: &str, typed: &str) -> String {
-        let Some(client) = self.clients.get_mut(client_code) else {
-            return "Invalid client code".into();
+    /// Client code, PIN and a recovery code.
+    fn login_with_recovery_code(
+        &mut self,
+        client_code: &str,
+        pin: &str,
+        typed: &str,
+        now: u64,
+    ) -> String {
+        let guard = self.guard;
+        let client = match self.first_factor(client_code, pin, now) {
+            Ok(client) => client,
+            Err(answer) => return answer,
         };
         let Some(codes) = client.recovery.as_mut() else {
             return "No recovery codes: contact support".into();
         };
-        match codes.verify(typed) {
-            Ok(RecoveryOutcome::Accepted { remaining }) => {
-                self.guard
-                    .throttle()
-                    .record_success(&mut client.state.throttle);
-                format!("Login successful (recovery code; {remaining} left)")
+        let outcome =
+            match guard.verify_recovery(&mut client.state.throttle, codes, &[], typed, now) {
+                Ok(outcome) => outcome,
+                Err(e) => return format!("Server error: {e}"),
+            };
+        if let Some(answer) = refused(&outcome, now) {
+            return answer;
+        }
+        match outcome {
+            Outcome::Accepted(remaining) => {
+                Self::logged_in(&guard, client);
+                format!("Success (recovery code; {remaining} left)")
             }
-            Ok(RecoveryOutcome::AlreadyUsed) => "Recovery code already used".into(),
-            Ok(RecoveryOutcome::Invalid | RecoveryOutcome::Malformed) => {
-                "Invalid recovery code".into()
-            }
-            Err(e) => format!("Server error: {e}"),
+            Outcome::Replayed => "Recovery code already used".into(),
+            _ => "Invalid recovery code".into(),
         }
     }
 }
@@ -131,37 +226,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = getrandom::SysRng;
     // Enrolled earlier (see `Enrollment`); a fresh secret for the demo.
     let totp = Totp::new(Secret::generate(&mut rng)?);
-    let (recovery_codes, recovery_record) = RecoveryPolicy::default().generate(&mut rng)?;
+    let (recovery_codes, recovery_record) = RecoveryPolicy::default().generate(&mut rng, None)?;
+    let client = |pin, totp, recovery| Client {
+        pin,
+        totp,
+        state: TotpAccount::default(),
+        sends: ThrottleState::default(),
+        sms: None,
+        recovery,
+    };
     let mut service = Service {
         clients: HashMap::from([
             (
                 "AB1234",
-                Client {
-                    pin: "4321",
-                    totp: Some(totp.clone()),
-                    state: TotpAccount::default(),
-                    sms: None,
-                    recovery: Some(recovery_record),
-                },
+                client("4321", Some(totp.clone()), Some(recovery_record)),
             ),
-            (
-                "CD5678",
-                Client {
-                    pin: "8765",
-                    totp: None,
-                    state: TotpAccount::default(),
-                    sms: None,
-                    recovery: None,
-                },
-            ),
+            ("CD5678", client("8765", None, None)),
         ]),
         guard: Guard::default(),
-        sms_key: OobKey::generate(&mut rng)?,
+        sms_keys: vec![OobKey::generate(1, &mut rng)?],
         sms_policy: OobPolicy::default(),
     };
 
-    let mut now = 1_700_000_000;
-    let step = |title: &str, answer: String| println!("{title:<48} -> {answer}");
+    let start = 1_700_000_000;
+    let mut now = start;
+    let step = |title: &str, answer: String| println!("{title:<50} -> {answer}");
 
     let code = totp.generate_at(now)?.to_string();
     step(
@@ -178,19 +267,58 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "3. a wrong code",
         service.login("AB1234", "4321", &wrong, now),
     );
+    now += 2;
     step(
-        "4. CD5678, who never enrolled a second factor",
+        "4. a wrong PIN",
+        service.login("AB1234", "0000", &code, now),
+    );
+    step(
+        "5. CD5678, who never enrolled a second factor",
         service.login("CD5678", "8765", "123456", now),
     );
 
-    println!("5. someone guesses AB1234's codes:");
-    for guess in 0..20u32 {
-        let answer = service.login("AB1234", "4321", &format!("{guess:06}"), now);
-        println!(
-            "     {guess:06} at +{:>4} s -> {answer}",
-            now - 1_700_000_000
-        );
-        if answer.contains("locked") {
+    now += 60;
+    let (sent, sms) = service.send_sms("AB1234", "4321", now);
+    step("6. an SMS code instead, with the PIN", sent);
+    let sms = sms.ok_or("no SMS code")?;
+    step(
+        "   asked again at once",
+        service.send_sms("AB1234", "4321", now + 5).0,
+    );
+    step(
+        "   typed back",
+        service.login_with_sms("AB1234", "4321", &sms, now + 40),
+    );
+    step(
+        "   typed again",
+        service.login_with_sms("AB1234", "4321", &sms, now + 45),
+    );
+    step(
+        "   asked for without the PIN",
+        service.send_sms("AB1234", "9999", now + 47).0,
+    );
+
+    println!("7. someone who knows the PIN guesses codes, by app, SMS and recovery:");
+    now += 600;
+    for guess in 0..40u32 {
+        let mut typed = format!("{guess:06}");
+        let answer = match guess % 3 {
+            0 => service.login("AB1234", "4321", &typed, now),
+            1 => {
+                let (_, sent) = service.send_sms("AB1234", "4321", now);
+                // A guess, never the code just sent.
+                if sent.as_deref() == Some(typed.as_str()) {
+                    typed = "999999".into();
+                }
+                service.login_with_sms("AB1234", "4321", &typed, now)
+            }
+            _ => {
+                typed = format!("{guess:010}");
+                service.login_with_recovery_code("AB1234", "4321", &typed, now)
+            }
+        };
+        println!("     {typed:<10} at +{:>5} s -> {answer}", now - start);
+        if answer.starts_with("Account locked") {
             break;
         }
         if let Some(wait) = answer.strip_prefix("Too many attempts: try again in ") {
@@ -199,40 +327,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let code = totp.generate_at(now)?.to_string();
     step(
-        "6. the right code, while locked",
+        "8. the right code, while locked",
         service.login("AB1234", "4321", &code, now),
     );
-
-    let sms = service.send_sms("AB1234", now)?;
-    println!("7. an SMS code is sent: {sms}");
-    step(
-        "   typed back",
-        service.login_with_sms("AB1234", &sms, now + 40),
-    );
-    step(
-        "   typed again",
-        service.login_with_sms("AB1234", &sms, now + 45),
-    );
-    let late = service.send_sms("AB1234", now)?;
-    step(
-        "   another, typed 5 minutes late",
-        service.login_with_sms("AB1234", &late, now + 300),
-    );
-
     let recovery = recovery_codes[0].to_text();
     step(
-        &format!("8. recovery code {}", recovery.as_str()),
-        service.login_with_recovery_code("AB1234", &recovery),
+        "   a right recovery code, while locked",
+        service.login_with_recovery_code("AB1234", "4321", &recovery, now),
     );
     step(
-        "   the same recovery code again",
-        service.login_with_recovery_code("AB1234", &recovery),
-    );
-    now += 30;
-    let code = totp.generate_at(now)?.to_string();
-    step(
-        "9. the lockout is lifted: a fresh code",
-        service.login("AB1234", "4321", &code, now),
+        "   an SMS code, while locked",
+        service.send_sms("AB1234", "4321", now).0,
     );
     Ok(())
 }

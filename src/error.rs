@@ -84,8 +84,18 @@ pub enum Error {
     CounterExhausted,
     /// A throttle, out-of-band or recovery policy is outside its bounds.
     InvalidPolicy,
-    /// HOTP resynchronisation takes 2 or 3 consecutive codes.
+    /// Resynchronisation takes 2 or 3 consecutive codes.
     ResyncCodeCount,
+    /// A stored record names a key id that none of the keys given has (a
+    /// retired key, or a damaged record).
+    UnknownKeyId,
+    /// An out-of-band challenge was accepted or ran out of attempts: it
+    /// cannot be sent again. Issue a new one, under the send limit.
+    ChallengeSpent,
+    /// A stored recovery-code record asks for an Argon2id cost outside the
+    /// accepted bounds (below the floor, which would make guessing cheap,
+    /// or above the ceiling, which would stall the verifier).
+    StoredCostOutOfRange,
 }
 
 impl fmt::Display for Error {
@@ -118,6 +128,9 @@ impl fmt::Display for Error {
             Self::CounterExhausted => "HOTP counter exhausted",
             Self::InvalidPolicy => "policy outside its bounds",
             Self::ResyncCodeCount => "resynchronisation takes 2 or 3 codes",
+            Self::UnknownKeyId => "record names an unknown key id",
+            Self::ChallengeSpent => "challenge already accepted or out of attempts",
+            Self::StoredCostOutOfRange => "stored hash cost outside the accepted bounds",
             Self::DuplicateParameter(name) => {
                 return write!(f, "parameter {name} appears twice");
             }

@@ -40,9 +40,9 @@ pub use account::{
 #[cfg(feature = "std")]
 pub use account::{MemoryReplayStore, StoreFull};
 pub use error::Error;
-pub use factor::{OobChallenge, OobKey, OobOutcome, OobPolicy};
+pub use factor::{Binding, OobChallenge, OobKey, OobOutcome, OobPolicy};
 #[cfg(feature = "alloc")]
-pub use factor::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPolicy};
+pub use factor::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPepper, RecoveryPolicy};
 #[cfg(feature = "std")]
 pub use otp::unix_time;
 pub use otp::{

@@ -1,4 +1,6 @@
-//! The login walk-through example gives every answer it promises.
+//! The login walk-through example gives every answer it promises, and its
+//! attacker, mixing every factor, is locked out after the policy's
+//! failures.
 #![cfg(feature = "std")]
 #![allow(clippy::unwrap_used)]
 
@@ -22,29 +24,52 @@ fn the_walk_through_gives_every_answer() {
             .and_then(|line| line.split("-> ").nth(1))
             .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{text}"))
     };
-    assert_eq!(answer("1."), "Login successful (drift +0)");
+    assert_eq!(answer("1."), "Success (drift +0)");
     assert_eq!(
         answer("2."),
-        "OTP has been used in past, please try next OTP"
+        "OTP has been used in past, Please try next OTP"
     );
     assert_eq!(answer("3."), "Invalid TOTP (8 attempts left)");
-    assert_eq!(answer("4."), "Two Factor Authentication is not enabled");
-    assert!(text.contains("Too many attempts: try again in 256 s"));
-    assert!(text.contains("Invalid TOTP. Account locked: use a recovery code"));
-    assert_eq!(answer("6."), "Account locked: use a recovery code");
-    assert_eq!(answer("typed back"), "Login successful (SMS OTP)");
+    assert_eq!(answer("4."), "Invalid client code or PIN");
+    assert!(answer("5.").starts_with("Two Factor Authentication is not enabled"));
+    assert_eq!(answer("6."), "OTP sent");
+    assert_eq!(
+        answer("asked again at once"),
+        "OTP already sent: request another in 25 s"
+    );
+    assert_eq!(answer("typed back"), "Success (SMS OTP)");
     assert_eq!(
         answer("typed again"),
-        "OTP has been used in past, please request a new one"
+        "OTP expired or used: request a new one"
     );
     assert_eq!(
-        answer("another, typed 5 minutes late"),
-        "OTP expired: request a new one"
+        answer("asked for without the PIN"),
+        "Invalid client code or PIN"
     );
-    assert_eq!(answer("8."), "Login successful (recovery code; 9 left)");
+
+    // The attacker's guesses: every factor counted against one throttle.
+    let start = lines.iter().position(|l| l.starts_with("7.")).unwrap();
+    let end = lines.iter().position(|l| l.starts_with("8.")).unwrap();
+    let guesses = &lines[start + 1..end];
+    let compared = guesses.iter().filter(|l| l.contains("-> Invalid")).count();
+    // The PIN typed wrong just before leaves 9 of the 10 failures.
+    assert_eq!(compared, 9, "{guesses:#?}");
+    for factor in ["Invalid TOTP", "Invalid OTP", "Invalid recovery code"] {
+        assert!(guesses.iter().any(|l| l.contains(factor)), "{factor}");
+    }
+    assert!(
+        guesses
+            .last()
+            .unwrap()
+            .ends_with("Account locked: contact support")
+    );
+    assert_eq!(answer("8."), "Account locked: contact support");
     assert_eq!(
-        answer("the same recovery code again"),
-        "Recovery code already used"
+        answer("a right recovery code, while locked"),
+        "Account locked: contact support"
     );
-    assert_eq!(answer("9."), "Login successful (drift +0)");
+    assert_eq!(
+        answer("an SMS code, while locked"),
+        "Account locked: contact support"
+    );
 }

@@ -7,12 +7,21 @@ use core::convert::Infallible;
 use hmac::{Hmac, KeyInit, Mac};
 use rand_core::{TryCryptoRng, TryRng};
 use sha2::Sha256;
-use twofa::{Error, OobChallenge, OobKey, OobOutcome, OobPolicy};
+use twofa::{Binding, Error, OobChallenge, OobKey, OobOutcome, OobPolicy};
 
 const NOW: u64 = 1_700_000_000;
 
 fn key() -> OobKey {
-    OobKey::from_bytes([7; 32])
+    OobKey::new(1, [7; 32])
+}
+
+/// The keys a verifier holds: here, the one issuing key.
+fn keys() -> [OobKey; 1] {
+    [key()]
+}
+
+fn login() -> Binding<'static> {
+    Binding::new("alice", "login")
 }
 
 /// A fixed sequence of 64-bit draws (for the rejection boundary), then
@@ -42,7 +51,7 @@ impl TryCryptoRng for Scripted {}
 
 fn issue(policy: &OobPolicy) -> (String, OobChallenge) {
     let (code, challenge) = policy
-        .issue(&key(), &mut getrandom::SysRng, "login", NOW)
+        .issue(&key(), &mut getrandom::SysRng, login(), NOW)
         .unwrap();
     (code.to_string(), challenge)
 }
@@ -62,11 +71,11 @@ fn a_code_is_accepted_once() {
     let (code, mut challenge) = issue(&OobPolicy::default());
     assert_eq!(code.len(), 6);
     assert_eq!(
-        challenge.verify(&key(), "login", &code, NOW + 10),
+        challenge.verify(&keys(), login(), &code, NOW + 10).unwrap(),
         OobOutcome::Accepted
     );
     assert_eq!(
-        challenge.verify(&key(), "login", &code, NOW + 11),
+        challenge.verify(&keys(), login(), &code, NOW + 11).unwrap(),
         OobOutcome::AlreadyUsed
     );
 }
@@ -77,7 +86,7 @@ fn wrong_codes_use_up_the_attempts() {
     let wrong = other(&code);
     for left in [2, 1, 0] {
         assert_eq!(
-            challenge.verify(&key(), "login", &wrong, NOW),
+            challenge.verify(&keys(), login(), &wrong, NOW).unwrap(),
             OobOutcome::Invalid {
                 attempts_left: left
             }
@@ -85,7 +94,7 @@ fn wrong_codes_use_up_the_attempts() {
     }
     // Spent: even the right code is refused now.
     assert_eq!(
-        challenge.verify(&key(), "login", &code, NOW),
+        challenge.verify(&keys(), login(), &code, NOW).unwrap(),
         OobOutcome::AttemptsExhausted
     );
 }
@@ -95,15 +104,24 @@ fn a_code_expires_exactly_at_its_time() {
     let (code, challenge) = issue(&OobPolicy::default());
     assert_eq!(challenge.expires_at, NOW + 300);
     assert_eq!(
-        challenge.clone().verify(&key(), "login", &code, NOW + 299),
+        challenge
+            .clone()
+            .verify(&keys(), login(), &code, NOW + 299)
+            .unwrap(),
         OobOutcome::Accepted
     );
     assert_eq!(
-        challenge.clone().verify(&key(), "login", &code, NOW + 300),
+        challenge
+            .clone()
+            .verify(&keys(), login(), &code, NOW + 300)
+            .unwrap(),
         OobOutcome::Expired
     );
     assert_eq!(
-        challenge.clone().verify(&key(), "login", &code, u64::MAX),
+        challenge
+            .clone()
+            .verify(&keys(), login(), &code, u64::MAX)
+            .unwrap(),
         OobOutcome::Expired
     );
 }
@@ -114,18 +132,23 @@ fn a_code_is_bound_to_its_purpose_and_the_key() {
     assert_eq!(
         challenge
             .clone()
-            .verify(&key(), "reset-password", &code, NOW),
+            .verify(&keys(), Binding::new("alice", "reset-password"), &code, NOW)
+            .unwrap(),
         OobOutcome::Invalid { attempts_left: 2 }
     );
     assert_eq!(
         challenge
             .clone()
-            .verify(&OobKey::from_bytes([8; 32]), "login", &code, NOW),
+            .verify(&[OobKey::new(1, [8; 32])], login(), &code, NOW)
+            .unwrap(),
         OobOutcome::Invalid { attempts_left: 2 }
     );
     // "log" + "in" is not "login": the purpose is length-prefixed.
     assert_eq!(
-        challenge.clone().verify(&key(), "log", &code, NOW),
+        challenge
+            .clone()
+            .verify(&keys(), Binding::new("alice", "log"), &code, NOW)
+            .unwrap(),
         OobOutcome::Invalid { attempts_left: 2 }
     );
 }
@@ -135,7 +158,7 @@ fn malformed_codes_are_not_counted() {
     let (_, mut challenge) = issue(&OobPolicy::default());
     for typed in ["", "12345", "1234567", "12a456"] {
         assert_eq!(
-            challenge.verify(&key(), "login", typed, NOW),
+            challenge.verify(&keys(), login(), typed, NOW).unwrap(),
             OobOutcome::Malformed
         );
     }
@@ -147,7 +170,9 @@ fn resending_replaces_the_code_and_keeps_the_attempts_left() {
     let policy = OobPolicy::default();
     let (old, mut challenge) = issue(&policy);
     assert_eq!(
-        challenge.verify(&key(), "login", &other(&old), NOW),
+        challenge
+            .verify(&keys(), login(), &other(&old), NOW)
+            .unwrap(),
         OobOutcome::Invalid { attempts_left: 2 }
     );
     let new = policy
@@ -155,7 +180,7 @@ fn resending_replaces_the_code_and_keeps_the_attempts_left() {
             &key(),
             &mut getrandom::SysRng,
             &mut challenge,
-            "login",
+            login(),
             NOW + 60,
         )
         .unwrap()
@@ -164,12 +189,15 @@ fn resending_replaces_the_code_and_keeps_the_attempts_left() {
     assert_eq!(challenge.expires_at, NOW + 360);
     if old != new {
         assert_eq!(
-            challenge.clone().verify(&key(), "login", &old, NOW + 61),
+            challenge
+                .clone()
+                .verify(&keys(), login(), &old, NOW + 61)
+                .unwrap(),
             OobOutcome::Invalid { attempts_left: 1 }
         );
     }
     assert_eq!(
-        challenge.verify(&key(), "login", &new, NOW + 61),
+        challenge.verify(&keys(), login(), &new, NOW + 61).unwrap(),
         OobOutcome::Accepted
     );
 }
@@ -185,7 +213,9 @@ fn the_record_holds_only_a_keyed_digest_of_the_code() {
     );
     // HMAC-SHA-256 under the key, computed here independently.
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&[7; 32]).unwrap();
-    mac.update(b"twofa out-of-band code v1\0");
+    mac.update(b"twofa out-of-band code v2\0");
+    mac.update(&5u64.to_be_bytes());
+    mac.update(b"alice");
     mac.update(&5u64.to_be_bytes());
     mac.update(b"login");
     mac.update(&challenge.id);
@@ -200,7 +230,7 @@ fn the_record_holds_only_a_keyed_digest_of_the_code() {
         !debug.contains("digest") && !debug.contains(&code),
         "{debug}"
     );
-    assert_eq!(format!("{:?}", key()), "OobKey(..)");
+    assert_eq!(format!("{:?}", key()), "OobKey { id: 1, .. }");
 }
 
 #[test]
@@ -211,12 +241,12 @@ fn codes_are_uniform_without_modulo_bias() {
     assert_eq!((u128::from(u64::MAX) + 1) % 1_000_000, 551_616);
     let mut rng = Scripted(vec![551_615, 551_616], 0);
     let (code, _) = OobPolicy::default()
-        .issue(&key(), &mut rng, "login", NOW)
+        .issue(&key(), &mut rng, login(), NOW)
         .unwrap();
     assert_eq!(code.to_string(), "551616");
     let mut rng = Scripted(vec![0, 999_999_999_999], 0);
     let (code, _) = OobPolicy::default()
-        .issue(&key(), &mut rng, "login", NOW)
+        .issue(&key(), &mut rng, login(), NOW)
         .unwrap();
     assert_eq!(code.to_string(), "999999");
     // And over many codes, each leading digit comes about as often.
@@ -242,11 +272,97 @@ fn policies_outside_nist_bounds_are_refused() {
         (policy.digits().get(), policy.ttl(), policy.max_attempts()),
         (10, 600, 10)
     );
-    let key = OobKey::generate(&mut getrandom::SysRng).unwrap();
+    let key = OobKey::generate(4, &mut getrandom::SysRng).unwrap();
+    assert_eq!(key.id(), 4);
     assert_ne!(
         key.expose_bytes(),
-        OobKey::generate(&mut getrandom::SysRng)
+        OobKey::generate(4, &mut getrandom::SysRng)
             .unwrap()
             .expose_bytes()
+    );
+}
+
+#[test]
+fn a_code_is_bound_to_its_account() {
+    let (code, challenge) = issue(&OobPolicy::default());
+    for account in ["bob", "alic", "alicelogin", ""] {
+        assert_eq!(
+            challenge
+                .clone()
+                .verify(&keys(), Binding::new(account, "login"), &code, NOW)
+                .unwrap(),
+            OobOutcome::Invalid { attempts_left: 2 },
+            "{account}"
+        );
+    }
+    // "alice" + "login" is not "alicel" + "ogin": both are length-prefixed.
+    assert_eq!(
+        challenge
+            .clone()
+            .verify(&keys(), Binding::new("alicel", "ogin"), &code, NOW)
+            .unwrap(),
+        OobOutcome::Invalid { attempts_left: 2 }
+    );
+}
+
+#[test]
+fn a_spent_challenge_is_not_sent_again() {
+    let policy = OobPolicy::default();
+    let (code, mut challenge) = issue(&policy);
+    for _ in 0..3 {
+        let _ = challenge
+            .verify(&keys(), login(), &other(&code), NOW)
+            .unwrap();
+    }
+    let before = challenge.clone();
+    assert_eq!(
+        policy.resend(&key(), &mut getrandom::SysRng, &mut challenge, login(), NOW),
+        Err(Error::ChallengeSpent)
+    );
+    assert_eq!(challenge, before);
+    let (code, mut challenge) = issue(&policy);
+    assert_eq!(
+        challenge.verify(&keys(), login(), &code, NOW).unwrap(),
+        OobOutcome::Accepted
+    );
+    assert_eq!(
+        policy.resend(&key(), &mut getrandom::SysRng, &mut challenge, login(), NOW),
+        Err(Error::ChallengeSpent)
+    );
+}
+
+#[test]
+fn challenges_issued_before_a_key_rotation_still_verify() {
+    let policy = OobPolicy::default();
+    let old = OobKey::new(1, [7; 32]);
+    let new = OobKey::new(2, [9; 32]);
+    let (old_code, mut old_challenge) = policy
+        .issue(&old, &mut getrandom::SysRng, login(), NOW)
+        .unwrap();
+    let (new_code, mut new_challenge) = policy
+        .issue(&new, &mut getrandom::SysRng, login(), NOW)
+        .unwrap();
+    assert_eq!((old_challenge.key_id, new_challenge.key_id), (1, 2));
+    // The verifier holds both keys during the rotation.
+    let both = [new.clone(), old.clone()];
+    assert_eq!(
+        old_challenge
+            .clone()
+            .verify(&both, login(), &old_code.to_string(), NOW)
+            .unwrap(),
+        OobOutcome::Accepted
+    );
+    // Once the old key is retired, its challenges are refused, unchanged.
+    let before = old_challenge.clone();
+    assert_eq!(
+        old_challenge.verify(std::slice::from_ref(&new), login(), &old_code.to_string(), NOW),
+        Err(Error::UnknownKeyId)
+    );
+    assert_eq!(old_challenge, before);
+    assert_eq!(
+        new_challenge
+            .verify(&[new], login(), &new_code.to_string(), NOW)
+            .unwrap(),
+        OobOutcome::Accepted
     );
 }

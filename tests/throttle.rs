@@ -268,7 +268,7 @@ fn thousands_of_guesses_compare_at_most_100_under_any_valid_policy() {
                             now = retry_at;
                         }
                         Outcome::Locked { until: None } => now += 3_600,
-                        Outcome::Malformed => unreachable!(),
+                        Outcome::Malformed | Outcome::Expired => unreachable!(),
                     }
                 }
                 assert!(

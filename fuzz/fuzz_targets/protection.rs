@@ -1,11 +1,16 @@
 //! The account-protection state machines driven by arbitrary event
-//! sequences: guarded TOTP and HOTP logins, and out-of-band challenges,
-//! under arbitrary policies and clocks that jump either way.
+//! sequences: guarded TOTP logins and resynchronisations, first-factor
+//! checks and out-of-band challenges under the account's one throttle,
+//! and HOTP logins, under arbitrary policies and clocks that jump either
+//! way.
 //!
 //! Invariants: a used step or counter is never accepted again; nothing is
 //! compared while the throttle refuses, so attempts never exceed the
-//! policy; an out-of-band code is accepted at most once, never after its
-//! expiry, and never after its attempts are spent.
+//! policy, and never 100 consecutive failures whatever the factor; the
+//! current step's code is accepted whenever the throttle allows and the
+//! step is new, whatever drift was learned; an out-of-band code is
+//! accepted at most once, never after its expiry, never after its
+//! attempts are spent, and a spent challenge is never sent again.
 #![no_main]
 
 use std::convert::Infallible;
@@ -14,8 +19,8 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rand_core::{TryCryptoRng, TryRng};
 use twofa::{
-    Guard, Hotp, HotpAccount, OobChallenge, OobKey, OobOutcome, OobPolicy, Outcome, Secret,
-    ThrottlePolicy, Totp, TotpAccount,
+    Binding, Error, Guard, Hotp, HotpAccount, OobChallenge, OobKey, OobPolicy, Outcome, Secret,
+    ThrottlePolicy, ThrottleState, Totp, TotpAccount,
 };
 
 #[derive(Arbitrary, Debug)]
@@ -47,6 +52,11 @@ enum Event {
     TotpTyped(String),
     /// An administrator's reset.
     Reset,
+    /// TOTP resynchronisation with the codes of the steps `offset - 1`
+    /// (or `offset - 2`, with a gap) and `offset` from now.
+    TotpResync { offset: i8, gap: bool },
+    /// The first factor (a PIN), right or wrong.
+    Pin(bool),
     /// The HOTP code `ahead` counters past the stored one.
     HotpRight(u8),
     /// Resynchronisation with the codes at `start` and `start + 1` (or a
@@ -92,8 +102,28 @@ struct Oob {
     challenge: OobChallenge,
     code: String,
     accepted: bool,
-    /// Wrong attempts since the first issue (resends carry them over).
-    wrong: u32,
+}
+
+/// What the test tracks across the account's one throttle.
+#[derive(Default)]
+struct Tally {
+    highest_step: Option<u64>,
+    /// Failures compared since the last completed login or reset.
+    consecutive: u32,
+}
+
+impl Tally {
+    fn compared(&mut self, failed: bool) {
+        if failed {
+            self.consecutive += 1;
+            assert!(
+                self.consecutive <= ThrottlePolicy::MAX_CONSECUTIVE_FAILURES,
+                "more than 100 consecutive failures compared"
+            );
+        } else {
+            self.consecutive = 0;
+        }
+    }
 }
 
 fuzz_target!(|input: Input| {
@@ -119,24 +149,28 @@ fuzz_target!(|input: Input| {
     let hotp = Hotp::new(secret);
     let oob_policy =
         OobPolicy::new(6, u64::from(input.oob_ttl), u32::from(input.oob_attempts)).ok();
-    let key = OobKey::from_bytes([9; 32]);
+    let keys = [OobKey::new(1, [9; 32])];
+    let binding = Binding::new("alice", "login");
+    let mut sends = ThrottleState::default();
     let mut rng = Rng(input.seed);
 
     let mut now: u64 = 1_700_000_000;
     let mut totp_account = TotpAccount::default();
     let mut hotp_account = HotpAccount::default();
-    let mut highest_step: Option<u64> = None;
+    let mut tally = Tally::default();
     let mut highest_counter: Option<u64> = None;
     let mut oob: Option<Oob> = None;
 
     for event in input.events {
         if let Some(code) = totp_code(&event, &totp, now) {
+            let current = matches!(event, Event::TotpRight(0));
             check_totp(
                 &guard,
                 &totp,
                 &mut totp_account,
-                &mut highest_step,
+                &mut tally,
                 &code,
+                current,
                 now,
             );
             continue;
@@ -147,6 +181,58 @@ fuzz_target!(|input: Input| {
             Event::Reset => {
                 policy.record_success(&mut totp_account.throttle);
                 policy.record_success(&mut hotp_account.throttle);
+                tally.consecutive = 0;
+            }
+            Event::TotpResync { offset, gap } => {
+                let Ok(step) = totp.step_at(now) else {
+                    continue;
+                };
+                let last = step.saturating_add_signed(offset.into());
+                let first = last.saturating_sub(if gap { 2 } else { 1 });
+                let codes = [
+                    totp.generate_at_step(first).to_string(),
+                    totp.generate_at_step(last).to_string(),
+                ];
+                let before = totp_account;
+                let outcome = guard
+                    .resync_totp(&totp, &mut totp_account, &[&codes[0], &codes[1]], now)
+                    .unwrap();
+                if let Err(throttled) = policy.check(&before.throttle, now) {
+                    assert_eq!(outcome, throttled.into());
+                    assert_eq!(totp_account, before);
+                    continue;
+                }
+                match outcome {
+                    Outcome::Accepted(found) => {
+                        assert!(!gap || last - first == 1, "codes with a gap resynchronised");
+                        assert!(before.last_step.is_none_or(|l| first > l));
+                        assert!(
+                            tally.highest_step.is_none_or(|h| first > h),
+                            "step accepted twice"
+                        );
+                        tally.highest_step = Some(found.step);
+                        assert_eq!(totp_account.drift, found.drift);
+                        assert!(found.drift.unsigned_abs() <= guard.max_drift());
+                        tally.compared(false);
+                    }
+                    Outcome::Invalid { .. } | Outcome::Replayed => tally.compared(true),
+                    other => panic!("{other:?} for a resynchronisation"),
+                }
+            }
+            Event::Pin(right) => {
+                let before = totp_account.throttle;
+                let outcome = guard.check_first_factor(&mut totp_account.throttle, now, || right);
+                if let Err(throttled) = policy.check(&before, now) {
+                    assert_eq!(outcome, throttled.into());
+                    assert_eq!(totp_account.throttle, before);
+                    continue;
+                }
+                match outcome {
+                    // A right PIN forgets nothing.
+                    Outcome::Accepted(()) => assert_eq!(totp_account.throttle, before),
+                    Outcome::Invalid { .. } => tally.compared(true),
+                    other => panic!("{other:?} for a PIN"),
+                }
             }
             Event::TotpRight(_) | Event::TotpGuess(_) | Event::TotpTyped(_) => {}
             Event::HotpRight(ahead) => {
@@ -189,44 +275,75 @@ fuzz_target!(|input: Input| {
                 );
             }
             Event::OobIssue => {
-                if let Some(policy) = &oob_policy {
-                    let (code, challenge) = policy.issue(&key, &mut rng, "login", now).unwrap();
-                    assert_eq!(challenge.attempts_left, policy.max_attempts());
-                    oob = Some(Oob {
-                        challenge,
-                        code: code.to_string(),
-                        accepted: false,
-                        wrong: 0,
-                    });
+                let Some(oob_policy) = &oob_policy else {
+                    continue;
+                };
+                if guard
+                    .allow_send(&totp_account.throttle, &mut sends, now)
+                    .is_err()
+                {
+                    continue;
                 }
+                // Never a code for a locked account.
+                assert!(
+                    !policy.is_locked_out(&totp_account.throttle)
+                        || policy.check(&totp_account.throttle, now).is_ok()
+                );
+                let (code, challenge) = oob_policy.issue(&keys[0], &mut rng, binding, now).unwrap();
+                oob = Some(Oob {
+                    challenge,
+                    code: code.to_string(),
+                    accepted: false,
+                });
             }
             Event::OobResend => {
-                if let (Some(policy), Some(state)) = (&oob_policy, oob.as_mut()) {
-                    let before = state.challenge.attempts_left;
-                    let code = policy
-                        .resend(&key, &mut rng, &mut state.challenge, "login", now)
-                        .unwrap();
-                    assert_eq!(
-                        state.challenge.attempts_left, before,
-                        "resending bought attempts"
-                    );
-                    state.code = code.to_string();
-                    state.accepted = false;
+                if let (Some(oob_policy), Some(state)) = (&oob_policy, oob.as_mut()) {
+                    let before = state.challenge.clone();
+                    match oob_policy.resend(&keys[0], &mut rng, &mut state.challenge, binding, now)
+                    {
+                        Ok(code) => {
+                            assert!(!before.used && before.attempts_left > 0);
+                            assert_eq!(
+                                state.challenge.attempts_left, before.attempts_left,
+                                "resending bought attempts"
+                            );
+                            state.code = code.to_string();
+                            state.accepted = false;
+                        }
+                        Err(Error::ChallengeSpent) => {
+                            assert!(before.used || before.attempts_left == 0);
+                            assert_eq!(state.challenge, before);
+                        }
+                        Err(other) => panic!("{other:?}"),
+                    }
                 }
             }
             Event::OobRight => {
-                if let (Some(policy), Some(state)) = (&oob_policy, oob.as_mut()) {
+                if let Some(state) = oob.as_mut() {
                     let typed = state.code.clone();
-                    check_oob(policy, &key, state, &typed, now);
+                    check_oob(
+                        &guard,
+                        &keys,
+                        binding,
+                        &mut totp_account,
+                        &mut tally,
+                        state,
+                        &typed,
+                        now,
+                    );
                 }
             }
             Event::OobGuess(guess) => {
-                if let (Some(policy), Some(state)) = (&oob_policy, oob.as_mut()) {
+                if let Some(state) = oob.as_mut() {
+                    let typed = format!("{:06}", guess % 1_000_000);
                     check_oob(
-                        policy,
-                        &key,
+                        &guard,
+                        &keys,
+                        binding,
+                        &mut totp_account,
+                        &mut tally,
                         state,
-                        &format!("{:06}", guess % 1_000_000),
+                        &typed,
                         now,
                     );
                 }
@@ -255,8 +372,9 @@ fn check_totp(
     guard: &Guard,
     totp: &Totp,
     account: &mut TotpAccount,
-    highest: &mut Option<u64>,
+    tally: &mut Tally,
     typed: &str,
+    current: bool,
     now: u64,
 ) {
     let policy = guard.throttle();
@@ -268,23 +386,36 @@ fn check_totp(
         assert_eq!(*account, before);
         return;
     }
+    // The current step's code, new and not throttled, is always accepted,
+    // whatever drift was learned.
+    if current {
+        let step = totp.step_at(now).unwrap();
+        if before.last_step.is_none_or(|last| step > last) {
+            assert!(
+                outcome.is_accepted(),
+                "the current code refused: {outcome:?}"
+            );
+        }
+    }
     match outcome {
         Outcome::Accepted(found) => {
             assert!(
-                highest.is_none_or(|h| found.step > h),
+                tally.highest_step.is_none_or(|h| found.step > h),
                 "step accepted twice"
             );
+            tally.compared(false);
             assert!(before.last_step.is_none_or(|last| found.step > last));
             assert_eq!(
                 totp.generate_at_step(found.step),
                 twofa::Code::parse(typed, totp.format()).unwrap()
             );
-            *highest = Some(found.step);
+            tally.highest_step = Some(found.step);
             assert_eq!(account.last_step, Some(found.step));
             assert_eq!(account.throttle.failures, 0);
             assert!(account.drift.unsigned_abs() <= guard.max_drift());
         }
         Outcome::Invalid { attempts_left } => {
+            tally.compared(true);
             assert_eq!(
                 account.throttle.failures,
                 before.throttle.failures.saturating_add(1)
@@ -293,6 +424,7 @@ fn check_totp(
             assert_eq!(attempts_left, policy.attempts_left(&account.throttle));
         }
         Outcome::Replayed => {
+            tally.compared(true);
             assert_eq!(
                 account.throttle.failures,
                 before.throttle.failures.saturating_add(1)
@@ -341,28 +473,56 @@ fn check_hotp(
     }
 }
 
-fn check_oob(policy: &OobPolicy, key: &OobKey, state: &mut Oob, typed: &str, now: u64) {
-    let before = state.challenge;
-    let outcome = state.challenge.verify(key, "login", typed, now);
+#[allow(clippy::too_many_arguments)]
+fn check_oob(
+    guard: &Guard,
+    keys: &[OobKey],
+    binding: Binding<'_>,
+    account: &mut TotpAccount,
+    tally: &mut Tally,
+    state: &mut Oob,
+    typed: &str,
+    now: u64,
+) {
+    let before = (state.challenge.clone(), account.throttle);
+    let outcome = guard
+        .verify_oob(
+            &mut account.throttle,
+            &mut state.challenge,
+            keys,
+            binding,
+            typed,
+            now,
+        )
+        .unwrap();
+    if let Err(throttled) = guard.throttle().check(&before.1, now) {
+        assert_eq!(outcome, throttled.into());
+        assert_eq!((&state.challenge, account.throttle), (&before.0, before.1));
+        return;
+    }
+    let (challenge, throttle) = before;
     match outcome {
-        OobOutcome::Accepted => {
+        Outcome::Accepted(()) => {
             assert!(!state.accepted, "out-of-band code accepted twice");
-            assert!(!before.used && now < before.expires_at && before.attempts_left > 0);
+            assert!(!challenge.used && now < challenge.expires_at && challenge.attempts_left > 0);
             assert_eq!(typed, state.code);
+            assert_eq!(account.throttle, ThrottleState::default());
             state.accepted = true;
+            tally.compared(false);
         }
-        OobOutcome::Invalid { attempts_left } => {
+        Outcome::Invalid { .. } => {
             assert_ne!(typed, state.code);
-            state.wrong += 1;
-            assert!(
-                state.wrong <= policy.max_attempts(),
-                "more attempts than the policy"
+            assert_eq!(state.challenge.attempts_left, challenge.attempts_left - 1);
+            assert_eq!(
+                account.throttle.failures,
+                throttle.failures.saturating_add(1)
             );
-            assert_eq!(attempts_left, before.attempts_left - 1);
+            tally.compared(true);
         }
-        OobOutcome::Expired => assert!(now >= before.expires_at),
-        OobOutcome::AttemptsExhausted => assert_eq!(before.attempts_left, 0),
-        OobOutcome::AlreadyUsed => assert!(before.used),
-        OobOutcome::Malformed => unreachable!("six digits are well formed"),
+        Outcome::Expired => {
+            assert!(now >= challenge.expires_at || challenge.used || challenge.attempts_left == 0);
+            assert_eq!(account.throttle, throttle);
+        }
+        other => panic!("{other:?} for an out-of-band code"),
     }
 }

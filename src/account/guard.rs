@@ -3,7 +3,10 @@
 
 use core::fmt;
 
-use super::throttle::{ThrottlePolicy, ThrottleState, Throttled};
+use super::{
+    factors::default_send_policy,
+    throttle::{ThrottlePolicy, ThrottleState, Throttled},
+};
 use crate::{
     error::Error,
     otp::{Hotp, HotpMatch, Totp, TotpMatch},
@@ -73,6 +76,20 @@ pub enum Outcome<M> {
         /// The end of the lockout, if it ends by itself.
         until: Option<u64>,
     },
+    /// A single-use challenge (an out-of-band code) expired, ran out of
+    /// its attempts or was already used: send a new one. Nothing was
+    /// compared.
+    Expired,
+}
+
+/// A factor's own answer, before the throttle counts it.
+pub(super) enum Verdict<M> {
+    Accepted(M),
+    Invalid,
+    #[cfg(feature = "alloc")]
+    Replayed,
+    Malformed,
+    Expired,
 }
 
 impl<M> Outcome<M> {
@@ -106,6 +123,7 @@ impl<M> fmt::Display for Outcome<M> {
             }
             .fmt(f),
             Self::Locked { until } => Throttled::Locked { until: *until }.fmt(f),
+            Self::Expired => f.write_str("challenge expired: send a new code"),
         }
     }
 }
@@ -139,14 +157,12 @@ impl<M> fmt::Display for Outcome<M> {
 pub struct Guard {
     throttle: ThrottlePolicy,
     max_drift: u64,
+    pub(super) sends: ThrottlePolicy,
 }
 
 impl Default for Guard {
     fn default() -> Self {
-        Self {
-            throttle: ThrottlePolicy::default(),
-            max_drift: Self::DEFAULT_MAX_DRIFT,
-        }
+        Self::new(ThrottlePolicy::default())
     }
 }
 
@@ -164,6 +180,7 @@ impl Guard {
         Self {
             throttle,
             max_drift: Self::DEFAULT_MAX_DRIFT,
+            sends: default_send_policy(),
         }
     }
 
@@ -350,6 +367,39 @@ impl Guard {
             }
             Err(e) => self.failed(&mut account.throttle, e, now),
         }
+    }
+
+    /// A second factor's check under the throttle: nothing runs while it
+    /// refuses; a success forgets every failure; a wrong or replayed answer
+    /// counts as a failure.
+    pub(super) fn second_factor<M>(
+        &self,
+        throttle: &mut ThrottleState,
+        now: u64,
+        check: impl FnOnce() -> Result<Verdict<M>, Error>,
+    ) -> Result<Outcome<M>, Error> {
+        if let Err(throttled) = self.throttle.check(throttle, now) {
+            return Ok(throttled.into());
+        }
+        Ok(match check()? {
+            Verdict::Accepted(matched) => {
+                self.throttle.record_success(throttle);
+                Outcome::Accepted(matched)
+            }
+            Verdict::Invalid => {
+                self.throttle.record_failure(throttle, now);
+                Outcome::Invalid {
+                    attempts_left: self.throttle.attempts_left(throttle),
+                }
+            }
+            #[cfg(feature = "alloc")]
+            Verdict::Replayed => {
+                self.throttle.record_failure(throttle, now);
+                Outcome::Replayed
+            }
+            Verdict::Malformed => Outcome::Malformed,
+            Verdict::Expired => Outcome::Expired,
+        })
     }
 
     /// The outcome of a verification error: a failure counted for an

@@ -3,6 +3,7 @@
 //! tracking, and the compare-and-swap contract for state shared by many
 //! instances.
 
+mod factors;
 mod guard;
 mod replay;
 mod store;

@@ -9,54 +9,72 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use super::binding::Binding;
 use crate::{
     error::Error,
     otp::{Code, Digits, random},
 };
 
 /// The service's key for the digests of out-of-band codes: 32 random
-/// bytes, kept like any other server secret. A stolen challenge record
-/// without this key does not reveal its code; with it, a 6-digit code
-/// falls to a million guesses, which is why records expire within minutes.
+/// bytes, kept like any other server secret, with an id that each
+/// challenge records. A stolen challenge record without this key does not
+/// reveal its code; with it, a 6-digit code falls to a million guesses,
+/// which is why records expire within minutes.
+///
+/// Rotation: issue under a new key (a new id), and keep the old one among
+/// the keys passed to [`OobChallenge::verify`] until its challenges have
+/// expired (10 minutes at most), then drop it.
 #[derive(Clone)]
-pub struct OobKey([u8; 32]);
+pub struct OobKey {
+    id: u32,
+    bytes: [u8; 32],
+}
 
 impl OobKey {
-    /// A key from 32 bytes (load it from the service's secret storage).
+    /// Key `id` from 32 bytes (load it from the service's secret storage).
     #[must_use]
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+    pub fn new(id: u32, bytes: [u8; 32]) -> Self {
+        Self { id, bytes }
     }
 
-    /// A fresh key from a cryptographically secure generator.
+    /// A fresh key `id` from a cryptographically secure generator.
     ///
     /// # Errors
     /// [`Error::RngFailure`].
-    pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
-        let mut key = Self([0; 32]);
-        rng.try_fill_bytes(&mut key.0)
+    pub fn generate<R: TryCryptoRng + ?Sized>(id: u32, rng: &mut R) -> Result<Self, Error> {
+        let mut key = Self { id, bytes: [0; 32] };
+        rng.try_fill_bytes(&mut key.bytes)
             .map_err(|_| Error::RngFailure)?;
         Ok(key)
+    }
+
+    /// The key's id, recorded in each challenge issued under it.
+    #[must_use]
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     /// The key's bytes, to store it.
     #[must_use]
     pub fn expose_bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.bytes
     }
 }
 
 impl Drop for OobKey {
     fn drop(&mut self) {
-        self.0.zeroize();
+        self.bytes.zeroize();
     }
 }
 
 impl ZeroizeOnDrop for OobKey {}
 
 impl fmt::Debug for OobKey {
+    /// The id, never the bytes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("OobKey(..)")
+        f.debug_struct("OobKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,19 +104,22 @@ impl Default for OobPolicy {
 }
 
 /// One issued out-of-band code, as the service stores it: no code, only a
-/// keyed digest of it bound to this challenge and its purpose.
+/// keyed digest of it bound to this challenge, the account and the purpose.
 ///
-/// Plain data (feature `serde` derives its serialization). Load it, call
-/// [`OobChallenge::verify`], and save it back whatever the outcome: the
-/// attempt count and the used mark must persist. Two attempts on one
-/// challenge must not interleave between load and save.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// Plain data (feature `serde` derives its serialization), deliberately
+/// not `Copy`: load it, call [`OobChallenge::verify`] on that value, and
+/// save that same value back whatever the outcome, since the attempt count
+/// and the used mark must persist. Two attempts on one challenge must not
+/// interleave between load and save.
+#[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OobChallenge {
     /// A random identifier, bound into the digest.
     pub id: [u8; 16],
-    /// HMAC-SHA-256 under the [`OobKey`] of the purpose, the identifier and
-    /// the code.
+    /// The id of the [`OobKey`] the digest was made under.
+    pub key_id: u32,
+    /// HMAC-SHA-256 under the [`OobKey`] of the account, the purpose, the
+    /// identifier and the code.
     pub digest: [u8; 32],
     /// The code's number of digits.
     pub digits: u8,
@@ -157,9 +178,16 @@ impl OobPolicy {
         })
     }
 
-    /// Issues a code at `now` for `purpose` (say `"login"` or
-    /// `"reset-password"`: a code issued for one is refused for another).
-    /// Deliver the code, store the challenge; the code is uniformly random.
+    /// Issues a code at `now` for `binding`'s account and purpose (say
+    /// `"login"` or `"reset-password"`: a code issued for one is refused for
+    /// another). Deliver the code, store the challenge; the code is
+    /// uniformly random.
+    ///
+    /// Each issue starts with fresh attempts: check the codes through
+    /// [`Guard::verify_oob`](crate::Guard::verify_oob), so that every wrong
+    /// code counts against the account's one throttle however many
+    /// challenges are issued, and limit sends with
+    /// [`Guard::allow_send`](crate::Guard::allow_send).
     ///
     /// # Errors
     /// [`Error::RngFailure`].
@@ -167,10 +195,10 @@ impl OobPolicy {
         &self,
         key: &OobKey,
         rng: &mut R,
-        purpose: &str,
+        binding: Binding<'_>,
         now: u64,
     ) -> Result<(Code, OobChallenge), Error> {
-        self.issue_with_attempts(key, rng, purpose, now, self.max_attempts)
+        self.issue_with_attempts(key, rng, binding, now, self.max_attempts)
     }
 
     /// Sends again: a new code replaces the old one (which stops working),
@@ -178,17 +206,22 @@ impl OobPolicy {
     /// buys an attacker more guesses; limit how often codes are sent, too.
     ///
     /// # Errors
+    /// [`Error::ChallengeSpent`] for a challenge already accepted or out of
+    /// attempts (a code sent for it could never be accepted), or
     /// [`Error::RngFailure`]; the old challenge is then unchanged.
     pub fn resend<R: TryCryptoRng + ?Sized>(
         &self,
         key: &OobKey,
         rng: &mut R,
         challenge: &mut OobChallenge,
-        purpose: &str,
+        binding: Binding<'_>,
         now: u64,
     ) -> Result<Code, Error> {
+        if challenge.used || challenge.attempts_left == 0 {
+            return Err(Error::ChallengeSpent);
+        }
         let attempts = challenge.attempts_left.min(self.max_attempts);
-        let (code, fresh) = self.issue_with_attempts(key, rng, purpose, now, attempts)?;
+        let (code, fresh) = self.issue_with_attempts(key, rng, binding, now, attempts)?;
         *challenge = fresh;
         Ok(code)
     }
@@ -197,7 +230,7 @@ impl OobPolicy {
         &self,
         key: &OobKey,
         rng: &mut R,
-        purpose: &str,
+        binding: Binding<'_>,
         now: u64,
         attempts_left: u32,
     ) -> Result<(Code, OobChallenge), Error> {
@@ -206,7 +239,8 @@ impl OobPolicy {
         let code = Code::from_value(random::below(rng, self.digits.modulus())?, self.digits);
         let challenge = OobChallenge {
             id,
-            digest: digest(key, purpose, &id, &code),
+            key_id: key.id,
+            digest: digest(key, binding, &id, &code),
             digits: self.digits.get(),
             expires_at: now.saturating_add(self.ttl),
             attempts_left,
@@ -235,39 +269,59 @@ impl OobPolicy {
 }
 
 impl OobChallenge {
-    /// Checks the code typed at `now` for `purpose`, and updates the
-    /// challenge: used on success, one attempt fewer on a wrong code. The
-    /// comparison is of digests, in constant time. A code is valid while
+    /// Checks the code typed at `now` for `binding`'s account and purpose,
+    /// and updates the challenge: used on success, one attempt fewer on a
+    /// wrong code. The digest is made under the key among `keys` whose id
+    /// the challenge records (so challenges issued before a rotation still
+    /// verify), and compared in constant time. A code is valid while
     /// `now < expires_at`.
-    pub fn verify(&mut self, key: &OobKey, purpose: &str, typed: &str, now: u64) -> OobOutcome {
+    ///
+    /// This checks the challenge alone; a login checks it through
+    /// [`Guard::verify_oob`](crate::Guard::verify_oob), which counts a
+    /// wrong code against the account.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`] when no key has the recorded id; the
+    /// challenge is unchanged.
+    pub fn verify(
+        &mut self,
+        keys: &[OobKey],
+        binding: Binding<'_>,
+        typed: &str,
+        now: u64,
+    ) -> Result<OobOutcome, Error> {
+        let key = keys
+            .iter()
+            .find(|key| key.id == self.key_id)
+            .ok_or(Error::UnknownKeyId)?;
         if self.used {
-            return OobOutcome::AlreadyUsed;
+            return Ok(OobOutcome::AlreadyUsed);
         }
         if self.attempts_left == 0 {
-            return OobOutcome::AttemptsExhausted;
+            return Ok(OobOutcome::AttemptsExhausted);
         }
         if now >= self.expires_at {
-            return OobOutcome::Expired;
+            return Ok(OobOutcome::Expired);
         }
         let Ok(digits) = Digits::new(self.digits) else {
-            return OobOutcome::Malformed;
+            return Ok(OobOutcome::Malformed);
         };
         let Ok(code) = Code::parse(typed, digits) else {
-            return OobOutcome::Malformed;
+            return Ok(OobOutcome::Malformed);
         };
-        let mut typed_digest = digest(key, purpose, &self.id, &code);
+        let mut typed_digest = digest(key, binding, &self.id, &code);
         let hit = typed_digest.ct_eq(&self.digest).unwrap_u8();
         typed_digest.zeroize();
         // Both outcomes update the record the same way, without a branch.
         self.used = hit == 1;
         self.attempts_left -= u32::from(1 - hit);
-        if hit == 1 {
+        Ok(if hit == 1 {
             OobOutcome::Accepted
         } else {
             OobOutcome::Invalid {
                 attempts_left: self.attempts_left,
             }
-        }
+        })
     }
 }
 
@@ -275,6 +329,7 @@ impl fmt::Debug for OobChallenge {
     /// Everything but the digest.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OobChallenge")
+            .field("key_id", &self.key_id)
             .field("digits", &self.digits)
             .field("expires_at", &self.expires_at)
             .field("attempts_left", &self.attempts_left)
@@ -283,20 +338,19 @@ impl fmt::Debug for OobChallenge {
     }
 }
 
-/// HMAC-SHA-256 of a domain label, the purpose (length-prefixed, so that
-/// no purpose is a prefix of another's input), the challenge id and the
-/// code with its length.
-fn digest(key: &OobKey, purpose: &str, id: &[u8; 16], code: &Code) -> [u8; 32] {
+/// HMAC-SHA-256 of a domain label, the account and the purpose (each
+/// length-prefixed, so that no pair reads as another), the challenge id
+/// and the code with its length.
+fn digest(key: &OobKey, binding: Binding<'_>, id: &[u8; 16], code: &Code) -> [u8; 32] {
     // HMAC pads a short key with zeros to the block size (RFC 2104 §2), so
     // keying with the padded block is HMAC under the 32-byte key itself.
     let mut block = Zeroizing::new([0u8; 64]);
-    for (padded, byte) in block.iter_mut().zip(key.0) {
-        *padded = byte;
+    for (padded, byte) in block.iter_mut().zip(&key.bytes) {
+        *padded = *byte;
     }
     let mut mac = <Hmac<Sha256> as KeyInit>::new(&(*block).into());
-    mac.update(b"twofa out-of-band code v1\0");
-    mac.update(&(purpose.len() as u64).to_be_bytes());
-    mac.update(purpose.as_bytes());
+    mac.update(b"twofa out-of-band code v2\0");
+    binding.feed(&mut mac);
     mac.update(id);
     mac.update(&[code.format().len() as u8]);
     mac.update(&*Zeroizing::new(code.expose_value().to_be_bytes()));

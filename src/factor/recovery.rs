@@ -4,17 +4,23 @@
 use alloc::{string::String, vec::Vec};
 use core::fmt;
 
-use argon2::{Argon2, Params};
+use argon2::{Argon2, Block, Params};
 use rand_core::TryCryptoRng;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::{error::Error, otp::random};
+use crate::{
+    error::Error,
+    otp::{ct, random},
+};
 
 /// The 32 symbols of a recovery code: Crockford's base32 alphabet in
 /// lower case (no i, l, o or u), so a code read aloud or copied by hand
 /// survives.
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+/// The alphabet, then the letters read as symbols when typed: i and l (as
+/// 1) and o (as 0).
+const ALPHABET_AND_LOOKALIKES: &[u8; 35] = b"0123456789abcdefghjkmnpqrstvwxyzilo";
 /// Symbols in a code: 10 symbols of 5 bits, 50 bits.
 const SYMBOLS: usize = 10;
 /// The length of an Argon2id digest.
@@ -32,6 +38,10 @@ const DIGEST_LEN: usize = 32;
 /// One salt per set lets a check hash the typed code once and compare it
 /// with every stored digest in constant time, instead of hashing it once
 /// per code.
+///
+/// A [`RecoveryPepper`] may be mixed in as well (Argon2's secret input):
+/// then a stolen database without the pepper gives no way to test a guess
+/// at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RecoveryPolicy {
     count: usize,
@@ -64,6 +74,9 @@ pub struct RecoveryCodes {
     pub memory_kib: u32,
     /// Argon2id passes.
     pub passes: u32,
+    /// The id of the [`RecoveryPepper`] mixed into the digests, if any.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub pepper_id: Option<u32>,
     /// One digest per code.
     pub digests: Vec<[u8; DIGEST_LEN]>,
     /// Whether each code was used.
@@ -93,6 +106,68 @@ pub enum RecoveryOutcome {
 #[derive(Clone)]
 pub struct RecoveryCode(Zeroizing<[u8; SYMBOLS]>);
 
+/// A server-side secret mixed into every recovery-code digest (Argon2's
+/// secret input, RFC 9106 §3.1), with an id the record keeps: kept apart
+/// from the database (in the service's secret storage), so that a stolen
+/// database alone cannot test a single guess.
+///
+/// Rotation: new sets are made under a new pepper (a new id); keep the old
+/// one among the peppers passed to [`RecoveryCodes::verify`] until every
+/// set made under it has been replaced.
+#[derive(Clone)]
+pub struct RecoveryPepper {
+    id: u32,
+    bytes: [u8; 32],
+}
+
+impl RecoveryPepper {
+    /// Pepper `id` from 32 bytes.
+    #[must_use]
+    pub fn new(id: u32, bytes: [u8; 32]) -> Self {
+        Self { id, bytes }
+    }
+
+    /// A fresh pepper `id` from a cryptographically secure generator.
+    ///
+    /// # Errors
+    /// [`Error::RngFailure`].
+    pub fn generate<R: TryCryptoRng + ?Sized>(id: u32, rng: &mut R) -> Result<Self, Error> {
+        let mut pepper = Self { id, bytes: [0; 32] };
+        rng.try_fill_bytes(&mut pepper.bytes)
+            .map_err(|_| Error::RngFailure)?;
+        Ok(pepper)
+    }
+
+    /// The pepper's id, recorded in each set made with it.
+    #[must_use]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The pepper's bytes, to store it.
+    #[must_use]
+    pub fn expose_bytes(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+}
+
+impl Drop for RecoveryPepper {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for RecoveryPepper {}
+
+impl fmt::Debug for RecoveryPepper {
+    /// The id, never the bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecoveryPepper")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RecoveryPolicy {
     /// The default number of codes in a set: 10.
     pub const DEFAULT_COUNT: usize = 10;
@@ -100,23 +175,23 @@ impl RecoveryPolicy {
     pub const MAX_COUNT: usize = 100;
     /// The least Argon2id memory accepted: 7 MiB (OWASP's lowest).
     pub const MIN_MEMORY_KIB: u32 = 7 * 1024;
+    /// The most Argon2id memory accepted: 256 MiB.
+    pub const MAX_MEMORY_KIB: u32 = 256 * 1024;
+    /// The most Argon2id passes accepted: 10.
+    pub const MAX_PASSES: u32 = 10;
 
     /// A policy of `count` codes (1 to [`RecoveryPolicy::MAX_COUNT`]),
     /// hashed with Argon2id using `memory_kib` KiB and `passes` passes. The
     /// cost may not fall below OWASP's recommendations: at least
     /// [`RecoveryPolicy::MIN_MEMORY_KIB`], and memory × passes at least
-    /// 7 MiB × 5 (the equivalent of 19 MiB × 2).
+    /// 7 MiB × 5 (the equivalent of 19 MiB × 2); nor rise above
+    /// [`RecoveryPolicy::MAX_MEMORY_KIB`] and [`RecoveryPolicy::MAX_PASSES`].
+    /// The same bounds apply to every stored record that is checked.
     ///
     /// # Errors
     /// [`Error::InvalidPolicy`].
     pub fn new(count: usize, memory_kib: u32, passes: u32) -> Result<Self, Error> {
-        let work = u64::from(memory_kib) * u64::from(passes);
-        if count == 0
-            || count > Self::MAX_COUNT
-            || memory_kib < Self::MIN_MEMORY_KIB
-            || work < u64::from(Self::MIN_MEMORY_KIB) * 5
-            || hasher(memory_kib, passes).is_err()
-        {
+        if count == 0 || count > Self::MAX_COUNT || !cost_in_bounds(memory_kib, passes) {
             return Err(Error::InvalidPolicy);
         }
         Ok(Self {
@@ -127,7 +202,8 @@ impl RecoveryPolicy {
     }
 
     /// A fresh set: the codes to show the person once, and the record to
-    /// store. Replaces any earlier set of the account.
+    /// store, its digests made with `pepper` if one is given. Replaces any
+    /// earlier set of the account.
     ///
     /// # Errors
     /// [`Error::RngFailure`], or [`Error::InvalidPolicy`] if the hash
@@ -135,6 +211,7 @@ impl RecoveryPolicy {
     pub fn generate<R: TryCryptoRng + ?Sized>(
         &self,
         rng: &mut R,
+        pepper: Option<&RecoveryPepper>,
     ) -> Result<(Vec<RecoveryCode>, RecoveryCodes), Error> {
         let mut salt = [0; 16];
         rng.try_fill_bytes(&mut salt)
@@ -144,6 +221,7 @@ impl RecoveryPolicy {
             salt,
             memory_kib: self.memory_kib,
             passes: self.passes,
+            pepper_id: pepper.map(RecoveryPepper::id),
             digests: Vec::with_capacity(self.count),
             used: alloc::vec![false; self.count],
         };
@@ -154,7 +232,7 @@ impl RecoveryPolicy {
                 *symbol = random::below(rng, ALPHABET.len() as u64)? as u8;
             }
             let code = RecoveryCode(symbols);
-            record.digests.push(record.digest(&code)?);
+            record.digests.push(record.digest(&code, pepper)?);
             codes.push(code);
         }
         Ok((codes, record))
@@ -170,17 +248,44 @@ impl RecoveryPolicy {
 impl RecoveryCodes {
     /// Checks a typed code, and marks it used on success. Case, spaces
     /// and hyphens do not matter, and `i`, `l` and `o` are read as `1`,
-    /// `1` and `0`. The typed code is hashed once and compared with every
-    /// digest of the set in constant time.
+    /// `1` and `0`. The typed code is hashed once (with the pepper among
+    /// `peppers` whose id the record names, if it names one) and compared
+    /// with every digest of the set in constant time.
+    ///
+    /// The stored cost is checked first: a record whose cost was lowered
+    /// (to make guessing cheap) or raised (to stall the verifier) is
+    /// refused before anything is hashed.
+    ///
+    /// This checks the set alone; a login checks it through
+    /// [`Guard::verify_recovery`](crate::Guard::verify_recovery), which
+    /// counts a wrong code against the account.
     ///
     /// # Errors
-    /// [`Error::InvalidPolicy`] when the stored cost is not one Argon2id
-    /// accepts (a damaged record).
-    pub fn verify(&mut self, typed: &str) -> Result<RecoveryOutcome, Error> {
+    /// [`Error::StoredCostOutOfRange`] outside the bounds of
+    /// [`RecoveryPolicy::new`], [`Error::UnknownKeyId`] when the record's
+    /// pepper is not among `peppers`, or [`Error::InvalidPolicy`] when the
+    /// hash cannot get its memory.
+    pub fn verify(
+        &mut self,
+        peppers: &[RecoveryPepper],
+        typed: &str,
+    ) -> Result<RecoveryOutcome, Error> {
+        if !cost_in_bounds(self.memory_kib, self.passes) {
+            return Err(Error::StoredCostOutOfRange);
+        }
+        let pepper = match self.pepper_id {
+            None => None,
+            Some(id) => Some(
+                peppers
+                    .iter()
+                    .find(|pepper| pepper.id == id)
+                    .ok_or(Error::UnknownKeyId)?,
+            ),
+        };
         let Some(code) = RecoveryCode::parse(typed) else {
             return Ok(RecoveryOutcome::Malformed);
         };
-        let digest = Zeroizing::new(self.digest(&code)?);
+        let digest = Zeroizing::new(self.digest(&code, pepper)?);
         let mut found = Choice::from(0);
         let mut index = 0u64;
         for (i, stored) in (0u64..).zip(&self.digests) {
@@ -213,24 +318,38 @@ impl RecoveryCodes {
             .saturating_sub(self.used.iter().filter(|&&used| used).count())
     }
 
-    fn digest(&self, code: &RecoveryCode) -> Result<[u8; DIGEST_LEN], Error> {
+    /// The Argon2id digest of `code` under this set's salt and cost, and
+    /// `pepper` if given. Argon2's working memory (megabytes that are a
+    /// function of the code) is allocated here, at its exact size so that
+    /// nothing reallocates it, and wiped before it is freed.
+    fn digest(
+        &self,
+        code: &RecoveryCode,
+        pepper: Option<&RecoveryPepper>,
+    ) -> Result<[u8; DIGEST_LEN], Error> {
+        let params = Params::new(self.memory_kib, self.passes, 1, Some(DIGEST_LEN))
+            .map_err(|_| Error::InvalidPolicy)?;
+        let mut memory = Zeroizing::new(alloc::vec![Block::default(); params.block_count()]);
+        let (algorithm, version) = (argon2::Algorithm::Argon2id, argon2::Version::V0x13);
+        let hasher = match pepper {
+            None => Argon2::new(algorithm, version, params),
+            Some(pepper) => Argon2::new_with_secret(&pepper.bytes, algorithm, version, params)
+                .map_err(|_| Error::InvalidPolicy)?,
+        };
         let mut out = [0; DIGEST_LEN];
-        hasher(self.memory_kib, self.passes)?
-            .hash_password_into(&*code.0, &self.salt, &mut out)
+        hasher
+            .hash_password_into_with_memory(&*code.0, &self.salt, &mut out, &mut **memory)
             .map_err(|_| Error::InvalidPolicy)?;
         Ok(out)
     }
 }
 
-/// Argon2id, version 0x13, one lane, at this cost.
-fn hasher(memory_kib: u32, passes: u32) -> Result<Argon2<'static>, Error> {
-    let params =
-        Params::new(memory_kib, passes, 1, Some(DIGEST_LEN)).map_err(|_| Error::InvalidPolicy)?;
-    Ok(Argon2::new(
-        argon2::Algorithm::Argon2id,
-        argon2::Version::V0x13,
-        params,
-    ))
+/// Whether an Argon2id cost is within the bounds of [`RecoveryPolicy::new`].
+fn cost_in_bounds(memory_kib: u32, passes: u32) -> bool {
+    let work = u64::from(memory_kib) * u64::from(passes);
+    (RecoveryPolicy::MIN_MEMORY_KIB..=RecoveryPolicy::MAX_MEMORY_KIB).contains(&memory_kib)
+        && (1..=RecoveryPolicy::MAX_PASSES).contains(&passes)
+        && work >= u64::from(RecoveryPolicy::MIN_MEMORY_KIB) * 5
 }
 
 impl fmt::Debug for RecoveryCodes {
@@ -239,6 +358,7 @@ impl fmt::Debug for RecoveryCodes {
         f.debug_struct("RecoveryCodes")
             .field("memory_kib", &self.memory_kib)
             .field("passes", &self.passes)
+            .field("pepper_id", &self.pepper_id)
             .field("codes", &self.digests.len())
             .field("remaining", &self.remaining())
             .finish_non_exhaustive()
@@ -247,22 +367,32 @@ impl fmt::Debug for RecoveryCodes {
 
 impl RecoveryCode {
     /// Reads a typed code: 10 symbols of the alphabet in either case,
-    /// with any spaces and hyphens, and i, l, o read as 1, 1, 0.
+    /// with any spaces and hyphens, and i, l, o read as 1, 1, 0. Each
+    /// symbol's value is found by comparing it with the whole alphabet
+    /// ([`ct::lookup`]), never by a search that stops at it or a table
+    /// indexed by it: the typed code is a secret.
     fn parse(typed: &str) -> Option<Self> {
+        /// Longer input is not a code, whatever it holds.
+        const MAX_TYPED: usize = 64;
+        if typed.len() > MAX_TYPED {
+            return None;
+        }
         let mut symbols = Zeroizing::new([0u8; SYMBOLS]);
         let mut count = 0;
+        let mut valid = Choice::from(1);
         for byte in typed.bytes() {
-            let byte = match byte.to_ascii_lowercase() {
-                b' ' | b'-' => continue,
-                b'i' | b'l' => b'1',
-                b'o' => b'0',
-                other => other,
-            };
-            let value = ALPHABET.iter().position(|&symbol| symbol == byte)?;
-            *symbols.get_mut(count)? = value as u8;
+            if byte == b' ' || byte == b'-' {
+                continue;
+            }
+            let (value, known) = ct::lookup(ALPHABET_AND_LOOKALIKES, ct::to_lower(byte));
+            // The look-alikes follow the alphabet: i, l as 1, o as 0.
+            let value = u8::conditional_select(&value, &1, value.ct_eq(&32) | value.ct_eq(&33));
+            let value = u8::conditional_select(&value, &0, value.ct_eq(&34));
+            valid &= known;
+            *symbols.get_mut(count)? = value;
             count += 1;
         }
-        (count == SYMBOLS).then_some(Self(symbols))
+        (count == SYMBOLS && bool::from(valid)).then_some(Self(symbols))
     }
 
     /// The code as text, `xxxxx-xxxxx`, in memory wiped on drop.

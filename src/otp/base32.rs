@@ -11,16 +11,8 @@ use core::fmt::{self, Write as _};
 
 use zeroize::Zeroize;
 
+use super::ct::in_range;
 use crate::error::Error;
-
-/// `0xFF` when `lo <= x <= hi`, else `0`, without a branch.
-fn in_range(x: u8, lo: u8, hi: u8) -> u8 {
-    let x = i32::from(x);
-    let below = i32::from(lo) - 1 - x; // negative when x >= lo
-    let above = x - i32::from(hi) - 1; // negative when x <= hi
-    // Both negative only inside the range: the sign bit spreads to all bits.
-    ((below & above) >> 8) as u8
-}
 
 /// The 5-bit value of a base32 symbol of either case, and `0xFF` as the
 /// second value when the symbol is valid (`0` when not).

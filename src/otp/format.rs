@@ -3,6 +3,7 @@
 
 use core::{fmt, str::FromStr};
 
+use super::ct;
 use crate::error::Error;
 
 /// The number of decimal digits in a code: 6 to 10.
@@ -150,10 +151,11 @@ impl Format {
         for (i, &c) in bytes.iter().enumerate() {
             let symbol = match self {
                 Self::Decimal(_) => c.is_ascii_digit().then(|| u64::from(c - b'0')),
-                Self::Steam => STEAM_ALPHABET
-                    .iter()
-                    .position(|&s| s == c.to_ascii_uppercase())
-                    .map(|p| p as u64),
+                // Compared with the whole alphabet: the typed code is secret.
+                Self::Steam => {
+                    let (value, known) = ct::lookup(STEAM_ALPHABET, ct::to_upper(c));
+                    bool::from(known).then_some(u64::from(value))
+                }
             };
             if let Some(symbol) = symbol {
                 seen += 1;

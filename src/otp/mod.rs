@@ -7,6 +7,7 @@ pub(crate) mod base32;
 #[cfg(feature = "std")]
 mod clock;
 mod code;
+pub(crate) mod ct;
 mod format;
 mod hotp;
 mod mac;

@@ -117,5 +117,6 @@ fn name<M>(outcome: &Outcome<M>) -> &'static str {
         Outcome::Malformed => "malformed",
         Outcome::TooSoon { .. } => "too-soon",
         Outcome::Locked { .. } => "locked",
+        Outcome::Expired => "expired",
     }
 }

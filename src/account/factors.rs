@@ -1,0 +1,165 @@
+//! The guard over every check besides the authenticator app: the first
+//! factor, out-of-band codes, recovery codes, and the limit on sending
+//! codes. All of them count against the account's one throttle, so that
+//! neither N fallbacks, N challenges nor N instances multiply the guesses.
+
+use super::{
+    guard::{Guard, Outcome, Verdict},
+    throttle::{ThrottlePolicy, ThrottleState, Throttled},
+};
+#[cfg(feature = "alloc")]
+use crate::factor::{RecoveryCodes, RecoveryOutcome, RecoveryPepper};
+use crate::{
+    error::Error,
+    factor::{Binding, OobChallenge, OobKey, OobOutcome},
+};
+
+impl Guard {
+    /// Checks the first factor (a PIN or password, verified by the
+    /// service's own hasher in `check`) under the account's throttle:
+    /// nothing is checked while the account waits or is locked, and a
+    /// failure counts like a wrong code. A success does not forget earlier
+    /// failures: only a completed login does, so knowing the PIN never
+    /// buys more guesses at the second factor.
+    ///
+    /// ```
+    /// use twofa::{Guard, Outcome, ThrottleState};
+    ///
+    /// let guard = Guard::default();
+    /// let mut throttle = ThrottleState::default(); // the account's one throttle
+    /// let pin_matches = |typed: &str| typed == "4321"; // the service's hasher, really
+    /// assert_eq!(
+    ///     guard.check_first_factor(&mut throttle, 1_700_000_000, || pin_matches("1234")),
+    ///     Outcome::Invalid { attempts_left: 9 }
+    /// );
+    /// assert_eq!(
+    ///     guard.check_first_factor(&mut throttle, 1_700_000_000, || pin_matches("4321")),
+    ///     Outcome::TooSoon { retry_at: 1_700_000_001 }
+    /// );
+    /// ```
+    pub fn check_first_factor(
+        &self,
+        throttle: &mut ThrottleState,
+        now: u64,
+        check: impl FnOnce() -> bool,
+    ) -> Outcome<()> {
+        if let Err(throttled) = self.throttle().check(throttle, now) {
+            return throttled.into();
+        }
+        if check() {
+            Outcome::Accepted(())
+        } else {
+            self.throttle().record_failure(throttle, now);
+            Outcome::Invalid {
+                attempts_left: self.throttle().attempts_left(throttle),
+            }
+        }
+    }
+
+    /// Checks an out-of-band code ([`OobChallenge::verify`]) under the
+    /// account's throttle: nothing is compared while it refuses, a wrong
+    /// code counts against the account (whatever the challenge's own
+    /// attempts), and a right one completes the login and forgets every
+    /// failure. A challenge that expired, ran out of attempts or was
+    /// already used is [`Outcome::Expired`], with nothing compared.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`]; the state is unchanged.
+    pub fn verify_oob(
+        &self,
+        throttle: &mut ThrottleState,
+        challenge: &mut OobChallenge,
+        keys: &[OobKey],
+        binding: Binding<'_>,
+        code: &str,
+        now: u64,
+    ) -> Result<Outcome<()>, Error> {
+        self.second_factor(throttle, now, || {
+            Ok(match challenge.verify(keys, binding, code, now)? {
+                OobOutcome::Accepted => Verdict::Accepted(()),
+                OobOutcome::Invalid { .. } => Verdict::Invalid,
+                OobOutcome::Malformed => Verdict::Malformed,
+                OobOutcome::Expired | OobOutcome::AttemptsExhausted | OobOutcome::AlreadyUsed => {
+                    Verdict::Expired
+                }
+            })
+        })
+    }
+
+    /// Checks a recovery code ([`RecoveryCodes::verify`]) under the
+    /// account's throttle: nothing is hashed while it refuses; a wrong code,
+    /// or one already used, counts against the account; a right one
+    /// completes the login, forgets every failure, and is accepted with the
+    /// number of codes left.
+    ///
+    /// # Errors
+    /// As [`RecoveryCodes::verify`]; the state is unchanged.
+    #[cfg(feature = "alloc")]
+    pub fn verify_recovery(
+        &self,
+        throttle: &mut ThrottleState,
+        codes: &mut RecoveryCodes,
+        peppers: &[RecoveryPepper],
+        code: &str,
+        now: u64,
+    ) -> Result<Outcome<usize>, Error> {
+        self.second_factor(throttle, now, || {
+            Ok(match codes.verify(peppers, code)? {
+                RecoveryOutcome::Accepted { remaining } => Verdict::Accepted(remaining),
+                RecoveryOutcome::AlreadyUsed => Verdict::Replayed,
+                RecoveryOutcome::Invalid => Verdict::Invalid,
+                RecoveryOutcome::Malformed => Verdict::Malformed,
+            })
+        })
+    }
+
+    /// Whether a code may be sent to the account now (NIST SP 800-63B
+    /// §5.1.3: rate-limit out-of-band sends), and if so records the send in
+    /// `sends`. Refused while the account itself is locked, and by the
+    /// send policy ([`Guard::send_policy`]): by default the first send at
+    /// once, then waits of 30 s, 60 s … up to 15 minutes, and after 10
+    /// sends an hour's lock. Reset `sends` (its policy's
+    /// [`ThrottlePolicy::record_success`]) when a login completes.
+    ///
+    /// # Errors
+    /// [`Throttled`]: the account is locked, or sending again must wait.
+    pub fn allow_send(
+        &self,
+        throttle: &ThrottleState,
+        sends: &mut ThrottleState,
+        now: u64,
+    ) -> Result<(), Throttled> {
+        if self.throttle().is_locked_out(throttle) {
+            self.throttle().check(throttle, now)?;
+        }
+        self.send_policy().check(sends, now)?;
+        self.send_policy().record_failure(sends, now);
+        Ok(())
+    }
+
+    /// Limits sending codes with `policy` instead of the default (see
+    /// [`Guard::allow_send`]).
+    #[must_use]
+    pub fn with_send_policy(mut self, policy: ThrottlePolicy) -> Self {
+        self.sends = policy;
+        self
+    }
+
+    /// The policy limiting how often codes are sent.
+    #[must_use]
+    pub fn send_policy(&self) -> &ThrottlePolicy {
+        &self.sends
+    }
+}
+
+/// The default limit on sends: 30 s, 60 s … up to 15 minutes between
+/// them, and an hour's lock after 10.
+pub(super) fn default_send_policy() -> ThrottlePolicy {
+    ThrottlePolicy::builder()
+        .base_delay(30)
+        .max_delay(900)
+        .lockout_after(10)
+        .lockout_duration(Some(3600))
+        .build()
+        .unwrap_or_default()
+}

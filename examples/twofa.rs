@@ -3,31 +3,44 @@
 //! ```text
 //! twofa new --issuer ACME --account alice@example.com
 //! twofa code GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ --time 59 --digits 8
-//! twofa verify 'otpauth://totp/ACME:alice?secret=…' 123456
+//! twofa verify - 123456 < secret.txt
 //! twofa uri 'otpauth://totp/ACME:alice?secret=…&algorithm=SHA256'
 //! ```
+//!
+//! A secret on the command line is seen by `ps` and kept in shell
+//! history: give `-` to read it from standard input, or `--secret-env VAR`
+//! to read it from an environment variable. Everything printed that came
+//! from input has its control characters escaped, so a crafted URI cannot
+//! drive the terminal.
 //!
 //! Run `cargo run --example twofa -- help` for every option. Build with
 //! `--features qr` to see the QR code on the terminal.
 
-use std::{env, fmt, process::ExitCode};
+use std::{
+    env, fmt,
+    io::{self, BufRead},
+    process::ExitCode,
+};
 
 use twofa::{Algorithm, Format, Hotp, KeyUri, Otp, Secret, Totp, unix_time};
+use zeroize::Zeroizing;
 
 const USAGE: &str = "\
 usage:
   twofa new --issuer NAME --account NAME [PARAMETERS]
       a fresh secret, its otpauth:// URI and QR code
-  twofa code SECRET|URI [--time UNIX | --counter N] [PARAMETERS]
+  twofa code SECRET|URI|- [--time UNIX | --counter N] [PARAMETERS]
       the code now, at --time, or at HOTP --counter
-  twofa verify SECRET|URI CODE [--time UNIX | --counter N] [--window N] [PARAMETERS]
+  twofa verify SECRET|URI|- CODE [--time UNIX | --counter N] [--window N] [PARAMETERS]
       whether CODE is valid (exit status 0) or not (1)
-  twofa uri URI
+  twofa uri URI|-
       what a URI says, and what authenticator apps will make of it
 
-SECRET is base32; URI is otpauth://. PARAMETERS (for a SECRET only; a URI
-carries its own): --algorithm SHA1|SHA256|SHA512, --digits 6..10,
---period SECONDS, --steam.";
+SECRET is base32; URI is otpauth://. Give - to read it from standard input,
+or --secret-env VAR (in place of the argument) to read it from the
+environment, so that it stays out of ps and shell history. PARAMETERS (for
+a SECRET only; a URI carries its own): --algorithm SHA1|SHA256|SHA512,
+--digits 6..10, --period SECONDS, --steam.";
 
 /// A failure: what to print on stderr, and the exit status.
 struct Failure {
@@ -52,13 +65,40 @@ impl From<twofa::Error> for Failure {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = env::args().skip(1).collect();
+    // Arguments that are not UTF-8 are refused, not a panic.
+    let args: Result<Vec<String>, _> = env::args_os()
+        .skip(1)
+        .map(|arg| arg.into_string())
+        .collect();
+    let Ok(args) = args else {
+        eprintln!("twofa: arguments must be UTF-8");
+        return ExitCode::from(2);
+    };
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("twofa: {}", failure.message);
+            eprintln!("twofa: {}", Safe(&failure.message));
             ExitCode::from(failure.status)
         }
+    }
+}
+
+/// Text from input, written with its control characters (and the Unicode
+/// marks that reorder or hide text) escaped as `\u{…}`.
+struct Safe<'a>(&'a str);
+
+impl fmt::Display for Safe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            let hidden = matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            // Newlines stay: the messages are several lines.
+            if (c.is_control() && c != '\n') || hidden {
+                write!(f, "\\u{{{:x}}}", u32::from(c))?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -92,6 +132,7 @@ struct Options {
     time: Option<u64>,
     counter: Option<u64>,
     window: Option<u64>,
+    secret_env: Option<String>,
 }
 
 impl Options {
@@ -119,6 +160,7 @@ impl Options {
                 "time" => options.time = Some(number(name, value)?),
                 "counter" => options.counter = Some(number(name, value)?),
                 "window" => options.window = Some(number(name, value)?),
+                "secret-env" => options.secret_env = Some(value.clone()),
                 _ => return Err(Failure::usage(format!("unknown option --{name}\n{USAGE}"))),
             }
         }
@@ -132,6 +174,31 @@ impl Options {
             .get(index)
             .map(String::as_str)
             .ok_or_else(|| Failure::usage(format!("missing {what}\n{USAGE}")))
+    }
+
+    /// The SECRET or URI: from `--secret-env VAR`, from standard input for
+    /// `-`, or the argument itself; and the index of the next positional
+    /// argument.
+    fn secret_text(&self) -> Result<(Zeroizing<String>, usize), Failure> {
+        if let Some(var) = &self.secret_env {
+            let value = env::var(var).map_err(|_| {
+                Failure::usage(format!(
+                    "environment variable {var} is not set (or not UTF-8)"
+                ))
+            })?;
+            return Ok((Zeroizing::new(value.trim().to_owned()), 1));
+        }
+        match self.positional(1, "SECRET or URI")? {
+            "-" => {
+                let mut line = Zeroizing::new(String::new());
+                io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+                Ok((Zeroizing::new(line.trim().to_owned()), 2))
+            }
+            text => Ok((Zeroizing::new(text.to_owned()), 2)),
+        }
     }
 
     fn has_parameters(&self) -> bool {
@@ -282,7 +349,8 @@ fn show_qr(_: &KeyUri) -> Result<(), Failure> {
 }
 
 fn code(options: &Options) -> Result<(), Failure> {
-    let otp = options.otp(options.positional(1, "SECRET or URI")?)?;
+    let (text, _) = options.secret_text()?;
+    let otp = options.otp(&text)?;
     let code = match &otp {
         Otp::Totp(totp) => totp.generate_at(options.time()?)?,
         Otp::Hotp { hotp, counter } => hotp.generate(*counter),
@@ -292,8 +360,9 @@ fn code(options: &Options) -> Result<(), Failure> {
 }
 
 fn verify(options: &Options) -> Result<(), Failure> {
-    let otp = options.otp(options.positional(1, "SECRET or URI")?)?;
-    let typed = options.positional(2, "CODE")?;
+    let (text, next) = options.secret_text()?;
+    let otp = options.otp(&text)?;
+    let typed = options.positional(next, "CODE")?;
     let outcome = match &otp {
         Otp::Totp(totp) => totp
             .verify_at(typed, options.time()?)
@@ -323,11 +392,12 @@ fn verify(options: &Options) -> Result<(), Failure> {
 }
 
 fn explain(options: &Options) -> Result<(), Failure> {
-    let uri = KeyUri::parse_accepting_80_bit(options.positional(1, "URI")?)?;
+    let (text, _) = options.secret_text()?;
+    let uri = KeyUri::parse_accepting_80_bit(&text)?;
     let otp = uri.otp();
     println!("type:      {}", otp.kind());
-    println!("issuer:    {}", uri.issuer().unwrap_or("(none)"));
-    println!("account:   {}", uri.account());
+    println!("issuer:    {}", Safe(uri.issuer().unwrap_or("(none)")));
+    println!("account:   {}", Safe(uri.account()));
     let bits = otp.secret().byte_len() * 8;
     println!(
         "secret:    {bits} bits{}",
@@ -344,10 +414,10 @@ fn explain(options: &Options) -> Result<(), Failure> {
         Otp::Hotp { counter, .. } => println!("counter:   {counter}"),
     }
     if let Some(image) = uri.image() {
-        println!("image:     {image}");
+        println!("image:     {}", Safe(image));
     }
     for (name, value) in uri.extra_parameters() {
-        println!("unknown:   {name}={value} (apps ignore it)");
+        println!("unknown:   {}={} (apps ignore it)", Safe(name), Safe(value));
     }
     let warnings = uri.portability();
     if warnings.is_empty() {

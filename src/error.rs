@@ -50,7 +50,7 @@ pub enum Error {
     UnknownAlgorithm,
     /// The text is not an `otpauth://` URI.
     NotOtpauthUri,
-    /// The URI's type is neither `totp` nor `hotp`.
+    /// The URI's type is not `totp`, `hotp` or `steam`.
     UnknownOtpType,
     /// The label has no account name.
     MissingAccount,
@@ -70,6 +70,8 @@ pub enum Error {
     InvalidCounter,
     /// The `encoder` parameter names an encoding other than `steam`.
     UnknownEncoder,
+    /// An image given to a URI is not an `https://` address.
+    ImageNotHttps,
     /// A `%` is not followed by two hex digits, or the decoded bytes are
     /// not UTF-8.
     InvalidPercentEncoding,
@@ -114,7 +116,7 @@ impl fmt::Display for Error {
             Self::TimeBeforeEpoch => "time is before the epoch",
             Self::UnknownAlgorithm => "unknown algorithm",
             Self::NotOtpauthUri => "not an otpauth:// URI",
-            Self::UnknownOtpType => "URI type is neither totp nor hotp",
+            Self::UnknownOtpType => "URI type is not totp, hotp or steam",
             Self::MissingAccount => "label has no account name",
             Self::ColonInLabel => "issuer or account name contains a colon",
             Self::EmptyParameter => "issuer or image is empty",
@@ -123,6 +125,7 @@ impl fmt::Display for Error {
             Self::MissingCounter => "HOTP URI has no counter parameter",
             Self::InvalidCounter => "counter is not a number from 0 to 2^64-1",
             Self::UnknownEncoder => "unknown encoder (only steam is known)",
+            Self::ImageNotHttps => "image is not an https:// address",
             Self::InvalidPercentEncoding => "malformed percent-encoding or not UTF-8",
             Self::UriTooLongForQr => "URI too long for a QR code",
             Self::CounterExhausted => "HOTP counter exhausted",

@@ -161,3 +161,80 @@ fn bad_input_gets_a_message_and_a_nonzero_status_never_a_panic() {
         assert!(!message.contains("panicked"), "{args:?}: {message}");
     }
 }
+
+#[test]
+fn control_characters_from_input_are_escaped() {
+    // ESC ] 0 ; would retitle the terminal; ESC [ 2 J would clear it; U+202E
+    // would reverse the text after it.
+    let uri = format!(
+        "otpauth://totp/%1B%5D0%3Bpwned%07:%1B%5B2J%E2%80%AEalice?secret={SEED}&note=%1B%5B31mred&%1B=x"
+    );
+    let output = twofa(&["uri", &uri]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(text.contains("issuer:    \\u{1b}]0;pwned\\u{7}"), "{text}");
+    assert!(
+        text.contains("account:   \\u{1b}[2J\\u{202e}alice"),
+        "{text}"
+    );
+    assert!(text.contains("unknown:   note=\\u{1b}[31mred"), "{text}");
+    // Error messages too.
+    let output = twofa(&["\u{1b}[2Jboom"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!stderr(&output).contains('\u{1b}'), "{}", stderr(&output));
+    let output = twofa(&["code", "--\u{1b}[2J", "x"]);
+    assert!(!stderr(&output).contains('\u{1b}'), "{}", stderr(&output));
+}
+
+#[test]
+fn the_secret_can_come_from_standard_input_or_the_environment() {
+    use std::{io::Write, process::Stdio};
+
+    let mut child = example::command("twofa")
+        .args(["code", "-", "--time", "59", "--digits", "8"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{SEED}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "94287082\n");
+
+    let output = example::command("twofa")
+        .args([
+            "verify",
+            "--secret-env",
+            "TWOFA_TEST_SECRET",
+            "287082",
+            "--counter",
+            "1",
+        ])
+        .env("TWOFA_TEST_SECRET", SEED)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("valid: counter 1"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = example::command("twofa")
+        .args(["code", "--secret-env", "TWOFA_TEST_UNSET"])
+        .env_remove("TWOFA_TEST_UNSET")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("TWOFA_TEST_UNSET is not set"));
+}

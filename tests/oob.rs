@@ -355,7 +355,12 @@ fn challenges_issued_before_a_key_rotation_still_verify() {
     // Once the old key is retired, its challenges are refused, unchanged.
     let before = old_challenge.clone();
     assert_eq!(
-        old_challenge.verify(std::slice::from_ref(&new), login(), &old_code.to_string(), NOW),
+        old_challenge.verify(
+            std::slice::from_ref(&new),
+            login(),
+            &old_code.to_string(),
+            NOW
+        ),
         Err(Error::UnknownKeyId)
     );
     assert_eq!(old_challenge, before);

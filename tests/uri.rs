@@ -122,9 +122,9 @@ fn reads_uris_as_apps_accept_them() {
             Format::default(),
             30,
         ),
-        // %3A, a space after it, + for a space, lower-case algorithm.
+        // %3A, a space after it, + for a space in the query, lower-case algorithm.
         (
-            "otpauth://totp/ACME+Co%3A%20john@example.com?secret=gezdgnbvgy3tqojqgezdgnbvgy3tqojq&issuer=ACME+Co&algorithm=sha256",
+            "otpauth://totp/ACME%20Co%3A%20john@example.com?secret=gezdgnbvgy3tqojqgezdgnbvgy3tqojq&issuer=ACME+Co&algorithm=sha256",
             Some("ACME Co"),
             "john@example.com",
             Algorithm::Sha256,
@@ -445,7 +445,7 @@ proptest! {
         otp in otp(),
         account in label_text(),
         issuer in prop::option::of(label_text()),
-        image in prop::option::of("[^\u{0}]{1,30}"),
+        image in prop::option::of("https://[^\u{0}]{1,30}"),
         extra in prop::collection::vec(("[a-z_]{1,8}", ".{0,10}"), 0..3),
     ) {
         let mut uri = KeyUri::new(otp, &account).unwrap();
@@ -462,11 +462,110 @@ proptest! {
             }
         }
         let text = uri.to_uri();
+        // Allocated once, at its exact size: no copy of the secret left behind.
+        prop_assert_eq!(text.capacity(), text.len());
         prop_assert_eq!(KeyUri::parse(&text).unwrap(), uri);
     }
 
     #[test]
-    fn parsing_any_text_never_panics(text in "otpauth://(totp|hotp)/.{0,40}") {
+    fn parsing_any_text_never_panics(text in "otpauth://(totp|hotp|steam)/.{0,40}") {
         let _ = KeyUri::parse(&text);
     }
+}
+
+#[test]
+fn a_plus_in_the_label_is_a_plus_sign() {
+    let uri = KeyUri::parse(&format!(
+        "otpauth://totp/ACME:alice+2fa@example.com?secret={DEMO}&issuer=ACME"
+    ))
+    .unwrap();
+    assert_eq!(uri.account(), "alice+2fa@example.com");
+    // An issuer written C+%2B in the label and C%2B%2B in the query is C++ both times.
+    let uri = KeyUri::parse(&format!(
+        "otpauth://totp/C+%2B:bob?secret={DEMO}&issuer=C%2B%2B"
+    ))
+    .unwrap();
+    assert_eq!((uri.issuer(), uri.account()), (Some("C++"), "bob"));
+    // In the query, + is still a space.
+    let uri = KeyUri::parse(&format!("otpauth://totp/bob?secret={DEMO}&issuer=ACME+Co")).unwrap();
+    assert_eq!(uri.issuer(), Some("ACME Co"));
+    // What is written reads back the same.
+    let built = KeyUri::new(Totp::new(demo()).into(), "alice+2fa@example.com").unwrap();
+    assert_eq!(KeyUri::parse(&built.to_uri()).unwrap(), built);
+}
+
+#[test]
+fn steam_keys_as_aegis_exports_them() {
+    let uri = KeyUri::parse(&format!(
+        "otpauth://steam/Steam:gaben?secret={DEMO}&issuer=Steam&digits=5&algorithm=SHA1"
+    ))
+    .unwrap();
+    assert_eq!(totp_of(&uri).format(), Format::Steam);
+    assert_eq!(
+        totp_of(&uri).generate_at(59).unwrap().to_string(),
+        Totp::builder(demo())
+            .steam()
+            .build()
+            .unwrap()
+            .generate_at(59)
+            .unwrap()
+            .to_string()
+    );
+    assert!(uri.portability().contains(&PortabilityWarning::Steam));
+    assert!(KeyUri::parse(&format!("otpauth://STEAM/gaben?secret={DEMO}")).is_ok());
+    assert_eq!(
+        KeyUri::parse(&format!("otpauth://steam/gaben?secret={DEMO}&digits=6")),
+        Err(Error::UnsupportedDigits)
+    );
+}
+
+#[test]
+fn only_https_images_are_kept() {
+    for image in [
+        "javascript:alert(1)",
+        "javascript%3Aalert(1)",
+        "http://example.com/logo.png",
+        "data:image/png;base64,AAAA",
+        "https:/example.com",
+        "https://",
+        "//example.com/logo.png",
+    ] {
+        let uri =
+            KeyUri::parse(&format!("otpauth://totp/bob?secret={DEMO}&image={image}")).unwrap();
+        assert_eq!(uri.image(), None, "{image}");
+        assert!(
+            uri.portability()
+                .contains(&PortabilityWarning::ImageDropped),
+            "{image}"
+        );
+        assert!(!uri.to_uri().contains("image"), "{image}");
+    }
+    let kept = KeyUri::parse(&format!(
+        "otpauth://totp/bob?secret={DEMO}&image=HTTPS%3A%2F%2Fexample.com%2Fa.png"
+    ))
+    .unwrap();
+    assert_eq!(kept.image(), Some("HTTPS://example.com/a.png"));
+    assert!(
+        !kept
+            .portability()
+            .contains(&PortabilityWarning::ImageDropped)
+    );
+    let built = KeyUri::new(Totp::new(demo()).into(), "bob").unwrap();
+    assert_eq!(
+        built.clone().with_image("javascript:alert(1)").unwrap_err(),
+        Error::ImageNotHttps
+    );
+    assert!(built.with_image("https://example.com/a.png").is_ok());
+}
+
+#[test]
+fn a_long_label_is_written_without_reallocating() {
+    let account = "a".repeat(300);
+    let uri = KeyUri::new(Totp::new(demo()).into(), &account)
+        .unwrap()
+        .with_issuer(&"é".repeat(100))
+        .unwrap();
+    let text = uri.to_uri();
+    assert!(text.len() > 900);
+    assert_eq!(text.capacity(), text.len());
 }

@@ -92,9 +92,10 @@ impl Otp {
 /// );
 /// assert_eq!(KeyUri::parse(&uri)?, key);
 ///
-/// // As apps accept it: %3A, spaces after the colon, lower-case names.
-/// let pasted = "otpauth://totp/ACME+Co%3A%20alice@example.com\
-///               ?secret=gezdgnbvgy3tqojqgezdgnbvgy3tqojq&issuer=ACME%20Co&algorithm=sha1";
+/// // As apps accept it: %3A, spaces after the colon, + for a space in the
+/// // query (in the label a + is a plus sign), lower-case names.
+/// let pasted = "otpauth://totp/ACME%20Co%3A%20alice@example.com\
+///               ?secret=gezdgnbvgy3tqojqgezdgnbvgy3tqojq&issuer=ACME+Co&algorithm=sha1";
 /// assert_eq!(KeyUri::parse(pasted)?, key);
 /// # Ok::<(), twofa::Error>(())
 /// ```
@@ -104,6 +105,8 @@ pub struct KeyUri {
     issuer: Option<String>,
     account: String,
     image: Option<String>,
+    /// Whether reading dropped an `image` that was not an https address.
+    image_dropped: bool,
     extra: Vec<(String, String)>,
 }
 
@@ -135,6 +138,7 @@ impl KeyUri {
             issuer: None,
             account: account.to_owned(),
             image: None,
+            image_dropped: false,
             extra: Vec::new(),
         })
     }
@@ -159,10 +163,14 @@ impl KeyUri {
     /// URL of a logo; FreeOTP and others read it).
     ///
     /// # Errors
-    /// [`Error::EmptyParameter`].
+    /// [`Error::EmptyParameter`], or [`Error::ImageNotHttps`] for anything
+    /// but an `https://` address (an app would fetch or open it).
     pub fn with_image(mut self, url: &str) -> Result<Self, Error> {
         if url.is_empty() {
             return Err(Error::EmptyParameter);
+        }
+        if !is_https(url) {
+            return Err(Error::ImageNotHttps);
         }
         self.image = Some(url.to_owned());
         Ok(self)
@@ -186,27 +194,31 @@ impl KeyUri {
     /// is wiped when dropped.
     #[must_use]
     pub fn to_uri(&self) -> Zeroizing<String> {
-        let mut uri = Zeroizing::new(String::with_capacity(128));
+        // Measured first, so the string is allocated once at its exact
+        // size: growing it would leave a copy of the secret in freed memory.
+        let mut length = Length(0);
+        let _ = self.write_uri(&mut length);
+        let mut uri = Zeroizing::new(String::with_capacity(length.0));
         // Writing to a String cannot fail.
-        let _ = self.write_uri(&mut uri);
+        let _ = self.write_uri(&mut *uri);
         uri
     }
 
     /// `otpauth://TYPE/LABEL`, percent-encoded.
-    fn write_path(&self, out: &mut String) -> core::fmt::Result {
+    fn write_path(&self, out: &mut impl Write) -> core::fmt::Result {
         write!(out, "otpauth://{}/", self.otp.kind())?;
         if let Some(issuer) = &self.issuer {
             percent::encode(issuer, out)?;
-            out.push(':');
+            out.write_char(':')?;
         }
         percent::encode(&self.account, out)
     }
 
-    fn write_uri(&self, out: &mut String) -> core::fmt::Result {
+    fn write_uri(&self, out: &mut impl Write) -> core::fmt::Result {
         self.write_path(out)?;
         write!(out, "?secret={}", self.otp.secret().expose_base32())?;
         if let Some(issuer) = &self.issuer {
-            out.push_str("&issuer=");
+            out.write_str("&issuer=")?;
             percent::encode(issuer, out)?;
         }
         let algorithm = self.otp.algorithm();
@@ -218,7 +230,7 @@ impl KeyUri {
                 write!(out, "&digits={digits}")?;
             }
             Format::Decimal(_) => {}
-            Format::Steam => out.push_str("&encoder=steam"),
+            Format::Steam => out.write_str("&encoder=steam")?,
         }
         match &self.otp {
             Otp::Totp(totp) if totp.period() != Totp::DEFAULT_PERIOD => {
@@ -228,13 +240,13 @@ impl KeyUri {
             Otp::Hotp { counter, .. } => write!(out, "&counter={counter}")?,
         }
         if let Some(image) = &self.image {
-            out.push_str("&image=");
+            out.write_str("&image=")?;
             percent::encode(image, out)?;
         }
         for (name, value) in &self.extra {
-            out.push('&');
+            out.write_char('&')?;
             percent::encode(name, out)?;
-            out.push('=');
+            out.write_char('=')?;
             percent::encode(value, out)?;
         }
         Ok(())
@@ -301,10 +313,28 @@ impl From<Totp> for Otp {
 impl core::fmt::Display for KeyUri {
     /// A description without the secret: `otpauth://totp/ACME:alice (secret hidden)`.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let mut path = String::new();
-        self.write_path(&mut path)?;
-        write!(f, "{path} (secret hidden)")
+        self.write_path(f)?;
+        f.write_str(" (secret hidden)")
     }
+}
+
+/// Counts what would be written, to size a string before writing it.
+struct Length(usize);
+
+impl Write for Length {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        self.0 += text.len();
+        Ok(())
+    }
+}
+
+/// Whether `url` is an `https://` address (scheme in any case): the only
+/// image an app should fetch. `javascript:`, `data:` or `http:` are not.
+pub(super) fn is_https(url: &str) -> bool {
+    const SCHEME: &str = "https://";
+    url.get(..SCHEME.len())
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case(SCHEME))
+        && url.len() > SCHEME.len()
 }
 
 /// The known parameter `name` is, compared without regard to case.

@@ -5,7 +5,11 @@ use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use zeroize::Zeroizing;
 
-use super::{KeyUri, Otp, check_label_part, percent, reserved};
+use super::{
+    KeyUri, Otp, check_label_part, is_https,
+    percent::{self, Part},
+    reserved,
+};
 use crate::{
     error::Error,
     otp::{Algorithm, Digits, Format, Hotp, Secret, Totp},
@@ -13,10 +17,14 @@ use crate::{
 
 impl KeyUri {
     /// Reads a URI as authenticator apps accept it: `:` or `%3A` between
-    /// issuer and account, with optional spaces after it; `+` or `%20` for
-    /// a space (anywhere); parameter names and `algorithm` values in any
-    /// case; the secret in base32 as people write it (padded, lower case,
-    /// spaced). Secrets must have 128 bits at least; see
+    /// issuer and account, with optional spaces after it; `%20` for a
+    /// space, and in the query `+` too (in the label `+` is a plus sign:
+    /// `alice+2fa@example.com`); parameter names and `algorithm` values in
+    /// any case; the secret in base32 as people write it (padded, lower
+    /// case, spaced); `otpauth://steam/…` for Steam Guard keys, as Aegis
+    /// exports them. An `image` that is not an `https://` address is
+    /// dropped, with [`PortabilityWarning::ImageDropped`](crate::PortabilityWarning::ImageDropped).
+    /// Secrets must have 128 bits at least; see
     /// [`KeyUri::parse_accepting_80_bit`].
     ///
     /// Parameters the format does not define are kept, in order, in
@@ -59,16 +67,19 @@ impl KeyUri {
             .and_then(|_| uri.get(SCHEME.len()..))
             .ok_or(Error::NotOtpauthUri)?;
         let (kind, rest) = rest.split_once('/').ok_or(Error::MissingAccount)?;
-        let is_totp = if kind.eq_ignore_ascii_case("totp") {
-            true
+        // Aegis and others write Steam Guard keys as `otpauth://steam/`.
+        let (is_totp, steam) = if kind.eq_ignore_ascii_case("totp") {
+            (true, false)
         } else if kind.eq_ignore_ascii_case("hotp") {
-            false
+            (false, false)
+        } else if kind.eq_ignore_ascii_case("steam") {
+            (true, true)
         } else {
             return Err(Error::UnknownOtpType);
         };
         let (label, query) = rest.split_once('?').unwrap_or((rest, ""));
 
-        let label = percent::decode(label)?;
+        let label = percent::decode(label, Part::Path)?;
         let (label_issuer, account) = match label.split_once(':') {
             Some((issuer, account)) => (
                 (!issuer.is_empty()).then_some(issuer),
@@ -81,8 +92,8 @@ impl KeyUri {
         let mut params = Params::default();
         for pair in query.split('&').filter(|pair| !pair.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = percent::decode(name)?;
-            let value = Zeroizing::new(percent::decode(value)?);
+            let name = percent::decode(name, Part::Query)?;
+            let value = Zeroizing::new(percent::decode(value, Part::Query)?);
             // A period means nothing to HOTP, nor a counter to TOTP.
             let ignored = if is_totp { "counter" } else { "period" };
             match reserved(&name).filter(|&known| known != ignored) {
@@ -110,7 +121,11 @@ impl KeyUri {
             .algorithm
             .as_deref()
             .map_or(Ok(Algorithm::Sha1), |name| name.parse())?;
-        let format = match params.encoder.as_deref() {
+        let encoder = match params.encoder.as_deref() {
+            None if steam => Some("steam"),
+            encoder => encoder.map(String::as_str),
+        };
+        let format = match encoder {
             None => Format::Decimal(
                 params
                     .digits
@@ -126,9 +141,11 @@ impl KeyUri {
             }
             Some(_) => return Err(Error::UnknownEncoder),
         };
-        let image = match params.image {
+        let (image, image_dropped) = match params.image {
             Some(image) if image.is_empty() => return Err(Error::EmptyParameter),
-            image => image.map(|image| image.as_str().to_owned()),
+            // Anything but an https address is dropped, and said so.
+            Some(image) if !is_https(&image) => (None, true),
+            image => (image.map(|image| image.as_str().to_owned()), false),
         };
 
         let otp = if is_totp {
@@ -162,6 +179,7 @@ impl KeyUri {
             issuer,
             account: account.to_owned(),
             image,
+            image_dropped,
             extra: params.extra,
         })
     }

@@ -9,10 +9,10 @@ use crate::error::Error;
 
 /// Writes `text` with every byte outside RFC 3986's unreserved set (and
 /// `@`, common in account names) as `%XX`, so a space becomes `%20`.
-pub(super) fn encode(text: &str, out: &mut String) -> fmt::Result {
+pub(super) fn encode(text: &str, out: &mut impl Write) -> fmt::Result {
     for &byte in text.as_bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@') {
-            out.push(char::from(byte));
+            out.write_char(char::from(byte))?;
         } else {
             write!(out, "%{byte:02X}")?;
         }
@@ -20,13 +20,23 @@ pub(super) fn encode(text: &str, out: &mut String) -> fmt::Result {
     Ok(())
 }
 
-/// Decodes `%XX` escapes (either case) and `+` as a space, once: `%2520`
-/// stays `%20`.
+/// Where a percent-encoded text stands, which decides what `+` means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    /// The label, in the path: `+` is a plus sign (RFC 3986).
+    Path,
+    /// A query name or value: `+` is a space (form encoding, as the apps
+    /// read it).
+    Query,
+}
+
+/// Decodes `%XX` escapes (either case), and in the query `+` as a space,
+/// once: `%2520` stays `%20`.
 ///
 /// # Errors
 /// [`Error::InvalidPercentEncoding`] for a `%` not followed by two hex
 /// digits, or bytes that are not UTF-8.
-pub(super) fn decode(text: &str) -> Result<String, Error> {
+pub(super) fn decode(text: &str, part: Part) -> Result<String, Error> {
     let mut bytes = Vec::with_capacity(text.len());
     let mut rest = text.as_bytes();
     while let Some((&byte, tail)) = rest.split_first() {
@@ -39,7 +49,7 @@ pub(super) fn decode(text: &str) -> Result<String, Error> {
                 rest = tail;
                 bytes.push(hex_value(high)? << 4 | hex_value(low)?);
             }
-            b'+' => bytes.push(b' '),
+            b'+' if part == Part::Query => bytes.push(b' '),
             _ => bytes.push(byte),
         }
     }

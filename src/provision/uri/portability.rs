@@ -24,6 +24,9 @@ pub enum PortabilityWarning {
     Steam,
     /// Counter-based codes, which some popular apps do not offer.
     Hotp,
+    /// The URI read had an `image` that was not an `https://` address
+    /// (a `javascript:` or `http:` one, say): it was dropped.
+    ImageDropped,
 }
 
 impl fmt::Display for PortabilityWarning {
@@ -43,6 +46,7 @@ impl fmt::Display for PortabilityWarning {
             ),
             Self::Steam => f.write_str("Steam Guard codes: only Steam-aware apps show them"),
             Self::Hotp => f.write_str("counter-based (HOTP) codes: some apps offer only TOTP"),
+            Self::ImageDropped => f.write_str("image was not an https:// address: dropped"),
         }
     }
 }
@@ -68,6 +72,9 @@ pub(super) fn check(uri: &KeyUri) -> Vec<PortabilityWarning> {
         && totp.period() != Totp::DEFAULT_PERIOD
     {
         warnings.push(PortabilityWarning::Period(totp.period()));
+    }
+    if uri.image_dropped {
+        warnings.push(PortabilityWarning::ImageDropped);
     }
     warnings
 }

@@ -34,7 +34,7 @@ mod otp;
 mod provision;
 
 pub use account::{
-    Acceptance, AccountStore, Guard, HotpAccount, Outcome, ReplayStore, SharedError,
+    Acceptance, AccountStore, Guard, HotpAccount, Outcome, ReplayStore, Sequence, SharedError,
     ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled, TotpAccount, Versioned,
 };
 #[cfg(feature = "std")]

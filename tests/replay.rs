@@ -11,7 +11,11 @@ use std::{
     thread,
 };
 
-use twofa::{Acceptance, Error, Hotp, MemoryReplayStore, ReplayStore, Secret, StoreFull, Totp};
+use twofa::{
+    Acceptance, Error, Hotp, MemoryReplayStore, ReplayStore, Secret,
+    Sequence::{HotpCounter, TotpStep},
+    StoreFull, Totp,
+};
 
 /// A demo secret; never a real one.
 fn totp() -> Totp {
@@ -29,7 +33,7 @@ fn a_correct_code_verifies_once() {
         .unwrap()
         .unwrap();
     assert_eq!(found.step, now / 30);
-    assert_eq!(store.last_accepted("alice"), Some(now / 30));
+    assert_eq!(store.last_accepted("alice", TotpStep), Some(now / 30));
     // Again, within the same step and later while still in the window.
     for later in [now, now + 1, now + 30] {
         assert_eq!(
@@ -133,18 +137,18 @@ fn hotp_counters_are_accepted_once() {
 #[test]
 fn the_store_is_bounded_and_fails_closed() {
     let store = MemoryReplayStore::with_capacity(2);
-    assert_eq!(store.accept("a", 5), Ok(Acceptance::Accepted));
-    assert_eq!(store.accept("b", 5), Ok(Acceptance::Accepted));
-    assert_eq!(store.accept("c", 5), Err(StoreFull));
+    assert_eq!(store.accept("a", TotpStep, 5), Ok(Acceptance::Accepted));
+    assert_eq!(store.accept("b", TotpStep, 5), Ok(Acceptance::Accepted));
+    assert_eq!(store.accept("c", TotpStep, 5), Err(StoreFull));
     // Existing accounts keep working when full.
-    assert_eq!(store.accept("a", 6), Ok(Acceptance::Accepted));
-    assert_eq!(store.accept("b", 5), Ok(Acceptance::Replayed));
+    assert_eq!(store.accept("a", TotpStep, 6), Ok(Acceptance::Accepted));
+    assert_eq!(store.accept("b", TotpStep, 5), Ok(Acceptance::Replayed));
     assert_eq!(store.len(), 2);
     // Marks below the oldest step still verifiable can go.
-    store.forget_before(6);
+    store.forget_totp_before(6);
     assert_eq!(store.len(), 1);
-    assert_eq!(store.last_accepted("b"), None);
-    assert_eq!(store.accept("c", 1), Ok(Acceptance::Accepted));
+    assert_eq!(store.last_accepted("b", TotpStep), None);
+    assert_eq!(store.accept("c", TotpStep, 1), Ok(Acceptance::Accepted));
     // A store failure reaches the caller as the outer error.
     let totp = totp();
     let full = MemoryReplayStore::with_capacity(0);
@@ -199,9 +203,78 @@ fn racing_threads_accept_a_code_exactly_once() {
 fn the_trait_works_through_references_and_trait_objects() {
     let store = MemoryReplayStore::new();
     let dynamic: &dyn ReplayStore<Error = StoreFull> = &store;
-    assert_eq!(dynamic.accept("a", 1), Ok(Acceptance::Accepted));
+    assert_eq!(dynamic.accept("a", TotpStep, 1), Ok(Acceptance::Accepted));
     fn through<S: ReplayStore>(store: S) -> Result<Acceptance, S::Error> {
-        store.accept("a", 1)
+        store.accept("a", TotpStep, 1)
     }
     assert_eq!(through(&store), Ok(Acceptance::Replayed));
+}
+
+#[test]
+fn totp_steps_and_hotp_counters_are_kept_apart_and_pruning_keeps_counters() {
+    let store = MemoryReplayStore::new();
+    let hotp = Hotp::new(Secret::from_bytes(b"12345678901234567890").unwrap());
+    let totp = totp();
+    let now = 1_700_000_000;
+    // Alice uses an HOTP token (counter 5) and a TOTP app on the same store.
+    assert!(
+        hotp.verify_once(&store, "alice", &hotp.generate(5).to_string(), 5)
+            .unwrap()
+            .is_ok()
+    );
+    let code = totp.generate_at(now).unwrap().to_string();
+    assert!(
+        totp.verify_once_at(&store, "alice", &code, now)
+            .unwrap()
+            .is_ok()
+    );
+    // A TOTP step far above counter 5 does not refuse counter 6, nor the reverse.
+    assert!(
+        hotp.verify_once(&store, "alice", &hotp.generate(6).to_string(), 6)
+            .unwrap()
+            .is_ok()
+    );
+    assert_eq!(store.last_accepted("alice", HotpCounter), Some(6));
+    assert_eq!(store.last_accepted("alice", TotpStep), Some(now / 30));
+    // Routine pruning of TOTP marks, a day later, leaves the counter: the
+    // used HOTP code is still refused.
+    store.forget_unreachable(&totp, now + 86_400, 20);
+    assert_eq!(store.last_accepted("alice", TotpStep), None);
+    assert_eq!(
+        hotp.verify_once(&store, "alice", &hotp.generate(6).to_string(), 6)
+            .unwrap(),
+        Err(Error::Replayed)
+    );
+}
+
+#[test]
+fn pruning_counts_the_drift_and_resynchronisation_reach() {
+    let totp = totp();
+    let now = 1_700_000_000;
+    let step = now / 30;
+    // One behind, 20 steps of drift (or of the 600 s resynchronisation), 2 for a run.
+    assert_eq!(
+        totp.earliest_step_checked(now, 0).unwrap(),
+        step - 1 - 20 - 2
+    );
+    assert_eq!(
+        totp.earliest_step_checked(now, 100).unwrap(),
+        step - 1 - 100 - 2
+    );
+    assert_eq!(totp.earliest_step_checked(30, 100).unwrap(), 0);
+    assert_eq!(
+        Totp::builder(Secret::from_bytes(b"12345678901234567890").unwrap())
+            .t0(60)
+            .build()
+            .unwrap()
+            .earliest_step_checked(0, 0),
+        Err(Error::TimeBeforeEpoch)
+    );
+    // A mark a drifted check can still reach is kept.
+    let store = MemoryReplayStore::new();
+    store.accept("slow", TotpStep, step - 15).unwrap();
+    store.forget_unreachable(&totp, now, 20);
+    assert_eq!(store.last_accepted("slow", TotpStep), Some(step - 15));
+    store.forget_unreachable(&totp, now + 30 * 10, 20);
+    assert_eq!(store.last_accepted("slow", TotpStep), None);
 }

@@ -12,7 +12,7 @@ mod throttle;
 pub use guard::{Guard, HotpAccount, Outcome, TotpAccount};
 #[cfg(feature = "alloc")]
 pub(crate) use replay::record;
-pub use replay::{Acceptance, ReplayStore};
+pub use replay::{Acceptance, ReplayStore, Sequence};
 #[cfg(feature = "std")]
 pub use replay::{MemoryReplayStore, StoreFull};
 pub use store::{AccountStore, SharedError, Versioned};

@@ -10,6 +10,17 @@ pub use memory::{MemoryReplayStore, StoreFull};
 use crate::error::Error;
 use crate::otp::{Hotp, HotpMatch, Totp, TotpMatch};
 
+/// Which sequence a step belongs to. An account's TOTP time steps and its
+/// HOTP counters are different numbers on different scales: a store keeps
+/// a mark for each, and one never refuses, nor prunes, the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sequence {
+    /// TOTP time steps (RFC 6238).
+    TotpStep,
+    /// HOTP counters (RFC 4226).
+    HotpCounter,
+}
+
 /// Whether a store took a step as new.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Acceptance {
@@ -27,7 +38,7 @@ pub enum Acceptance {
 /// # Contract
 ///
 /// [`ReplayStore::accept`] is an atomic compare-and-set on one number per
-/// account:
+/// account and [`Sequence`]:
 ///
 /// - If the account has no last accepted step, or `step` is strictly
 ///   greater than it, the store records `step` as the account's last
@@ -42,11 +53,11 @@ pub enum Acceptance {
 ///   still inside the window lets that code in again.
 ///
 /// Over SQL this is one statement whose affected-row count is the answer,
-/// for example in PostgreSQL:
+/// for example in PostgreSQL (`sequence` is `'totp'` or `'hotp'`):
 ///
 /// ```sql
-/// INSERT INTO otp_replay (account, last_step) VALUES ($1, $2)
-/// ON CONFLICT (account) DO UPDATE SET last_step = EXCLUDED.last_step
+/// INSERT INTO otp_replay (account, sequence, last_step) VALUES ($1, $2, $3)
+/// ON CONFLICT (account, sequence) DO UPDATE SET last_step = EXCLUDED.last_step
 ///     WHERE otp_replay.last_step < EXCLUDED.last_step;
 /// -- 1 row affected: Accepted; 0 rows: Replayed
 /// ```
@@ -55,8 +66,8 @@ pub enum Acceptance {
 /// digits come back at other steps, and an expiry shorter than the window
 /// lets a used code in again.
 ///
-/// Steps from different secrets or configurations of one account (TOTP and
-/// HOTP, say) are different sequences: give each its own account key.
+/// Steps from different secrets of one account (two TOTP apps, say) are
+/// different sequences too: give each its own account key.
 ///
 /// # Errors
 ///
@@ -66,19 +77,24 @@ pub trait ReplayStore {
     /// The store's own failure.
     type Error;
 
-    /// Atomically records `step` for `account` if it is greater than the
-    /// account's last accepted step, and says whether it was.
+    /// Atomically records `step` for `account`'s `sequence` if it is
+    /// greater than the last step accepted there, and says whether it was.
     ///
     /// # Errors
     /// The store could not answer; nothing may be assumed recorded.
-    fn accept(&self, account: &str, step: u64) -> Result<Acceptance, Self::Error>;
+    fn accept(
+        &self,
+        account: &str,
+        sequence: Sequence,
+        step: u64,
+    ) -> Result<Acceptance, Self::Error>;
 }
 
 impl<S: ReplayStore + ?Sized> ReplayStore for &S {
     type Error = S::Error;
 
-    fn accept(&self, account: &str, step: u64) -> Result<Acceptance, S::Error> {
-        (**self).accept(account, step)
+    fn accept(&self, account: &str, sequence: Sequence, step: u64) -> Result<Acceptance, S::Error> {
+        (**self).accept(account, sequence, step)
     }
 }
 
@@ -88,13 +104,14 @@ impl<S: ReplayStore + ?Sized> ReplayStore for &S {
 pub(crate) fn record<S, M>(
     store: &S,
     account: &str,
+    sequence: Sequence,
     step: u64,
     matched: M,
 ) -> Result<Result<M, Error>, S::Error>
 where
     S: ReplayStore + ?Sized,
 {
-    Ok(match store.accept(account, step)? {
+    Ok(match store.accept(account, sequence, step)? {
         Acceptance::Accepted => Ok(matched),
         Acceptance::Replayed => Err(Error::Replayed),
     })
@@ -121,7 +138,7 @@ impl Totp {
         unix_time: u64,
     ) -> Result<Result<TotpMatch, Error>, S::Error> {
         match self.verify_at(code, unix_time) {
-            Ok(found) => record(store, account, found.step, found),
+            Ok(found) => record(store, account, Sequence::TotpStep, found.step, found),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -145,7 +162,7 @@ impl Hotp {
         counter: u64,
     ) -> Result<Result<HotpMatch, Error>, S::Error> {
         match self.verify(code, counter) {
-            Ok(found) => record(store, account, found.counter, found),
+            Ok(found) => record(store, account, Sequence::HotpCounter, found.counter, found),
             Err(e) => Ok(Err(e)),
         }
     }

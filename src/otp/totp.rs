@@ -258,6 +258,22 @@ impl Totp {
         Option::from(found_to_match(found, now)).ok_or(Error::InvalidCode)
     }
 
+    /// The lowest step any check at `unix_time` or later can look at, with
+    /// a learned drift up to `max_drift` steps and resynchronisation: the
+    /// bound below which replay marks can be forgotten.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeEpoch`].
+    pub fn earliest_step_checked(&self, unix_time: u64, max_drift: u64) -> Result<u64, Error> {
+        let reach = max_drift.max((self.resync_window / self.period).max(1));
+        // A resynchronisation run's first code is up to 2 steps before its last.
+        Ok(self
+            .step_at(unix_time)?
+            .saturating_sub(self.behind)
+            .saturating_sub(reach)
+            .saturating_sub(2))
+    }
+
     /// The steps to check at step `now` for a clock `drift` steps off.
     fn candidates(&self, now: u64, drift: i64) -> Candidates {
         let around =

@@ -5,7 +5,7 @@ use rand_core::TryCryptoRng;
 
 use super::uri::{KeyUri, Otp};
 use crate::{
-    account::{ReplayStore, record},
+    account::{ReplayStore, Sequence, record},
     error::Error,
     otp::{Secret, Totp},
 };
@@ -132,7 +132,13 @@ impl Enrollment {
         unix_time: u64,
     ) -> Result<Result<Enrolled, Error>, S::Error> {
         match self.confirm_at(code, unix_time) {
-            Ok(enrolled) => record(store, account, enrolled.last_used, enrolled),
+            Ok(enrolled) => {
+                let sequence = match enrolled.key_uri.otp() {
+                    Otp::Totp(_) => Sequence::TotpStep,
+                    Otp::Hotp { .. } => Sequence::HotpCounter,
+                };
+                record(store, account, sequence, enrolled.last_used, enrolled)
+            }
             Err(e) => Ok(Err(e)),
         }
     }

@@ -12,7 +12,8 @@ use std::{
     vec::Vec,
 };
 
-use super::{Acceptance, ReplayStore};
+use super::{Acceptance, ReplayStore, Sequence};
+use crate::otp::Totp;
 
 /// Last accepted steps kept in this process's memory.
 ///
@@ -25,17 +26,19 @@ use super::{Acceptance, ReplayStore};
 /// bounded: once it holds `capacity` accounts, a new account is refused
 /// with [`StoreFull`] (failing closed) rather than evicting another
 /// account's mark, which would let its last code in again. Call
-/// [`MemoryReplayStore::forget_before`] to drop marks that can no longer
-/// matter.
+/// [`MemoryReplayStore::forget_totp_before`] to drop TOTP marks that can
+/// no longer matter; HOTP marks are never dropped by time.
 ///
 /// ```
-/// use twofa::{Acceptance, MemoryReplayStore, ReplayStore};
+/// use twofa::{Acceptance, MemoryReplayStore, ReplayStore, Sequence::{HotpCounter, TotpStep}};
 ///
 /// let store = MemoryReplayStore::new();
-/// assert_eq!(store.accept("alice", 7)?, Acceptance::Accepted);
-/// assert_eq!(store.accept("alice", 7)?, Acceptance::Replayed);
-/// assert_eq!(store.accept("alice", 6)?, Acceptance::Replayed);
-/// assert_eq!(store.accept("bob", 7)?, Acceptance::Accepted);
+/// assert_eq!(store.accept("alice", TotpStep, 7)?, Acceptance::Accepted);
+/// assert_eq!(store.accept("alice", TotpStep, 7)?, Acceptance::Replayed);
+/// assert_eq!(store.accept("alice", TotpStep, 6)?, Acceptance::Replayed);
+/// assert_eq!(store.accept("bob", TotpStep, 7)?, Acceptance::Accepted);
+/// // Alice's HOTP counters are a sequence of their own.
+/// assert_eq!(store.accept("alice", HotpCounter, 3)?, Acceptance::Accepted);
 /// # Ok::<(), twofa::StoreFull>(())
 /// ```
 pub struct MemoryReplayStore {
@@ -45,8 +48,21 @@ pub struct MemoryReplayStore {
     capacity: usize,
 }
 
-/// One shard: account to last accepted step.
-type Shard = HashMap<Box<str>, u64>;
+/// One shard: for each sequence, account to last accepted step.
+#[derive(Default)]
+struct Shard {
+    totp: HashMap<Box<str>, u64>,
+    hotp: HashMap<Box<str>, u64>,
+}
+
+impl Shard {
+    fn marks(&mut self, sequence: Sequence) -> &mut HashMap<Box<str>, u64> {
+        match sequence {
+            Sequence::TotpStep => &mut self.totp,
+            Sequence::HotpCounter => &mut self.hotp,
+        }
+    }
+}
 
 /// The store is at capacity and cannot take a new account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,7 +93,7 @@ impl MemoryReplayStore {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             shards: (0..Self::SHARDS)
-                .map(|_| Mutex::new(HashMap::new()))
+                .map(|_| Mutex::new(Shard::default()))
                 .collect::<Vec<_>>()
                 .into_boxed_slice(),
             hasher: RandomState::new(),
@@ -86,13 +102,13 @@ impl MemoryReplayStore {
         }
     }
 
-    /// The last accepted step of `account`, if any.
+    /// The last accepted step of `account`'s `sequence`, if any.
     #[must_use]
-    pub fn last_accepted(&self, account: &str) -> Option<u64> {
-        self.shard(account).get(account).copied()
+    pub fn last_accepted(&self, account: &str, sequence: Sequence) -> Option<u64> {
+        self.shard(account).marks(sequence).get(account).copied()
     }
 
-    /// The number of accounts with a mark.
+    /// The number of marks (an account with TOTP and HOTP has two).
     #[must_use]
     pub fn len(&self) -> usize {
         self.accounts.load(Ordering::Relaxed)
@@ -104,19 +120,31 @@ impl MemoryReplayStore {
         self.len() == 0
     }
 
-    /// Forgets every account whose last accepted step is below `step`.
+    /// Forgets every TOTP mark below `step`; HOTP counters are kept.
     ///
     /// Safe when no verification can look at a step below `step` any more:
-    /// for TOTP, the current step minus the window's `behind`, at the
-    /// earliest time any caller still verifies with. A mark below that can
-    /// never refuse anything, so forgetting it changes no answer.
-    pub fn forget_before(&self, step: u64) {
+    /// [`Totp::earliest_step_checked`] at the earliest time any caller
+    /// still verifies with, counting the learned drift and
+    /// resynchronisation. A mark below that can never refuse anything, so
+    /// forgetting it changes no answer; see
+    /// [`MemoryReplayStore::forget_unreachable`].
+    pub fn forget_totp_before(&self, step: u64) {
         for shard in &self.shards {
-            let mut map = lock(shard);
+            let map = &mut lock(shard).totp;
             let before = map.len();
             map.retain(|_, last| *last >= step);
             self.accounts
                 .fetch_sub(before - map.len(), Ordering::Relaxed);
+        }
+    }
+
+    /// Forgets every TOTP mark that no verification with `totp` at
+    /// `unix_time` or later can reach, with drift up to `max_drift` steps
+    /// ([`Guard::max_drift`](crate::Guard::max_drift); 0 without a guard)
+    /// and resynchronisation.
+    pub fn forget_unreachable(&self, totp: &Totp, unix_time: u64, max_drift: u64) {
+        if let Ok(step) = totp.earliest_step_checked(unix_time, max_drift) {
+            self.forget_totp_before(step);
         }
     }
 
@@ -140,8 +168,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl ReplayStore for MemoryReplayStore {
     type Error = StoreFull;
 
-    fn accept(&self, account: &str, step: u64) -> Result<Acceptance, StoreFull> {
-        let mut map = self.shard(account);
+    fn accept(
+        &self,
+        account: &str,
+        sequence: Sequence,
+        step: u64,
+    ) -> Result<Acceptance, StoreFull> {
+        let mut shard = self.shard(account);
+        let map = shard.marks(sequence);
         if let Some(last) = map.get_mut(account) {
             return Ok(if step > *last {
                 *last = step;

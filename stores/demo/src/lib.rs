@@ -10,10 +10,19 @@
 //!     waits until START_MS (Unix milliseconds), then tries every code at
 //!     its time, all at once (as concurrent requests), and prints one
 //!     outcome a line, in the order given
+//! BINARY reset ACCOUNT
+//!     lifts the account's lockout through the compare-and-swap, then
+//!     checks that a save based on the state read before the reset fails
 //! ```
+//!
+//! A reset is an update like any other: it goes through the same
+//! compare-and-swap, so the version keeps growing. Deleting the row instead
+//! would restart the version at 0, and an instance that read the state just
+//! before could then save it over the reset (ABA).
 
 use std::{
     error::Error,
+    fmt,
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -21,6 +30,34 @@ use std::{
 use tokio::task::JoinSet;
 
 use twofa::{AccountStore, Guard, Outcome, Secret, ThrottlePolicy, Totp, TotpAccount};
+
+/// A store's failure: its database's, or a stored value that cannot be
+/// read back as it was written. The latter is never taken as a default
+/// (a failure count read as 0 would lift a lockout): the check fails.
+#[derive(Debug)]
+pub enum StoreError<E> {
+    /// The database failed.
+    Backend(E),
+    /// A stored value is missing, unparsable or out of range.
+    Corrupt(&'static str),
+}
+
+impl<E: fmt::Display> fmt::Display for StoreError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Backend(e) => write!(f, "database: {e}"),
+            Self::Corrupt(field) => write!(f, "stored {field} is missing or out of range"),
+        }
+    }
+}
+
+impl<E: Error> Error for StoreError<E> {}
+
+impl<E> From<E> for StoreError<E> {
+    fn from(e: E) -> Self {
+        Self::Backend(e)
+    }
+}
 
 /// The secret every worker shares: RFC 6238's demo seed, never a real one.
 fn totp() -> Result<Totp, twofa::Error> {
@@ -38,6 +75,7 @@ where
         None => demo(&store).await,
         Some("check") => Ok(()),
         Some("race") => race(Arc::new(store), args.get(1..).unwrap_or_default()).await,
+        Some("reset") => reset(&store, args.get(1).ok_or("reset ACCOUNT")?).await,
         Some(other) => Err(format!("unknown mode {other:?}").into()),
     }
 }
@@ -58,6 +96,33 @@ where
             .await?;
         println!("{attempt} try of the same code: {outcome}");
     }
+    Ok(())
+}
+
+async fn reset<S>(store: &S, account: &str) -> Result<(), Box<dyn Error>>
+where
+    S: AccountStore<TotpAccount> + Sync,
+    S::Error: Error + Send + Sync + 'static,
+{
+    let before = store.load(account).await?;
+    let guard = Guard::default();
+    guard
+        .decide_shared(store, account, |state: &mut TotpAccount| {
+            guard.throttle().record_success(&mut state.throttle);
+            Ok(())
+        })
+        .await?;
+    let after = store.load(account).await?;
+    // A stale instance's save, based on what it read before the reset.
+    let stale = store.save(account, before.version, &before.state).await?;
+    println!(
+        "reset: version {} -> {}, failures {} -> {}, stale save {}",
+        before.version,
+        after.version,
+        before.state.throttle.failures,
+        after.state.throttle.failures,
+        if stale { "accepted" } else { "refused" }
+    );
     Ok(())
 }
 

@@ -186,3 +186,116 @@ fn redis_lockout_holds_across_instances() {
         guessing_race("redis_store");
     }
 }
+
+/// A lockout, then a reset through the compare-and-swap: the version keeps
+/// growing, so a save based on the state read before the reset is refused.
+fn reset_keeps_the_version_growing(example: &str) {
+    let account = fresh_account("reset");
+    let totp = totp();
+    let now = 1_700_000_000;
+    let wrong = format!("{now}:{}", totp.generate_at(now + 7_200).unwrap());
+    // Every instance tries once, lockout after 1: one compared, the rest locked.
+    let outcomes = race(example, &account, 1, &[wrong]);
+    let mut all: Vec<&str> = outcomes.iter().flatten().map(String::as_str).collect();
+    all.sort_unstable();
+    assert_eq!(all, ["invalid", "locked", "locked", "locked"], "{example}");
+    let output = run(example, &["reset", &account]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    println!("{example}: {}", text.trim());
+    assert_eq!(
+        text.trim(),
+        "reset: version 1 -> 2, failures 1 -> 0, stale save refused",
+        "{example}"
+    );
+}
+
+/// A stored value that cannot be read back is an error, never a default.
+fn a_corrupt_value_fails_closed(example: &str, account: &str) {
+    let now = 1_700_000_000;
+    let code = totp().generate_at(now).unwrap();
+    let output = command(example)
+        .args(["race", account, "3", "0", &format!("{now}:{code}")])
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "{example}: a corrupt row was read as state"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Corrupt"), "{example}: {stderr}");
+}
+
+#[test]
+fn postgres_reset_keeps_the_version_growing() {
+    if server_present("postgres_store") {
+        reset_keeps_the_version_growing("postgres_store");
+    }
+}
+
+#[test]
+fn redis_reset_keeps_the_version_growing() {
+    if server_present("redis_store") {
+        reset_keeps_the_version_growing("redis_store");
+    }
+}
+
+#[test]
+fn postgres_refuses_a_failure_count_out_of_range() {
+    if !server_present("postgres_store") {
+        return;
+    }
+    let account = fresh_account("corrupt");
+    let url = std::env::var("TWOFA_POSTGRES_URL")
+        .unwrap_or_else(|_| "host=127.0.0.1 user=twofa password=twofa dbname=twofa".into());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        // 2^32 failures: truncated to u32 it would read as 0.
+        client
+            .execute(
+                "INSERT INTO twofa_totp VALUES ($1, 4294967296, 0, NULL, 0, 3)",
+                &[&account],
+            )
+            .await
+            .unwrap();
+    });
+    a_corrupt_value_fails_closed("postgres_store", &account);
+}
+
+#[test]
+fn redis_refuses_an_unparsable_field() {
+    if !server_present("redis_store") {
+        return;
+    }
+    let account = fresh_account("corrupt");
+    let url = std::env::var("TWOFA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let mut connection = redis::Client::open(url).unwrap().get_connection().unwrap();
+    redis::cmd("HSET")
+        .arg(format!("twofa:totp:{account}"))
+        .arg(&[
+            "failures",
+            "lots",
+            "retry_at",
+            "0",
+            "last_step",
+            "",
+            "drift",
+            "0",
+            "version",
+            "3",
+        ])
+        .exec(&mut connection)
+        .unwrap();
+    a_corrupt_value_fails_closed("redis_store", &account);
+}

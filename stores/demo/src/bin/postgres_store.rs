@@ -6,7 +6,7 @@
 //!     cargo run -p twofa-store-demo --bin postgres_store
 //! ```
 
-use twofa_store_demo as race;
+use twofa_store_demo::{self as race, StoreError};
 
 use tokio_postgres::{Client, NoTls};
 use twofa::{AccountStore, ThrottleState, TotpAccount, Versioned};
@@ -33,7 +33,7 @@ struct PostgresStore {
 }
 
 impl AccountStore<TotpAccount> for PostgresStore {
-    type Error = tokio_postgres::Error;
+    type Error = StoreError<tokio_postgres::Error>;
 
     async fn load(&self, account: &str) -> Result<Versioned<TotpAccount>, Self::Error> {
         let row = self
@@ -44,17 +44,29 @@ impl AccountStore<TotpAccount> for PostgresStore {
                 &[&account],
             )
             .await?;
-        Ok(row.map_or_else(Versioned::default, |row| Versioned {
+        let Some(row) = row else {
+            return Ok(Versioned::default());
+        };
+        // Out of range is an error, never a default: a failure count that
+        // wrapped to a small number would lift a lockout.
+        let failures = u32::try_from(row.try_get::<_, i64>(0)?)
+            .map_err(|_| StoreError::Corrupt("failures"))?;
+        let version = u64::try_from(row.try_get::<_, i64>(4)?)
+            .ok()
+            .filter(|&version| version > 0)
+            .ok_or(StoreError::Corrupt("version"))?;
+        Ok(Versioned {
             state: TotpAccount {
                 throttle: ThrottleState {
-                    failures: row.get::<_, i64>(0) as u32,
-                    retry_at: row.get::<_, i64>(1) as u64,
+                    failures,
+                    // Stored bit for bit (see the schema): a cast back is exact.
+                    retry_at: row.try_get::<_, i64>(1)? as u64,
                 },
-                last_step: row.get::<_, Option<i64>>(2).map(|step| step as u64),
-                drift: row.get(3),
+                last_step: row.try_get::<_, Option<i64>>(2)?.map(|step| step as u64),
+                drift: row.try_get(3)?,
             },
-            version: row.get::<_, i64>(4) as u64,
-        }))
+            version,
+        })
     }
 
     async fn save(
@@ -67,6 +79,8 @@ impl AccountStore<TotpAccount> for PostgresStore {
         let retry_at = state.throttle.retry_at as i64;
         let last_step = state.last_step.map(|step| step as i64);
         // One statement each: the row count says whether this instance won.
+        let expected_stored =
+            i64::try_from(expected).map_err(|_| StoreError::Corrupt("version"))?;
         let rows = if expected == 0 {
             self.client
                 .execute(
@@ -82,7 +96,7 @@ impl AccountStore<TotpAccount> for PostgresStore {
                      drift = $6, version = version + 1 WHERE account = $1 AND version = $2",
                     &[
                         &account,
-                        &(expected as i64),
+                        &expected_stored,
                         &failures,
                         &retry_at,
                         &last_step,

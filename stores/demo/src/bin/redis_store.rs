@@ -6,7 +6,7 @@
 //! TWOFA_REDIS_URL=redis://127.0.0.1:6379/ cargo run -p twofa-store-demo --bin redis_store
 //! ```
 
-use twofa_store_demo as race;
+use twofa_store_demo::{self as race, StoreError};
 
 use redis::{Script, aio::MultiplexedConnection};
 use twofa::{AccountStore, ThrottleState, TotpAccount, Versioned};
@@ -31,16 +31,20 @@ fn key(account: &str) -> String {
     format!("twofa:totp:{account}")
 }
 
-/// A field read back as a number; missing fields as the default.
-fn field<T: std::str::FromStr + Default>(value: &Option<String>) -> T {
+/// A field read back as a number. A missing or unparsable field is an
+/// error, never a default: a failure count read as 0 would lift a lockout.
+fn field<T: std::str::FromStr>(
+    value: &Option<String>,
+    name: &'static str,
+) -> Result<T, StoreError<redis::RedisError>> {
     value
         .as_deref()
         .and_then(|v| v.parse().ok())
-        .unwrap_or_default()
+        .ok_or(StoreError::Corrupt(name))
 }
 
 impl AccountStore<TotpAccount> for RedisStore {
-    type Error = redis::RedisError;
+    type Error = StoreError<redis::RedisError>;
 
     async fn load(&self, account: &str) -> Result<Versioned<TotpAccount>, Self::Error> {
         let mut connection = self.connection.clone();
@@ -50,18 +54,27 @@ impl AccountStore<TotpAccount> for RedisStore {
             .query_async(&mut connection)
             .await?;
         let [failures, retry_at, last_step, drift, version] = values.as_slice() else {
+            return Err(StoreError::Corrupt("hash"));
+        };
+        // No hash at all: an account never seen. Anything else must be whole.
+        if values.iter().all(Option::is_none) {
             return Ok(Versioned::default());
+        }
+        let last_step = match last_step.as_deref() {
+            // An empty string: no code accepted yet.
+            Some("") => None,
+            _ => Some(field(last_step, "last_step")?),
         };
         Ok(Versioned {
             state: TotpAccount {
                 throttle: ThrottleState {
-                    failures: field(failures),
-                    retry_at: field(retry_at),
+                    failures: field(failures, "failures")?,
+                    retry_at: field(retry_at, "retry_at")?,
                 },
-                last_step: last_step.as_deref().and_then(|step| step.parse().ok()),
-                drift: field(drift),
+                last_step,
+                drift: field(drift, "drift")?,
             },
-            version: field(version),
+            version: field(version, "version")?,
         })
     }
 

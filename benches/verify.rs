@@ -1,5 +1,5 @@
 //! The hot path: verifying a code, against the cost floor of HMAC keyed
-//! once (SPEC.md §4).
+//! once: the hash compressions no implementation can avoid.
 //!
 //! Each group holds a `floor` case that runs only the hash compressions a
 //! ±1-step verification cannot avoid: 2 to key the HMAC (inner and outer

@@ -3,12 +3,13 @@
 //!
 //! Keying absorbs the inner and outer padded keys once. After that, every
 //! counter costs exactly two compressions (one block of inner hash, one of
-//! outer hash) and no allocation, buffering or re-keying: the floor that
-//! SPEC.md §4 sets. The blocks are built from fixed templates (the
+//! outer hash) and no allocation, buffering or re-keying: the least work
+//! HMAC over one block allows. The blocks are built from fixed templates (the
 //! counter or inner digest, the `0x80` marker, the message length), and
 //! the whole work area is wiped once, when the [`Mac`] is dropped.
 //!
-//! `tests/differential.rs` checks this against the `hmac` crate for every
+//! `tests/properties.rs` (through the reference in `tests/support/`) and
+//! the `verify` fuzz target check this against the `hmac` crate for every
 //! algorithm and for keys shorter than, equal to and longer than a block.
 
 use sha1::Digest as _;

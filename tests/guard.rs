@@ -607,3 +607,87 @@ fn outcomes_read_as_answers() {
         assert_eq!(outcome.to_string(), text);
     }
 }
+
+#[test]
+fn a_clock_set_right_at_once_is_not_locked_out_behind_its_own_mark() {
+    let guard = Guard::default();
+    let at = |steps: i64| code_at(NOW.saturating_add_signed(30 * steps));
+    let mut account = TotpAccount::default();
+    // The phone runs 20 steps fast: resynchronised, then one login.
+    let outcome = guard
+        .resync_totp(&totp(), &mut account, &[&at(19), &at(20)], NOW)
+        .unwrap();
+    assert!(outcome.is_accepted());
+    let now = NOW + 30;
+    assert!(
+        guard
+            .verify_totp(&totp(), &mut account, &at(21), now)
+            .unwrap()
+            .is_accepted()
+    );
+    assert_eq!(account.last_step, Some(NOW / 30 + 21));
+    // A minute later its clock is set right: the mark is 20 steps ahead,
+    // yet each fresh code is accepted, once.
+    for minute in 1..=6u64 {
+        let now = NOW + 60 * minute;
+        let code = code_at(now);
+        let outcome = guard
+            .verify_totp(&totp(), &mut account, &code, now)
+            .unwrap();
+        assert!(outcome.is_accepted(), "minute {minute}: {outcome:?}");
+        assert_eq!(
+            guard
+                .verify_totp(&totp(), &mut account, &code, now + 1)
+                .unwrap(),
+            Outcome::Replayed,
+            "minute {minute}"
+        );
+    }
+    assert_eq!(account.throttle.failures, 1, "the last replay counted");
+    // When the server's clock reaches the codes the fast phone used, they
+    // are refused: those very codes were accepted already.
+    account.throttle = ThrottleState::default();
+    let now = NOW + 30 * 20;
+    assert_eq!(
+        guard
+            .verify_totp(&totp(), &mut account, &at(20), now)
+            .unwrap(),
+        Outcome::Replayed
+    );
+    // And once the server passes the mark, only newer codes pass again.
+    let now = NOW + 30 * 22;
+    account.throttle = ThrottleState::default();
+    assert!(
+        guard
+            .verify_totp(&totp(), &mut account, &at(22), now)
+            .unwrap()
+            .is_accepted()
+    );
+    assert_eq!(
+        guard
+            .verify_totp(&totp(), &mut account, &at(21), now)
+            .unwrap(),
+        Outcome::Replayed
+    );
+}
+
+#[test]
+fn an_unused_older_code_is_still_refused_when_the_mark_is_not_ahead() {
+    // The usual case: a code from the step before the last accepted one,
+    // never typed (seen over a shoulder), is refused: the mark decides.
+    let guard = Guard::default();
+    let mut account = TotpAccount::default();
+    let now = NOW + 10; // step S, with S - 1 inside the window
+    assert!(
+        guard
+            .verify_totp(&totp(), &mut account, &code_at(now), now)
+            .unwrap()
+            .is_accepted()
+    );
+    assert_eq!(
+        guard
+            .verify_totp(&totp(), &mut account, &code_at(now - 30), now + 1)
+            .unwrap(),
+        Outcome::Replayed
+    );
+}

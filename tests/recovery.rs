@@ -195,6 +195,7 @@ fn every_record_survives_serialization() {
         },
         last_step: Some(u64::MAX),
         drift: -7,
+        used_below: u128::MAX - 5,
     };
     assert_eq!(
         serde_json::from_str::<TotpAccount>(&serde_json::to_string(&account).unwrap()).unwrap(),

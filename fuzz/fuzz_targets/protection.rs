@@ -13,7 +13,7 @@
 //! attempts are spent, and a spent challenge is never sent again.
 #![no_main]
 
-use std::convert::Infallible;
+use std::{collections::HashSet, convert::Infallible};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
@@ -107,12 +107,27 @@ struct Oob {
 /// What the test tracks across the account's one throttle.
 #[derive(Default)]
 struct Tally {
-    highest_step: Option<u64>,
+    /// Every TOTP step accepted so far.
+    steps: HashSet<u64>,
     /// Failures compared since the last completed login or reset.
     consecutive: u32,
 }
 
 impl Tally {
+    /// Steps accepted at the server's step `server`, with the mark `last`
+    /// before: never a step accepted before, and below the mark only while
+    /// the mark is ahead of the server.
+    fn accept(&mut self, steps: std::ops::RangeInclusive<u64>, last: Option<u64>, server: u64) {
+        for step in steps {
+            assert!(self.steps.insert(step), "step {step} accepted twice");
+            assert!(
+                last.is_none_or(|last| step > last || last > server),
+                "an older code accepted while the mark was not ahead"
+            );
+        }
+        self.compared(false);
+    }
+
     fn compared(&mut self, failed: bool) {
         if failed {
             self.consecutive += 1;
@@ -205,15 +220,9 @@ fuzz_target!(|input: Input| {
                 match outcome {
                     Outcome::Accepted(found) => {
                         assert!(!gap || last - first == 1, "codes with a gap resynchronised");
-                        assert!(before.last_step.is_none_or(|l| first > l));
-                        assert!(
-                            tally.highest_step.is_none_or(|h| first > h),
-                            "step accepted twice"
-                        );
-                        tally.highest_step = Some(found.step);
+                        tally.accept(first..=found.step, before.last_step, step);
                         assert_eq!(totp_account.drift, found.drift);
                         assert!(found.drift.unsigned_abs() <= guard.max_drift());
-                        tally.compared(false);
                     }
                     Outcome::Invalid { .. } | Outcome::Replayed => tally.compared(true),
                     other => panic!("{other:?} for a resynchronisation"),
@@ -388,9 +397,15 @@ fn check_totp(
     }
     // The current step's code, new and not throttled, is always accepted,
     // whatever drift was learned.
+    let server = totp.step_at(now).unwrap();
     if current {
-        let step = totp.step_at(now).unwrap();
-        if before.last_step.is_none_or(|last| step > last) {
+        let step = server;
+        let below_mark_but_fresh = before
+            .last_step
+            .is_some_and(|last| last > server && last - step <= 128);
+        if !tally.steps.contains(&step)
+            && (before.last_step.is_none_or(|last| step > last) || below_mark_but_fresh)
+        {
             assert!(
                 outcome.is_accepted(),
                 "the current code refused: {outcome:?}"
@@ -399,18 +414,19 @@ fn check_totp(
     }
     match outcome {
         Outcome::Accepted(found) => {
-            assert!(
-                tally.highest_step.is_none_or(|h| found.step > h),
-                "step accepted twice"
-            );
-            tally.compared(false);
-            assert!(before.last_step.is_none_or(|last| found.step > last));
+            tally.accept(found.step..=found.step, before.last_step, server);
             assert_eq!(
                 totp.generate_at_step(found.step),
                 twofa::Code::parse(typed, totp.format()).unwrap()
             );
-            tally.highest_step = Some(found.step);
-            assert_eq!(account.last_step, Some(found.step));
+            assert_eq!(
+                account.last_step,
+                Some(
+                    before
+                        .last_step
+                        .map_or(found.step, |last| last.max(found.step))
+                )
+            );
             assert_eq!(account.throttle.failures, 0);
             assert!(account.drift.unsigned_abs() <= guard.max_drift());
         }

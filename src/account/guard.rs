@@ -6,6 +6,7 @@ use core::fmt;
 use super::{
     factors::default_send_policy,
     throttle::{ThrottlePolicy, ThrottleState, Throttled},
+    used_steps,
 };
 use crate::{
     error::Error,
@@ -25,8 +26,16 @@ pub struct TotpAccount {
     /// Failed attempts and the next allowed time.
     pub throttle: ThrottleState,
     /// The last accepted time step: no code at this step or before it is
-    /// accepted again (RFC 6238 §5.2).
+    /// accepted again (RFC 6238 §5.2), except unused steps while this mark
+    /// is ahead of the server's clock (see `used_below`).
     pub last_step: Option<u64>,
+    /// Which of the 128 steps below `last_step` were accepted too (bit
+    /// `i` for step `last_step - 1 - i`). While the mark is ahead of the
+    /// server's clock (a phone that ran fast, accepted through the learned
+    /// drift, then set right), an unused step below it is accepted, and
+    /// these bits keep each of them single-use.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub used_below: u128,
     /// The authenticator's clock drift in steps (RFC 6238 §6), bounded by
     /// [`Guard::max_drift`]. Learned as [`Guard::verify_totp`] says: beyond
     /// the nominal window only from a resynchronisation.
@@ -170,9 +179,10 @@ impl Guard {
     /// The default bound on a learned drift: 20 steps (10 minutes at 30 s,
     /// [`Totp::DEFAULT_RESYNC_WINDOW`]).
     pub const DEFAULT_MAX_DRIFT: u64 = 20;
-    /// The largest bound on a learned drift: 120 steps (an hour at 30 s,
-    /// [`Totp::MAX_RESYNC_WINDOW`]).
-    pub const MAX_DRIFT: u64 = 120;
+    /// The largest bound on a learned drift: 100 steps (50 minutes at
+    /// 30 s), so that a clock set right is never behind more used steps
+    /// than [`TotpAccount::used_below`] remembers.
+    pub const MAX_DRIFT: u64 = 100;
 
     /// A guard with `throttle` and the default drift bound.
     #[must_use]
@@ -304,12 +314,16 @@ impl Guard {
         drift: i64,
         now: u64,
     ) -> Outcome<TotpMatch> {
-        if account.last_step.is_some_and(|last| first <= last) {
+        let server = found
+            .step
+            .saturating_add_signed(found.drift.saturating_neg());
+        let steps = first..=found.step;
+        if !used_steps::fresh(account.last_step, account.used_below, steps.clone(), server) {
             self.throttle.record_failure(&mut account.throttle, now);
             return Outcome::Replayed;
         }
         self.throttle.record_success(&mut account.throttle);
-        account.last_step = Some(found.step);
+        used_steps::record(&mut account.last_step, &mut account.used_below, steps);
         account.drift = self.bound(drift);
         Outcome::Accepted(found)
     }

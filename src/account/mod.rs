@@ -8,6 +8,7 @@ mod guard;
 mod replay;
 mod store;
 mod throttle;
+mod used_steps;
 
 pub use guard::{Guard, HotpAccount, Outcome, TotpAccount};
 #[cfg(feature = "alloc")]

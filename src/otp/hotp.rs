@@ -114,7 +114,7 @@ impl Hotp {
     /// time. Counters past `u64::MAX` are not looked at.
     ///
     /// On success store [`HotpMatch::next_counter`] for the account, and
-    /// pair this with a [`ReplayStore`] (see [`Hotp::verify_once`]) unless
+    /// pair this with a [`ReplayStore`](crate::ReplayStore) (see [`Hotp::verify_once`]) unless
     /// the counter update itself is an atomic compare-and-set.
     ///
     /// # Errors

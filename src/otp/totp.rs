@@ -162,7 +162,7 @@ impl Totp {
     ///
     /// On success, the code must still be accepted only once: use
     /// [`Totp::verify_once_at`], or record [`TotpMatch::step`] in a
-    /// [`ReplayStore`] yourself.
+    /// [`ReplayStore`](crate::ReplayStore) yourself.
     ///
     /// # Errors
     /// [`Error::MalformedCode`] before any HMAC is computed,

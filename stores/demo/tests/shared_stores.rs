@@ -264,7 +264,8 @@ fn postgres_refuses_a_failure_count_out_of_range() {
         // 2^32 failures: truncated to u32 it would read as 0.
         client
             .execute(
-                "INSERT INTO twofa_totp VALUES ($1, 4294967296, 0, NULL, 0, 3)",
+                "INSERT INTO twofa_totp (account, failures, retry_at, last_step, drift, \
+                 used_below, version) VALUES ($1, 4294967296, 0, NULL, 0, '0', 3)",
                 &[&account],
             )
             .await
@@ -291,6 +292,8 @@ fn redis_refuses_an_unparsable_field() {
             "last_step",
             "",
             "drift",
+            "0",
+            "used_below",
             "0",
             "version",
             "3",

@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS twofa_totp (
     retry_at  BIGINT NOT NULL,
     last_step BIGINT,
     drift     BIGINT NOT NULL,
+    -- A 128-bit mask (TotpAccount::used_below), as decimal text.
+    used_below TEXT NOT NULL,
     version   BIGINT NOT NULL
 );
 COMMIT;";
@@ -39,7 +41,7 @@ impl AccountStore<TotpAccount> for PostgresStore {
         let row = self
             .client
             .query_opt(
-                "SELECT failures, retry_at, last_step, drift, version \
+                "SELECT failures, retry_at, last_step, drift, version, used_below \
                  FROM twofa_totp WHERE account = $1",
                 &[&account],
             )
@@ -64,6 +66,10 @@ impl AccountStore<TotpAccount> for PostgresStore {
                 },
                 last_step: row.try_get::<_, Option<i64>>(2)?.map(|step| step as u64),
                 drift: row.try_get(3)?,
+                used_below: row
+                    .try_get::<_, &str>(5)?
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("used_below"))?,
             },
             version,
         })
@@ -78,22 +84,32 @@ impl AccountStore<TotpAccount> for PostgresStore {
         let failures = i64::from(state.throttle.failures);
         let retry_at = state.throttle.retry_at as i64;
         let last_step = state.last_step.map(|step| step as i64);
+        let used_below = state.used_below.to_string();
         // One statement each: the row count says whether this instance won.
         let expected_stored =
             i64::try_from(expected).map_err(|_| StoreError::Corrupt("version"))?;
         let rows = if expected == 0 {
             self.client
                 .execute(
-                    "INSERT INTO twofa_totp VALUES ($1, $2, $3, $4, $5, 1) \
+                    "INSERT INTO twofa_totp (account, failures, retry_at, last_step, drift, \
+                     used_below, version) VALUES ($1, $2, $3, $4, $5, $6, 1) \
                      ON CONFLICT (account) DO NOTHING",
-                    &[&account, &failures, &retry_at, &last_step, &state.drift],
+                    &[
+                        &account,
+                        &failures,
+                        &retry_at,
+                        &last_step,
+                        &state.drift,
+                        &used_below,
+                    ],
                 )
                 .await?
         } else {
             self.client
                 .execute(
                     "UPDATE twofa_totp SET failures = $3, retry_at = $4, last_step = $5, \
-                     drift = $6, version = version + 1 WHERE account = $1 AND version = $2",
+                     drift = $6, used_below = $7, version = version + 1 \
+                     WHERE account = $1 AND version = $2",
                     &[
                         &account,
                         &expected_stored,
@@ -101,6 +117,7 @@ impl AccountStore<TotpAccount> for PostgresStore {
                         &retry_at,
                         &last_step,
                         &state.drift,
+                        &used_below,
                     ],
                 )
                 .await?

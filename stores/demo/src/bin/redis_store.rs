@@ -18,7 +18,7 @@ if (redis.call('HGET', KEYS[1], 'version') or '0') ~= ARGV[1] then
     return 0
 end
 redis.call('HSET', KEYS[1], 'failures', ARGV[2], 'retry_at', ARGV[3],
-    'last_step', ARGV[4], 'drift', ARGV[5], 'version', ARGV[6])
+    'last_step', ARGV[4], 'drift', ARGV[5], 'used_below', ARGV[6], 'version', ARGV[7])
 return 1
 ";
 
@@ -50,10 +50,17 @@ impl AccountStore<TotpAccount> for RedisStore {
         let mut connection = self.connection.clone();
         let values: Vec<Option<String>> = redis::cmd("HMGET")
             .arg(key(account))
-            .arg(&["failures", "retry_at", "last_step", "drift", "version"])
+            .arg(&[
+                "failures",
+                "retry_at",
+                "last_step",
+                "drift",
+                "used_below",
+                "version",
+            ])
             .query_async(&mut connection)
             .await?;
-        let [failures, retry_at, last_step, drift, version] = values.as_slice() else {
+        let [failures, retry_at, last_step, drift, used_below, version] = values.as_slice() else {
             return Err(StoreError::Corrupt("hash"));
         };
         // No hash at all: an account never seen. Anything else must be whole.
@@ -73,8 +80,11 @@ impl AccountStore<TotpAccount> for RedisStore {
                 },
                 last_step,
                 drift: field(drift, "drift")?,
+                used_below: field(used_below, "used_below")?,
             },
-            version: field(version, "version")?,
+            version: Some(field::<u64>(version, "version")?)
+                .filter(|&version| version > 0)
+                .ok_or(StoreError::Corrupt("version"))?,
         })
     }
 
@@ -98,7 +108,13 @@ impl AccountStore<TotpAccount> for RedisStore {
                     .map_or_else(String::new, |step| step.to_string()),
             )
             .arg(state.drift.to_string())
-            .arg((expected + 1).to_string())
+            .arg(state.used_below.to_string())
+            .arg(
+                expected
+                    .checked_add(1)
+                    .ok_or(StoreError::Corrupt("version"))?
+                    .to_string(),
+            )
             .invoke_async(&mut connection)
             .await?;
         Ok(saved == 1)

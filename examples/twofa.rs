@@ -77,7 +77,12 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("twofa: {}", Safe(&failure.message));
+            // The message's own lines, each with its input escaped.
+            let mut lines = failure.message.lines();
+            eprintln!("twofa: {}", Safe(lines.next().unwrap_or_default()));
+            for line in lines {
+                eprintln!("{}", Safe(line));
+            }
             ExitCode::from(failure.status)
         }
     }
@@ -90,9 +95,16 @@ struct Safe<'a>(&'a str);
 impl fmt::Display for Safe<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in self.0.chars() {
-            let hidden = matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-            // Newlines stay: the messages are several lines.
-            if (c.is_control() && c != '\n') || hidden {
+            let hidden = matches!(
+                c,
+                '\u{061C}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{2028}'..='\u{202E}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{FEFF}'
+            );
+            // Newlines too: a label must not print lines of its own.
+            if c.is_control() || hidden {
                 write!(f, "\\u{{{:x}}}", u32::from(c))?;
             } else {
                 fmt::Write::write_char(f, c)?;
@@ -148,9 +160,9 @@ impl Options {
                 options.steam = true;
                 continue;
             }
-            let value = args
-                .next()
-                .ok_or_else(|| Failure::usage(format!("--{name} needs a value")))?;
+            let value = args.next().ok_or_else(|| {
+                Failure::usage(format!("--{} needs a value", name.escape_debug()))
+            })?;
             match name {
                 "issuer" => options.issuer = Some(value.clone()),
                 "account" => options.account = Some(value.clone()),
@@ -161,7 +173,12 @@ impl Options {
                 "counter" => options.counter = Some(number(name, value)?),
                 "window" => options.window = Some(number(name, value)?),
                 "secret-env" => options.secret_env = Some(value.clone()),
-                _ => return Err(Failure::usage(format!("unknown option --{name}\n{USAGE}"))),
+                _ => {
+                    return Err(Failure::usage(format!(
+                        "unknown option --{}\n{USAGE}",
+                        name.escape_debug()
+                    )));
+                }
             }
         }
         Ok(options)
@@ -181,16 +198,18 @@ impl Options {
     /// argument.
     fn secret_text(&self) -> Result<(Zeroizing<String>, usize), Failure> {
         if let Some(var) = &self.secret_env {
-            let value = env::var(var).map_err(|_| {
+            let value = Zeroizing::new(env::var(var).map_err(|_| {
                 Failure::usage(format!(
-                    "environment variable {var} is not set (or not UTF-8)"
+                    "environment variable {var:?} is not set (or not UTF-8)"
                 ))
-            })?;
+            })?);
             return Ok((Zeroizing::new(value.trim().to_owned()), 1));
         }
         match self.positional(1, "SECRET or URI")? {
             "-" => {
-                let mut line = Zeroizing::new(String::new());
+                // Room for any secret or URI, so that reading never grows
+                // (and so copies) the buffer.
+                let mut line = Zeroizing::new(String::with_capacity(4096));
                 io::stdin()
                     .lock()
                     .read_line(&mut line)
@@ -238,7 +257,10 @@ impl Options {
     /// The generator a SECRET or URI argument describes: HOTP when the
     /// URI says so or `--counter` is given, TOTP otherwise.
     fn otp(&self, text: &str) -> Result<Otp, Failure> {
-        if text.to_ascii_lowercase().starts_with("otpauth:") {
+        if text
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("otpauth:"))
+        {
             if self.has_parameters() {
                 return Err(Failure::usage(
                     "a URI carries its own algorithm, digits and period: drop those options",

@@ -236,5 +236,29 @@ fn the_secret_can_come_from_standard_input_or_the_environment() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("TWOFA_TEST_UNSET is not set"));
+    assert!(stderr(&output).contains("\"TWOFA_TEST_UNSET\" is not set"));
+}
+
+#[test]
+fn a_label_cannot_print_lines_of_its_own() {
+    // A newline and a line separator in the account name, and no colon.
+    let uri = format!("otpauth://totp/ACME:alice%0Awarning%20none%E2%80%A8x?secret={SEED}");
+    let output = twofa(&["uri", &uri]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("account:   alice\\u{a}warning none\\u{2028}x"),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|line| line.starts_with("warning none")),
+        "{text}"
+    );
+    let output = twofa(&["code", "--bad\noption", SEED]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("twofa: unknown option --bad\\noption\n"),
+        "{}",
+        stderr(&output)
+    );
 }

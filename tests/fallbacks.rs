@@ -273,3 +273,31 @@ fn sending_codes_is_rate_limited_and_stops_while_the_account_is_locked() {
     guard.send_policy().record_success(&mut first);
     assert_eq!(guard.allow_send(&account, &mut first, NOW + 29), Ok(()));
 }
+
+#[test]
+fn sends_resume_after_each_timed_lock_however_many_there_were() {
+    let guard = Guard::default();
+    let account = ThrottleState::default();
+    let mut sends = ThrottleState::default();
+    let mut now = NOW;
+    let mut sent = 0;
+    // A year of one send as soon as allowed: never locked until a reset.
+    while now < NOW + 365 * 86_400 {
+        match guard.allow_send(&account, &mut sends, now) {
+            Ok(()) => sent += 1,
+            Err(
+                Throttled::TooSoon { retry_at }
+                | Throttled::Locked {
+                    until: Some(retry_at),
+                },
+            ) => {
+                now = retry_at;
+                continue;
+            }
+            Err(Throttled::Locked { until: None }) => panic!("sends locked for good after {sent}"),
+        }
+        now += 1;
+    }
+    assert!(sent > 8_000, "{sent}");
+    assert!(sends.failures < ThrottlePolicy::MAX_CONSECUTIVE_FAILURES);
+}

@@ -130,3 +130,16 @@ fn too_long_a_uri_is_an_error_and_debug_hides_the_modules() {
         format!("Qr {{ size: {}, .. }}", qr.size())
     );
 }
+
+#[test]
+fn renderings_are_allocated_once_at_their_exact_size() {
+    let uri = KeyUri::new(
+        Totp::new(Secret::from_bytes(&[7; 64]).unwrap()).into(),
+        &"a".repeat(200),
+    )
+    .unwrap();
+    let qr = uri.to_qr().unwrap();
+    for text in [qr.to_svg(), qr.to_terminal()] {
+        assert_eq!(text.capacity(), text.len());
+    }
+}

@@ -173,8 +173,9 @@ fn throttled_says_until_when() {
 
 #[test]
 fn a_timed_lockout_shorter_than_the_backoff_it_replaces_is_refused() {
-    // Some(0) used to disable both the lockout and the backoff.
-    for lock in [0, 1, 511] {
+    // Some(0) used to disable both the lockout and the backoff; a lock
+    // shorter than the longest wait would make locking out a relief.
+    for lock in [0, 1, 511, 999] {
         assert_eq!(
             ThrottlePolicy::builder()
                 .lockout_after(10)
@@ -185,14 +186,21 @@ fn a_timed_lockout_shorter_than_the_backoff_it_replaces_is_refused() {
             "{lock}"
         );
     }
-    // After 10 failures the backoff would be 2^9 = 512 s.
+    // The backoff it replaces waits up to max_delay.
     assert!(
         ThrottlePolicy::builder()
             .lockout_after(10)
             .max_delay(1000)
-            .lockout_duration(Some(512))
+            .lockout_duration(Some(1000))
             .build()
             .is_ok()
+    );
+    assert!(
+        ThrottlePolicy::builder()
+            .lockout_after(3)
+            .lockout_duration(Some(299))
+            .build()
+            .is_err()
     );
     // With no backoff at all, a lockout still lasts a second at least.
     assert_eq!(

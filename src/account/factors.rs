@@ -20,7 +20,9 @@ impl Guard {
     /// nothing is checked while the account waits or is locked, and a
     /// failure counts like a wrong code. A success does not forget earlier
     /// failures: only a completed login does, so knowing the PIN never
-    /// buys more guesses at the second factor.
+    /// buys more guesses at the second factor. An account whose login ends
+    /// with this factor (no second factor enrolled) completes it with
+    /// [`ThrottlePolicy::record_success`] on `throttle`.
     ///
     /// ```
     /// use twofa::{Guard, Outcome, ThrottleState};
@@ -118,8 +120,11 @@ impl Guard {
     /// `sends`. Refused while the account itself is locked, and by the
     /// send policy ([`Guard::send_policy`]): by default the first send at
     /// once, then waits of 30 s, 60 s … up to 15 minutes, and after 10
-    /// sends an hour's lock. Reset `sends` (its policy's
-    /// [`ThrottlePolicy::record_success`]) when a login completes.
+    /// sends an hour's lock, again after each further send. Sends never
+    /// reach the 100-failure lock until reset of the login throttle: a
+    /// password-reset flow, where no login may follow, is not cut off for
+    /// good. Reset `sends` (its policy's [`ThrottlePolicy::record_success`])
+    /// when a login completes.
     ///
     /// # Errors
     /// [`Throttled`]: the account is locked, or sending again must wait.
@@ -132,8 +137,16 @@ impl Guard {
         if self.throttle().is_locked_out(throttle) {
             self.throttle().check(throttle, now)?;
         }
-        self.send_policy().check(sends, now)?;
-        self.send_policy().record_failure(sends, now);
+        let policy = self.send_policy();
+        policy.check(sends, now)?;
+        // Past a timed lock, one send short of it again: each further send
+        // locks for the duration, and the count never nears the hard limit.
+        let cap = policy
+            .lockout_after()
+            .min(ThrottlePolicy::MAX_CONSECUTIVE_FAILURES - 1)
+            .saturating_sub(1);
+        sends.failures = sends.failures.min(cap);
+        policy.record_failure(sends, now);
         Ok(())
     }
 

@@ -43,8 +43,8 @@ pub struct Versioned<T> {
 ///
 /// The methods return `Send` futures, so that a service on a
 /// multi-threaded runtime can await them; the crate itself depends on no
-/// runtime. `examples/postgres_store.rs` and `examples/redis_store.rs`
-/// implement it.
+/// runtime. The workspace member `stores/demo` implements it over
+/// PostgreSQL and Redis.
 ///
 /// # Errors
 ///

@@ -25,11 +25,14 @@ use crate::error::Error;
 /// The defaults: 1 s, 2 s, 4 s … up to 5 minutes, and a lockout after
 /// 10 failures. With 6-digit codes and a window of 3 steps, that lets an
 /// attacker's guesses succeed with probability 10 · 3 / 10^6 before the
-/// lockout.
+/// lockout; a learned drift outside the nominal window adds up to 3
+/// more steps to each guess.
 ///
-/// The state is per account and per factor: failures of one factor (a
-/// TOTP app) do not slow another (a recovery code) unless the caller
-/// shares a state between them.
+/// Keep one [`ThrottleState`] per account and pass it to every check of
+/// that account, whatever the factor (the [`Guard`](crate::Guard) methods
+/// for the PIN, out-of-band and recovery codes take it; for TOTP and HOTP
+/// it is the account state's `throttle`): separate states per factor
+/// multiply the guesses by the number of factors.
 ///
 /// ```
 /// use twofa::{ThrottlePolicy, ThrottleState, Throttled};
@@ -249,8 +252,8 @@ impl ThrottlePolicyBuilder {
     }
 
     /// How long a lockout lasts (default: until a reset). A timed lockout
-    /// must last at least as long as the backoff it replaces (the wait
-    /// after `lockout_after` failures) and at least a second; failures keep
+    /// must last at least as long as the backoff it replaces (the longest
+    /// wait, `max_delay`) and at least a second; failures keep
     /// counting through it, and at
     /// [`ThrottlePolicy::MAX_CONSECUTIVE_FAILURES`] the account is locked
     /// until a reset.
@@ -265,10 +268,10 @@ impl ThrottlePolicyBuilder {
     /// [`Error::InvalidPolicy`] when `lockout_after` is 0 or above
     /// [`ThrottlePolicy::MAX_LOCKOUT_AFTER`], `max_delay` is below
     /// `base_delay`, or a timed lockout is shorter than a second or than
-    /// the backoff it replaces.
+    /// the backoff it replaces (`max_delay`).
     pub fn build(self) -> Result<ThrottlePolicy, Error> {
         let policy = self.policy;
-        let replaced = policy.delay_after(policy.lockout_after).max(1);
+        let replaced = policy.max_delay.max(1);
         if policy.lockout_after == 0
             || policy.lockout_after > ThrottlePolicy::MAX_LOCKOUT_AFTER
             || policy.max_delay < policy.base_delay

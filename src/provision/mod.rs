@@ -2,6 +2,7 @@
 //! codes, and enrollment that activates a secret only once it is proven.
 
 mod enroll;
+mod exact;
 #[cfg(feature = "qr")]
 mod qr;
 mod uri;

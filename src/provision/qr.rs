@@ -10,7 +10,7 @@ use core::fmt::{self, Write};
 use qrcodegen::{QrCode, QrCodeEcc};
 use zeroize::Zeroizing;
 
-use super::uri::KeyUri;
+use super::{exact::write_exact, uri::KeyUri};
 use crate::error::Error;
 
 /// The light border around the code that scanners need: 4 modules
@@ -91,13 +91,10 @@ impl Qr {
     /// to scale to any size (`width`/`height` attributes or CSS).
     #[must_use]
     pub fn to_svg(&self) -> Zeroizing<String> {
-        let mut svg = Zeroizing::new(String::new());
-        // Writing to a String cannot fail.
-        let _ = self.write_svg(&mut svg);
-        svg
+        write_exact(|out| self.write_svg(out))
     }
 
-    fn write_svg(&self, out: &mut String) -> fmt::Result {
+    fn write_svg(&self, out: &mut dyn Write) -> fmt::Result {
         let side = self.size + 2 * QUIET_ZONE;
         write!(
             out,
@@ -112,8 +109,7 @@ impl Qr {
                 }
             }
         }
-        out.push_str("\"/></svg>\n");
-        Ok(())
+        out.write_str("\"/></svg>\n")
     }
 
     /// The code drawn with Unicode half blocks, two rows of modules per
@@ -121,22 +117,25 @@ impl Qr {
     /// left blank, for the light-on-dark colours of most terminals.
     #[must_use]
     pub fn to_terminal(&self) -> Zeroizing<String> {
+        write_exact(|out| self.write_terminal(out))
+    }
+
+    fn write_terminal(&self, out: &mut dyn Write) -> fmt::Result {
         let side = self.size + 2 * QUIET_ZONE;
-        let mut text = Zeroizing::new(String::new());
         for y in (0..side).step_by(2) {
             for x in 0..side {
                 let top = !self.is_dark_with_border(x, y);
                 let bottom = y + 1 < side && !self.is_dark_with_border(x, y + 1);
-                text.push(match (top, bottom) {
+                out.write_char(match (top, bottom) {
                     (true, true) => '█',
                     (true, false) => '▀',
                     (false, true) => '▄',
                     (false, false) => ' ',
-                });
+                })?;
             }
-            text.push('\n');
+            out.write_char('\n')?;
         }
-        text
+        Ok(())
     }
 }
 

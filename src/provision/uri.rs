@@ -10,6 +10,7 @@ use core::fmt::Write;
 
 use zeroize::Zeroizing;
 
+use super::exact;
 use crate::{
     error::Error,
     otp::{Algorithm, Digits, Format, Hotp, Secret, Totp},
@@ -194,18 +195,12 @@ impl KeyUri {
     /// is wiped when dropped.
     #[must_use]
     pub fn to_uri(&self) -> Zeroizing<String> {
-        // Measured first, so the string is allocated once at its exact
-        // size: growing it would leave a copy of the secret in freed memory.
-        let mut length = Length(0);
-        let _ = self.write_uri(&mut length);
-        let mut uri = Zeroizing::new(String::with_capacity(length.0));
-        // Writing to a String cannot fail.
-        let _ = self.write_uri(&mut *uri);
-        uri
+        // At its exact size: growing would leave copies of the secret.
+        exact::write_exact(|out| self.write_uri(out))
     }
 
     /// `otpauth://TYPE/LABEL`, percent-encoded.
-    fn write_path(&self, out: &mut impl Write) -> core::fmt::Result {
+    fn write_path(&self, out: &mut (impl Write + ?Sized)) -> core::fmt::Result {
         write!(out, "otpauth://{}/", self.otp.kind())?;
         if let Some(issuer) = &self.issuer {
             percent::encode(issuer, out)?;
@@ -214,7 +209,7 @@ impl KeyUri {
         percent::encode(&self.account, out)
     }
 
-    fn write_uri(&self, out: &mut impl Write) -> core::fmt::Result {
+    fn write_uri(&self, out: &mut (impl Write + ?Sized)) -> core::fmt::Result {
         self.write_path(out)?;
         write!(out, "?secret={}", self.otp.secret().expose_base32())?;
         if let Some(issuer) = &self.issuer {
@@ -315,16 +310,6 @@ impl core::fmt::Display for KeyUri {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         self.write_path(f)?;
         f.write_str(" (secret hidden)")
-    }
-}
-
-/// Counts what would be written, to size a string before writing it.
-struct Length(usize);
-
-impl Write for Length {
-    fn write_str(&mut self, text: &str) -> core::fmt::Result {
-        self.0 += text.len();
-        Ok(())
     }
 }
 

@@ -142,6 +142,11 @@ impl MemoryReplayStore {
     /// `unix_time` or later can reach, with drift up to `max_drift` steps
     /// ([`Guard::max_drift`](crate::Guard::max_drift); 0 without a guard)
     /// and resynchronisation.
+    ///
+    /// Step numbers depend on the period and `T0`: every TOTP account in
+    /// this store must share `totp`'s. Accounts with other periods (a
+    /// 60-second key imported beside 30-second ones) need a store of their
+    /// own, or pruning with the smallest bound of all their configurations.
     pub fn forget_unreachable(&self, totp: &Totp, unix_time: u64, max_drift: u64) {
         if let Ok(step) = totp.earliest_step_checked(unix_time, max_drift) {
             self.forget_totp_before(step);

@@ -3,13 +3,13 @@
 use alloc::{string::String, vec::Vec};
 use core::fmt::{self, Write};
 
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use crate::error::Error;
 
 /// Writes `text` with every byte outside RFC 3986's unreserved set (and
 /// `@`, common in account names) as `%XX`, so a space becomes `%20`.
-pub(super) fn encode(text: &str, out: &mut impl Write) -> fmt::Result {
+pub(super) fn encode(text: &str, out: &mut (impl Write + ?Sized)) -> fmt::Result {
     for &byte in text.as_bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@') {
             out.write_char(char::from(byte))?;
@@ -37,7 +37,9 @@ pub(super) enum Part {
 /// [`Error::InvalidPercentEncoding`] for a `%` not followed by two hex
 /// digits, or bytes that are not UTF-8.
 pub(super) fn decode(text: &str, part: Part) -> Result<String, Error> {
-    let mut bytes = Vec::with_capacity(text.len());
+    // Sized for the whole text (decoding only shrinks it) and wiped however
+    // this returns: the value may be a secret.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(text.len()));
     let mut rest = text.as_bytes();
     while let Some((&byte, tail)) = rest.split_first() {
         rest = tail;
@@ -53,11 +55,8 @@ pub(super) fn decode(text: &str, part: Part) -> Result<String, Error> {
             _ => bytes.push(byte),
         }
     }
-    String::from_utf8(bytes).map_err(|e| {
-        // The value may be a secret: wipe it before giving up.
-        e.into_bytes().zeroize();
-        Error::InvalidPercentEncoding
-    })
+    let text = core::str::from_utf8(&bytes).map_err(|_| Error::InvalidPercentEncoding)?;
+    Ok(String::from(text))
 }
 
 fn hex_value(digit: u8) -> Result<u8, Error> {

@@ -100,7 +100,7 @@ impl Otp {
 /// assert_eq!(KeyUri::parse(pasted)?, key);
 /// # Ok::<(), twofa::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct KeyUri {
     otp: Otp,
     issuer: Option<String>,
@@ -304,6 +304,17 @@ impl From<Totp> for Otp {
         Self::Totp(totp)
     }
 }
+
+/// Two URIs are equal when they say the same: what reading dropped (a
+/// non-https image) is not part of the value.
+impl PartialEq for KeyUri {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.otp, &self.issuer, &self.account, &self.image, &self.extra)
+            == (&other.otp, &other.issuer, &other.account, &other.image, &other.extra)
+    }
+}
+
+impl Eq for KeyUri {}
 
 impl core::fmt::Display for KeyUri {
     /// A description without the secret: `otpauth://totp/ACME:alice (secret hidden)`.

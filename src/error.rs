@@ -94,6 +94,22 @@ pub enum Error {
     /// An out-of-band challenge was accepted or ran out of attempts: it
     /// cannot be sent again. Issue a new one, under the send limit.
     ChallengeSpent,
+    /// Not a sealed secret: wrong length, unknown kind, bad text encoding.
+    MalformedSealed,
+    /// A sealed secret in a format version this crate does not read.
+    UnsupportedSealVersion,
+    /// A sealed secret failed authentication: altered, or sealed for
+    /// another account or purpose. Nothing of it is revealed.
+    SealedTampered,
+    /// A sealed secret is of another kind than the one asked for.
+    SealedKindMismatch,
+    /// A keyring already holds a key with that id.
+    DuplicateKeyId,
+    /// A keyring holds as many keys as it can.
+    KeyringFull,
+    /// The current key of a keyring cannot be retired: make another current
+    /// first.
+    CurrentKeyRetired,
     /// A stored recovery-code record asks for an Argon2id cost outside the
     /// accepted bounds (below the floor, which would make guessing cheap,
     /// or above the ceiling, which would stall the verifier).
@@ -133,6 +149,13 @@ impl fmt::Display for Error {
             Self::ResyncCodeCount => "resynchronisation takes 2 or 3 codes",
             Self::UnknownKeyId => "record names an unknown key id",
             Self::ChallengeSpent => "challenge already accepted or out of attempts",
+            Self::MalformedSealed => "not a sealed secret",
+            Self::UnsupportedSealVersion => "sealed secret of an unknown format version",
+            Self::SealedTampered => "sealed secret failed authentication",
+            Self::SealedKindMismatch => "sealed secret of another kind",
+            Self::DuplicateKeyId => "a key with that id is already in the keyring",
+            Self::KeyringFull => "keyring is full",
+            Self::CurrentKeyRetired => "the current key cannot be retired",
             Self::StoredCostOutOfRange => "stored hash cost outside the accepted bounds",
             Self::DuplicateParameter(name) => {
                 return write!(f, "parameter {name} appears twice");

@@ -22,16 +22,18 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-// The layers, lowest first; each module imports only from its own layer
-// and those below it: the engine, the other factors as pure checks, the
-// per-account protection that runs every factor through one throttle, and
-// provisioning.
+// The layers, lowest first: `otp` (the engine), `factor` (the other
+// factors, as pure checks), `seal` (secrets at rest), `account` (the
+// per-account protection that runs every factor through one throttle) and
+// `provision`. Each module imports only from its own layer and those below
+// it; `error` is shared by all.
 mod account;
 mod error;
 mod factor;
 mod otp;
 #[cfg(feature = "alloc")]
 mod provision;
+mod seal;
 
 pub use account::{
     Acceptance, AccountStore, Guard, HotpAccount, Outcome, ReplayStore, Sequence, SharedError,
@@ -53,3 +55,4 @@ pub use otp::{
 pub use provision::Qr;
 #[cfg(feature = "alloc")]
 pub use provision::{Enrolled, Enrollment, KeyUri, Otp, PortabilityWarning};
+pub use seal::{Keyring, MAX_SEALED_LEN, Opened, Sealed, SealedBytes, SealingKey, SecretKind};

@@ -262,3 +262,109 @@ fn a_label_cannot_print_lines_of_its_own() {
         stderr(&output)
     );
 }
+
+#[test]
+fn keygen_seal_and_open() {
+    let output = twofa(&["keygen", "--id", "4"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let key = stdout(&output).trim().to_owned();
+    assert!(key.starts_with("4:") && key.len() == 66, "{key}");
+    assert!(stderr(&output).contains("secret key"));
+    let run = |args: &[&str], key: &str| {
+        example::command("twofa")
+            .args(args)
+            .env("TWOFA_TEST_KEY", key)
+            .output()
+            .unwrap()
+    };
+    let output = run(
+        &[
+            "seal",
+            "--key-env",
+            "TWOFA_TEST_KEY",
+            "--account",
+            "alice",
+            SEED,
+        ],
+        &key,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let sealed = stdout(&output).trim().to_owned();
+    assert!(
+        sealed.starts_with("sealed:") && !sealed.contains(SEED),
+        "{sealed}"
+    );
+    let output = run(
+        &[
+            "open",
+            "--key-env",
+            "TWOFA_TEST_KEY",
+            "--account",
+            "alice",
+            &sealed,
+        ],
+        &key,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{SEED}\n"));
+    // Another account, another key, or no key: refused with status 2.
+    let other_key = format!("4:{}", "ab".repeat(32));
+    for (args, key, message) in [
+        (
+            [
+                "open",
+                "--key-env",
+                "TWOFA_TEST_KEY",
+                "--account",
+                "bob",
+                &sealed,
+            ],
+            key.as_str(),
+            "failed authentication",
+        ),
+        (
+            [
+                "open",
+                "--key-env",
+                "TWOFA_TEST_KEY",
+                "--account",
+                "alice",
+                &sealed,
+            ],
+            other_key.as_str(),
+            "failed authentication",
+        ),
+        (
+            [
+                "open",
+                "--key-env",
+                "TWOFA_TEST_KEY",
+                "--account",
+                "alice",
+                "sealed:AE",
+            ],
+            key.as_str(),
+            "not a sealed secret",
+        ),
+        (
+            [
+                "open",
+                "--key-env",
+                "TWOFA_TEST_KEY",
+                "--account",
+                "alice",
+                &sealed,
+            ],
+            "4:xyz",
+            "must hold ID:HEX",
+        ),
+    ] {
+        let output = run(&args, key);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

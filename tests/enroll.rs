@@ -105,3 +105,27 @@ fn hotp_enrollment_moves_the_counter_past_the_confirming_code() {
         Err(Error::CounterExhausted)
     );
 }
+
+#[test]
+fn the_confirmed_secret_is_handed_back_sealed() {
+    use twofa::{Binding, Keyring, SealingKey, SecretKind};
+
+    let keyring = Keyring::new(SealingKey::generate(1, &mut getrandom::SysRng).unwrap());
+    let enrollment = Enrollment::start(&mut getrandom::SysRng, "ACME", "alice").unwrap();
+    let totp = totp_of(&enrollment);
+    let enrolled = enrollment
+        .confirm_at(&totp.generate_at(NOW).unwrap().to_string(), NOW)
+        .unwrap();
+    let binding = Binding::new("alice", "totp");
+    let sealed = enrolled
+        .seal_secret(&keyring, &mut getrandom::SysRng, binding)
+        .unwrap();
+    assert_eq!(sealed.kind(), SecretKind::Totp);
+    // What is stored says nothing of the secret.
+    let stored = sealed.to_string();
+    assert!(!stored.contains(&totp.secret().expose_base32().to_string()));
+    let opened = keyring
+        .open_secret(&stored.parse().unwrap(), SecretKind::Totp, binding)
+        .unwrap();
+    assert_eq!(&opened.value, totp.secret());
+}

@@ -7,7 +7,9 @@ use super::uri::{KeyUri, Otp};
 use crate::{
     account::{ReplayStore, Sequence, record},
     error::Error,
+    factor::Binding,
     otp::{Secret, Totp},
+    seal::{Keyring, Sealed, SecretKind},
 };
 
 /// A second factor being set up: its secret has been shown (as a URI or a
@@ -55,6 +57,29 @@ pub struct Enrolled {
     /// the account's last accepted step, so that code is not accepted
     /// again at the first login.
     pub last_used: u64,
+}
+
+impl Enrolled {
+    /// The confirmed secret sealed under `keyring`'s current key for
+    /// `binding` (the account and, say, `"totp"`): the only form in which
+    /// to store it. Keep the rest of [`Enrolled::key_uri`] (issuer, label,
+    /// algorithm, digits, period) beside it; none of that is secret.
+    ///
+    /// # Errors
+    /// [`Error::RngFailure`].
+    pub fn seal_secret<R: TryCryptoRng + ?Sized>(
+        &self,
+        keyring: &Keyring,
+        rng: &mut R,
+        binding: Binding<'_>,
+    ) -> Result<Sealed, Error> {
+        let otp = self.key_uri.otp();
+        let kind = match otp {
+            Otp::Totp(_) => SecretKind::Totp,
+            Otp::Hotp { .. } => SecretKind::Hotp,
+        };
+        keyring.seal_secret(rng, kind, otp.secret(), binding)
+    }
 }
 
 impl Enrollment {

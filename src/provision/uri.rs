@@ -309,8 +309,19 @@ impl From<Totp> for Otp {
 /// non-https image) is not part of the value.
 impl PartialEq for KeyUri {
     fn eq(&self, other: &Self) -> bool {
-        (&self.otp, &self.issuer, &self.account, &self.image, &self.extra)
-            == (&other.otp, &other.issuer, &other.account, &other.image, &other.extra)
+        (
+            &self.otp,
+            &self.issuer,
+            &self.account,
+            &self.image,
+            &self.extra,
+        ) == (
+            &other.otp,
+            &other.issuer,
+            &other.account,
+            &other.image,
+            &other.extra,
+        )
     }
 }
 

@@ -1,0 +1,102 @@
+//! The commands that keep secrets at rest: `keygen` makes a sealing key,
+//! `seal` and `open` move a secret into and out of its sealed form.
+
+use std::env;
+
+use twofa::{Binding, Keyring, Otp, Sealed, SealingKey, Secret, SecretKind};
+use zeroize::Zeroizing;
+
+use crate::{Failure, options::Options};
+
+/// A fresh sealing key, printed as `ID:HEX`.
+pub(crate) fn keygen(options: &Options) -> Result<(), Failure> {
+    let key = SealingKey::generate(options.id.unwrap_or(1), &mut getrandom::SysRng)?;
+    let mut text = Zeroizing::new(String::with_capacity(75));
+    text.push_str(&key.id().to_string());
+    text.push(':');
+    for byte in key.expose_bytes() {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    println!("{}", text.as_str());
+    eprintln!(
+        "twofa: this is a secret key: keep it in the service's secret storage, never beside the data it seals"
+    );
+    Ok(())
+}
+
+/// Seals the SECRET or URI argument.
+pub(crate) fn seal(options: &Options) -> Result<(), Failure> {
+    let keyring = keyring(options)?;
+    let (text, _) = options.secret_text()?;
+    let (kind, secret) = match options.otp(&text)? {
+        Otp::Totp(totp) => (SecretKind::Totp, totp.secret().clone()),
+        Otp::Hotp { hotp, .. } => (SecretKind::Hotp, hotp.secret().clone()),
+    };
+    let account = account(options)?;
+    let binding = Binding::new(account, purpose(options, kind));
+    let sealed = keyring.seal_secret(&mut getrandom::SysRng, kind, &secret, binding)?;
+    println!("{sealed}");
+    Ok(())
+}
+
+/// Opens the SEALED argument and prints its secret in base32.
+pub(crate) fn open(options: &Options) -> Result<(), Failure> {
+    let keyring = keyring(options)?;
+    let (text, _) = options.secret_text()?;
+    let sealed: Sealed = text.trim().parse()?;
+    let kind = sealed.kind();
+    let account = account(options)?;
+    let binding = Binding::new(account, purpose(options, kind));
+    let opened = keyring.open_secret(&sealed, kind, binding)?;
+    let secret: &Secret = &opened.value;
+    println!("{}", secret.expose_base32());
+    Ok(())
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The keyring of the one key `--key-env` names, `ID:HEX`.
+fn keyring(options: &Options) -> Result<Keyring, Failure> {
+    let var = options
+        .key_env
+        .as_deref()
+        .ok_or_else(|| Failure::usage("a sealing key is needed: --key-env VAR"))?;
+    let text = Zeroizing::new(env::var(var).map_err(|_| {
+        Failure::usage(format!(
+            "environment variable {var:?} is not set (or not UTF-8)"
+        ))
+    })?);
+    let malformed = || {
+        Failure::usage(format!(
+            "{var:?} must hold ID:HEX, 64 hex digits (see keygen)"
+        ))
+    };
+    let (id, hex) = text.trim().split_once(':').ok_or_else(malformed)?;
+    let id: u32 = id.parse().map_err(|_| malformed())?;
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    let hex = hex.as_bytes();
+    if hex.len() != 64 {
+        return Err(malformed());
+    }
+    for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        let digit = |c: u8| char::from(c).to_digit(16).ok_or_else(malformed);
+        *byte = u8::try_from(digit(pair[0])? << 4 | digit(pair[1])?).map_err(|_| malformed())?;
+    }
+    Ok(Keyring::new(SealingKey::new(id, *bytes)))
+}
+
+fn account(options: &Options) -> Result<&str, Failure> {
+    options
+        .account
+        .as_deref()
+        .ok_or_else(|| Failure::usage("seal and open need --account"))
+}
+
+/// The purpose bound into the sealed form: `--purpose`, or the kind.
+fn purpose(options: &Options, kind: SecretKind) -> &str {
+    options.purpose.as_deref().unwrap_or(match kind {
+        SecretKind::Hotp => "hotp",
+        _ => "totp",
+    })
+}

@@ -18,7 +18,7 @@
 //! ```
 
 use dudect_bencher::{BenchRng, Class, CtRunner, ctbench_main, rand::RngExt};
-use twofa::{Binding, OobKey, OobPolicy, Secret, Totp};
+use twofa::{Binding, DigestKey, OobPolicy, Secret, Totp};
 
 /// Samples per test.
 const SAMPLES: usize = 200_000;
@@ -143,7 +143,7 @@ fn totp_near_vs_far_miss(runner: &mut CtRunner, rng: &mut BenchRng) {
 
 /// Out-of-band codes. Left: the right code. Right: a wrong one.
 fn oob_right_vs_wrong(runner: &mut CtRunner, rng: &mut BenchRng) {
-    let keys = [OobKey::new(1, [7; 32])];
+    let keys = [DigestKey::new(1, [7; 32])];
     let binding = Binding::new("alice", "login");
     let policy = OobPolicy::default();
     let mut inputs = Vec::with_capacity(SAMPLES);

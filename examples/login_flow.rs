@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use subtle::ConstantTimeEq;
 use twofa::{
-    Binding, Guard, OobChallenge, OobKey, OobPolicy, Outcome, RecoveryCodes, RecoveryPolicy,
+    Binding, DigestKey, Guard, OobChallenge, OobPolicy, Outcome, RecoveryCodes, RecoveryPolicy,
     Secret, ThrottleState, Throttled, Totp, TotpAccount,
 };
 
@@ -37,7 +37,7 @@ struct Service {
     clients: HashMap<&'static str, Client>,
     guard: Guard,
     /// The current SMS key first; older ones while their codes may live.
-    sms_keys: Vec<OobKey>,
+    sms_keys: Vec<DigestKey>,
     sms_policy: OobPolicy,
 }
 
@@ -244,7 +244,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ("CD5678", client("8765", None, None)),
         ]),
         guard: Guard::default(),
-        sms_keys: vec![OobKey::generate(1, &mut rng)?],
+        sms_keys: vec![DigestKey::generate(1, &mut rng)?],
         sms_policy: OobPolicy::default(),
     };
 

@@ -94,6 +94,16 @@ pub enum Error {
     /// An out-of-band challenge was accepted or ran out of attempts: it
     /// cannot be sent again. Issue a new one, under the send limit.
     ChallengeSpent,
+    /// A device's public key is malformed, or its signature over the
+    /// registration challenge does not verify.
+    InvalidDeviceKey,
+    /// The account has as many active devices as its policy allows.
+    TooManyDevices,
+    /// No active device of the account has that id.
+    UnknownDevice,
+    /// Not a token (a pending-login ticket or a remembered-device cookie):
+    /// anything but 32 bytes of base32.
+    MalformedToken,
     /// Not a sealed secret: wrong length, unknown kind, bad text encoding.
     MalformedSealed,
     /// A sealed secret in a format version this crate does not read.
@@ -149,6 +159,10 @@ impl fmt::Display for Error {
             Self::ResyncCodeCount => "resynchronisation takes 2 or 3 codes",
             Self::UnknownKeyId => "record names an unknown key id",
             Self::ChallengeSpent => "challenge already accepted or out of attempts",
+            Self::InvalidDeviceKey => "device key malformed or not proven",
+            Self::TooManyDevices => "too many devices for this account",
+            Self::UnknownDevice => "no such active device",
+            Self::MalformedToken => "not a token",
             Self::MalformedSealed => "not a sealed secret",
             Self::UnsupportedSealVersion => "sealed secret of an unknown format version",
             Self::SealedTampered => "sealed secret failed authentication",

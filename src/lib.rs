@@ -35,6 +35,8 @@ mod otp;
 mod provision;
 mod seal;
 
+#[cfg(feature = "alloc")]
+pub use account::AccountState;
 pub use account::{
     Acceptance, AccountStore, Guard, HotpAccount, Outcome, ReplayStore, Sequence, SharedError,
     ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled, TotpAccount, Versioned,
@@ -42,7 +44,15 @@ pub use account::{
 #[cfg(feature = "std")]
 pub use account::{MemoryReplayStore, StoreFull};
 pub use error::Error;
-pub use factor::{Binding, OobChallenge, OobKey, OobOutcome, OobPolicy};
+pub use factor::{
+    Binding, DigestKey, FirstFactor, OobChallenge, OobOutcome, OobPolicy, PendingLogin,
+    RememberPolicy, RememberRefusal, RememberedDevice, SecondFactor, SecondFactors, TicketPolicy,
+    TicketRefusal, Token,
+};
+#[cfg(feature = "device")]
+pub use factor::{
+    Device, DeviceAlgorithm, DeviceChallenge, DeviceOutcome, DevicePolicy, RegistrationChallenge,
+};
 #[cfg(feature = "alloc")]
 pub use factor::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPepper, RecoveryPolicy};
 #[cfg(feature = "std")]

@@ -6,14 +6,14 @@
 #![allow(clippy::unwrap_used)]
 
 use twofa::{
-    Binding, Guard, OobKey, OobPolicy, Outcome, RecoveryPolicy, ThrottlePolicy, ThrottleState,
+    Binding, DigestKey, Guard, OobPolicy, Outcome, RecoveryPolicy, ThrottlePolicy, ThrottleState,
     Throttled,
 };
 
 const NOW: u64 = 1_700_000_000;
 
-fn keys() -> [OobKey; 1] {
-    [OobKey::new(1, [7; 32])]
+fn keys() -> [DigestKey; 1] {
+    [DigestKey::new(1, [7; 32])]
 }
 
 fn login() -> Binding<'static> {

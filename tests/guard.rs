@@ -433,7 +433,7 @@ fn an_attacker_gets_no_more_guesses_than_the_policy_allows() {
                 assert_eq!(until, None);
                 break;
             }
-            Outcome::Malformed | Outcome::Expired => unreachable!(),
+            Outcome::Malformed | Outcome::Expired | Outcome::NotAllowed => unreachable!(),
         }
         if now > NOW + 86_400 {
             break;

@@ -7,16 +7,16 @@ use core::convert::Infallible;
 use hmac::{Hmac, KeyInit, Mac};
 use rand_core::{TryCryptoRng, TryRng};
 use sha2::Sha256;
-use twofa::{Binding, Error, OobChallenge, OobKey, OobOutcome, OobPolicy};
+use twofa::{Binding, DigestKey, Error, OobChallenge, OobOutcome, OobPolicy};
 
 const NOW: u64 = 1_700_000_000;
 
-fn key() -> OobKey {
-    OobKey::new(1, [7; 32])
+fn key() -> DigestKey {
+    DigestKey::new(1, [7; 32])
 }
 
 /// The keys a verifier holds: here, the one issuing key.
-fn keys() -> [OobKey; 1] {
+fn keys() -> [DigestKey; 1] {
     [key()]
 }
 
@@ -139,7 +139,7 @@ fn a_code_is_bound_to_its_purpose_and_the_key() {
     assert_eq!(
         challenge
             .clone()
-            .verify(&[OobKey::new(1, [8; 32])], login(), &code, NOW)
+            .verify(&[DigestKey::new(1, [8; 32])], login(), &code, NOW)
             .unwrap(),
         OobOutcome::Invalid { attempts_left: 2 }
     );
@@ -230,7 +230,7 @@ fn the_record_holds_only_a_keyed_digest_of_the_code() {
         !debug.contains("digest") && !debug.contains(&code),
         "{debug}"
     );
-    assert_eq!(format!("{:?}", key()), "OobKey { id: 1, .. }");
+    assert_eq!(format!("{:?}", key()), "DigestKey { id: 1, .. }");
 }
 
 #[test]
@@ -272,11 +272,11 @@ fn policies_outside_nist_bounds_are_refused() {
         (policy.digits().get(), policy.ttl(), policy.max_attempts()),
         (10, 600, 10)
     );
-    let key = OobKey::generate(4, &mut getrandom::SysRng).unwrap();
+    let key = DigestKey::generate(4, &mut getrandom::SysRng).unwrap();
     assert_eq!(key.id(), 4);
     assert_ne!(
         key.expose_bytes(),
-        OobKey::generate(4, &mut getrandom::SysRng)
+        DigestKey::generate(4, &mut getrandom::SysRng)
             .unwrap()
             .expose_bytes()
     );
@@ -334,8 +334,8 @@ fn a_spent_challenge_is_not_sent_again() {
 #[test]
 fn challenges_issued_before_a_key_rotation_still_verify() {
     let policy = OobPolicy::default();
-    let old = OobKey::new(1, [7; 32]);
-    let new = OobKey::new(2, [9; 32]);
+    let old = DigestKey::new(1, [7; 32]);
+    let new = DigestKey::new(2, [9; 32]);
     let (old_code, mut old_challenge) = policy
         .issue(&old, &mut getrandom::SysRng, login(), NOW)
         .unwrap();

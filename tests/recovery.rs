@@ -164,7 +164,7 @@ fn the_cost_may_not_fall_below_owasp() {
 #[cfg(feature = "serde")]
 #[test]
 fn every_record_survives_serialization() {
-    use twofa::{HotpAccount, OobKey, OobPolicy, ThrottleState, TotpAccount};
+    use twofa::{DigestKey, HotpAccount, OobPolicy, ThrottleState, TotpAccount};
 
     let (codes, record) = generate();
     let stored = serde_json::to_string(&record).unwrap();
@@ -175,7 +175,7 @@ fn every_record_survives_serialization() {
         RecoveryOutcome::Accepted { .. }
     ));
 
-    let key = OobKey::new(1, [1; 32]);
+    let key = DigestKey::new(1, [1; 32]);
     let binding = twofa::Binding::new("alice", "login");
     let (code, challenge) = OobPolicy::default()
         .issue(&key, &mut getrandom::SysRng, binding, 5)

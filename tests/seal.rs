@@ -9,7 +9,7 @@ use core::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
 use twofa::{
-    Binding, Error, Keyring, MAX_SEALED_LEN, OobKey, Sealed, SealingKey, Secret, SecretKind,
+    Binding, DigestKey, Error, Keyring, MAX_SEALED_LEN, Sealed, SealingKey, Secret, SecretKind,
 };
 
 /// Fills with 1, 2, 3 …: the known-answer vector's nonce.
@@ -174,14 +174,14 @@ fn a_sealed_secret_opens_only_where_it_was_sealed() {
         Error::SealedKindMismatch
     );
     assert_eq!(
-        keyring.open_oob_key(&sealed, alice()).unwrap_err(),
+        keyring.open_digest_key(&sealed, alice()).unwrap_err(),
         Error::SealedKindMismatch
     );
     assert_eq!(
         keyring
             .seal_secret(
                 &mut getrandom::SysRng,
-                SecretKind::OobKey,
+                SecretKind::DigestKey,
                 &secret(),
                 alice()
             )
@@ -285,11 +285,11 @@ fn rotation_across_two_keys_without_downtime() {
 fn server_keys_seal_with_their_ids() {
     let keyring = keyring();
     let service = Binding::new("sms-service", "oob-key");
-    let key = OobKey::new(3, [9; 32]);
+    let key = DigestKey::new(3, [9; 32]);
     let sealed = keyring
-        .seal_oob_key(&mut getrandom::SysRng, &key, service)
+        .seal_digest_key(&mut getrandom::SysRng, &key, service)
         .unwrap();
-    let opened = keyring.open_oob_key(&sealed, service).unwrap().value;
+    let opened = keyring.open_digest_key(&sealed, service).unwrap().value;
     assert_eq!((opened.id(), opened.expose_bytes()), (3, &[9; 32]));
     #[cfg(feature = "alloc")]
     {
@@ -303,7 +303,7 @@ fn server_keys_seal_with_their_ids() {
             .value;
         assert_eq!((opened.id(), opened.expose_bytes()), (5, &[8; 32]));
         assert_eq!(
-            keyring.open_oob_key(&sealed, service).unwrap_err(),
+            keyring.open_digest_key(&sealed, service).unwrap_err(),
             Error::SealedKindMismatch
         );
     }

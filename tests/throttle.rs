@@ -276,7 +276,9 @@ fn thousands_of_guesses_compare_at_most_100_under_any_valid_policy() {
                             now = retry_at;
                         }
                         Outcome::Locked { until: None } => now += 3_600,
-                        Outcome::Malformed | Outcome::Expired => unreachable!(),
+                        Outcome::Malformed | Outcome::Expired | Outcome::NotAllowed => {
+                            unreachable!()
+                        }
                     }
                 }
                 assert!(

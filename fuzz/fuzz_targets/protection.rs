@@ -19,7 +19,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rand_core::{TryCryptoRng, TryRng};
 use twofa::{
-    Binding, Error, Guard, Hotp, HotpAccount, OobChallenge, OobKey, OobPolicy, Outcome, Secret,
+    Binding, Error, Guard, Hotp, HotpAccount, OobChallenge, DigestKey, OobPolicy, Outcome, Secret,
     ThrottlePolicy, ThrottleState, Totp, TotpAccount,
 };
 
@@ -164,7 +164,7 @@ fuzz_target!(|input: Input| {
     let hotp = Hotp::new(secret);
     let oob_policy =
         OobPolicy::new(6, u64::from(input.oob_ttl), u32::from(input.oob_attempts)).ok();
-    let keys = [OobKey::new(1, [9; 32])];
+    let keys = [DigestKey::new(1, [9; 32])];
     let binding = Binding::new("alice", "login");
     let mut sends = ThrottleState::default();
     let mut rng = Rng(input.seed);
@@ -492,7 +492,7 @@ fn check_hotp(
 #[allow(clippy::too_many_arguments)]
 fn check_oob(
     guard: &Guard,
-    keys: &[OobKey],
+    keys: &[DigestKey],
     binding: Binding<'_>,
     account: &mut TotpAccount,
     tally: &mut Tally,

@@ -40,6 +40,6 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        let _ = keyring.open_oob_key(&sealed, Binding::new("alice", "totp"));
+        let _ = keyring.open_digest_key(&sealed, Binding::new("alice", "totp"));
     }
 });

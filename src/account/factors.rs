@@ -11,7 +11,7 @@ use super::{
 use crate::factor::{RecoveryCodes, RecoveryOutcome, RecoveryPepper};
 use crate::{
     error::Error,
-    factor::{Binding, OobChallenge, OobKey, OobOutcome},
+    factor::{Binding, DigestKey, OobChallenge, OobOutcome},
 };
 
 impl Guard {
@@ -71,7 +71,7 @@ impl Guard {
         &self,
         throttle: &mut ThrottleState,
         challenge: &mut OobChallenge,
-        keys: &[OobKey],
+        keys: &[DigestKey],
         binding: Binding<'_>,
         code: &str,
         now: u64,

@@ -85,10 +85,13 @@ pub enum Outcome<M> {
         /// The end of the lockout, if it ends by itself.
         until: Option<u64>,
     },
-    /// A single-use challenge (an out-of-band code) expired, ran out of
-    /// its attempts or was already used: send a new one. Nothing was
-    /// compared.
+    /// A single-use challenge or ticket (an out-of-band code, a device
+    /// challenge, a pending login) expired, ran out of its attempts or was
+    /// already used: start again. Nothing was compared.
     Expired,
+    /// The pending login does not allow this second factor. Nothing was
+    /// compared.
+    NotAllowed,
 }
 
 /// A factor's own answer, before the throttle counts it.
@@ -106,6 +109,22 @@ impl<M> Outcome<M> {
     #[must_use]
     pub fn is_accepted(&self) -> bool {
         matches!(self, Self::Accepted(_))
+    }
+
+    /// The match of an accepted attempt, or the refusal as an outcome of
+    /// another match type.
+    #[cfg(feature = "alloc")]
+    pub(super) fn into_accepted<N>(self) -> Result<M, Outcome<N>> {
+        Err(match self {
+            Self::Accepted(matched) => return Ok(matched),
+            Self::Invalid { attempts_left } => Outcome::Invalid { attempts_left },
+            Self::Replayed => Outcome::Replayed,
+            Self::Malformed => Outcome::Malformed,
+            Self::TooSoon { retry_at } => Outcome::TooSoon { retry_at },
+            Self::Locked { until } => Outcome::Locked { until },
+            Self::Expired => Outcome::Expired,
+            Self::NotAllowed => Outcome::NotAllowed,
+        })
     }
 }
 
@@ -132,7 +151,8 @@ impl<M> fmt::Display for Outcome<M> {
             }
             .fmt(f),
             Self::Locked { until } => Throttled::Locked { until: *until }.fmt(f),
-            Self::Expired => f.write_str("challenge expired: send a new code"),
+            Self::Expired => f.write_str("challenge expired: start again"),
+            Self::NotAllowed => f.write_str("second factor not allowed for this login"),
         }
     }
 }
@@ -383,6 +403,14 @@ impl Guard {
         }
     }
 
+    /// A failed attempt that compared something: counted.
+    pub(super) fn failed_attempt<M>(&self, throttle: &mut ThrottleState, now: u64) -> Outcome<M> {
+        self.throttle.record_failure(throttle, now);
+        Outcome::Invalid {
+            attempts_left: self.throttle.attempts_left(throttle),
+        }
+    }
+
     /// A second factor's check under the throttle: nothing runs while it
     /// refuses; a success forgets every failure; a wrong or replayed answer
     /// counts as a failure.
@@ -400,12 +428,7 @@ impl Guard {
                 self.throttle.record_success(throttle);
                 Outcome::Accepted(matched)
             }
-            Verdict::Invalid => {
-                self.throttle.record_failure(throttle, now);
-                Outcome::Invalid {
-                    attempts_left: self.throttle.attempts_left(throttle),
-                }
-            }
+            Verdict::Invalid => self.failed_attempt(throttle, now),
             #[cfg(feature = "alloc")]
             Verdict::Replayed => {
                 self.throttle.record_failure(throttle, now);

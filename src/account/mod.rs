@@ -5,7 +5,11 @@
 
 mod factors;
 mod guard;
+#[cfg(feature = "alloc")]
+mod login;
 mod replay;
+#[cfg(feature = "alloc")]
+mod state;
 mod store;
 mod throttle;
 mod used_steps;
@@ -16,5 +20,7 @@ pub(crate) use replay::record;
 pub use replay::{Acceptance, ReplayStore, Sequence};
 #[cfg(feature = "std")]
 pub use replay::{MemoryReplayStore, StoreFull};
+#[cfg(feature = "alloc")]
+pub use state::AccountState;
 pub use store::{AccountStore, SharedError, Versioned};
 pub use throttle::{ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled};

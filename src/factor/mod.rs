@@ -1,13 +1,30 @@
-//! Second factors other than an authenticator app, as pure checks over
-//! records a service stores: out-of-band codes (SMS, email) and recovery
-//! codes. The account layer counts their failures.
+//! Second factors other than an authenticator app, and the records around
+//! a login, as pure checks over what a service stores: out-of-band codes
+//! (SMS, email), recovery codes, registered devices, pending-login tickets
+//! and remembered devices. The account layer counts their failures.
 
 mod binding;
+#[cfg(feature = "device")]
+mod device;
+mod digest_key;
 mod oob;
 #[cfg(feature = "alloc")]
 mod recovery;
+mod remember;
+mod ticket;
+mod token;
 
 pub use binding::Binding;
-pub use oob::{OobChallenge, OobKey, OobOutcome, OobPolicy};
+#[cfg(feature = "device")]
+pub use device::{
+    Device, DeviceAlgorithm, DeviceChallenge, DeviceOutcome, DevicePolicy, RegistrationChallenge,
+};
+pub use digest_key::DigestKey;
+pub use oob::{OobChallenge, OobOutcome, OobPolicy};
 #[cfg(feature = "alloc")]
 pub use recovery::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPepper, RecoveryPolicy};
+pub use remember::{RememberPolicy, RememberRefusal, RememberedDevice};
+pub use ticket::{
+    FirstFactor, PendingLogin, SecondFactor, SecondFactors, TicketPolicy, TicketRefusal,
+};
+pub use token::Token;

@@ -3,80 +3,19 @@
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use rand_core::TryCryptoRng;
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
-use super::binding::Binding;
+use super::{
+    binding::Binding,
+    digest_key::{DigestKey, digest_matches},
+};
 use crate::{
     error::Error,
     otp::{Code, Digits, random},
 };
-
-/// The service's key for the digests of out-of-band codes: 32 random
-/// bytes, kept like any other server secret, with an id that each
-/// challenge records. A stolen challenge record without this key does not
-/// reveal its code; with it, a 6-digit code falls to a million guesses,
-/// which is why records expire within minutes.
-///
-/// Rotation: issue under a new key (a new id), and keep the old one among
-/// the keys passed to [`OobChallenge::verify`] until its challenges have
-/// expired (10 minutes at most), then drop it.
-#[derive(Clone)]
-pub struct OobKey {
-    id: u32,
-    bytes: [u8; 32],
-}
-
-impl OobKey {
-    /// Key `id` from 32 bytes (load it from the service's secret storage).
-    #[must_use]
-    pub fn new(id: u32, bytes: [u8; 32]) -> Self {
-        Self { id, bytes }
-    }
-
-    /// A fresh key `id` from a cryptographically secure generator.
-    ///
-    /// # Errors
-    /// [`Error::RngFailure`].
-    pub fn generate<R: TryCryptoRng + ?Sized>(id: u32, rng: &mut R) -> Result<Self, Error> {
-        let mut key = Self { id, bytes: [0; 32] };
-        rng.try_fill_bytes(&mut key.bytes)
-            .map_err(|_| Error::RngFailure)?;
-        Ok(key)
-    }
-
-    /// The key's id, recorded in each challenge issued under it.
-    #[must_use]
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
-    /// The key's bytes, to store it.
-    #[must_use]
-    pub fn expose_bytes(&self) -> &[u8; 32] {
-        &self.bytes
-    }
-}
-
-impl Drop for OobKey {
-    fn drop(&mut self) {
-        self.bytes.zeroize();
-    }
-}
-
-impl ZeroizeOnDrop for OobKey {}
-
-impl fmt::Debug for OobKey {
-    /// The id, never the bytes.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OobKey")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
 
 /// How out-of-band codes are made and checked.
 ///
@@ -116,9 +55,9 @@ impl Default for OobPolicy {
 pub struct OobChallenge {
     /// A random identifier, bound into the digest.
     pub id: [u8; 16],
-    /// The id of the [`OobKey`] the digest was made under.
+    /// The id of the [`DigestKey`] the digest was made under.
     pub key_id: u32,
-    /// HMAC-SHA-256 under the [`OobKey`] of the account, the purpose, the
+    /// HMAC-SHA-256 under the [`DigestKey`] of the account, the purpose, the
     /// identifier and the code.
     pub digest: [u8; 32],
     /// The code's number of digits.
@@ -193,7 +132,7 @@ impl OobPolicy {
     /// [`Error::RngFailure`].
     pub fn issue<R: TryCryptoRng + ?Sized>(
         &self,
-        key: &OobKey,
+        key: &DigestKey,
         rng: &mut R,
         binding: Binding<'_>,
         now: u64,
@@ -211,7 +150,7 @@ impl OobPolicy {
     /// [`Error::RngFailure`]; the old challenge is then unchanged.
     pub fn resend<R: TryCryptoRng + ?Sized>(
         &self,
-        key: &OobKey,
+        key: &DigestKey,
         rng: &mut R,
         challenge: &mut OobChallenge,
         binding: Binding<'_>,
@@ -228,7 +167,7 @@ impl OobPolicy {
 
     fn issue_with_attempts<R: TryCryptoRng + ?Sized>(
         &self,
-        key: &OobKey,
+        key: &DigestKey,
         rng: &mut R,
         binding: Binding<'_>,
         now: u64,
@@ -239,8 +178,11 @@ impl OobPolicy {
         let code = Code::from_value(random::below(rng, self.digits.modulus())?, self.digits);
         let challenge = OobChallenge {
             id,
-            key_id: key.id,
-            digest: digest(key, binding, &id, &code),
+            key_id: key.id(),
+            digest: digest(key, binding, &id, &code)
+                .finalize()
+                .into_bytes()
+                .into(),
             digits: self.digits.get(),
             expires_at: now.saturating_add(self.ttl),
             attempts_left,
@@ -285,15 +227,12 @@ impl OobChallenge {
     /// challenge is unchanged.
     pub fn verify(
         &mut self,
-        keys: &[OobKey],
+        keys: &[DigestKey],
         binding: Binding<'_>,
         typed: &str,
         now: u64,
     ) -> Result<OobOutcome, Error> {
-        let key = keys
-            .iter()
-            .find(|key| key.id == self.key_id)
-            .ok_or(Error::UnknownKeyId)?;
+        let key = DigestKey::find(keys, self.key_id)?;
         if self.used {
             return Ok(OobOutcome::AlreadyUsed);
         }
@@ -309,9 +248,10 @@ impl OobChallenge {
         let Ok(code) = Code::parse(typed, digits) else {
             return Ok(OobOutcome::Malformed);
         };
-        let mut typed_digest = digest(key, binding, &self.id, &code);
-        let hit = typed_digest.ct_eq(&self.digest).unwrap_u8();
-        typed_digest.zeroize();
+        let hit = u8::from(digest_matches(
+            digest(key, binding, &self.id, &code),
+            &self.digest,
+        ));
         // Both outcomes update the record the same way, without a branch.
         self.used = hit == 1;
         self.attempts_left -= u32::from(1 - hit);
@@ -341,18 +281,10 @@ impl fmt::Debug for OobChallenge {
 /// HMAC-SHA-256 of a domain label, the account and the purpose (each
 /// length-prefixed, so that no pair reads as another), the challenge id
 /// and the code with its length.
-fn digest(key: &OobKey, binding: Binding<'_>, id: &[u8; 16], code: &Code) -> [u8; 32] {
-    // HMAC pads a short key with zeros to the block size (RFC 2104 §2), so
-    // keying with the padded block is HMAC under the 32-byte key itself.
-    let mut block = Zeroizing::new([0u8; 64]);
-    for (padded, byte) in block.iter_mut().zip(&key.bytes) {
-        *padded = *byte;
-    }
-    let mut mac = <Hmac<Sha256> as KeyInit>::new(&(*block).into());
-    mac.update(b"twofa out-of-band code v2\0");
-    binding.feed(&mut mac);
+fn digest(key: &DigestKey, binding: Binding<'_>, id: &[u8; 16], code: &Code) -> Hmac<Sha256> {
+    let mut mac = key.mac(b"twofa out-of-band code v2\0", binding);
     mac.update(id);
     mac.update(&[code.format().len() as u8]);
     mac.update(&*Zeroizing::new(code.expose_value().to_be_bytes()));
-    mac.finalize().into_bytes().into()
+    mac
 }

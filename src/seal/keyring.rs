@@ -17,7 +17,7 @@ use super::{
 use crate::factor::RecoveryPepper;
 use crate::{
     error::Error,
-    factor::{Binding, OobKey},
+    factor::{Binding, DigestKey},
     otp::Secret,
 };
 
@@ -180,28 +180,28 @@ impl Keyring {
     ///
     /// # Errors
     /// [`Error::RngFailure`].
-    pub fn seal_oob_key<R: TryCryptoRng + ?Sized>(
+    pub fn seal_digest_key<R: TryCryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        key: &OobKey,
+        key: &DigestKey,
         binding: Binding<'_>,
     ) -> Result<Sealed, Error> {
         let plain = id_and_bytes(key.id(), key.expose_bytes());
-        self.seal(rng, SecretKind::OobKey, binding, &*plain)
+        self.seal(rng, SecretKind::DigestKey, binding, &*plain)
     }
 
     /// Opens a sealed out-of-band code key.
     ///
     /// # Errors
     /// As [`Keyring::open_secret`].
-    pub fn open_oob_key(
+    pub fn open_digest_key(
         &self,
         sealed: &Sealed,
         binding: Binding<'_>,
-    ) -> Result<Opened<OobKey>, Error> {
-        self.open_with(sealed, SecretKind::OobKey, binding, |plain| {
+    ) -> Result<Opened<DigestKey>, Error> {
+        self.open_with(sealed, SecretKind::DigestKey, binding, |plain| {
             let (id, bytes) = split_id_and_bytes(plain)?;
-            Ok(OobKey::new(id, *bytes))
+            Ok(DigestKey::new(id, *bytes))
         })
     }
 

@@ -11,8 +11,9 @@ pub enum SecretKind {
     Totp,
     /// An HOTP secret ([`Secret`](crate::Secret)).
     Hotp,
-    /// A key for out-of-band code digests ([`OobKey`](crate::OobKey)).
-    OobKey,
+    /// A key for keyed digests of out-of-band codes, tickets and
+    /// remembered-device tokens ([`DigestKey`](crate::DigestKey)).
+    DigestKey,
     /// A recovery-code pepper ([`RecoveryPepper`](crate::RecoveryPepper)).
     RecoveryPepper,
 }
@@ -23,7 +24,7 @@ impl SecretKind {
         match self {
             Self::Totp => 1,
             Self::Hotp => 2,
-            Self::OobKey => 3,
+            Self::DigestKey => 3,
             Self::RecoveryPepper => 4,
         }
     }
@@ -33,7 +34,7 @@ impl SecretKind {
         match code {
             1 => Some(Self::Totp),
             2 => Some(Self::Hotp),
-            3 => Some(Self::OobKey),
+            3 => Some(Self::DigestKey),
             4 => Some(Self::RecoveryPepper),
             _ => None,
         }
@@ -45,7 +46,7 @@ impl fmt::Display for SecretKind {
         f.write_str(match self {
             Self::Totp => "TOTP secret",
             Self::Hotp => "HOTP secret",
-            Self::OobKey => "out-of-band code key",
+            Self::DigestKey => "digest key",
             Self::RecoveryPepper => "recovery-code pepper",
         })
     }

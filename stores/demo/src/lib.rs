@@ -183,5 +183,6 @@ fn name<M>(outcome: &Outcome<M>) -> &'static str {
         Outcome::TooSoon { .. } => "too-soon",
         Outcome::Locked { .. } => "locked",
         Outcome::Expired => "expired",
+        Outcome::NotAllowed => "not-allowed",
     }
 }

@@ -1,0 +1,305 @@
+//! Logins in two steps over one account state: the first factor issues a
+//! pending-login ticket; the second step brings it back with a second
+//! factor (a code, a registered device's signature, a recovery code), or a
+//! remembered device skips that factor. Every failure of every step counts
+//! against the account's one throttle, never per ticket or per device.
+
+use rand_core::TryCryptoRng;
+
+use super::{
+    guard::{Guard, Outcome, Verdict},
+    state::AccountState,
+};
+#[cfg(feature = "device")]
+use crate::factor::{DeviceAlgorithm, DeviceOutcome, DevicePolicy};
+use crate::{
+    error::Error,
+    factor::{
+        Binding, DigestKey, FirstFactor, RememberPolicy, RememberRefusal, SecondFactor,
+        SecondFactors, TicketPolicy, TicketRefusal, Token,
+    },
+};
+
+impl Guard {
+    /// Step one: checks the first factor (`check`, the service's own
+    /// password or PIN verification) under the account's throttle, and on
+    /// success issues a pending-login ticket for the second step, stored in
+    /// `state` (at most [`AccountState::MAX_PENDING`]; the oldest go).
+    ///
+    /// A full session is never the answer here: only the ticket, which
+    /// expires ([`TicketPolicy`], 10 minutes by default) and completes
+    /// nothing by itself.
+    ///
+    /// # Errors
+    /// [`Error::RngFailure`]; the state then holds the first factor's
+    /// outcome only.
+    #[allow(clippy::too_many_arguments)]
+    pub fn begin_login<R: TryCryptoRng + ?Sized>(
+        &self,
+        state: &mut AccountState,
+        policy: &TicketPolicy,
+        key: &DigestKey,
+        rng: &mut R,
+        binding: Binding<'_>,
+        first_factor: FirstFactor,
+        allowed: SecondFactors,
+        now: u64,
+        check: impl FnOnce() -> bool,
+    ) -> Result<Outcome<Token>, Error> {
+        match self
+            .check_first_factor(state.throttle(), now, check)
+            .into_accepted()
+        {
+            Ok(()) => {
+                let (ticket, pending) =
+                    policy.issue(key, rng, binding, first_factor, allowed, now)?;
+                state.add_pending(pending, now);
+                Ok(Outcome::Accepted(ticket))
+            }
+            Err(refused) => Ok(refused),
+        }
+    }
+
+    /// Step two: checks the ticket the client brought back, then the
+    /// second factor (`second`, one of the guard's own checks on `state`),
+    /// all under the account's throttle. On success the ticket is spent
+    /// and the send limit starts again; a wrong ticket counts as a failure
+    /// like a wrong code.
+    ///
+    /// ```text
+    /// guard.complete_login(&mut state, &keys, binding, ticket, SecondFactor::Totp, now,
+    ///     |guard, state| guard.verify_totp(&totp, &mut state.totp, code, now))
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`], or `second`'s errors.
+    #[allow(clippy::too_many_arguments)]
+    pub fn complete_login<M>(
+        &self,
+        state: &mut AccountState,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        ticket: &str,
+        factor: SecondFactor,
+        now: u64,
+        second: impl FnOnce(&Self, &mut AccountState) -> Result<Outcome<M>, Error>,
+    ) -> Result<Outcome<M>, Error> {
+        if let Err(throttled) = self.throttle().check(state.throttle(), now) {
+            return Ok(throttled.into());
+        }
+        let Ok(ticket) = ticket.parse::<Token>() else {
+            return Ok(Outcome::Malformed);
+        };
+        let id = ticket.id();
+        let checked = match state.pending.iter().find(|pending| pending.id == id) {
+            Some(pending) => pending.check(keys, binding, &ticket, factor, now)?,
+            // Never issued, or long over: a wrong ticket.
+            None => Err(TicketRefusal::Invalid),
+        };
+        match checked {
+            Ok(()) => {}
+            Err(TicketRefusal::Invalid) => {
+                return Ok(self.failed_attempt(state.throttle(), now));
+            }
+            Err(TicketRefusal::Expired | TicketRefusal::Spent) => return Ok(Outcome::Expired),
+            Err(TicketRefusal::FactorNotAllowed) => return Ok(Outcome::NotAllowed),
+        }
+        let outcome = second(self, state)?;
+        if outcome.is_accepted() {
+            if let Some(pending) = state.pending.iter_mut().find(|pending| pending.id == id) {
+                pending.spend();
+            }
+            self.send_policy().record_success(&mut state.sends);
+        }
+        Ok(outcome)
+    }
+
+    /// Checks a remembered device's token (after the first factor, in
+    /// place of the second) under the account's throttle: a good token
+    /// completes the login; a wrong one counts as a failure; an expired or
+    /// revoked one (the credentials changed) asks for the second factor.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`]; the state is unchanged.
+    pub fn verify_remembered(
+        &self,
+        state: &mut AccountState,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        token: &str,
+        now: u64,
+    ) -> Result<Outcome<()>, Error> {
+        let version = state.credential_version;
+        let remembered = &state.remembered;
+        let outcome = self.second_factor(&mut state.totp.throttle, now, || {
+            let Ok(token) = token.parse::<Token>() else {
+                return Ok(Verdict::Malformed);
+            };
+            let id = token.id();
+            let Some(record) = remembered.iter().find(|record| record.id == id) else {
+                return Ok(Verdict::Invalid);
+            };
+            Ok(match record.check(keys, binding, &token, version, now)? {
+                Ok(()) => Verdict::Accepted(()),
+                Err(RememberRefusal::Invalid) => Verdict::Invalid,
+                Err(RememberRefusal::Expired | RememberRefusal::Revoked) => Verdict::Expired,
+            })
+        })?;
+        if outcome.is_accepted() {
+            self.send_policy().record_success(&mut state.sends);
+        }
+        Ok(outcome)
+    }
+
+    /// Remembers the device a login was just completed on: the token is
+    /// its cookie; the record joins `state` (at most
+    /// [`AccountState::MAX_REMEMBERED`]; the oldest go).
+    ///
+    /// # Errors
+    /// [`Error::RngFailure`].
+    pub fn remember_device<R: TryCryptoRng + ?Sized>(
+        &self,
+        state: &mut AccountState,
+        policy: &RememberPolicy,
+        key: &DigestKey,
+        rng: &mut R,
+        binding: Binding<'_>,
+        now: u64,
+    ) -> Result<Token, Error> {
+        let (token, record) = policy.issue(key, rng, binding, state.credential_version, now)?;
+        state.add_remembered(record, now);
+        Ok(token)
+    }
+
+    /// Starts registering a device: a challenge for it to sign, kept in
+    /// `state` until it answers.
+    ///
+    /// # Errors
+    /// [`Error::RngFailure`].
+    #[cfg(feature = "device")]
+    pub fn start_device_registration<R: TryCryptoRng + ?Sized>(
+        &self,
+        state: &mut AccountState,
+        policy: &DevicePolicy,
+        rng: &mut R,
+        now: u64,
+    ) -> Result<[u8; 32], Error> {
+        let challenge = policy.registration_challenge(rng, now)?;
+        let nonce = challenge.nonce;
+        state.registration = Some(challenge);
+        Ok(nonce)
+    }
+
+    /// Finishes registering a device: its public key and its signature
+    /// over the registration challenge, under the account's throttle. A
+    /// bad signature counts as a failure. Register devices only in a
+    /// session that completed a login with a second factor.
+    ///
+    /// # Errors
+    /// [`Error::TooManyDevices`] at the policy's limit of active devices,
+    /// or [`Error::RngFailure`].
+    #[cfg(feature = "device")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish_device_registration<R: TryCryptoRng + ?Sized>(
+        &self,
+        state: &mut AccountState,
+        policy: &DevicePolicy,
+        rng: &mut R,
+        account: &str,
+        algorithm: DeviceAlgorithm,
+        public_key: &[u8],
+        signature: &[u8],
+        now: u64,
+    ) -> Result<Outcome<[u8; 16]>, Error> {
+        if let Err(throttled) = self.throttle().check(state.throttle(), now) {
+            return Ok(throttled.into());
+        }
+        if state.active_devices().count() >= policy.max_devices() {
+            return Err(Error::TooManyDevices);
+        }
+        let Some(challenge) = state.registration.as_mut() else {
+            return Ok(Outcome::Expired);
+        };
+        match challenge.register(rng, account, algorithm, public_key, signature, now) {
+            Ok(device) => {
+                let id = device.id;
+                state.registration = None;
+                state.devices.push(device);
+                Ok(Outcome::Accepted(id))
+            }
+            Err(Error::ChallengeSpent) => Ok(Outcome::Expired),
+            Err(Error::InvalidDeviceKey) => Ok(self.failed_attempt(state.throttle(), now)),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Sends a login challenge to device `device_id` (under the send
+    /// limit, like a code): returns the two-digit number to show on the
+    /// login screen. The challenge, bound to the pending login
+    /// `ticket_id` and the `transaction` text, waits in `state`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownDevice`] for a device that is not registered and
+    /// active, [`Error::RngFailure`]; or the send limit's refusal as
+    /// `Ok(Err(…))`.
+    #[cfg(feature = "device")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn challenge_device<R: TryCryptoRng + ?Sized>(
+        &self,
+        state: &mut AccountState,
+        policy: &DevicePolicy,
+        rng: &mut R,
+        device_id: &[u8; 16],
+        ticket_id: Option<[u8; 16]>,
+        transaction: &str,
+        now: u64,
+    ) -> Result<Result<u8, super::Throttled>, Error> {
+        let device = state
+            .active_devices()
+            .find(|device| &device.id == device_id)
+            .ok_or(Error::UnknownDevice)?;
+        let challenge = policy.login_challenge(rng, device, ticket_id, transaction, now)?;
+        if let Err(throttled) = self.allow_send(&state.totp.throttle, &mut state.sends, now) {
+            return Ok(Err(throttled));
+        }
+        let number = challenge.number;
+        state.device_challenge = Some(challenge);
+        Ok(Ok(number))
+    }
+
+    /// Checks the challenged device's signature under the account's
+    /// throttle: a valid one completes the login (as a second factor, in
+    /// [`Guard::complete_login`]); a wrong one (a wrong number entered,
+    /// another key) counts as a failure; a used or expired challenge, or a
+    /// revoked device, is [`Outcome::Expired`] with nothing checked.
+    ///
+    /// # Errors
+    /// None yet; the `Result` keeps the shape of the other checks.
+    #[cfg(feature = "device")]
+    pub fn verify_device(
+        &self,
+        state: &mut AccountState,
+        account: &str,
+        signature: &[u8],
+        now: u64,
+    ) -> Result<Outcome<[u8; 16]>, Error> {
+        let devices = &mut state.devices;
+        let challenge = &mut state.device_challenge;
+        self.second_factor(&mut state.totp.throttle, now, || {
+            let Some(challenge) = challenge.as_mut() else {
+                return Ok(Verdict::Expired);
+            };
+            let Some(device) = devices.iter_mut().find(|d| d.id == challenge.device_id) else {
+                return Ok(Verdict::Expired);
+            };
+            Ok(match challenge.verify(device, account, signature, now) {
+                DeviceOutcome::Accepted => {
+                    device.last_used = Some(now);
+                    Verdict::Accepted(device.id)
+                }
+                DeviceOutcome::Invalid => Verdict::Invalid,
+                DeviceOutcome::Expired | DeviceOutcome::Revoked => Verdict::Expired,
+            })
+        })
+    }
+}

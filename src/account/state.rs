@@ -1,0 +1,120 @@
+//! One state per account for everything its logins touch: the one
+//! throttle, TOTP replay and drift, the send limit, pending logins, the
+//! out-of-band challenge, registered devices and their challenge,
+//! remembered devices and recovery codes. Plain data, saved through the
+//! same versioned compare-and-swap as the rest ([`AccountStore`]), so that
+//! every guarantee holds across instances: a ticket spent once, a
+//! challenge answered once, one throttle.
+//!
+//! [`AccountStore`]: super::AccountStore
+
+use alloc::vec::Vec;
+
+use super::{guard::TotpAccount, throttle::ThrottleState};
+#[cfg(feature = "device")]
+use crate::factor::{Device, DeviceChallenge, RegistrationChallenge};
+use crate::factor::{OobChallenge, PendingLogin, RecoveryCodes, RememberedDevice};
+
+/// Everything a service keeps about one account's logins.
+///
+/// The account's one throttle is `totp.throttle`: every check of the
+/// account, whatever the factor, counts against it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+#[non_exhaustive]
+pub struct AccountState {
+    /// The one throttle, and TOTP's last accepted step and drift.
+    pub totp: TotpAccount,
+    /// How often codes were sent since the last completed login.
+    pub sends: ThrottleState,
+    /// Bumped whenever the password or a second factor changes: every
+    /// remembered device is then revoked.
+    pub credential_version: u64,
+    /// Pending logins (tickets issued by a first step), at most
+    /// [`AccountState::MAX_PENDING`].
+    pub pending: Vec<PendingLogin>,
+    /// The out-of-band code sent, if any.
+    pub oob: Option<OobChallenge>,
+    /// Registered devices, revoked ones included.
+    #[cfg(feature = "device")]
+    pub devices: Vec<Device>,
+    /// The challenge for a device being registered.
+    #[cfg(feature = "device")]
+    pub registration: Option<RegistrationChallenge>,
+    /// The login challenge sent to a device.
+    #[cfg(feature = "device")]
+    pub device_challenge: Option<DeviceChallenge>,
+    /// Remembered devices, at most [`AccountState::MAX_REMEMBERED`].
+    pub remembered: Vec<RememberedDevice>,
+    /// The recovery codes, if any were made.
+    pub recovery: Option<RecoveryCodes>,
+}
+
+impl AccountState {
+    /// The most pending logins kept: opening more drops the oldest.
+    pub const MAX_PENDING: usize = 8;
+    /// The most remembered devices kept: remembering more drops the oldest.
+    pub const MAX_REMEMBERED: usize = 10;
+
+    /// A new state for an account that has never logged in.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The account's one throttle.
+    pub fn throttle(&mut self) -> &mut ThrottleState {
+        &mut self.totp.throttle
+    }
+
+    /// The active devices.
+    #[cfg(feature = "device")]
+    pub fn active_devices(&self) -> impl Iterator<Item = &Device> {
+        self.devices.iter().filter(|device| !device.revoked)
+    }
+
+    /// Revokes device `id`; returns whether it was registered and active.
+    #[cfg(feature = "device")]
+    pub fn revoke_device(&mut self, id: &[u8; 16]) -> bool {
+        let found = self
+            .devices
+            .iter_mut()
+            .find(|device| &device.id == id && !device.revoked);
+        match found {
+            Some(device) => {
+                device.revoked = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Records a change of password or second factor: every remembered
+    /// device is revoked.
+    pub fn credentials_changed(&mut self) {
+        self.credential_version = self.credential_version.wrapping_add(1);
+        self.remembered.clear();
+    }
+
+    /// Adds `pending`, dropping logins that are over at `now` and, past
+    /// the limit, the oldest.
+    pub(super) fn add_pending(&mut self, pending: PendingLogin, now: u64) {
+        self.pending.retain(|old| !old.is_over(now));
+        while self.pending.len() >= Self::MAX_PENDING {
+            self.pending.remove(0);
+        }
+        self.pending.push(pending);
+    }
+
+    /// Adds `remembered`, dropping records that are over at `now` and,
+    /// past the limit, the oldest.
+    pub(super) fn add_remembered(&mut self, remembered: RememberedDevice, now: u64) {
+        let version = self.credential_version;
+        self.remembered.retain(|old| !old.is_over(version, now));
+        while self.remembered.len() >= Self::MAX_REMEMBERED {
+            self.remembered.remove(0);
+        }
+        self.remembered.push(remembered);
+    }
+}

@@ -1,0 +1,181 @@
+//! Remembered devices ("don't ask again on this browser"): a token that
+//! skips the second factor, never the first, bound to the account and to a
+//! credential version that the service bumps whenever the password or a
+//! second factor changes, so that a change revokes every remembered device.
+
+use core::fmt;
+
+use hmac::Mac;
+use rand_core::TryCryptoRng;
+
+use super::{
+    binding::Binding,
+    digest_key::{DigestKey, digest_matches},
+    token::Token,
+};
+use crate::error::Error;
+
+/// How long a device is remembered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RememberPolicy {
+    ttl: u64,
+}
+
+impl Default for RememberPolicy {
+    fn default() -> Self {
+        Self {
+            ttl: Self::DEFAULT_TTL,
+        }
+    }
+}
+
+/// A remembered device as the service stores it: a keyed digest of its
+/// token, bound to the account, the purpose and the credential version.
+#[derive(Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RememberedDevice {
+    /// The token's public half.
+    pub id: [u8; 16],
+    /// The id of the [`DigestKey`] the digest was made under.
+    pub key_id: u32,
+    /// HMAC-SHA-256 of the token and everything it is bound to.
+    pub digest: [u8; 32],
+    /// The account's credential version when the device was remembered.
+    pub credential_version: u64,
+    /// Unix time of issue.
+    pub issued_at: u64,
+    /// Unix time from which the token is refused.
+    pub expires_at: u64,
+}
+
+/// Why a remembered-device token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RememberRefusal {
+    /// Not this record's token, or not for this account and purpose.
+    Invalid,
+    /// The token's time is over.
+    Expired,
+    /// The password or a second factor changed since: every remembered
+    /// device was revoked.
+    Revoked,
+}
+
+impl RememberPolicy {
+    /// The default: 30 days.
+    pub const DEFAULT_TTL: u64 = 30 * 86_400;
+    /// The longest: a year.
+    pub const MAX_TTL: u64 = 365 * 86_400;
+
+    /// Devices remembered for `ttl` seconds (1 to
+    /// [`RememberPolicy::MAX_TTL`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidPolicy`].
+    pub fn new(ttl: u64) -> Result<Self, Error> {
+        if ttl == 0 || ttl > Self::MAX_TTL {
+            return Err(Error::InvalidPolicy);
+        }
+        Ok(Self { ttl })
+    }
+
+    /// Remembers a device at `now`, after a completed login: the token is
+    /// the device's cookie, the record goes with the account's state.
+    ///
+    /// # Errors
+    /// [`Error::RngFailure`].
+    pub fn issue<R: TryCryptoRng + ?Sized>(
+        &self,
+        key: &DigestKey,
+        rng: &mut R,
+        binding: Binding<'_>,
+        credential_version: u64,
+        now: u64,
+    ) -> Result<(Token, RememberedDevice), Error> {
+        let token = Token::generate(rng)?;
+        let mut record = RememberedDevice {
+            id: token.id(),
+            key_id: key.id(),
+            digest: [0; 32],
+            credential_version,
+            issued_at: now,
+            expires_at: now.saturating_add(self.ttl),
+        };
+        record.digest = record
+            .mac(key, binding, &token)
+            .finalize()
+            .into_bytes()
+            .into();
+        Ok((token, record))
+    }
+
+    /// How long a device is remembered, in seconds.
+    #[must_use]
+    pub fn ttl(&self) -> u64 {
+        self.ttl
+    }
+}
+
+impl RememberedDevice {
+    /// Checks a device's token at `now` for `binding`'s account whose
+    /// credential version is now `credential_version`. The digest is
+    /// compared in constant time. A good token skips the second factor;
+    /// the first must still be checked.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`]; otherwise the inner result says whether
+    /// the token is good.
+    pub fn check(
+        &self,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        token: &Token,
+        credential_version: u64,
+        now: u64,
+    ) -> Result<Result<(), RememberRefusal>, Error> {
+        let key = DigestKey::find(keys, self.key_id)?;
+        let genuine = digest_matches(self.mac(key, binding, token), &self.digest);
+        Ok(if !genuine {
+            Err(RememberRefusal::Invalid)
+        } else if credential_version != self.credential_version {
+            Err(RememberRefusal::Revoked)
+        } else if now >= self.expires_at {
+            Err(RememberRefusal::Expired)
+        } else {
+            Ok(())
+        })
+    }
+
+    /// Whether the record can no longer be used at `now` under
+    /// `credential_version`, so it may be dropped.
+    #[must_use]
+    pub fn is_over(&self, credential_version: u64, now: u64) -> bool {
+        credential_version != self.credential_version || now >= self.expires_at
+    }
+
+    fn mac(
+        &self,
+        key: &DigestKey,
+        binding: Binding<'_>,
+        token: &Token,
+    ) -> hmac::Hmac<sha2::Sha256> {
+        let mut mac = key.mac(b"twofa remembered device v1\0", binding);
+        mac.update(token.expose_bytes());
+        mac.update(&self.credential_version.to_be_bytes());
+        mac.update(&self.issued_at.to_be_bytes());
+        mac.update(&self.expires_at.to_be_bytes());
+        mac
+    }
+}
+
+impl fmt::Debug for RememberedDevice {
+    /// Everything but the digest.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RememberedDevice")
+            .field("key_id", &self.key_id)
+            .field("credential_version", &self.credential_version)
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}

@@ -4,7 +4,8 @@
 //! neither N fallbacks, N challenges nor N instances multiply the guesses.
 
 use super::{
-    guard::{Guard, Outcome, Verdict},
+    guard::Guard,
+    outcome::{Outcome, Verdict},
     throttle::{ThrottlePolicy, ThrottleState, Throttled},
 };
 #[cfg(feature = "alloc")]

@@ -7,7 +7,8 @@
 use rand_core::TryCryptoRng;
 
 use super::{
-    guard::{Guard, Outcome, Verdict},
+    guard::Guard,
+    outcome::{Outcome, Verdict},
     state::AccountState,
 };
 #[cfg(feature = "device")]

@@ -7,6 +7,7 @@ mod factors;
 mod guard;
 #[cfg(feature = "alloc")]
 mod login;
+mod outcome;
 mod replay;
 #[cfg(feature = "alloc")]
 mod state;
@@ -14,7 +15,8 @@ mod store;
 mod throttle;
 mod used_steps;
 
-pub use guard::{Guard, HotpAccount, Outcome, TotpAccount};
+pub use guard::{Guard, HotpAccount, TotpAccount};
+pub use outcome::Outcome;
 #[cfg(feature = "alloc")]
 pub(crate) use replay::record;
 pub use replay::{Acceptance, ReplayStore, Sequence};

@@ -4,7 +4,10 @@
 
 use core::{fmt, future::Future};
 
-use super::guard::{Guard, HotpAccount, Outcome, TotpAccount};
+use super::{
+    guard::{Guard, HotpAccount, TotpAccount},
+    outcome::Outcome,
+};
 use crate::{
     error::Error,
     otp::{Hotp, HotpMatch, Totp, TotpMatch},

@@ -9,6 +9,8 @@ mod device;
 mod digest_key;
 mod oob;
 #[cfg(feature = "alloc")]
+mod pepper;
+#[cfg(feature = "alloc")]
 mod recovery;
 mod remember;
 mod ticket;
@@ -22,7 +24,9 @@ pub use device::{
 pub use digest_key::DigestKey;
 pub use oob::{OobChallenge, OobOutcome, OobPolicy};
 #[cfg(feature = "alloc")]
-pub use recovery::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPepper, RecoveryPolicy};
+pub use pepper::RecoveryPepper;
+#[cfg(feature = "alloc")]
+pub use recovery::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPolicy};
 pub use remember::{RememberPolicy, RememberRefusal, RememberedDevice};
 pub use ticket::{
     FirstFactor, PendingLogin, SecondFactor, SecondFactors, TicketPolicy, TicketRefusal,

@@ -19,7 +19,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rand_core::{TryCryptoRng, TryRng};
 use twofa::{
-    Binding, Error, Guard, Hotp, HotpAccount, OobChallenge, DigestKey, OobPolicy, Outcome, Secret,
+    Binding, DigestKey, Error, Guard, Hotp, HotpAccount, OobChallenge, OobPolicy, Outcome, Secret,
     ThrottlePolicy, ThrottleState, Totp, TotpAccount,
 };
 

@@ -18,7 +18,10 @@
 //! ```
 
 use dudect_bencher::{BenchRng, Class, CtRunner, ctbench_main, rand::RngExt};
-use twofa::{Binding, DigestKey, OobPolicy, Secret, Totp};
+use twofa::{
+    Binding, DeviceAlgorithm, DevicePolicy, DigestKey, FirstFactor, OobPolicy, SecondFactor,
+    SecondFactors, Secret, TicketPolicy, Totp,
+};
 
 /// Samples per test.
 const SAMPLES: usize = 200_000;
@@ -166,10 +169,162 @@ fn oob_right_vs_wrong(runner: &mut CtRunner, rng: &mut BenchRng) {
     }
 }
 
+/// Pending-login tickets. Left: the ticket issued. Right: another ticket
+/// with the same public id (a forged secret half).
+fn ticket_right_vs_wrong(runner: &mut CtRunner, rng: &mut BenchRng) {
+    let keys = [DigestKey::new(1, [7; 32])];
+    let binding = Binding::new("alice", "login");
+    let allowed: SecondFactors = [SecondFactor::Totp].into_iter().collect();
+    let (ticket, pending) = TicketPolicy::default()
+        .issue(
+            &keys[0],
+            &mut getrandom::SysRng,
+            binding,
+            FirstFactor::Password,
+            allowed,
+            1_700_000_000,
+        )
+        .expect("the system generator works");
+    let text = ticket.to_string();
+    // Same id (the first 26 characters hold it and a bit), secret altered.
+    let mut forged = text.clone().into_bytes();
+    forged[40] = if forged[40] == b'A' { b'B' } else { b'A' };
+    let forged: twofa::Token = String::from_utf8(forged)
+        .expect("ascii")
+        .parse()
+        .expect("a token");
+    let mut inputs = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let class = class(rng);
+        inputs.push((
+            class,
+            if matches!(class, Class::Left) {
+                ticket.clone()
+            } else {
+                forged.clone()
+            },
+        ));
+    }
+    for (class, ticket) in inputs {
+        runner.run_one(class, || {
+            pending.check(&keys, binding, &ticket, SecondFactor::Totp, 1_700_000_001)
+        });
+    }
+}
+
+/// Forged tickets with the real public id. Left: only the last byte of
+/// the secret half wrong. Right: every byte of it wrong. Equal times mean
+/// the digest comparison does not stop at the first difference.
+fn ticket_near_vs_far_forgery(runner: &mut CtRunner, rng: &mut BenchRng) {
+    let keys = [DigestKey::new(1, [7; 32])];
+    let binding = Binding::new("alice", "login");
+    let allowed: SecondFactors = [SecondFactor::Totp].into_iter().collect();
+    let (ticket, pending) = TicketPolicy::default()
+        .issue(
+            &keys[0],
+            &mut getrandom::SysRng,
+            binding,
+            FirstFactor::Password,
+            allowed,
+            1_700_000_000,
+        )
+        .expect("the system generator works");
+    let alphabet = base32::Alphabet::Rfc4648 { padding: false };
+    let bytes = base32::decode(alphabet, &ticket.to_string()).expect("base32");
+    let forge = |wrong: &[usize]| -> twofa::Token {
+        let mut forged = bytes.clone();
+        for &i in wrong {
+            forged[i] ^= 0x5A;
+        }
+        base32::encode(alphabet, &forged).parse().expect("a token")
+    };
+    let near = forge(&[31]);
+    let far = forge(&(16..32).collect::<Vec<_>>());
+    let mut inputs = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let class = class(rng);
+        inputs.push((
+            class,
+            if matches!(class, Class::Left) {
+                near.clone()
+            } else {
+                far.clone()
+            },
+        ));
+    }
+    for (class, ticket) in inputs {
+        runner.run_one(class, || {
+            pending.check(&keys, binding, &ticket, SecondFactor::Totp, 1_700_000_001)
+        });
+    }
+}
+
+/// A registered device's signature. Left: over the number shown. Right:
+/// over a wrong number (what a person who enters the wrong one sends).
+fn device_right_vs_wrong_number(runner: &mut CtRunner, rng: &mut BenchRng) {
+    use p256::ecdsa::{Signature, SigningKey, signature::Signer};
+    let phone = SigningKey::from_slice(&[7; 32]).expect("a valid scalar");
+    let public_key = phone
+        .verifying_key()
+        .to_sec1_point(false)
+        .as_bytes()
+        .to_vec();
+    let policy = DevicePolicy::default();
+    let mut registration = policy
+        .registration_challenge(&mut getrandom::SysRng, 1_700_000_000)
+        .expect("the system generator works");
+    let message = registration.message("alice", DeviceAlgorithm::EcdsaP256, &public_key);
+    let signature: Signature = phone.sign(&message);
+    let device = registration
+        .register(
+            &mut getrandom::SysRng,
+            "alice",
+            DeviceAlgorithm::EcdsaP256,
+            &public_key,
+            &signature.to_bytes(),
+            1_700_000_000,
+        )
+        .expect("the phone's own key");
+    let challenge = policy
+        .login_challenge(&mut getrandom::SysRng, &device, None, "", 1_700_000_000)
+        .expect("the system generator works");
+    let sign = |number: u8| -> Vec<u8> {
+        let signature: Signature = phone.sign(&challenge.message("alice", number));
+        signature.to_bytes().to_vec()
+    };
+    let wrong = if challenge.number == 99 {
+        98
+    } else {
+        challenge.number + 1
+    };
+    let (right, wrong) = (sign(challenge.number), sign(wrong));
+    let mut inputs = Vec::with_capacity(SAMPLES / 10);
+    for _ in 0..SAMPLES / 10 {
+        let class = class(rng);
+        inputs.push((
+            class,
+            if matches!(class, Class::Left) {
+                &right
+            } else {
+                &wrong
+            },
+        ));
+    }
+    for (class, signature) in inputs {
+        runner.run_one(class, || {
+            let mut challenge = challenge.clone(); // the same cost for both classes
+            challenge.verify(&device, "alice", signature, 1_700_000_001)
+        });
+    }
+}
+
 ctbench_main!(
     totp_hit_vs_miss,
     answer_hit_vs_miss,
     totp_first_vs_last_step,
     totp_near_vs_far_miss,
-    oob_right_vs_wrong
+    oob_right_vs_wrong,
+    ticket_right_vs_wrong,
+    ticket_near_vs_far_forgery,
+    device_right_vs_wrong_number
 );

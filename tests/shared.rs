@@ -35,26 +35,34 @@ fn block_on<F: Future>(future: F) -> F::Output {
 
 /// A compare-and-swap store in memory. `conflicts` saves fail as if
 /// another instance had saved first.
-#[derive(Default)]
-struct Store {
-    rows: Mutex<HashMap<String, Versioned<TotpAccount>>>,
+struct Store<T = TotpAccount> {
+    rows: Mutex<HashMap<String, Versioned<T>>>,
     conflicts: AtomicU32,
 }
 
-impl AccountStore<TotpAccount> for Store {
+impl<T> Default for Store<T> {
+    fn default() -> Self {
+        Self {
+            rows: Mutex::default(),
+            conflicts: AtomicU32::default(),
+        }
+    }
+}
+
+impl<T: Clone + Default + Send + Sync> AccountStore<T> for Store<T> {
     type Error = ();
 
-    async fn load(&self, account: &str) -> Result<Versioned<TotpAccount>, ()> {
+    async fn load(&self, account: &str) -> Result<Versioned<T>, ()> {
         Ok(self
             .rows
             .lock()
             .unwrap()
             .get(account)
-            .copied()
+            .cloned()
             .unwrap_or_default())
     }
 
-    async fn save(&self, account: &str, expected: u64, state: &TotpAccount) -> Result<bool, ()> {
+    async fn save(&self, account: &str, expected: u64, state: &T) -> Result<bool, ()> {
         if self.conflicts.load(Ordering::SeqCst) > 0 {
             self.conflicts.fetch_sub(1, Ordering::SeqCst);
             return Ok(false);
@@ -65,7 +73,7 @@ impl AccountStore<TotpAccount> for Store {
             return Ok(false);
         }
         *row = Versioned {
-            state: *state,
+            state: state.clone(),
             version: expected + 1,
         };
         Ok(true)
@@ -207,5 +215,72 @@ fn a_lost_race_is_decided_again_and_endless_ones_give_up() {
     assert_eq!(
         block_on(guard.verify_totp_shared(&late_epoch, &store, "alice", &code, NOW + 1)),
         Err(SharedError::Check(twofa::Error::TimeBeforeEpoch))
+    );
+}
+
+/// One pending login, completed by many instances at once (the same
+/// ticket and code sent to each): exactly one completes it.
+#[cfg(feature = "alloc")]
+#[test]
+fn one_ticket_raced_by_many_instances_completes_one_login() {
+    use twofa::{AccountState, Binding, DigestKey, FirstFactor, SecondFactor, TicketPolicy};
+
+    let store = Arc::new(Store::<AccountState>::default());
+    let guard = Guard::new(
+        ThrottlePolicy::builder()
+            .base_delay(0)
+            .max_delay(0)
+            .lockout_after(100)
+            .build()
+            .unwrap(),
+    );
+    let key = DigestKey::new(1, [4; 32]);
+    let alice = Binding::new("alice", "login");
+    let ticket = block_on(
+        guard.decide_shared(&*store, "alice", |state: &mut AccountState| {
+            guard.begin_login(
+                state,
+                &TicketPolicy::default(),
+                &key,
+                &mut getrandom::SysRng,
+                alice,
+                FirstFactor::Password,
+                [SecondFactor::Totp].into_iter().collect(),
+                NOW,
+                || true,
+            )
+        }),
+    )
+    .unwrap();
+    let Outcome::Accepted(ticket) = ticket else {
+        panic!("{ticket:?}")
+    };
+    let ticket = ticket.to_string();
+    let code = totp().generate_at(NOW + 10).unwrap().to_string();
+    let outcomes = race(8, 5, {
+        let store = store.clone();
+        move |_| {
+            block_on(
+                guard.decide_shared(&*store, "alice", |state: &mut AccountState| {
+                    guard.complete_login(
+                        state,
+                        std::slice::from_ref(&key),
+                        alice,
+                        &ticket,
+                        SecondFactor::Totp,
+                        NOW + 10,
+                        |guard, state| guard.verify_totp(&totp(), &mut state.totp, &code, NOW + 10),
+                    )
+                }),
+            )
+            .unwrap()
+        }
+    });
+    let accepted = outcomes.iter().filter(|o| o.is_accepted()).count();
+    assert_eq!(accepted, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.is_accepted() || *o == Outcome::Expired)
     );
 }

@@ -135,14 +135,18 @@ impl RememberedDevice {
     ) -> Result<Result<(), RememberRefusal>, Error> {
         let key = DigestKey::find(keys, self.key_id)?;
         let genuine = digest_matches(self.mac(key, binding, token), &self.digest);
-        Ok(if !genuine {
-            Err(RememberRefusal::Invalid)
-        } else if credential_version != self.credential_version {
+        // The record's own facts, decided whatever the token.
+        let public = if credential_version != self.credential_version {
             Err(RememberRefusal::Revoked)
         } else if now >= self.expires_at {
             Err(RememberRefusal::Expired)
         } else {
             Ok(())
+        };
+        Ok(if genuine {
+            public
+        } else {
+            Err(RememberRefusal::Invalid)
         })
     }
 

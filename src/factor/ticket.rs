@@ -242,9 +242,9 @@ impl PendingLogin {
     ) -> Result<Result<(), TicketRefusal>, Error> {
         let key = DigestKey::find(keys, self.key_id)?;
         let genuine = digest_matches(self.mac(key, binding, ticket), &self.digest);
-        Ok(if !genuine {
-            Err(TicketRefusal::Invalid)
-        } else if self.spent {
+        // The record's own facts, decided whatever the ticket, so that a
+        // right and a wrong ticket take the same path up to the answer.
+        let public = if self.spent {
             Err(TicketRefusal::Spent)
         } else if now >= self.expires_at {
             Err(TicketRefusal::Expired)
@@ -252,6 +252,11 @@ impl PendingLogin {
             Err(TicketRefusal::FactorNotAllowed)
         } else {
             Ok(())
+        };
+        Ok(if genuine {
+            public
+        } else {
+            Err(TicketRefusal::Invalid)
         })
     }
 

@@ -286,10 +286,10 @@ fn device_right_vs_wrong_number(runner: &mut CtRunner, rng: &mut BenchRng) {
         )
         .expect("the phone's own key");
     let challenge = policy
-        .login_challenge(&mut getrandom::SysRng, &device, None, "", 1_700_000_000)
+        .login_challenge(&mut getrandom::SysRng, &device, [3; 16], "", 1_700_000_000)
         .expect("the system generator works");
     let sign = |number: u8| -> Vec<u8> {
-        let signature: Signature = phone.sign(&challenge.message("alice", number));
+        let signature: Signature = phone.sign(&challenge.prompt().message("alice", number));
         signature.to_bytes().to_vec()
     };
     let wrong = if challenge.number == 99 {
@@ -313,7 +313,7 @@ fn device_right_vs_wrong_number(runner: &mut CtRunner, rng: &mut BenchRng) {
     for (class, signature) in inputs {
         runner.run_one(class, || {
             let mut challenge = challenge.clone(); // the same cost for both classes
-            challenge.verify(&device, "alice", signature, 1_700_000_001)
+            challenge.verify(&device, "alice", &[3; 16], signature, 1_700_000_001)
         });
     }
 }

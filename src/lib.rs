@@ -51,7 +51,8 @@ pub use factor::{
 };
 #[cfg(feature = "device")]
 pub use factor::{
-    Device, DeviceAlgorithm, DeviceChallenge, DeviceOutcome, DevicePolicy, RegistrationChallenge,
+    Device, DeviceAlgorithm, DeviceChallenge, DeviceOutcome, DevicePolicy, DevicePrompt,
+    RegistrationChallenge,
 };
 #[cfg(feature = "alloc")]
 pub use factor::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPepper, RecoveryPolicy};

@@ -265,6 +265,9 @@ fn a_label_cannot_print_lines_of_its_own() {
 
 #[test]
 fn keygen_seal_and_open() {
+    let output = twofa(&["keygen"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("keygen needs --id"));
     let output = twofa(&["keygen", "--id", "4"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let key = stdout(&output).trim().to_owned();

@@ -8,8 +8,8 @@ mod login;
 
 use login::{NOW, alice, first_step, keys};
 use twofa::{
-    AccountState, DeviceAlgorithm, DevicePolicy, Error, Guard, Outcome, SecondFactor,
-    ThrottlePolicy,
+    AccountState, DeviceAlgorithm, DevicePolicy, DevicePrompt, Error, Guard, Outcome, SecondFactor,
+    ThrottlePolicy, Token,
 };
 
 /// A device's key, held by the test as a phone would hold it.
@@ -83,51 +83,91 @@ fn register(guard: &Guard, state: &mut AccountState, phone: &Phone, now: u64) ->
     id
 }
 
+/// Step one allowing the device, and a challenge sent to it: the ticket,
+/// the number shown on the login screen, and the prompt sent to the phone.
+fn challenge(
+    guard: &Guard,
+    state: &mut AccountState,
+    device: &[u8; 16],
+    now: u64,
+) -> (String, u8, DevicePrompt) {
+    let ticket = first_step(
+        guard,
+        state,
+        [SecondFactor::Device].into_iter().collect(),
+        now,
+    );
+    let outcome = guard
+        .challenge_device(
+            state,
+            &DevicePolicy::default(),
+            &mut getrandom::SysRng,
+            &keys(),
+            alice(),
+            &ticket,
+            device,
+            "pay 10 EUR to ACME",
+            now,
+        )
+        .unwrap();
+    let Outcome::Accepted(number) = outcome else {
+        panic!("{outcome:?}")
+    };
+    let prompt = state.device_challenge.as_ref().unwrap().prompt();
+    (ticket, number, prompt)
+}
+
+fn patient() -> Guard {
+    Guard::new(
+        ThrottlePolicy::builder()
+            .base_delay(0)
+            .max_delay(0)
+            .lockout_after(100)
+            .build()
+            .unwrap(),
+    )
+    .with_send_policy(
+        ThrottlePolicy::builder()
+            .base_delay(0)
+            .max_delay(0)
+            .lockout_after(100)
+            .build()
+            .unwrap(),
+    )
+}
+
 #[test]
 fn a_registered_device_signs_the_number_it_was_shown() {
     for phone in [Phone::p256(), Phone::ed25519()] {
         let guard = Guard::default();
         let mut state = AccountState::new();
         let device = register(&guard, &mut state, &phone, NOW);
-        let ticket = first_step(
-            &guard,
-            &mut state,
-            [SecondFactor::Device].into_iter().collect(),
-            NOW,
-        );
-        let ticket_id = ticket.parse::<twofa::Token>().unwrap().id();
-        let number = guard
-            .challenge_device(
-                &mut state,
-                &DevicePolicy::default(),
-                &mut getrandom::SysRng,
-                &device,
-                Some(ticket_id),
-                "pay 10 EUR to ACME",
-                NOW,
-            )
-            .unwrap()
-            .unwrap();
+        let (ticket, number, prompt) = challenge(&guard, &mut state, &device, NOW);
         assert!((10..=99).contains(&number));
-        let challenge = state.device_challenge.clone().unwrap();
-        // The person enters the number shown; the phone signs it.
-        let signature = phone.sign(&challenge.message("alice", number));
+        // The phone gets the prompt, the person enters the number shown.
+        let signature = phone.sign(&prompt.message("alice", number));
         let outcome = guard
-            .complete_login(
-                &mut state,
-                &keys(),
-                alice(),
-                &ticket,
-                SecondFactor::Device,
-                NOW + 10,
-                |guard, state| guard.verify_device(state, "alice", &signature, NOW + 10),
-            )
+            .complete_login_with_device(&mut state, &keys(), alice(), &ticket, &signature, NOW + 10)
             .unwrap();
         assert_eq!(outcome, Outcome::Accepted(device));
-        // The same signature again: the challenge is used.
+        // The same signature again: the ticket is spent, the challenge used.
         assert_eq!(
             guard
-                .verify_device(&mut state, "alice", &signature, NOW + 11)
+                .complete_login_with_device(
+                    &mut state,
+                    &keys(),
+                    alice(),
+                    &ticket,
+                    &signature,
+                    NOW + 11
+                )
+                .unwrap(),
+            Outcome::Expired
+        );
+        let ticket_id = ticket.parse::<Token>().unwrap().id();
+        assert_eq!(
+            guard
+                .verify_device(&mut state, "alice", &ticket_id, &signature, NOW + 11)
                 .unwrap(),
             Outcome::Expired
         );
@@ -137,104 +177,148 @@ fn a_registered_device_signs_the_number_it_was_shown() {
 #[test]
 fn a_signature_for_anything_else_is_refused() {
     let phone = Phone::p256();
-    let guard = Guard::new(
-        ThrottlePolicy::builder()
-            .base_delay(0)
-            .max_delay(0)
-            .lockout_after(100)
-            .build()
-            .unwrap(),
-    );
+    let guard = patient();
     let mut state = AccountState::new();
     let device = register(&guard, &mut state, &phone, NOW);
     let other_device = register(&guard, &mut state, &Phone::ed25519(), NOW);
-    let policy = DevicePolicy::default();
-    let number = guard
-        .challenge_device(
-            &mut state,
-            &policy,
-            &mut getrandom::SysRng,
-            &device,
-            Some([3; 16]),
-            "pay 10 EUR",
-            NOW,
-        )
-        .unwrap()
-        .unwrap();
-    let challenge = state.device_challenge.clone().unwrap();
-    let other_number = if number == 99 { 98 } else { number + 1 };
-    let mut other_ticket = challenge.clone();
-    other_ticket.ticket_id = [4; 16];
-    let mut other_transaction = challenge.clone();
-    other_transaction.transaction = [0; 32];
-    let mut other_nonce = challenge.clone();
-    other_nonce.nonce[0] ^= 1;
-    let mut for_other_device = challenge.clone();
-    for_other_device.device_id = other_device;
     let registration = {
         let mut state = AccountState::new();
         guard
-            .start_device_registration(&mut state, &policy, &mut getrandom::SysRng, NOW)
+            .start_device_registration(
+                &mut state,
+                &DevicePolicy::default(),
+                &mut getrandom::SysRng,
+                NOW,
+            )
             .unwrap();
         state.registration.unwrap()
     };
-    let attempts: Vec<(&str, Vec<u8>)> = vec![
-        (
-            "a wrong number",
-            phone.sign(&challenge.message("alice", other_number)),
-        ),
-        (
-            "another challenge",
-            phone.sign(&other_nonce.message("alice", number)),
-        ),
-        (
-            "another account",
-            phone.sign(&challenge.message("bob", number)),
-        ),
+    // Each way a signature can be for something else; each is tried on a
+    // fresh challenge, since any checked answer uses a challenge up.
+    type Forge = fn(&Phone, &DevicePrompt, u8, &twofa::RegistrationChallenge, [u8; 16]) -> Vec<u8>;
+    let forgeries: [(&str, Forge); 9] = [
+        ("a wrong number", |phone, prompt, number, _, _| {
+            phone.sign(&prompt.message("alice", if number == 99 { 98 } else { number + 1 }))
+        }),
+        ("another challenge", |phone, prompt, number, _, _| {
+            let mut other = prompt.clone();
+            other.nonce[0] ^= 1;
+            phone.sign(&other.message("alice", number))
+        }),
+        ("another account", |phone, prompt, number, _, _| {
+            phone.sign(&prompt.message("bob", number))
+        }),
         (
             "another device",
-            phone.sign(&for_other_device.message("alice", number)),
+            |phone, prompt, number, _, other_device| {
+                let mut other = prompt.clone();
+                other.device_id = other_device;
+                phone.sign(&other.message("alice", number))
+            },
         ),
-        (
-            "another pending login",
-            phone.sign(&other_ticket.message("alice", number)),
-        ),
-        (
-            "another transaction",
-            phone.sign(&other_transaction.message("alice", number)),
-        ),
-        (
-            "another kind of message",
-            phone.sign(&registration.message("alice", phone.algorithm(), &phone.public_key())),
-        ),
-        (
-            "another key",
-            Phone::ed25519().sign(&challenge.message("alice", number)),
-        ),
-        ("garbage", vec![0; 64]),
-        ("nothing", vec![]),
+        ("another pending login", |phone, prompt, number, _, _| {
+            let mut other = prompt.clone();
+            other.ticket_id = [4; 16];
+            phone.sign(&other.message("alice", number))
+        }),
+        ("another transaction", |phone, prompt, number, _, _| {
+            let mut other = prompt.clone();
+            other.transaction = [0; 32];
+            phone.sign(&other.message("alice", number))
+        }),
+        ("another kind of message", |phone, _, _, registration, _| {
+            phone.sign(&registration.message("alice", phone.algorithm(), &phone.public_key()))
+        }),
+        ("another key", |_, prompt, number, _, _| {
+            Phone::ed25519().sign(&prompt.message("alice", number))
+        }),
+        ("garbage", |_, _, _, _, _| vec![0; 64]),
     ];
-    for (what, signature) in &attempts {
+    for (step, (what, forge)) in forgeries.iter().enumerate() {
+        let now = NOW + 10 * step as u64;
+        let (ticket, number, prompt) = challenge(&guard, &mut state, &device, now);
+        let signature = forge(&phone, &prompt, number, &registration, other_device);
         let outcome = guard
-            .verify_device(&mut state, "alice", signature, NOW + 1)
+            .complete_login_with_device(&mut state, &keys(), alice(), &ticket, &signature, now + 1)
             .unwrap();
         assert!(
             matches!(outcome, Outcome::Invalid { .. }),
             "{what}: {outcome:?}"
         );
+        // The challenge is used up: even the right answer fails now.
+        let right = phone.sign(&prompt.message("alice", number));
+        assert_eq!(
+            guard
+                .complete_login_with_device(&mut state, &keys(), alice(), &ticket, &right, now + 2)
+                .unwrap(),
+            Outcome::Expired,
+            "{what}"
+        );
     }
-    assert_eq!(state.totp.throttle.failures, attempts.len() as u32);
-    // The right one still works, before the 2 minutes are over.
-    let right = phone.sign(&challenge.message("alice", number));
+    assert_eq!(state.totp.throttle.failures, forgeries.len() as u32);
+}
+
+#[test]
+fn an_approval_completes_only_the_login_it_was_given_for() {
+    let phone = Phone::p256();
+    let guard = patient();
+    let mut state = AccountState::new();
+    let device = register(&guard, &mut state, &phone, NOW);
+    // The victim's login and the attacker's, both past the password.
+    let attacker = first_step(
+        &guard,
+        &mut state,
+        [SecondFactor::Device].into_iter().collect(),
+        NOW,
+    );
+    let (_victim, number, prompt) = challenge(&guard, &mut state, &device, NOW + 1);
+    let approval = phone.sign(&prompt.message("alice", number));
+    let outcome = guard
+        .complete_login_with_device(&mut state, &keys(), alice(), &attacker, &approval, NOW + 2)
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Invalid { .. }), "{outcome:?}");
+    // No challenge without a genuine pending login.
+    let forged = "A".repeat(52);
+    let outcome = guard
+        .challenge_device(
+            &mut state,
+            &DevicePolicy::default(),
+            &mut getrandom::SysRng,
+            &keys(),
+            alice(),
+            &forged,
+            &device,
+            "",
+            NOW + 3,
+        )
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Invalid { .. }), "{outcome:?}");
+    // Expiry boundary: 2 minutes.
+    let (ticket, number, prompt) = challenge(&guard, &mut state, &device, NOW + 10);
+    let signature = phone.sign(&prompt.message("alice", number));
     assert_eq!(
         guard
-            .verify_device(&mut state.clone(), "alice", &right, NOW + 120)
+            .complete_login_with_device(
+                &mut state.clone(),
+                &keys(),
+                alice(),
+                &ticket,
+                &signature,
+                NOW + 130
+            )
             .unwrap(),
         Outcome::Expired
     );
     assert!(
         guard
-            .verify_device(&mut state, "alice", &right, NOW + 119)
+            .complete_login_with_device(
+                &mut state,
+                &keys(),
+                alice(),
+                &ticket,
+                &signature,
+                NOW + 129
+            )
             .unwrap()
             .is_accepted()
     );
@@ -265,8 +349,8 @@ fn devices_are_limited_revocable_and_need_a_valid_registration() {
         .unwrap();
     assert!(matches!(outcome, Outcome::Invalid { .. }));
     // The challenge was used by that answer.
-    let challenge = state.registration.clone().unwrap();
-    let signature = phone.sign(&challenge.message("alice", phone.algorithm(), &public_key));
+    let registration = state.registration.clone().unwrap();
+    let signature = phone.sign(&registration.message("alice", phone.algorithm(), &public_key));
     let outcome = guard
         .finish_device_registration(
             &mut state,
@@ -299,41 +383,46 @@ fn devices_are_limited_revocable_and_need_a_valid_registration() {
         ),
         Err(Error::TooManyDevices)
     );
-    // Revoked: no challenge, and a pending challenge is refused.
-    let number = guard
-        .challenge_device(
+    // Revoked: its pending challenge is dropped, and no new one is sent.
+    let (ticket, number, prompt) = challenge(&guard, &mut state, &first, NOW);
+    let signature = phone.sign(&prompt.message("alice", number));
+    let remembered = guard
+        .remember_device(
             &mut state,
-            &policy,
+            &twofa::RememberPolicy::default(),
+            &keys()[0],
             &mut getrandom::SysRng,
-            &first,
-            None,
-            "",
+            alice(),
             NOW,
         )
-        .unwrap()
         .unwrap();
-    let signature = phone.sign(
-        &state
-            .device_challenge
-            .clone()
-            .unwrap()
-            .message("alice", number),
-    );
     assert!(state.revoke_device(&first));
     assert!(!state.revoke_device(&first));
+    assert!(
+        state.remembered.is_empty(),
+        "{remembered:?}: revoking a device revokes remembered browsers"
+    );
     assert_eq!(
         guard
-            .verify_device(&mut state, "alice", &signature, NOW + 2)
+            .complete_login_with_device(&mut state, &keys(), alice(), &ticket, &signature, NOW + 2)
             .unwrap(),
         Outcome::Expired
+    );
+    let ticket = first_step(
+        &guard,
+        &mut state,
+        [SecondFactor::Device].into_iter().collect(),
+        NOW,
     );
     assert_eq!(
         guard.challenge_device(
             &mut state,
             &policy,
             &mut getrandom::SysRng,
+            &keys(),
+            alice(),
+            &ticket,
             &first,
-            None,
             "",
             NOW
         ),

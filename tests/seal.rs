@@ -231,7 +231,9 @@ fn rotation_across_two_keys_without_downtime() {
             .open_secret(sealed, SecretKind::Totp, binding)
             .unwrap();
         assert!(opened.reseal);
-        let fresh = keyring.reseal(&mut rng, sealed, binding).unwrap();
+        let fresh = keyring
+            .reseal(&mut rng, sealed, SecretKind::Totp, binding)
+            .unwrap();
         assert_eq!(fresh.key_id(), 2);
         assert!(
             !keyring
@@ -331,4 +333,24 @@ fn nothing_secret_in_debug_or_errors() {
         .open_secret(&sealed, SecretKind::Totp, alice())
         .unwrap();
     assert!(!format!("{opened:?}").contains("12345"));
+}
+
+#[test]
+fn a_batch_reseal_takes_the_column_s_kind_not_the_record_s() {
+    let keyring = keyring();
+    let hotp_form = keyring
+        .seal_secret(&mut getrandom::SysRng, SecretKind::Hotp, &secret(), alice())
+        .unwrap();
+    // An HOTP form found in a TOTP column is refused, not re-sealed.
+    assert_eq!(
+        keyring
+            .reseal(
+                &mut getrandom::SysRng,
+                &hotp_form,
+                SecretKind::Totp,
+                alice()
+            )
+            .unwrap_err(),
+        Error::SealedKindMismatch
+    );
 }

@@ -10,7 +10,7 @@ mod login;
 use login::{NOW, alice, first_step, keys, second_step_totp, totp, totp_only};
 use twofa::{
     AccountState, Binding, Error, FirstFactor, Guard, Outcome, RememberPolicy, SecondFactor,
-    ThrottlePolicy, TicketPolicy,
+    SecondFactors, ThrottlePolicy, TicketPolicy,
 };
 
 #[test]
@@ -152,11 +152,28 @@ fn a_remembered_device_skips_the_second_factor_until_credentials_change() {
         .unwrap()
         .to_string();
     assert_eq!(state.remembered[0].expires_at, NOW + 30 * 86_400);
+    // Each check follows its own first step, as the token never replaces it.
+    let allowed: SecondFactors = [SecondFactor::RememberedDevice].into_iter().collect();
     let check = |state: &mut AccountState, token: &str, binding, now| {
+        let ticket = first_step(&guard, state, allowed, now);
         guard
-            .verify_remembered(state, &keys(), binding, token, now)
+            .verify_remembered(state, &keys(), binding, &ticket, token, now)
             .unwrap()
     };
+    // Without a genuine ticket from step one, the token does nothing.
+    assert!(matches!(
+        guard
+            .verify_remembered(
+                &mut state.clone(),
+                &keys(),
+                alice(),
+                &"A".repeat(52),
+                &token,
+                NOW
+            )
+            .unwrap(),
+        Outcome::Invalid { .. }
+    ));
     assert!(check(&mut state, &token, alice(), NOW + 100).is_accepted());
     // Another account or purpose: wrong, and counted.
     assert!(matches!(
@@ -174,6 +191,14 @@ fn a_remembered_device_skips_the_second_factor_until_credentials_change() {
     assert_eq!(
         check(&mut state, &token, alice(), NOW + 200),
         Outcome::Invalid { attempts_left: 9 }
+    );
+    // A ticket that does not allow a remembered device.
+    let ticket = first_step(&guard, &mut state, totp_only(), NOW + 300);
+    assert_eq!(
+        guard
+            .verify_remembered(&mut state, &keys(), alice(), &ticket, &token, NOW + 300)
+            .unwrap(),
+        Outcome::NotAllowed
     );
     assert_eq!(
         RememberPolicy::new(365 * 86_400 + 1),

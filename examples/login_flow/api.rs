@@ -33,6 +33,8 @@ pub(crate) struct Request<'a> {
     pub(crate) second_auth: &'a str,
     /// The remembered-device cookie, if the browser has one.
     pub(crate) remembered: &'a str,
+    /// "Don't ask again on this browser", ticked with the second factor.
+    pub(crate) remember: bool,
 }
 
 pub(crate) struct Service {
@@ -89,7 +91,9 @@ impl Service {
             return error("e-101", "Invalid user id or password");
         };
         let binding = Binding::new(request.user_id, "login");
-        let key = &self.keys[0];
+        let Some(key) = self.keys.first() else {
+            return error("e-500", "Server error: no digest key configured");
+        };
         let guard = self.guard;
         match (request.login_type, request.second_auth_type) {
             ("PASSWORD", second) => {
@@ -101,6 +105,7 @@ impl Service {
                         .active_devices()
                         .next()
                         .map(|_| SecondFactor::Device),
+                    Some(SecondFactor::RememberedDevice),
                 ]
                 .into_iter()
                 .flatten()
@@ -118,18 +123,25 @@ impl Service {
                     || bool::from(stored.as_bytes().ct_eq(request.password.as_bytes())),
                 );
                 let ticket = match outcome {
-                    Ok(Outcome::Accepted(ticket)) => ticket,
+                    Ok(Outcome::Accepted(ticket)) => ticket.to_string(),
+                    // The same words as for an unknown user: nothing to enumerate.
+                    Ok(Outcome::Invalid { .. }) => {
+                        return error("e-101", "Invalid user id or password");
+                    }
                     Ok(refused) => return refusal(&refused, now, "Invalid user id or password"),
                     Err(e) => return error("e-500", &format!("Server error: {e}")),
                 };
-                // A remembered browser skips the second factor, never the first.
+                // A remembered browser skips the second factor, never the
+                // first: the token completes the ticket just issued.
                 if !request.remembered.is_empty() {
                     let keys = &self.keys;
+                    let remembered = request.remembered;
                     match guard.verify_remembered(
                         &mut user.state,
                         keys,
                         binding,
-                        request.remembered,
+                        &ticket,
+                        remembered,
                         now,
                     ) {
                         Ok(Outcome::Accepted(())) => {
@@ -138,12 +150,15 @@ impl Service {
                                 json!({"access_token": "…", "second_factor": "remembered device"}),
                             );
                         }
-                        Ok(Outcome::Expired) => {} // ask for the second factor
-                        Ok(refused) => return refusal(&refused, now, "Invalid remembered device"),
+                        Ok(refused @ (Outcome::TooSoon { .. } | Outcome::Locked { .. })) => {
+                            return refusal(&refused, now, "Invalid remembered device");
+                        }
+                        // Expired, revoked or not this account's (counted):
+                        // the second factor is asked for.
+                        Ok(_) => {}
                         Err(e) => return error("e-500", &format!("Server error: {e}")),
                     }
                 }
-                let ticket = ticket.to_string();
                 match second {
                     "REGISTER" => success(
                         "Password verified: complete the login with a second factor",
@@ -223,61 +238,49 @@ impl Service {
                 ("OTP", outcome, "Invalid OTP")
             }
             "FINGERPRINT" => {
-                let Ok(signature) = hex_decode(value) else {
-                    // A "registered UDID" sent as the value: an identifier,
-                    // not a proof. Counted like any wrong answer.
-                    let outcome = guard.complete_login(
-                        &mut user.state,
-                        keys,
-                        binding,
-                        ticket,
-                        SecondFactor::Device,
-                        now,
-                        |guard, state| {
-                            guard
-                                .verify_device(state, request.user_id, value.as_bytes(), now)
-                                .map(|o| o.map(|_| ()))
-                        },
-                    );
-                    return match outcome {
-                        Ok(refused) => refusal(&refused, now, "Invalid device signature"),
-                        Err(e) => error("e-500", &format!("Server error: {e}")),
-                    };
-                };
-                let outcome = guard.complete_login(
+                // A "registered UDID" sent as the value is an identifier,
+                // not a proof: checked as a signature, it fails and counts.
+                let signature = hex_decode(value).unwrap_or_else(|()| value.as_bytes().to_vec());
+                let outcome = guard.complete_login_with_device(
                     &mut user.state,
                     keys,
                     binding,
                     ticket,
-                    SecondFactor::Device,
+                    &signature,
                     now,
-                    |guard, state| {
-                        guard
-                            .verify_device(state, request.user_id, &signature, now)
-                            .map(|o| o.map(|_| ()))
-                    },
                 );
-                ("FINGERPRINT", outcome, "Invalid device signature")
+                (
+                    "FINGERPRINT",
+                    outcome.map(|o| o.map(|_| ())),
+                    "Invalid device signature",
+                )
             }
             _ => return error("e-101", "Unknown second_auth_type"),
         };
         match outcome {
             Ok(Outcome::Accepted(())) => {
-                let cookie = guard
-                    .remember_device(
+                // Remembered only when asked ("don't ask again on this
+                // browser"); a real service sets it as an HttpOnly, Secure
+                // cookie rather than in the body.
+                let mut data = json!({"access_token": "…", "second_factor": factor});
+                if request.remember {
+                    let Some(key) = keys.first() else {
+                        return error("e-500", "Server error: no digest key configured");
+                    };
+                    let remember = &self.remember;
+                    match guard.remember_device(
                         &mut user.state,
-                        &self.remember,
-                        &keys[0],
+                        remember,
+                        key,
                         &mut getrandom::SysRng,
                         binding,
                         now,
-                    )
-                    .map(|token| token.to_string())
-                    .unwrap_or_default();
-                success(
-                    "User logged in Successfully.",
-                    json!({"access_token": "…", "second_factor": factor, "remember_device_cookie": cookie}),
-                )
+                    ) {
+                        Ok(token) => data["remember_device_cookie"] = json!(token.to_string()),
+                        Err(e) => return error("e-500", &format!("Server error: {e}")),
+                    }
+                }
+                success("User logged in Successfully.", data)
             }
             Ok(refused) => refusal(&refused, now, invalid),
             Err(e) => error("e-500", &format!("Server error: {e}")),
@@ -333,27 +336,29 @@ impl Service {
         let Some(user) = self.users.get_mut(request.user_id) else {
             return error("e-101", "Invalid user id or password");
         };
-        let Ok(ticket) = request.password.parse::<Token>() else {
-            return error("e-101", "Malformed request");
-        };
         let Some(device) = user.state.active_devices().next().map(|d| d.id) else {
             return error("e-107", "Second factor not enabled for this login");
         };
+        let binding = Binding::new(request.user_id, "login");
         let transaction = "Log in to ACME Broker";
+        // The ticket is checked first: no prompt reaches the phone for
+        // anyone who has not passed the password.
         match self.guard.challenge_device(
             &mut user.state,
             &self.devices,
             &mut getrandom::SysRng,
+            &self.keys,
+            binding,
+            request.password,
             &device,
-            Some(ticket.id()),
             transaction,
             now,
         ) {
-            Ok(Ok(number)) => success(
+            Ok(Outcome::Accepted(number)) => success(
                 &format!("Enter {number} on your registered device"),
                 json!({"number": number}),
             ),
-            Ok(Err(refused)) => error("e-105", &format!("Challenge not sent: {refused}")),
+            Ok(refused) => refusal(&refused, now, "Invalid register_token"),
             Err(e) => error("e-500", &format!("Server error: {e}")),
         }
     }

@@ -130,6 +130,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 password: ticket,
                 second_auth_type: "TOTP",
                 second_auth: code,
+                // "Don't ask again on this browser".
+                remember: true,
                 ..Request::default()
             },
             now,
@@ -200,7 +202,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let answer = fingerprint(&mut service, &ticket, "", now);
     show("6. TOKEN asking for the registered device", &answer);
     let shown = answer["data"]["number"].as_u64().unwrap_or_default() as u8;
-    let challenge = |service: &Service| service.users["UCC123456"].state.device_challenge.clone();
+    // What the service sends the phone: the prompt, never the number.
+    let challenge = |service: &Service| {
+        service.users["UCC123456"]
+            .state
+            .device_challenge
+            .as_ref()
+            .map(|challenge| challenge.prompt())
+    };
     let message = challenge(&service)
         .ok_or("no challenge")?
         .message("UCC123456", shown);
@@ -223,9 +232,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "7. the phone signs a wrong number",
         &fingerprint(&mut service, &ticket, &phone.sign(&message), now + 10),
     );
+    // That answer used the challenge up; a new one (past the send limit's
+    // 30 s) for the next try.
+    show(
+        "   (a new challenge)",
+        &fingerprint(&mut service, &ticket, "", now + 40),
+    );
     show(
         "   a registered UDID instead of a signature",
-        &fingerprint(&mut service, &ticket, "MyDeviceID", now + 12),
+        &fingerprint(&mut service, &ticket, "MyDeviceID", now + 45),
     );
 
     // 8. A register_token used 10 minutes later.

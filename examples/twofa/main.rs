@@ -5,7 +5,7 @@
 //! twofa code GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ --time 59 --digits 8
 //! twofa verify - 123456 < secret.txt
 //! twofa uri 'otpauth://totp/ACME:alice?secret=…&algorithm=SHA256'
-//! TWOFA_KEY=$(twofa keygen) twofa seal --key-env TWOFA_KEY --account alice - < secret.txt
+//! TWOFA_KEY=$(twofa keygen --id 1) twofa seal --key-env TWOFA_KEY --account alice - < secret.txt
 //! ```
 //!
 //! A secret on the command line is seen by `ps` and kept in shell
@@ -35,12 +35,12 @@ usage:
       whether CODE is valid (exit status 0) or not (1)
   twofa uri URI|-
       what a URI says, and what authenticator apps will make of it
-  twofa keygen [--id N]
+  twofa keygen --id N
       a fresh sealing key, as ID:HEX (keep it out of the database)
   twofa seal --key-env VAR --account NAME [--purpose P] SECRET|URI|-
       the secret sealed for storage (kind from the URI, --counter for HOTP)
-  twofa open --key-env VAR --account NAME [--purpose P] SEALED|-
-      the secret a sealed form holds, as base32
+  twofa open --key-env VAR --account NAME [--purpose P] [--counter N] SEALED|-
+      the secret a sealed form holds, as base32 (HOTP with --counter)
 
 SECRET is base32; URI is otpauth://. Give - to read it from standard input,
 or --secret-env VAR (in place of the argument) to read it from the

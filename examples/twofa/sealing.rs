@@ -10,7 +10,11 @@ use crate::{Failure, options::Options};
 
 /// A fresh sealing key, printed as `ID:HEX`.
 pub(crate) fn keygen(options: &Options) -> Result<(), Failure> {
-    let key = SealingKey::generate(options.id.unwrap_or(1), &mut getrandom::SysRng)?;
+    // A rotation needs a new id: never a default that could repeat one.
+    let id = options
+        .id
+        .ok_or_else(|| Failure::usage("keygen needs --id N (a new id for each key)"))?;
+    let key = SealingKey::generate(id, &mut getrandom::SysRng)?;
     let mut text = Zeroizing::new(String::with_capacity(75));
     text.push_str(&key.id().to_string());
     text.push(':');
@@ -45,7 +49,11 @@ pub(crate) fn open(options: &Options) -> Result<(), Failure> {
     let keyring = keyring(options)?;
     let (text, _) = options.secret_text()?;
     let sealed: Sealed = text.trim().parse()?;
-    let kind = sealed.kind();
+    // The kind the caller expects (its column), never the one the record says.
+    let kind = match options.counter {
+        Some(_) => SecretKind::Hotp,
+        None => SecretKind::Totp,
+    };
     let account = account(options)?;
     let binding = Binding::new(account, purpose(options, kind));
     let opened = keyring.open_secret(&sealed, kind, binding)?;

@@ -50,10 +50,11 @@ enum Event {
     /// The last answer sent again.
     Replay(u8),
     Remember,
-    /// A remembered token checked: which, altered or not.
+    /// A remembered token checked with a ticket: which, altered or not.
     Remembered {
         which: u8,
         bad: bool,
+        ticket: u8,
     },
     CredentialsChanged,
     Reset,
@@ -138,9 +139,13 @@ fuzz_target!(|input: Input| {
         panic!("{outcome:?}")
     };
 
-    let allowed: SecondFactors = [SecondFactor::Totp, SecondFactor::Device]
-        .into_iter()
-        .collect();
+    let allowed: SecondFactors = [
+        SecondFactor::Totp,
+        SecondFactor::Device,
+        SecondFactor::RememberedDevice,
+    ]
+    .into_iter()
+    .collect();
     let mut issued: Vec<(String, u64)> = Vec::new();
     let mut completed: HashSet<String> = HashSet::new();
     let mut answers: Vec<(Vec<u8>, u64)> = Vec::new();
@@ -233,10 +238,19 @@ fuzz_target!(|input: Input| {
                 let Some((text, _)) = pick(&issued, ticket) else {
                     continue;
                 };
-                let id = text.parse::<Token>().ok().map(|t| t.id());
-                let _ = guard
-                    .challenge_device(&mut state, &devices, &mut rng, &device, id, "pay", now)
+                let outcome = guard
+                    .challenge_device(
+                        &mut state, &devices, &mut rng, &keys, binding, &text, &device, "pay", now,
+                    )
                     .unwrap();
+                match outcome {
+                    Outcome::Accepted(_) => {
+                        let id = text.parse::<Token>().unwrap().id();
+                        assert_eq!(state.device_challenge.as_ref().unwrap().ticket_id, id);
+                    }
+                    Outcome::Invalid { .. } => failures.failed(),
+                    _ => {}
+                }
             }
             Event::Answer {
                 ticket,
@@ -253,22 +267,19 @@ fuzz_target!(|input: Input| {
                 } else {
                     challenge.number % 90 + 11
                 };
-                let signature: Signature = phone.sign(&challenge.message("alice", number));
+                let signature: Signature = phone.sign(&challenge.prompt().message("alice", number));
                 let signature = signature.to_bytes().to_vec();
                 answers.push((signature.clone(), challenge.expires_at));
                 let outcome = guard
-                    .complete_login(
-                        &mut state,
-                        &keys,
-                        binding,
-                        &text,
-                        SecondFactor::Device,
-                        now,
-                        |guard, state| guard.verify_device(state, "alice", &signature, now),
-                    )
+                    .complete_login_with_device(&mut state, &keys, binding, &text, &signature, now)
                     .unwrap();
                 if outcome.is_accepted() {
                     assert_eq!(number, challenge.number, "a wrong number accepted");
+                    assert_eq!(
+                        challenge.ticket_id,
+                        text.parse::<Token>().unwrap().id(),
+                        "an approval completed another login"
+                    );
                     assert!(
                         now < challenge.expires_at,
                         "a challenge answered after expiry"
@@ -297,8 +308,11 @@ fuzz_target!(|input: Input| {
                 else {
                     continue;
                 };
+                let Some(challenge) = state.device_challenge.clone() else {
+                    continue;
+                };
                 let outcome = guard
-                    .verify_device(&mut state, "alice", &signature, now)
+                    .verify_device(&mut state, "alice", &challenge.ticket_id, &signature, now)
                     .unwrap();
                 if outcome.is_accepted() {
                     assert!(answered.insert(signature), "a device answer accepted twice");
@@ -313,7 +327,10 @@ fuzz_target!(|input: Input| {
                     .unwrap();
                 cookies.push((token.to_string(), now, state.credential_version));
             }
-            Event::Remembered { which, bad } => {
+            Event::Remembered { which, bad, ticket } => {
+                let Some((ticket, issued_at)) = pick(&issued, ticket) else {
+                    continue;
+                };
                 let Some((text, at, version)) = cookies
                     .get(usize::from(which) % cookies.len().max(1))
                     .cloned()
@@ -322,8 +339,19 @@ fuzz_target!(|input: Input| {
                 };
                 let text = if bad { alter(&text) } else { text };
                 let outcome = guard
-                    .verify_remembered(&mut state, &keys, binding, &text, now)
+                    .verify_remembered(&mut state, &keys, binding, &ticket, &text, now)
                     .unwrap();
+                check_second(
+                    &outcome,
+                    throttled,
+                    &before,
+                    &ticket,
+                    issued_at,
+                    now,
+                    &tickets,
+                    &mut completed,
+                    &mut Failures(0),
+                );
                 match outcome {
                     Outcome::Accepted(()) => {
                         assert!(!bad && !throttled);

@@ -85,26 +85,10 @@ impl Guard {
         now: u64,
         second: impl FnOnce(&Self, &mut AccountState) -> Result<Outcome<M>, Error>,
     ) -> Result<Outcome<M>, Error> {
-        if let Err(throttled) = self.throttle().check(state.throttle(), now) {
-            return Ok(throttled.into());
-        }
-        let Ok(ticket) = ticket.parse::<Token>() else {
-            return Ok(Outcome::Malformed);
+        let id = match self.check_ticket(state, keys, binding, ticket, factor, now)? {
+            Ok(id) => id,
+            Err(refused) => return Ok(refused),
         };
-        let id = ticket.id();
-        let checked = match state.pending.iter().find(|pending| pending.id == id) {
-            Some(pending) => pending.check(keys, binding, &ticket, factor, now)?,
-            // Never issued, or long over: a wrong ticket.
-            None => Err(TicketRefusal::Invalid),
-        };
-        match checked {
-            Ok(()) => {}
-            Err(TicketRefusal::Invalid) => {
-                return Ok(self.failed_attempt(state.throttle(), now));
-            }
-            Err(TicketRefusal::Expired | TicketRefusal::Spent) => return Ok(Outcome::Expired),
-            Err(TicketRefusal::FactorNotAllowed) => return Ok(Outcome::NotAllowed),
-        }
         let outcome = second(self, state)?;
         if outcome.is_accepted() {
             if let Some(pending) = state.pending.iter_mut().find(|pending| pending.id == id) {
@@ -115,10 +99,45 @@ impl Guard {
         Ok(outcome)
     }
 
-    /// Checks a remembered device's token (after the first factor, in
-    /// place of the second) under the account's throttle: a good token
-    /// completes the login; a wrong one counts as a failure; an expired or
-    /// revoked one (the credentials changed) asks for the second factor.
+    /// The pending login `ticket` names, checked for `factor` under the
+    /// throttle: its id, or the outcome to answer (a wrong ticket counted).
+    #[allow(clippy::too_many_arguments)]
+    fn check_ticket<M>(
+        &self,
+        state: &mut AccountState,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        ticket: &str,
+        factor: SecondFactor,
+        now: u64,
+    ) -> Result<Result<[u8; 16], Outcome<M>>, Error> {
+        if let Err(throttled) = self.throttle().check(state.throttle(), now) {
+            return Ok(Err(throttled.into()));
+        }
+        let Ok(ticket) = ticket.parse::<Token>() else {
+            return Ok(Err(Outcome::Malformed));
+        };
+        let id = ticket.id();
+        let checked = match state.pending.iter().find(|pending| pending.id == id) {
+            Some(pending) => pending.check(keys, binding, &ticket, factor, now)?,
+            // Never issued, or long over: a wrong ticket.
+            None => Err(TicketRefusal::Invalid),
+        };
+        Ok(match checked {
+            Ok(()) => Ok(id),
+            Err(TicketRefusal::Invalid) => Err(self.failed_attempt(state.throttle(), now)),
+            Err(TicketRefusal::Expired | TicketRefusal::Spent) => Err(Outcome::Expired),
+            Err(TicketRefusal::FactorNotAllowed) => Err(Outcome::NotAllowed),
+        })
+    }
+
+    /// Completes the pending login `ticket` (step one's, so the first
+    /// factor was checked) with a remembered device's token in place of the
+    /// second factor, under the account's throttle: a good token completes
+    /// the login and spends the ticket; a wrong one counts as a failure; an
+    /// expired or revoked one (the credentials changed) is
+    /// [`Outcome::Expired`]: ask for the second factor. The pending login
+    /// must allow [`SecondFactor::RememberedDevice`].
     ///
     /// # Errors
     /// [`Error::UnknownKeyId`]; the state is unchanged.
@@ -127,29 +146,29 @@ impl Guard {
         state: &mut AccountState,
         keys: &[DigestKey],
         binding: Binding<'_>,
+        ticket: &str,
         token: &str,
         now: u64,
     ) -> Result<Outcome<()>, Error> {
-        let version = state.credential_version;
-        let remembered = &state.remembered;
-        let outcome = self.second_factor(&mut state.totp.throttle, now, || {
-            let Ok(token) = token.parse::<Token>() else {
-                return Ok(Verdict::Malformed);
-            };
-            let id = token.id();
-            let Some(record) = remembered.iter().find(|record| record.id == id) else {
-                return Ok(Verdict::Invalid);
-            };
-            Ok(match record.check(keys, binding, &token, version, now)? {
-                Ok(()) => Verdict::Accepted(()),
-                Err(RememberRefusal::Invalid) => Verdict::Invalid,
-                Err(RememberRefusal::Expired | RememberRefusal::Revoked) => Verdict::Expired,
+        let factor = SecondFactor::RememberedDevice;
+        self.complete_login(state, keys, binding, ticket, factor, now, |guard, state| {
+            let version = state.credential_version;
+            let remembered = &state.remembered;
+            guard.second_factor(&mut state.totp.throttle, now, || {
+                let Ok(token) = token.parse::<Token>() else {
+                    return Ok(Verdict::Malformed);
+                };
+                let id = token.id();
+                let Some(record) = remembered.iter().find(|record| record.id == id) else {
+                    return Ok(Verdict::Invalid);
+                };
+                Ok(match record.check(keys, binding, &token, version, now)? {
+                    Ok(()) => Verdict::Accepted(()),
+                    Err(RememberRefusal::Invalid) => Verdict::Invalid,
+                    Err(RememberRefusal::Expired | RememberRefusal::Revoked) => Verdict::Expired,
+                })
             })
-        })?;
-        if outcome.is_accepted() {
-            self.send_policy().record_success(&mut state.sends);
-        }
-        Ok(outcome)
+        })
     }
 
     /// Remembers the device a login was just completed on: the token is
@@ -225,6 +244,13 @@ impl Guard {
             Ok(device) => {
                 let id = device.id;
                 state.registration = None;
+                // Revoked devices are listed, but not for ever.
+                while state.devices.len() >= 2 * policy.max_devices() {
+                    match state.devices.iter().position(|device| device.revoked) {
+                        Some(oldest) => state.devices.remove(oldest),
+                        None => break,
+                    };
+                }
                 state.devices.push(device);
                 Ok(Outcome::Accepted(id))
             }
@@ -234,15 +260,20 @@ impl Guard {
         }
     }
 
-    /// Sends a login challenge to device `device_id` (under the send
-    /// limit, like a code): returns the two-digit number to show on the
-    /// login screen. The challenge, bound to the pending login
-    /// `ticket_id` and the `transaction` text, waits in `state`.
+    /// Sends a login challenge for the pending login `ticket` to device
+    /// `device_id`: the ticket is checked first (a wrong one counts as a
+    /// failure), then the send limit, like a code's; the answer is the
+    /// two-digit number to show on the login screen. The challenge, bound
+    /// to the ticket and the `transaction` text, waits in `state`; send the
+    /// device its [`DeviceChallenge::prompt`](crate::DeviceChallenge::prompt),
+    /// never the number.
+    ///
+    /// The send limit's refusals are answered as [`Outcome::TooSoon`] and
+    /// [`Outcome::Locked`].
     ///
     /// # Errors
     /// [`Error::UnknownDevice`] for a device that is not registered and
-    /// active, [`Error::RngFailure`]; or the send limit's refusal as
-    /// `Ok(Err(…))`.
+    /// active, [`Error::UnknownKeyId`] or [`Error::RngFailure`].
     #[cfg(feature = "device")]
     #[allow(clippy::too_many_arguments)]
     pub fn challenge_device<R: TryCryptoRng + ?Sized>(
@@ -250,29 +281,64 @@ impl Guard {
         state: &mut AccountState,
         policy: &DevicePolicy,
         rng: &mut R,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        ticket: &str,
         device_id: &[u8; 16],
-        ticket_id: Option<[u8; 16]>,
         transaction: &str,
         now: u64,
-    ) -> Result<Result<u8, super::Throttled>, Error> {
+    ) -> Result<Outcome<u8>, Error> {
+        let ticket_id =
+            match self.check_ticket(state, keys, binding, ticket, SecondFactor::Device, now)? {
+                Ok(id) => id,
+                Err(refused) => return Ok(refused),
+            };
         let device = state
             .active_devices()
             .find(|device| &device.id == device_id)
             .ok_or(Error::UnknownDevice)?;
         let challenge = policy.login_challenge(rng, device, ticket_id, transaction, now)?;
         if let Err(throttled) = self.allow_send(&state.totp.throttle, &mut state.sends, now) {
-            return Ok(Err(throttled));
+            return Ok(throttled.into());
         }
         let number = challenge.number;
         state.device_challenge = Some(challenge);
-        Ok(Ok(number))
+        Ok(Outcome::Accepted(number))
     }
 
-    /// Checks the challenged device's signature under the account's
-    /// throttle: a valid one completes the login (as a second factor, in
-    /// [`Guard::complete_login`]); a wrong one (a wrong number entered,
-    /// another key) counts as a failure; a used or expired challenge, or a
-    /// revoked device, is [`Outcome::Expired`] with nothing checked.
+    /// Completes the pending login `ticket` with the challenged device's
+    /// signature: [`Guard::complete_login`] with [`Guard::verify_device`]
+    /// bound to that same ticket.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`].
+    #[cfg(feature = "device")]
+    pub fn complete_login_with_device(
+        &self,
+        state: &mut AccountState,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        ticket: &str,
+        signature: &[u8],
+        now: u64,
+    ) -> Result<Outcome<[u8; 16]>, Error> {
+        let Ok(ticket_id) = ticket.parse::<Token>().map(|ticket| ticket.id()) else {
+            return Ok(Outcome::Malformed);
+        };
+        let factor = SecondFactor::Device;
+        self.complete_login(state, keys, binding, ticket, factor, now, |guard, state| {
+            guard.verify_device(state, binding.account(), &ticket_id, signature, now)
+        })
+    }
+
+    /// Checks the challenged device's signature, for the pending login
+    /// `ticket_id` being completed, under the account's throttle: a valid
+    /// one completes the login (as a second factor, in
+    /// [`Guard::complete_login`]; [`Guard::complete_login_with_device`]
+    /// does both); a wrong one (a wrong number entered, another key, an
+    /// approval given for another pending login) counts as a failure and
+    /// uses the challenge up; a used or expired challenge, or a revoked
+    /// device, is [`Outcome::Expired`] with nothing checked.
     ///
     /// # Errors
     /// None yet; the `Result` keeps the shape of the other checks.
@@ -281,6 +347,7 @@ impl Guard {
         &self,
         state: &mut AccountState,
         account: &str,
+        ticket_id: &[u8; 16],
         signature: &[u8],
         now: u64,
     ) -> Result<Outcome<[u8; 16]>, Error> {
@@ -293,14 +360,16 @@ impl Guard {
             let Some(device) = devices.iter_mut().find(|d| d.id == challenge.device_id) else {
                 return Ok(Verdict::Expired);
             };
-            Ok(match challenge.verify(device, account, signature, now) {
-                DeviceOutcome::Accepted => {
-                    device.last_used = Some(now);
-                    Verdict::Accepted(device.id)
-                }
-                DeviceOutcome::Invalid => Verdict::Invalid,
-                DeviceOutcome::Expired | DeviceOutcome::Revoked => Verdict::Expired,
-            })
+            Ok(
+                match challenge.verify(device, account, ticket_id, signature, now) {
+                    DeviceOutcome::Accepted => {
+                        device.last_used = Some(now);
+                        Verdict::Accepted(device.id)
+                    }
+                    DeviceOutcome::Invalid => Verdict::Invalid,
+                    DeviceOutcome::Expired | DeviceOutcome::Revoked => Verdict::Expired,
+                },
+            )
         })
     }
 }

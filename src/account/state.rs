@@ -74,7 +74,9 @@ impl AccountState {
         self.devices.iter().filter(|device| !device.revoked)
     }
 
-    /// Revokes device `id`; returns whether it was registered and active.
+    /// Revokes device `id` (a lost or stolen phone), which is a change of
+    /// credentials ([`AccountState::credentials_changed`]); returns whether
+    /// it was registered and active.
     #[cfg(feature = "device")]
     pub fn revoke_device(&mut self, id: &[u8; 16]) -> bool {
         let found = self
@@ -84,6 +86,7 @@ impl AccountState {
         match found {
             Some(device) => {
                 device.revoked = true;
+                self.credentials_changed();
                 true
             }
             None => false,
@@ -91,10 +94,23 @@ impl AccountState {
     }
 
     /// Records a change of password or second factor: every remembered
-    /// device is revoked.
+    /// device is revoked, and every login in progress (pending tickets,
+    /// the codes and challenges sent) is dropped, so that nothing begun
+    /// before the change completes after it.
     pub fn credentials_changed(&mut self) {
         self.credential_version = self.credential_version.wrapping_add(1);
         self.remembered.clear();
+        // Spent rather than dropped: a genuine ticket then reads as over,
+        // not as a wrong one.
+        for pending in &mut self.pending {
+            pending.spend();
+        }
+        self.oob = None;
+        #[cfg(feature = "device")]
+        {
+            self.device_challenge = None;
+            self.registration = None;
+        }
     }
 
     /// Adds `pending`, dropping logins that are over at `now` and, past

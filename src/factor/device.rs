@@ -12,7 +12,7 @@
 //! ```text
 //! registration: "twofa device registration v1\0" | account | nonce (32) | algorithm (1) | public key
 //! login:        "twofa device login v1\0" | account | device id (16) | nonce (32)
-//!               | ticket id (16, zeros without one) | number (1) | SHA-256 of the transaction text
+//!               | ticket id (16) | number (1) | SHA-256 of the transaction text
 //! ```
 
 use alloc::vec::Vec;
@@ -93,6 +93,23 @@ pub struct RegistrationChallenge {
     pub used: bool,
 }
 
+/// What is sent to the device for a login: everything it signs except the
+/// number, which the person reads on the login screen and enters on the
+/// device. Never send the [`DeviceChallenge`] itself: it holds the number.
+#[derive(Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DevicePrompt {
+    /// 256 random bits.
+    pub nonce: [u8; 32],
+    /// The device it is for.
+    pub device_id: [u8; 16],
+    /// The pending login it completes.
+    pub ticket_id: [u8; 16],
+    /// SHA-256 of the transaction text the person approves (show the text
+    /// itself beside it on the device).
+    pub transaction: [u8; 32],
+}
+
 /// A login challenge for one device, as the service stores it while the
 /// device answers.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -102,7 +119,7 @@ pub struct DeviceChallenge {
     pub nonce: [u8; 32],
     /// The device it was sent to.
     pub device_id: [u8; 16],
-    /// The pending login it completes (zeros for none).
+    /// The pending login it completes.
     pub ticket_id: [u8; 16],
     /// The number the login screen shows, 10 to 99, entered on the device.
     pub number: u8,
@@ -185,9 +202,9 @@ impl DevicePolicy {
     }
 
     /// A login challenge for `device` at `now`, for the pending login
-    /// `ticket_id` (if any) and the `transaction` the person approves
-    /// (empty for a plain login). The challenge's number goes on the login
-    /// screen; the nonce and the rest go to the device.
+    /// `ticket_id` and the `transaction` the person approves (empty for a
+    /// plain login). The challenge's number goes on the login screen; its
+    /// [`DeviceChallenge::prompt`] goes to the device.
     ///
     /// # Errors
     /// [`Error::RngFailure`].
@@ -195,7 +212,7 @@ impl DevicePolicy {
         &self,
         rng: &mut R,
         device: &Device,
-        ticket_id: Option<[u8; 16]>,
+        ticket_id: [u8; 16],
         transaction: &str,
         now: u64,
     ) -> Result<DeviceChallenge, Error> {
@@ -207,7 +224,7 @@ impl DevicePolicy {
         Ok(DeviceChallenge {
             nonce,
             device_id: device.id,
-            ticket_id: ticket_id.unwrap_or_default(),
+            ticket_id,
             number,
             transaction: Sha256::digest(transaction.as_bytes()).into(),
             expires_at: now.saturating_add(self.challenge_ttl),
@@ -267,7 +284,7 @@ impl RegistrationChallenge {
     }
 }
 
-impl DeviceChallenge {
+impl DevicePrompt {
     /// What the device signs, with the `number` the person entered on it.
     #[must_use]
     pub fn message(&self, account: &str, number: u8) -> Vec<u8> {
@@ -281,16 +298,32 @@ impl DeviceChallenge {
         message.extend_from_slice(&self.transaction);
         message
     }
+}
 
-    /// Checks `device`'s signature at `now`, for `account`, over this
-    /// challenge with the number the login screen showed. Used once on
-    /// success; a wrong signature counts (through
+impl DeviceChallenge {
+    /// What to send to the device: the challenge without its number.
+    #[must_use]
+    pub fn prompt(&self) -> DevicePrompt {
+        DevicePrompt {
+            nonce: self.nonce,
+            device_id: self.device_id,
+            ticket_id: self.ticket_id,
+            transaction: self.transaction,
+        }
+    }
+
+    /// Checks `device`'s signature at `now`, for `account` and the pending
+    /// login `ticket_id` being completed, over this challenge with the
+    /// number the login screen showed. Any answer that is checked uses the
+    /// challenge up: a wrong number cannot be tried again on it. A wrong
+    /// signature counts (through
     /// [`Guard::verify_device`](crate::Guard::verify_device)) against the
     /// account.
     pub fn verify(
         &mut self,
         device: &Device,
         account: &str,
+        ticket_id: &[u8; 16],
         signature: &[u8],
         now: u64,
     ) -> DeviceOutcome {
@@ -300,9 +333,12 @@ impl DeviceChallenge {
         if device.revoked || !bool::from(device.id.ct_eq(&self.device_id)) {
             return DeviceOutcome::Revoked;
         }
-        let message = self.message(account, self.number);
-        if verify_signature(device.algorithm, &device.public_key, &message, signature) {
-            self.used = true;
+        self.used = true;
+        // An approval given for one pending login completes no other.
+        let same_login = bool::from(self.ticket_id.ct_eq(ticket_id));
+        let message = self.prompt().message(account, self.number);
+        let valid = verify_signature(device.algorithm, &device.public_key, &message, signature);
+        if valid && same_login {
             DeviceOutcome::Accepted
         } else {
             DeviceOutcome::Invalid
@@ -368,6 +404,12 @@ impl fmt::Debug for RegistrationChallenge {
             .field("expires_at", &self.expires_at)
             .field("used", &self.used)
             .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for DevicePrompt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DevicePrompt").finish_non_exhaustive()
     }
 }
 

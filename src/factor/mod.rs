@@ -19,7 +19,8 @@ mod token;
 pub use binding::Binding;
 #[cfg(feature = "device")]
 pub use device::{
-    Device, DeviceAlgorithm, DeviceChallenge, DeviceOutcome, DevicePolicy, RegistrationChallenge,
+    Device, DeviceAlgorithm, DeviceChallenge, DeviceOutcome, DevicePolicy, DevicePrompt,
+    RegistrationChallenge,
 };
 pub use digest_key::DigestKey;
 pub use oob::{OobChallenge, OobOutcome, OobPolicy};

@@ -41,6 +41,8 @@ pub enum SecondFactor {
     Device,
     /// A recovery code.
     Recovery,
+    /// A remembered device's token, in place of the second factor.
+    RememberedDevice,
 }
 
 impl SecondFactor {
@@ -51,6 +53,7 @@ impl SecondFactor {
             Self::OutOfBand => 4,
             Self::Device => 8,
             Self::Recovery => 16,
+            Self::RememberedDevice => 32,
         }
     }
 }
@@ -139,8 +142,8 @@ pub struct PendingLogin {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TicketRefusal {
-    /// Not the ticket of this pending login, or not for this account,
-    /// purpose or first factor.
+    /// Not the ticket of this pending login, or not for this account or
+    /// purpose.
     Invalid,
     /// The ticket's time is over: log in again.
     Expired,

@@ -54,7 +54,7 @@ pub struct Opened<T> {
 /// let opened = keyring.open_secret(&stored.parse()?, SecretKind::Totp, alice)?;
 /// assert_eq!(opened.value, secret);
 /// assert!(opened.reseal);
-/// let resealed = keyring.reseal(&mut rng, &stored.parse()?, alice)?;
+/// let resealed = keyring.reseal(&mut rng, &stored.parse()?, SecretKind::Totp, alice)?;
 /// assert_eq!(resealed.key_id(), 2);
 ///
 /// // Bound to its account: copied to another account's row, it fails.
@@ -236,8 +236,10 @@ impl Keyring {
         })
     }
 
-    /// Opens `sealed` and seals it again under the current key, with a
-    /// fresh nonce: for [`Opened::reseal`], or a batch after a rotation.
+    /// Opens `sealed`, which must be of `kind` (the kind its column holds,
+    /// never the kind the record says), and seals it again under the
+    /// current key, with a fresh nonce: for [`Opened::reseal`], or a batch
+    /// after a rotation.
     ///
     /// # Errors
     /// As [`Keyring::open_secret`], and [`Error::RngFailure`].
@@ -245,16 +247,12 @@ impl Keyring {
         &self,
         rng: &mut R,
         sealed: &Sealed,
+        kind: SecretKind,
         binding: Binding<'_>,
     ) -> Result<Sealed, Error> {
         let mut plain = Zeroizing::new([0; MAX_PLAINTEXT]);
-        let len = self.open(sealed, sealed.kind, binding, &mut plain)?;
-        self.seal(
-            rng,
-            sealed.kind,
-            binding,
-            plain.get(..len).unwrap_or_default(),
-        )
+        let len = self.open(sealed, kind, binding, &mut plain)?;
+        self.seal(rng, kind, binding, plain.get(..len).unwrap_or_default())
     }
 
     fn key(&self, id: u32) -> Option<&SealingKey> {

@@ -19,7 +19,7 @@ pub enum Outcome<M> {
         attempts_left: u32,
     },
     /// The code was right but already used ("OTP has been used in past,
-    /// please try next OTP"). Counts as a failure.
+    /// Please try next OTP"). Counts as a failure.
     Replayed,
     /// Not a code at all (wrong length or characters): nothing was
     /// compared and nothing counted.

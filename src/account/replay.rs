@@ -125,7 +125,7 @@ impl Totp {
     ///
     /// The outer result is the store's; the inner one is the answer for the
     /// person: the match, [`Error::Replayed`] for a correct code whose step
-    /// was already used ("OTP has been used in past, please try next OTP"),
+    /// was already used ("OTP has been used in past, Please try next OTP"),
     /// or any error of [`Totp::verify_at`].
     ///
     /// # Errors

@@ -186,12 +186,14 @@ fn a_remembered_device_skips_the_second_factor_until_credentials_change() {
         check(&mut state.clone(), &token, alice(), NOW + 30 * 86_400),
         Outcome::Expired
     );
-    // A password change revokes it.
+    // A password change revokes it: the second factor is asked for, and
+    // the old cookie is not counted as a wrong one.
     state.credentials_changed();
     assert_eq!(
         check(&mut state, &token, alice(), NOW + 200),
-        Outcome::Invalid { attempts_left: 9 }
+        Outcome::Expired
     );
+    assert_eq!(state.totp.throttle.failures, 0);
     // A ticket that does not allow a remembered device.
     let ticket = first_step(&guard, &mut state, totp_only(), NOW + 300);
     assert_eq!(

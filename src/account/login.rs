@@ -307,8 +307,9 @@ impl Guard {
     }
 
     /// Completes the pending login `ticket` with the challenged device's
-    /// signature: [`Guard::complete_login`] with [`Guard::verify_device`]
-    /// bound to that same ticket.
+    /// signature: [`Guard::complete_login`] with the device's check bound to
+    /// that same ticket (an approval given for another pending login counts
+    /// as a wrong answer). The only way to check a device's answer.
     ///
     /// # Errors
     /// [`Error::UnknownKeyId`].
@@ -332,18 +333,15 @@ impl Guard {
     }
 
     /// Checks the challenged device's signature, for the pending login
-    /// `ticket_id` being completed, under the account's throttle: a valid
-    /// one completes the login (as a second factor, in
-    /// [`Guard::complete_login`]; [`Guard::complete_login_with_device`]
-    /// does both); a wrong one (a wrong number entered, another key, an
+    /// `ticket_id` being completed (the one [`Guard::check_ticket`] checked:
+    /// only [`Guard::complete_login_with_device`] calls this, so the id can
+    /// come from nowhere else), under the account's throttle: a valid one
+    /// is accepted; a wrong one (a wrong number entered, another key, an
     /// approval given for another pending login) counts as a failure and
     /// uses the challenge up; a used or expired challenge, or a revoked
     /// device, is [`Outcome::Expired`] with nothing checked.
-    ///
-    /// # Errors
-    /// None yet; the `Result` keeps the shape of the other checks.
     #[cfg(feature = "device")]
-    pub fn verify_device(
+    fn verify_device(
         &self,
         state: &mut AccountState,
         account: &str,

@@ -94,14 +94,14 @@ impl AccountState {
     }
 
     /// Records a change of password or second factor: every remembered
-    /// device is revoked, and every login in progress (pending tickets,
-    /// the codes and challenges sent) is dropped, so that nothing begun
-    /// before the change completes after it.
+    /// device is revoked (its record stays until it is pruned, so that its
+    /// token reads as revoked, not as a wrong one), and every login in
+    /// progress (pending tickets, the codes and challenges sent) is ended,
+    /// so that nothing begun before the change completes after it.
     pub fn credentials_changed(&mut self) {
         self.credential_version = self.credential_version.wrapping_add(1);
-        self.remembered.clear();
         // Spent rather than dropped: a genuine ticket then reads as over,
-        // not as a wrong one.
+        // not as a wrong one, until the next first step prunes it.
         for pending in &mut self.pending {
             pending.spend();
         }

@@ -316,9 +316,8 @@ impl DeviceChallenge {
     /// login `ticket_id` being completed, over this challenge with the
     /// number the login screen showed. Any answer that is checked uses the
     /// challenge up: a wrong number cannot be tried again on it. A wrong
-    /// signature counts (through
-    /// [`Guard::verify_device`](crate::Guard::verify_device)) against the
-    /// account.
+    /// signature counts against the account (through
+    /// [`Guard::complete_login_with_device`](crate::Guard::complete_login_with_device)).
     pub fn verify(
         &mut self,
         device: &Device,

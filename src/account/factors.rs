@@ -52,10 +52,7 @@ impl Guard {
         if check() {
             Outcome::Accepted(())
         } else {
-            self.throttle().record_failure(throttle, now);
-            Outcome::Invalid {
-                attempts_left: self.throttle().attempts_left(throttle),
-            }
+            self.failed_attempt(throttle, now)
         }
     }
 

@@ -345,12 +345,7 @@ impl Guard {
     ) -> Result<Outcome<M>, Error> {
         match error {
             Error::MalformedCode => Ok(Outcome::Malformed),
-            Error::InvalidCode => {
-                self.throttle.record_failure(throttle, now);
-                Ok(Outcome::Invalid {
-                    attempts_left: self.throttle.attempts_left(throttle),
-                })
-            }
+            Error::InvalidCode => Ok(self.failed_attempt(throttle, now)),
             other => Err(other),
         }
     }

@@ -42,7 +42,7 @@ pub use account::{
     ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled, TotpAccount, Versioned,
 };
 #[cfg(feature = "std")]
-pub use account::{MemoryReplayStore, StoreFull};
+pub use account::{MemoryAccountStore, MemoryReplayStore, StoreFull};
 pub use error::Error;
 pub use factor::{
     Binding, DigestKey, FirstFactor, OobChallenge, OobOutcome, OobPolicy, PendingLogin,

@@ -5,11 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 use std::{
-    collections::HashMap,
+    convert::Infallible,
     future::Future,
     pin::pin,
     sync::{
-        Arc, Barrier, Mutex,
+        Arc, Barrier,
         atomic::{AtomicU32, Ordering},
     },
     task::{Context, Poll, Waker},
@@ -17,7 +17,8 @@ use std::{
 };
 
 use twofa::{
-    AccountStore, Guard, Outcome, Secret, SharedError, ThrottlePolicy, Totp, TotpAccount, Versioned,
+    AccountStore, Guard, MemoryAccountStore, Outcome, Secret, SharedError, ThrottlePolicy, Totp,
+    TotpAccount, Versioned,
 };
 
 const NOW: u64 = 1_700_000_000;
@@ -33,50 +34,35 @@ fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// A compare-and-swap store in memory. `conflicts` saves fail as if
+/// The crate's in-memory store, whose next `conflicts` saves fail as if
 /// another instance had saved first.
 struct Store<T = TotpAccount> {
-    rows: Mutex<HashMap<String, Versioned<T>>>,
+    inner: MemoryAccountStore<T>,
     conflicts: AtomicU32,
 }
 
 impl<T> Default for Store<T> {
     fn default() -> Self {
         Self {
-            rows: Mutex::default(),
+            inner: MemoryAccountStore::new(),
             conflicts: AtomicU32::default(),
         }
     }
 }
 
 impl<T: Clone + Default + Send + Sync> AccountStore<T> for Store<T> {
-    type Error = ();
+    type Error = Infallible;
 
-    async fn load(&self, account: &str) -> Result<Versioned<T>, ()> {
-        Ok(self
-            .rows
-            .lock()
-            .unwrap()
-            .get(account)
-            .cloned()
-            .unwrap_or_default())
+    async fn load(&self, account: &str) -> Result<Versioned<T>, Infallible> {
+        self.inner.load(account).await
     }
 
-    async fn save(&self, account: &str, expected: u64, state: &T) -> Result<bool, ()> {
+    async fn save(&self, account: &str, expected: u64, state: &T) -> Result<bool, Infallible> {
         if self.conflicts.load(Ordering::SeqCst) > 0 {
             self.conflicts.fetch_sub(1, Ordering::SeqCst);
             return Ok(false);
         }
-        let mut rows = self.rows.lock().unwrap();
-        let row = rows.entry(account.to_owned()).or_default();
-        if row.version != expected {
-            return Ok(false);
-        }
-        *row = Versioned {
-            state: state.clone(),
-            version: expected + 1,
-        };
-        Ok(true)
+        self.inner.save(account, expected, state).await
     }
 }
 
@@ -169,7 +155,11 @@ fn a_guessing_attack_from_many_instances_stops_at_the_lockout() {
             .all(|o| matches!(o, Outcome::Invalid { .. } | Outcome::Locked { until: None }))
     );
     assert_eq!(
-        store.rows.lock().unwrap()["alice"].state.throttle.failures,
+        block_on(store.load("alice"))
+            .unwrap()
+            .state
+            .throttle
+            .failures,
         10
     );
 }

@@ -21,6 +21,7 @@ use crate::{
 /// loaded); otherwise both could accept the same code.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct TotpAccount {
     /// Failed attempts and the next allowed time.
     pub throttle: ThrottleState,
@@ -33,7 +34,6 @@ pub struct TotpAccount {
     /// server's clock (a phone that ran fast, accepted through the learned
     /// drift, then set right), an unused step below it is accepted, and
     /// these bits keep each of them single-use.
-    #[cfg_attr(feature = "serde", serde(default))]
     pub used_below: u128,
     /// The authenticator's clock drift in steps (RFC 6238 §6), bounded by
     /// [`Guard::max_drift`]. Learned as [`Guard::verify_totp`] says: beyond
@@ -45,6 +45,7 @@ pub struct TotpAccount {
 /// As [`TotpAccount`], load and save it around each call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct HotpAccount {
     /// Failed attempts and the next allowed time.
     pub throttle: ThrottleState,

@@ -24,5 +24,7 @@ pub use replay::{Acceptance, ReplayStore, Sequence};
 pub use replay::{MemoryReplayStore, StoreFull};
 #[cfg(feature = "alloc")]
 pub use state::AccountState;
+#[cfg(feature = "std")]
+pub use store::MemoryAccountStore;
 pub use store::{AccountStore, SharedError, Versioned};
 pub use throttle::{ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled};

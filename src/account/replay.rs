@@ -5,6 +5,7 @@
 mod memory;
 
 #[cfg(feature = "std")]
+pub(super) use memory::lock;
 pub use memory::{MemoryReplayStore, StoreFull};
 
 use crate::error::Error;

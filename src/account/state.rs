@@ -21,7 +21,7 @@ use crate::factor::{OobChallenge, PendingLogin, RecoveryCodes, RememberedDevice}
 /// account, whatever the factor, counts against it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct AccountState {
     /// The one throttle, and TOTP's last accepted step and drift.

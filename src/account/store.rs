@@ -13,6 +13,12 @@ use crate::{
     otp::{Hotp, HotpMatch, Totp, TotpMatch},
 };
 
+#[cfg(feature = "std")]
+mod memory;
+
+#[cfg(feature = "std")]
+pub use memory::MemoryAccountStore;
+
 /// A state as loaded from a store, with the version it was loaded at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Versioned<T> {
@@ -46,8 +52,9 @@ pub struct Versioned<T> {
 ///
 /// The methods return `Send` futures, so that a service on a
 /// multi-threaded runtime can await them; the crate itself depends on no
-/// runtime. The workspace member `stores/demo` implements it over
-/// PostgreSQL and Redis.
+/// runtime. The workspace members `twofa-sqlx` (PostgreSQL and SQLite)
+/// and `twofa-redis` implement it; [`MemoryAccountStore`] keeps it in
+/// one process.
 ///
 /// # Errors
 ///
@@ -170,7 +177,7 @@ impl Guard {
         &self,
         store: &S,
         account: &str,
-        decide: impl Fn(&mut T) -> Result<A, Error>,
+        mut decide: impl FnMut(&mut T) -> Result<A, Error>,
     ) -> Result<A, SharedError<S::Error>>
     where
         S: AccountStore<T> + ?Sized,

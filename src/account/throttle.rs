@@ -61,6 +61,7 @@ pub struct ThrottlePolicy {
 /// data; feature `serde` derives its serialization).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct ThrottleState {
     /// Consecutive failed attempts since the last success or reset.
     pub failures: u32,

@@ -27,6 +27,7 @@ use crate::{error::Error, otp::random};
 /// The signature algorithms a device may hold its key in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub enum DeviceAlgorithm {
     /// ECDSA on P-256 with SHA-256: the only algorithm Apple's Secure
@@ -65,6 +66,7 @@ impl Default for DevicePolicy {
 /// A device registered to an account: what the verifier keeps.
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Device {
     /// A random id, also bound into every signed login.
     pub id: [u8; 16],
@@ -84,6 +86,7 @@ pub struct Device {
 /// device answers.
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct RegistrationChallenge {
     /// 256 random bits, for the device to sign.
     pub nonce: [u8; 32],
@@ -98,6 +101,7 @@ pub struct RegistrationChallenge {
 /// device. Never send the [`DeviceChallenge`] itself: it holds the number.
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct DevicePrompt {
     /// 256 random bits.
     pub nonce: [u8; 32],
@@ -114,6 +118,7 @@ pub struct DevicePrompt {
 /// device answers.
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct DeviceChallenge {
     /// 256 random bits.
     pub nonce: [u8; 32],

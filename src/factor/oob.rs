@@ -52,6 +52,7 @@ impl Default for OobPolicy {
 /// interleave between load and save.
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct OobChallenge {
     /// A random identifier, bound into the digest.
     pub id: [u8; 16],

@@ -68,6 +68,7 @@ impl Default for RecoveryPolicy {
 /// checks of one set must not interleave between load and save.
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct RecoveryCodes {
     /// The set's random salt.
     pub salt: [u8; 16],
@@ -76,7 +77,6 @@ pub struct RecoveryCodes {
     /// Argon2id passes.
     pub passes: u32,
     /// The id of the [`RecoveryPepper`] mixed into the digests, if any.
-    #[cfg_attr(feature = "serde", serde(default))]
     pub pepper_id: Option<u32>,
     /// One digest per code.
     pub digests: Vec<[u8; DIGEST_LEN]>,

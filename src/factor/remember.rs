@@ -33,6 +33,7 @@ impl Default for RememberPolicy {
 /// token, bound to the account, the purpose and the credential version.
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct RememberedDevice {
     /// The token's public half.
     pub id: [u8; 16],

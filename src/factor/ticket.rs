@@ -18,6 +18,7 @@ use crate::error::Error;
 /// The first factor a pending login passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub enum FirstFactor {
     /// A password.
@@ -29,6 +30,7 @@ pub enum FirstFactor {
 /// A second factor a pending login may be completed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub enum SecondFactor {
     /// A TOTP code from an authenticator app.
@@ -70,6 +72,7 @@ impl FirstFactor {
 /// A set of second factors.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct SecondFactors(u8);
 
 impl SecondFactors {
@@ -118,6 +121,7 @@ impl Default for TicketPolicy {
 /// spent once across every instance.
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct PendingLogin {
     /// The ticket's public half, by which the service finds the record.
     pub id: [u8; 16],

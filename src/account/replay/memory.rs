@@ -163,10 +163,10 @@ impl MemoryReplayStore {
     }
 }
 
-/// Locks a shard. A panic while it was held cannot leave a map half
-/// updated (each update is one insert or assignment), so poisoning is
-/// ignored.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks a map of the in-memory stores. A panic while it was held cannot
+/// leave the map half updated (each update is one insert or assignment),
+/// so poisoning is ignored.
+pub(in crate::account) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

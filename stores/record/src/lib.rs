@@ -1,0 +1,33 @@
+//! The stored form of `twofa`'s per-account state, shared by the store
+//! crates (`twofa-sqlx` for PostgreSQL and SQLite, `twofa-redis`): one
+//! record per account and kind, a version that only grows, and a JSON body
+//! that is checked when it is read.
+//!
+//! | kind      | type                  | what it holds                                              |
+//! |-----------|-----------------------|------------------------------------------------------------|
+//! | `account` | [`twofa::AccountState`] | the one throttle, TOTP replay and drift, sends, pending logins, the out-of-band challenge, devices and their challenges, remembered devices, recovery codes |
+//! | `totp`    | [`twofa::TotpAccount`]  | a TOTP-only service's throttle, last step and drift        |
+//! | `hotp`    | [`twofa::HotpAccount`]  | an HOTP token's throttle and counter                       |
+//! | `secrets` | [`SealedSecrets`]       | the account's sealed secrets, by name                      |
+//!
+//! A body that cannot be read back as exactly what was written is an
+//! error, never a default: a missing field, an unknown one (written by a
+//! newer version of the crate), a number out of its type's range, or a
+//! value out of the bounds the core keeps (a drift beyond
+//! [`twofa::Guard::MAX_DRIFT`], more pending logins than
+//! [`twofa::AccountState::MAX_PENDING`]). A failure count read as 0 would
+//! lift a lockout; a refused load refuses the login instead.
+//!
+//! Every integer in a body is a JSON number written in full (`u64` and the
+//! 128-bit replay mask included), so nothing is rounded; the version
+//! beside the body is the store's own column.
+
+mod error;
+mod kinds;
+mod secrets;
+mod version;
+
+pub use error::{Corrupt, StoreError};
+pub use kinds::Record;
+pub use secrets::{SealedSecrets, SecretsRefusal};
+pub use version::{FORMAT, decode, next_version, stored_version};

@@ -1,0 +1,52 @@
+//! A record's version and format as a store keeps them beside the body.
+
+use twofa::Versioned;
+
+use crate::{Corrupt, Record, StoreError};
+
+/// The body format written: stored beside every body, so that a later
+/// format is refused by an instance that cannot read it, never misread.
+pub const FORMAT: i64 = 1;
+
+/// A stored version, which is never below 1 (0 stands for a record never
+/// saved, and is never stored).
+///
+/// # Errors
+/// [`Corrupt`] for a version below 1.
+pub fn stored_version(kind: &'static str, version: i64) -> Result<u64, Corrupt> {
+    u64::try_from(version)
+        .ok()
+        .filter(|&version| version > 0)
+        .ok_or_else(|| Corrupt::new(kind, "version below 1"))
+}
+
+/// The version a save at `expected` stores, as the store's signed 64-bit
+/// column holds it.
+///
+/// # Errors
+/// [`StoreError::VersionOutOfRange`] when it would not fit.
+pub fn next_version<E>(expected: u64) -> Result<i64, StoreError<E>> {
+    expected
+        .checked_add(1)
+        .and_then(|next| i64::try_from(next).ok())
+        .ok_or(StoreError::VersionOutOfRange)
+}
+
+/// A stored record read back: its version, format and body, all checked.
+///
+/// # Errors
+/// [`Corrupt`] for a version below 1, another format, or a body that is
+/// not exactly a record of kind `T`.
+pub fn decode<T: Record>(version: i64, format: i64, body: &str) -> Result<Versioned<T>, Corrupt> {
+    let version = stored_version(T::KIND, version)?;
+    if format != FORMAT {
+        return Err(Corrupt::new(
+            T::KIND,
+            format!("format {format}, this version reads {FORMAT}"),
+        ));
+    }
+    Ok(Versioned {
+        state: T::decode(body)?,
+        version,
+    })
+}

@@ -1,0 +1,70 @@
+//! [`PgStore`]: the records in PostgreSQL, shared by every instance of a
+//! service.
+
+use sqlx::PgPool;
+use twofa::{AccountStore, Versioned};
+use twofa_record::{Corrupt, FORMAT, Record, StoreError, decode, next_version};
+
+use crate::store::sql_store;
+
+/// Every account's records in the PostgreSQL table `twofa_records`, over
+/// the service's own pool: each save one `UPDATE … WHERE version = $n`
+/// (or `INSERT … ON CONFLICT DO NOTHING` for a record never saved), each
+/// load one `SELECT`.
+///
+/// ```no_run
+/// use twofa::{AccountState, Guard, Secret, Totp};
+/// use twofa_sqlx::PgStore;
+///
+/// # async fn login(pool: sqlx::PgPool) -> Result<(), Box<dyn std::error::Error>> {
+/// let store = PgStore::new(pool); // the pool the service already has
+/// store.migrate().await?; // once, at start-up
+/// let totp = Totp::new(Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")?);
+/// let guard = Guard::default();
+/// let now = twofa::unix_time()?;
+/// let outcome = guard
+///     .decide_shared(&store, "alice", |state: &mut AccountState| {
+///         guard.verify_totp(&totp, &mut state.totp, "123456", now)
+///     })
+///     .await?;
+/// println!("{outcome}");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// A store over `pool`. Run [`PgStore::migrate`] once before its
+    /// first use.
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+/// The statements, in PostgreSQL's dialect.
+mod sql {
+    pub(super) type Db = sqlx::Postgres;
+    pub(super) const BEGIN: &str = "BEGIN";
+    /// Instances migrating together wait for one another: concurrent
+    /// `CREATE TABLE IF NOT EXISTS` statements can collide.
+    pub(super) const LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(7297010)");
+    pub(super) const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS twofa_migrations (
+        version    BIGINT      PRIMARY KEY,
+        applied_at TIMESTAMPTZ NOT NULL DEFAULT now())";
+    pub(super) const RECORD_MIGRATION: &str = "INSERT INTO twofa_migrations (version) VALUES ($1)";
+    pub(super) const MIGRATIONS: &[(i64, &str)] =
+        &[(1, include_str!("../migrations/postgres/0001_records.sql"))];
+    pub(super) const LOAD: &str = "SELECT version, format, body::text FROM twofa_records \
+        WHERE account = $1 AND kind = $2";
+    pub(super) const INSERT: &str = "INSERT INTO twofa_records (account, kind, version, format, body) \
+        VALUES ($1, $2, 1, $3, $4::jsonb) ON CONFLICT (account, kind) DO NOTHING";
+    pub(super) const UPDATE: &str = "UPDATE twofa_records \
+        SET version = $5, format = $3, body = $4::jsonb, updated_at = now() \
+        WHERE account = $1 AND kind = $2 AND version = $6";
+}
+
+sql_store!(PgStore, sql);

@@ -1,0 +1,88 @@
+//! [`SqliteStore`]: the records in an SQLite file, for a service on one
+//! machine (one process or several).
+
+use std::{path::Path, time::Duration};
+
+use sqlx::{
+    SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+};
+use twofa::{AccountStore, Versioned};
+use twofa_record::{Corrupt, FORMAT, Record, StoreError, decode, next_version};
+
+use crate::store::sql_store;
+
+/// Every account's records in the SQLite table `twofa_records`, over the
+/// service's own pool: the same compare-and-swap as [`PgStore`], which
+/// several processes may share on one database file. Open the pool with
+/// [`SqliteStore::options`] (or the same settings).
+///
+/// ```no_run
+/// use sqlx::SqlitePool;
+/// use twofa_sqlx::SqliteStore;
+///
+/// # async fn start() -> Result<(), Box<dyn std::error::Error>> {
+/// let pool = SqlitePool::connect_with(SqliteStore::options("twofa.db")).await?;
+/// let store = SqliteStore::new(pool);
+/// store.migrate().await?; // once, at start-up
+/// # Ok(())
+/// # }
+/// ```
+///
+/// [`PgStore`]: crate::PgStore
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// A store over `pool`. Run [`SqliteStore::migrate`] once before its
+    /// first use.
+    #[must_use]
+    pub fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// The connection settings the store needs, for the database file at
+    /// `path` (created if missing):
+    /// - write-ahead logging, so that readers never wait for a writer and
+    ///   several processes can share the file;
+    /// - `synchronous = FULL`: a save is on disk before it is answered,
+    ///   so a crash or power loss cannot roll back a used code or a
+    ///   counted failure (`NORMAL` could lose the last saves);
+    /// - a 10-second busy timeout: a writer waits for another instead of
+    ///   failing at once.
+    #[must_use]
+    pub fn options(path: impl AsRef<Path>) -> SqliteConnectOptions {
+        SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+    }
+}
+
+/// The statements, in SQLite's dialect.
+mod sql {
+    pub(super) type Db = sqlx::Sqlite;
+    /// Takes the write lock at once: instances migrating together wait
+    /// for one another.
+    pub(super) const BEGIN: &str = "BEGIN IMMEDIATE";
+    pub(super) const LOCK: Option<&str> = None;
+    pub(super) const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS twofa_migrations (
+        version    INTEGER PRIMARY KEY,
+        applied_at TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP) STRICT";
+    pub(super) const RECORD_MIGRATION: &str = "INSERT INTO twofa_migrations (version) VALUES (?1)";
+    pub(super) const MIGRATIONS: &[(i64, &str)] =
+        &[(1, include_str!("../migrations/sqlite/0001_records.sql"))];
+    pub(super) const LOAD: &str = "SELECT version, format, body FROM twofa_records \
+        WHERE account = ?1 AND kind = ?2";
+    pub(super) const INSERT: &str = "INSERT INTO twofa_records (account, kind, version, format, body) \
+        VALUES (?1, ?2, 1, ?3, ?4) ON CONFLICT (account, kind) DO NOTHING";
+    pub(super) const UPDATE: &str = "UPDATE twofa_records \
+        SET version = ?5, format = ?3, body = ?4, updated_at = CURRENT_TIMESTAMP \
+        WHERE account = ?1 AND kind = ?2 AND version = ?6";
+}
+
+sql_store!(SqliteStore, sql);

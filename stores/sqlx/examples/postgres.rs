@@ -2,6 +2,7 @@
 //! `TWOFA_POSTGRES_URL=postgres://user:password@host/db cargo run -p
 //! twofa-sqlx --features postgres --example postgres`.
 
+#[path = "../../login_example.rs"]
 mod login;
 
 use sqlx::PgPool;

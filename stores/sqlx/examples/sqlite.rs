@@ -1,6 +1,7 @@
 //! A login over an SQLite file: `cargo run -p twofa-sqlx --example sqlite`.
 //! The database is `twofa-example.db` in the system's temporary folder.
 
+#[path = "../../login_example.rs"]
 mod login;
 
 use sqlx::SqlitePool;

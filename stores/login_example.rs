@@ -1,4 +1,5 @@
-//! The login both examples run, whatever the store: enrol a TOTP secret
+//! The login every store crate's example runs, whatever the store
+//! (included by each with `#[path]`): enrol a TOTP secret
 //! (sealed, stored once), then log in with its code twice.
 
 use std::error::Error;
@@ -8,7 +9,7 @@ use twofa::{
     AccountState, AccountStore, Binding, Guard, Keyring, Outcome, SealingKey, Secret, SecretKind,
     Totp,
 };
-use twofa_sqlx::{SealedSecrets, StoreError};
+use twofa_record::{SealedSecrets, StoreError};
 
 /// Enrols `account` and logs it in twice over `store`.
 pub(crate) async fn run<S, E>(store: &S, account: &str) -> Result<(), Box<dyn Error>>

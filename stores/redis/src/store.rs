@@ -1,0 +1,248 @@
+//! [`RedisStore`]: load with `HMGET`, save with one compare-and-swap
+//! script.
+
+use core::fmt;
+use std::time::Duration;
+
+use redis::{RedisError, Script, aio::ConnectionLike};
+use twofa::{AccountStore, Versioned};
+use twofa_record::{Corrupt, FORMAT, Record, StoreError, decode, next_version};
+
+/// Saves the record if its version is still the one loaded (`ARGV[1]`,
+/// `0` for a key that does not exist); returns 1 if it did, 0 otherwise.
+/// Versions are compared as strings: no Lua arithmetic, so no rounding.
+const SAVE: &str = r"
+local current = redis.call('HGET', KEYS[1], 'version')
+if current == false then current = '0' end
+if current ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'format', ARGV[3], 'body', ARGV[4])
+return 1
+";
+
+/// Every account's records in Redis hashes, over the service's own
+/// connection (cloned per call, as `ConnectionManager` is meant to be).
+///
+/// ```no_run
+/// use redis::aio::ConnectionManager;
+/// use twofa::{AccountState, Guard, Secret, Totp};
+/// use twofa_redis::RedisStore;
+///
+/// # async fn login() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = redis::Client::open("redis://127.0.0.1/")?;
+/// let store = RedisStore::new(ConnectionManager::new(client).await?);
+/// let totp = Totp::new(Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")?);
+/// let guard = Guard::default();
+/// let now = twofa::unix_time()?;
+/// let outcome = guard
+///     .decide_shared(&store, "alice", |state: &mut AccountState| {
+///         guard.verify_totp(&totp, &mut state.totp, "123456", now)
+///     })
+///     .await?;
+/// println!("{outcome}");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore<C> {
+    connection: C,
+    save: Script,
+    replicas: Option<(u32, Duration)>,
+}
+
+impl<C> fmt::Debug for RedisStore<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("replicas", &self.replicas)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Redis store's own failure.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RedisFailure {
+    /// Redis failed or could not be reached.
+    Redis(RedisError),
+    /// A save was made but fewer replicas than required acknowledged it
+    /// in time ([`RedisStore::with_replicas`]): the login is refused, as
+    /// a failover could still roll the save back.
+    NotReplicated {
+        /// Replicas that acknowledged.
+        acknowledged: u64,
+        /// Replicas required.
+        required: u32,
+    },
+}
+
+impl fmt::Display for RedisFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Redis(e) => write!(f, "redis: {e}"),
+            Self::NotReplicated {
+                acknowledged,
+                required,
+            } => write!(
+                f,
+                "save reached {acknowledged} replicas of {required} required"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RedisFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Redis(e) => Some(e),
+            Self::NotReplicated { .. } => None,
+        }
+    }
+}
+
+fn redis_failure(e: RedisError) -> StoreError<RedisFailure> {
+    StoreError::Backend(RedisFailure::Redis(e))
+}
+
+/// The key of `account`'s record of `kind`: the account escaped, inside
+/// braces so that it is the cluster hash tag.
+#[must_use]
+pub fn key(account: &str, kind: &str) -> String {
+    let mut key = String::with_capacity(account.len() + kind.len() + 10);
+    key.push_str("twofa:{");
+    for c in account.chars() {
+        match c {
+            '%' => key.push_str("%25"),
+            '{' => key.push_str("%7B"),
+            '}' => key.push_str("%7D"),
+            c => key.push(c),
+        }
+    }
+    key.push_str("}:");
+    key.push_str(kind);
+    key
+}
+
+impl<C> RedisStore<C> {
+    /// A store over `connection`: a [`redis::aio::ConnectionManager`],
+    /// or a cluster connection.
+    pub fn new(connection: C) -> Self {
+        Self {
+            connection,
+            save: Script::new(SAVE),
+            replicas: None,
+        }
+    }
+
+    /// Makes every save wait until `replicas` replicas acknowledge it,
+    /// for at most `timeout` (`WAIT`); a save that does not reach them
+    /// fails with [`RedisFailure::NotReplicated`], refusing the login.
+    #[must_use]
+    pub fn with_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.replicas = Some((replicas, timeout));
+        self
+    }
+}
+
+impl<C: ConnectionLike + Clone + Send + Sync> RedisStore<C> {
+    /// What in the server's configuration could lose a save (see the
+    /// crate's "Durability"); empty when nothing does. Managed services
+    /// that disable `CONFIG` answer with an error: check their settings
+    /// by hand.
+    ///
+    /// # Errors
+    /// Redis failed or refused `CONFIG GET`.
+    pub async fn durability_problems(&self) -> Result<Vec<String>, RedisError> {
+        let mut connection = self.connection.clone();
+        let mut problems = Vec::new();
+        for (setting, good) in [
+            ("appendonly", &["yes"][..]),
+            ("appendfsync", &["always"][..]),
+            (
+                "maxmemory-policy",
+                &[
+                    "noeviction",
+                    "volatile-lru",
+                    "volatile-lfu",
+                    "volatile-random",
+                    "volatile-ttl",
+                ][..],
+            ),
+        ] {
+            let answer: Vec<String> = redis::cmd("CONFIG")
+                .arg("GET")
+                .arg(setting)
+                .query_async(&mut connection)
+                .await?;
+            let value = answer.get(1).map_or("", String::as_str);
+            if !good.contains(&value) {
+                problems.push(format!("{setting} is {value:?}, not {}", good.join(" or ")));
+            }
+        }
+        Ok(problems)
+    }
+}
+
+impl<T: Record, C: ConnectionLike + Clone + Send + Sync> AccountStore<T> for RedisStore<C> {
+    type Error = StoreError<RedisFailure>;
+
+    async fn load(&self, account: &str) -> Result<Versioned<T>, Self::Error> {
+        let mut connection = self.connection.clone();
+        let (version, format, body): (Option<String>, Option<String>, Option<String>) =
+            redis::cmd("HMGET")
+                .arg(key(account, T::KIND))
+                .arg("version")
+                .arg("format")
+                .arg("body")
+                .query_async(&mut connection)
+                .await
+                .map_err(redis_failure)?;
+        let (version, format, body) = match (version, format, body) {
+            (None, None, None) => return Ok(Versioned::default()),
+            (Some(version), Some(format), Some(body)) => (version, format, body),
+            _ => return Err(Corrupt::new(T::KIND, "a field of the hash is missing").into()),
+        };
+        let number = |field: &str, text: &str| {
+            text.parse::<i64>()
+                .map_err(|_| Corrupt::new(T::KIND, format!("{field} is not an integer")))
+        };
+        Ok(decode(
+            number("version", &version)?,
+            number("format", &format)?,
+            &body,
+        )?)
+    }
+
+    async fn save(&self, account: &str, expected: u64, state: &T) -> Result<bool, Self::Error> {
+        let body = state.encode()?;
+        let version = next_version(expected)?;
+        let mut connection = self.connection.clone();
+        let saved: i64 = self
+            .save
+            .key(key(account, T::KIND))
+            .arg(expected.to_string())
+            .arg(version.to_string())
+            .arg(FORMAT.to_string())
+            .arg(body)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(redis_failure)?;
+        if saved != 1 {
+            return Ok(false);
+        }
+        if let Some((required, timeout)) = self.replicas {
+            let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+            let acknowledged: u64 = redis::cmd("WAIT")
+                .arg(required)
+                .arg(millis)
+                .query_async(&mut connection)
+                .await
+                .map_err(redis_failure)?;
+            if acknowledged < u64::from(required) {
+                return Err(StoreError::Backend(RedisFailure::NotReplicated {
+                    acknowledged,
+                    required,
+                }));
+            }
+        }
+        Ok(true)
+    }
+}

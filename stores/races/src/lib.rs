@@ -1,0 +1,26 @@
+//! Independent processes racing every kind of `twofa` state on
+//! PostgreSQL, SQLite and Redis (`tests/races.rs`), and the login
+//! benchmark of each store (`benches/logins.rs`).
+//!
+//! The worker binary, `race-worker`:
+//!
+//! ```text
+//! race-worker BACKEND TARGET check
+//!     exit 0 if the store answers (and its schema is in place)
+//! race-worker BACKEND TARGET setup RACE ACCOUNT
+//!     prepares ACCOUNT for RACE; prints what the workers need, one a line
+//! race-worker BACKEND TARGET run RACE ACCOUNT START_MS TASKS FIRST_TASK DATA...
+//!     waits until START_MS (Unix milliseconds), then runs TASKS tasks at
+//!     once, numbered from FIRST_TASK, each trying every round of RACE;
+//!     prints one line an attempt: ROUND OUTCOME
+//! ```
+//!
+//! BACKEND is `postgres`, `sqlite` or `redis`; TARGET its URL, or the
+//! database file for SQLite.
+
+pub mod backend;
+pub mod fixtures;
+pub mod scenarios;
+
+pub use backend::{Backend, BoxError};
+pub use scenarios::Scenario;

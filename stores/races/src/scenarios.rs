@@ -1,0 +1,506 @@
+//! The races: what is set up before the processes start, and what each
+//! of their tasks tries. Every attempt goes through the guard's shared
+//! check ([`Guard::decide_shared`]) on the store, as a service's would.
+
+use getrandom::SysRng;
+use twofa::{
+    AccountState, FirstFactor, Guard, HotpAccount, Outcome, SecondFactor, Secret, SecretKind,
+    SharedError, TotpAccount,
+};
+use twofa_record::SealedSecrets;
+
+use crate::{
+    backend::{Backend, BoxError},
+    fixtures::{
+        NOW, allowed, binding, digest_key, guard, hotp, keyring, oob_policy, recovery_policy, sign,
+        ticket_policy, totp,
+    },
+};
+
+/// A race: one kind of state, one single-use thing or one limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// Every task tries each round's TOTP code (kind `totp`).
+    TotpCode,
+    /// Every task tries each round's HOTP code (kind `hotp`).
+    HotpCode,
+    /// Every task guesses wrong TOTP codes (kind `totp`).
+    TotpGuess,
+    /// Every task guesses wrong, cycling through the PIN, TOTP,
+    /// out-of-band, recovery codes and tickets (kind `account`).
+    AccountGuess,
+    /// Every task completes one pending login, each with a recovery code
+    /// of its own.
+    Ticket,
+    /// Every task brings the same recovery code, each with a pending
+    /// login of its own.
+    RecoveryCode,
+    /// Every task answers the out-of-band challenge with its code.
+    OobChallenge,
+    /// Every task answers the device challenge with the phone's signature.
+    DeviceChallenge,
+    /// Every task enrols a TOTP secret of its own if none is (kind
+    /// `secrets`).
+    SecretEnroll,
+}
+
+/// Rounds of the code races: each round a new code.
+pub const ROUNDS: u64 = 10;
+/// Guesses each task sends in the guessing races: 8 tasks send 240,
+/// more than twice the lockout.
+pub const GUESSES: usize = 30;
+
+impl Scenario {
+    /// Every race.
+    pub const ALL: [Self; 9] = [
+        Self::TotpCode,
+        Self::HotpCode,
+        Self::TotpGuess,
+        Self::AccountGuess,
+        Self::Ticket,
+        Self::RecoveryCode,
+        Self::OobChallenge,
+        Self::DeviceChallenge,
+        Self::SecretEnroll,
+    ];
+
+    /// The name on the command line and in the table.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TotpCode => "totp-code",
+            Self::HotpCode => "hotp-code",
+            Self::TotpGuess => "totp-guess",
+            Self::AccountGuess => "account-guess",
+            Self::Ticket => "ticket",
+            Self::RecoveryCode => "recovery-code",
+            Self::OobChallenge => "oob-challenge",
+            Self::DeviceChallenge => "device-challenge",
+            Self::SecretEnroll => "secret-enroll",
+        }
+    }
+
+    /// The race named `name`.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|scenario| scenario.name() == name)
+    }
+
+    /// The kind of record raced.
+    #[must_use]
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::TotpCode | Self::TotpGuess => "totp",
+            Self::HotpCode => "hotp",
+            Self::SecretEnroll => "secrets",
+            _ => "account",
+        }
+    }
+
+    /// What must hold, for the table.
+    #[must_use]
+    pub fn claim(self) -> &'static str {
+        match self {
+            Self::TotpCode | Self::HotpCode => "each code accepted once",
+            Self::TotpGuess | Self::AccountGuess => "at most 100 guesses compared",
+            Self::Ticket => "a ticket spent once",
+            Self::RecoveryCode => "a recovery code used once",
+            Self::OobChallenge | Self::DeviceChallenge => "a challenge answered once",
+            Self::SecretEnroll => "a secret enrolled once",
+        }
+    }
+
+    /// Rounds each task runs.
+    #[must_use]
+    pub fn rounds(self) -> u64 {
+        match self {
+            Self::TotpCode | Self::HotpCode => ROUNDS,
+            _ => 1,
+        }
+    }
+
+    /// Attempts each task makes in a round.
+    #[must_use]
+    pub fn tries(self) -> usize {
+        match self {
+            Self::TotpGuess | Self::AccountGuess => GUESSES,
+            _ => 1,
+        }
+    }
+}
+
+/// An outcome as a word of the workers' output.
+fn word<M>(outcome: &Outcome<M>) -> &'static str {
+    match outcome {
+        Outcome::Accepted(_) => "accepted",
+        Outcome::Invalid { .. } => "invalid",
+        Outcome::Replayed => "replayed",
+        Outcome::Malformed => "malformed",
+        Outcome::TooSoon { .. } => "too-soon",
+        Outcome::Locked { .. } => "locked",
+        Outcome::Expired => "expired",
+        Outcome::NotAllowed => "not-allowed",
+    }
+}
+
+/// A shared check's answer as a word; a lost race past every retry is
+/// `contention`, a failed store an error.
+fn answer<M>(result: Result<Outcome<M>, SharedError<BoxError>>) -> Result<&'static str, BoxError> {
+    match result {
+        Ok(outcome) => Ok(word(&outcome)),
+        Err(SharedError::Contention) => Ok("contention"),
+        Err(SharedError::Store(e)) => Err(e),
+        Err(SharedError::Check(e)) => Err(e.into()),
+    }
+}
+
+/// Prepares `account` for `scenario` through the store; returns what the
+/// workers need (tickets, codes), one item a line.
+///
+/// # Errors
+/// The store failed, or a step of the setup was refused.
+pub async fn setup(
+    store: &Backend,
+    scenario: Scenario,
+    account: &str,
+) -> Result<Vec<String>, BoxError> {
+    let guard = guard();
+    let login = binding(account, "login");
+    let key = digest_key();
+    let data = guard
+        .decide_shared(store, account, |state: &mut AccountState| {
+            let mut data = Vec::new();
+            let first_step = |state: &mut AccountState| -> Result<String, twofa::Error> {
+                let outcome = guard.begin_login(
+                    state,
+                    &ticket_policy(),
+                    &key,
+                    &mut SysRng,
+                    login,
+                    FirstFactor::Pin,
+                    allowed(),
+                    NOW,
+                    || true,
+                )?;
+                Ok(match outcome {
+                    Outcome::Accepted(ticket) => ticket.to_string(),
+                    _ => String::new(),
+                })
+            };
+            match scenario {
+                Scenario::AccountGuess | Scenario::Ticket | Scenario::RecoveryCode => {
+                    let (codes, record) = recovery_policy().generate(&mut SysRng, None)?;
+                    state.recovery = Some(record);
+                    let (_, challenge) = oob_policy().issue(&key, &mut SysRng, login, NOW)?;
+                    state.oob = Some(challenge);
+                    match scenario {
+                        // A ticket and a recovery code of another
+                        // account: unknown here.
+                        Scenario::AccountGuess => {
+                            let other = binding("someone-else", "login");
+                            let (ticket, _) = ticket_policy().issue(
+                                &key,
+                                &mut SysRng,
+                                other,
+                                FirstFactor::Pin,
+                                allowed(),
+                                NOW,
+                            )?;
+                            let (others, _) = recovery_policy().generate(&mut SysRng, None)?;
+                            data.push(ticket.to_string());
+                            data.extend(others.first().map(ToString::to_string));
+                        }
+                        Scenario::Ticket => {
+                            data.push(first_step(state)?);
+                            data.extend(codes.iter().map(ToString::to_string));
+                        }
+                        _ => {
+                            data.push(codes[0].to_string());
+                            for _ in 0..AccountState::MAX_PENDING {
+                                data.push(first_step(state)?);
+                            }
+                        }
+                    }
+                }
+                Scenario::OobChallenge => {
+                    let (code, challenge) = oob_policy().issue(&key, &mut SysRng, login, NOW)?;
+                    state.oob = Some(challenge);
+                    data.push(code.to_string());
+                }
+                Scenario::DeviceChallenge => {
+                    let policy = twofa::DevicePolicy::default();
+                    guard.start_device_registration(state, &policy, &mut SysRng, NOW)?;
+                    let public_key = crate::fixtures::phone().verifying_key().to_bytes();
+                    let algorithm = twofa::DeviceAlgorithm::Ed25519;
+                    let message = state
+                        .registration
+                        .as_ref()
+                        .map(|challenge| challenge.message(account, algorithm, &public_key))
+                        .unwrap_or_default();
+                    let registered = guard.finish_device_registration(
+                        state,
+                        &policy,
+                        &mut SysRng,
+                        account,
+                        algorithm,
+                        &public_key,
+                        &sign(&message),
+                        NOW,
+                    )?;
+                    let ticket = first_step(state)?;
+                    let mut number = String::new();
+                    if let Outcome::Accepted(device) = registered {
+                        let challenged = guard.challenge_device(
+                            state,
+                            &policy,
+                            &mut SysRng,
+                            &[key.clone()],
+                            login,
+                            &ticket,
+                            &device,
+                            "log in",
+                            NOW,
+                        )?;
+                        if let Outcome::Accepted(shown) = challenged {
+                            number = shown.to_string();
+                        }
+                    }
+                    data.extend([number, ticket]);
+                }
+                _ => {}
+            }
+            Ok(data)
+        })
+        .await
+        .map_err(|e| -> BoxError { e.to_string().into() })?;
+    if data.iter().any(String::is_empty) {
+        return Err(format!("{}: a first step was refused", scenario.name()).into());
+    }
+    Ok(data)
+}
+
+/// One attempt of task `task` (numbered across every process) in `round`,
+/// try `attempt`: the outcome as a word.
+///
+/// # Errors
+/// The store failed.
+#[allow(clippy::too_many_lines, reason = "one arm per race, each short")]
+pub async fn attempt(
+    store: &Backend,
+    scenario: Scenario,
+    account: &str,
+    data: &[String],
+    task: usize,
+    round: u64,
+    attempt: usize,
+) -> Result<&'static str, BoxError> {
+    let guard = guard();
+    let totp = totp()?;
+    let login = binding(account, "login");
+    let keys = [digest_key()];
+    let item = |index: usize| data.get(index).map_or("", String::as_str);
+    match scenario {
+        Scenario::TotpCode => {
+            let now = NOW + 30 * round;
+            let code = totp.generate_at(now)?.to_string();
+            answer(
+                guard
+                    .verify_totp_shared(&totp, store, account, &code, now)
+                    .await,
+            )
+        }
+        Scenario::HotpCode => {
+            let code = hotp()?.generate(round).to_string();
+            answer(
+                guard
+                    .verify_hotp_shared(&hotp()?, store, account, &code, NOW)
+                    .await,
+            )
+        }
+        Scenario::TotpGuess => {
+            let wrong = wrong_code(&totp, task, attempt)?;
+            answer(
+                guard
+                    .verify_totp_shared(&totp, store, account, &wrong, NOW)
+                    .await,
+            )
+        }
+        Scenario::AccountGuess => {
+            let wrong = wrong_code(&totp, task, attempt)?;
+            answer(
+                guard
+                    .decide_shared(store, account, |state: &mut AccountState| {
+                        guess(
+                            &guard,
+                            state,
+                            &keys,
+                            login,
+                            [item(0), item(1)],
+                            &wrong,
+                            task + attempt,
+                        )
+                    })
+                    .await,
+            )
+        }
+        Scenario::Ticket | Scenario::RecoveryCode => {
+            let (ticket, code) = if scenario == Scenario::Ticket {
+                (item(0), item(1 + task))
+            } else {
+                (item(1 + task), item(0))
+            };
+            answer(
+                guard
+                    .decide_shared(store, account, |state: &mut AccountState| {
+                        let factor = SecondFactor::Recovery;
+                        guard.complete_login(state, &keys, login, ticket, factor, NOW, |g, s| {
+                            let Some(codes) = s.recovery.as_mut() else {
+                                return Ok(Outcome::Expired);
+                            };
+                            g.verify_recovery(&mut s.totp.throttle, codes, &[], code, NOW)
+                        })
+                    })
+                    .await,
+            )
+        }
+        Scenario::OobChallenge => answer(
+            guard
+                .decide_shared(store, account, |state: &mut AccountState| {
+                    let Some(challenge) = state.oob.as_mut() else {
+                        return Ok(Outcome::Expired);
+                    };
+                    let throttle = &mut state.totp.throttle;
+                    guard.verify_oob(throttle, challenge, &keys, login, item(0), NOW)
+                })
+                .await,
+        ),
+        Scenario::DeviceChallenge => {
+            // The phone reads its prompt and signs what it shows.
+            let state: AccountState = twofa::AccountStore::load(store, account).await?.state;
+            let signature = state
+                .device_challenge
+                .as_ref()
+                .map(|challenge| {
+                    let number = item(0).parse().unwrap_or_default();
+                    sign(&challenge.prompt().message(account, number))
+                })
+                .unwrap_or_default();
+            let ticket = item(1);
+            answer(
+                guard
+                    .decide_shared(store, account, |state: &mut AccountState| {
+                        guard.complete_login_with_device(
+                            state, &keys, login, ticket, &signature, NOW,
+                        )
+                    })
+                    .await,
+            )
+        }
+        Scenario::SecretEnroll => {
+            let mine = Secret::generate(&mut SysRng)?;
+            let binding = binding(account, "totp");
+            let sealed = keyring().seal_secret(&mut SysRng, SecretKind::Totp, &mine, binding)?;
+            let enrolled = guard
+                .decide_shared(store, account, |secrets: &mut SealedSecrets| {
+                    Ok(match secrets.get("totp") {
+                        Some(_) => Outcome::Replayed,
+                        None => match secrets.insert("totp", sealed.clone()) {
+                            Ok(_) => Outcome::Accepted(()),
+                            Err(_) => Outcome::NotAllowed,
+                        },
+                    })
+                })
+                .await;
+            answer(enrolled)
+        }
+    }
+}
+
+/// A guess of task `index` at the account's factor number `index % 5`:
+/// the PIN, a TOTP code, the out-of-band code, a recovery code or a
+/// ticket, each wrong.
+fn guess(
+    guard: &Guard,
+    state: &mut AccountState,
+    keys: &[twofa::DigestKey],
+    login: twofa::Binding<'_>,
+    [unknown_ticket, unknown_recovery]: [&str; 2],
+    wrong: &str,
+    index: usize,
+) -> Result<Outcome<()>, twofa::Error> {
+    let totp = totp()?;
+    Ok(match index % 5 {
+        0 => guard.check_first_factor(state.throttle(), NOW, || false),
+        1 => guard
+            .verify_totp(&totp, &mut state.totp, wrong, NOW)?
+            .map(|_| ()),
+        2 => match state.oob.as_mut() {
+            Some(challenge) => {
+                guard.verify_oob(&mut state.totp.throttle, challenge, keys, login, wrong, NOW)?
+            }
+            None => Outcome::Expired,
+        },
+        3 => match state.recovery.as_mut() {
+            Some(codes) => guard
+                .verify_recovery(&mut state.totp.throttle, codes, &[], unknown_recovery, NOW)?
+                .map(|_| ()),
+            None => Outcome::Expired,
+        },
+        _ => guard.complete_login(
+            state,
+            keys,
+            login,
+            unknown_ticket,
+            SecondFactor::Totp,
+            NOW,
+            |g, s| Ok(g.verify_totp(&totp, &mut s.totp, wrong, NOW)?.map(|_| ())),
+        )?,
+    })
+}
+
+/// A 6-digit code that matches no step of the window at [`NOW`], distinct
+/// per task and try.
+fn wrong_code(totp: &twofa::Totp, task: usize, attempt: usize) -> Result<String, twofa::Error> {
+    let window: Vec<String> = (0..3)
+        .map(|i| {
+            totp.generate_at(NOW - 30 + 30 * i)
+                .map(|code| code.to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let mut value = task * 1000 + attempt;
+    loop {
+        let code = format!("{:06}", value % 1_000_000);
+        if !window.contains(&code) {
+            return Ok(code);
+        }
+        value += 1;
+    }
+}
+
+/// Loads `account`'s state of every kind, so that a test can check what
+/// the race left (a used recovery code, a spent ticket).
+///
+/// # Errors
+/// The store failed.
+pub async fn load_all(
+    store: &Backend,
+    account: &str,
+) -> Result<(TotpAccount, HotpAccount, AccountState, SealedSecrets), BoxError> {
+    use twofa::AccountStore;
+    Ok((
+        AccountStore::<TotpAccount>::load(store, account)
+            .await?
+            .state,
+        AccountStore::<HotpAccount>::load(store, account)
+            .await?
+            .state,
+        AccountStore::<AccountState>::load(store, account)
+            .await?
+            .state,
+        AccountStore::<SealedSecrets>::load(store, account)
+            .await?
+            .state,
+    ))
+}

@@ -107,7 +107,8 @@ impl Scenario {
             Self::TotpGuess | Self::AccountGuess => "at most 100 guesses compared",
             Self::Ticket => "a ticket spent once",
             Self::RecoveryCode => "a recovery code used once",
-            Self::OobChallenge | Self::DeviceChallenge => "a challenge answered once",
+            Self::OobChallenge => "an out-of-band code answered once",
+            Self::DeviceChallenge => "a device challenge answered once",
             Self::SecretEnroll => "a secret enrolled once",
         }
     }

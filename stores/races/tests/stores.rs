@@ -1,0 +1,293 @@
+//! Each store, in one process: values at the ends of their ranges read
+//! back exactly, a reset is a save that never restarts the version, a
+//! record changed behind the store's back is an error rather than a
+//! default, migrations run once whatever the number of instances, and
+//! Redis runs with the durability a replay mark needs.
+//!
+//! Servers as in `tests/races.rs`: absent ones are announced loudly, and
+//! fail the test under `TWOFA_REQUIRE_SERVERS=1`.
+#![allow(clippy::unwrap_used)]
+
+use std::{
+    process::Command,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use twofa::{AccountStore, Guard, ThrottleState, TotpAccount, Versioned};
+use twofa_store_races::{Backend, BoxError};
+
+fn fresh(name: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+fn sqlite_file(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}.db", fresh(name)))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every backend whose server answers (SQLite always).
+async fn backends() -> Vec<(&'static str, Backend)> {
+    let mut backends = vec![(
+        "sqlite",
+        Backend::connect("sqlite", &sqlite_file("stores"))
+            .await
+            .unwrap(),
+    )];
+    for (name, variable) in [
+        ("postgres", "TWOFA_POSTGRES_URL"),
+        ("redis", "TWOFA_REDIS_URL"),
+    ] {
+        let connected = match std::env::var(variable) {
+            Ok(target) => Backend::connect(name, &target)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(_) => Err(format!("{variable} is not set")),
+        };
+        match connected {
+            Ok(backend) => backends.push((name, backend)),
+            Err(problem) => {
+                let banner = "!".repeat(72);
+                eprintln!(
+                    "\n{banner}\n{name}: NO SERVER, ITS STORE TESTS NOT RUN\n{problem}\n{banner}\n"
+                );
+                assert!(
+                    std::env::var("TWOFA_REQUIRE_SERVERS").is_err(),
+                    "{name}: server required (TWOFA_REQUIRE_SERVERS is set): {problem}"
+                );
+            }
+        }
+    }
+    backends
+}
+
+fn extreme() -> TotpAccount {
+    TotpAccount {
+        throttle: ThrottleState {
+            failures: 100,
+            retry_at: u64::MAX,
+        },
+        last_step: Some(u64::MAX),
+        used_below: u128::MAX,
+        drift: -100,
+    }
+}
+
+#[tokio::test]
+async fn values_at_the_ends_of_their_ranges_read_back_exactly() {
+    for (name, store) in backends().await {
+        let account = fresh("extreme");
+        assert!(store.save(&account, 0, &extreme()).await.unwrap(), "{name}");
+        let loaded: Versioned<TotpAccount> = store.load(&account).await.unwrap();
+        assert_eq!(
+            loaded,
+            Versioned {
+                state: extreme(),
+                version: 1
+            },
+            "{name}"
+        );
+        // An account name no key or row may mistake for another.
+        for odd in ["a}b", "a%7Db", "{x}", "é \n:kind"] {
+            let account = format!("{account}{odd}");
+            let loaded: Versioned<TotpAccount> = store.load(&account).await.unwrap();
+            assert_eq!(loaded.version, 0, "{name} {odd:?}");
+            assert!(
+                store
+                    .save(&account, 0, &TotpAccount::default())
+                    .await
+                    .unwrap(),
+                "{name} {odd:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_reset_is_a_save_and_never_restarts_the_version() {
+    for (name, store) in backends().await {
+        let account = fresh("reset");
+        let guard = Guard::default();
+        let mut locked = TotpAccount::default();
+        locked.throttle.failures = 100;
+        locked.throttle.retry_at = u64::MAX;
+        assert!(store.save(&account, 0, &locked).await.unwrap());
+        let before: Versioned<TotpAccount> = store.load(&account).await.unwrap();
+        // The service's reset: through the same compare-and-swap.
+        guard
+            .decide_shared(&store, &account, |state: &mut TotpAccount| {
+                guard.throttle().record_success(&mut state.throttle);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let after: Versioned<TotpAccount> = store.load(&account).await.unwrap();
+        assert_eq!((before.version, after.version), (1, 2), "{name}");
+        assert_eq!(after.state.throttle.failures, 0, "{name}");
+        // An instance that loaded the locked state before the reset
+        // cannot save over it, nor can one that saw no row at all.
+        assert!(
+            !store
+                .save(&account, before.version, &before.state)
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        assert!(
+            !store.save(&account, 0, &before.state).await.unwrap(),
+            "{name}"
+        );
+        let last: Versioned<TotpAccount> = store.load(&account).await.unwrap();
+        assert_eq!(last, after, "{name}");
+    }
+}
+
+/// Changes `account`'s totp record behind the store's back.
+async fn tamper(store: &Backend, account: &str, field: &str, value: &str) -> Result<(), BoxError> {
+    let (column, value) = (field, value);
+    match store {
+        Backend::Postgres(store) => {
+            let sql = match column {
+                "body" => "UPDATE twofa_records SET body = $2::jsonb WHERE account = $1",
+                "format" => "UPDATE twofa_records SET format = $2::bigint WHERE account = $1",
+                _ => "UPDATE twofa_records SET version = $2::bigint WHERE account = $1",
+            };
+            sqlx::query(sql)
+                .bind(account)
+                .bind(value)
+                .execute(store.pool())
+                .await?;
+        }
+        Backend::Sqlite(store) => {
+            let sql = match column {
+                "body" => "UPDATE twofa_records SET body = ?2 WHERE account = ?1",
+                "format" => {
+                    "UPDATE twofa_records SET format = CAST(?2 AS INTEGER) WHERE account = ?1"
+                }
+                _ => "UPDATE twofa_records SET version = CAST(?2 AS INTEGER) WHERE account = ?1",
+            };
+            sqlx::query(sql)
+                .bind(account)
+                .bind(value)
+                .execute(store.pool())
+                .await?;
+        }
+        Backend::Redis(_) => {
+            let url = std::env::var("TWOFA_REDIS_URL")?;
+            let mut connection = redis::Client::open(url)?
+                .get_multiplexed_async_connection()
+                .await?;
+            let key = twofa_redis::key(account, "totp");
+            let _: () = if value.is_empty() {
+                redis::cmd("HDEL")
+                    .arg(&key)
+                    .arg(column)
+                    .query_async(&mut connection)
+                    .await?
+            } else {
+                redis::cmd("HSET")
+                    .arg(&key)
+                    .arg(column)
+                    .arg(value)
+                    .query_async(&mut connection)
+                    .await?
+            };
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_record_changed_behind_the_stores_back_is_an_error_never_a_default() {
+    let missing_field = r#"{"throttle":{"failures":0,"retry_at":0},"last_step":null,"drift":0}"#;
+    let negative =
+        r#"{"throttle":{"failures":-1,"retry_at":0},"last_step":null,"used_below":0,"drift":0}"#;
+    for (name, store) in backends().await {
+        let cases: &[(&str, &str)] = match name {
+            // SQL's CHECK keeps versions above 0 and bodies JSON: what
+            // remains is JSON that is not a state, and another format.
+            "redis" => &[
+                ("body", missing_field),
+                ("body", negative),
+                ("body", "not json"),
+                ("format", "2"),
+                ("version", "0"),
+                ("version", "-3"),
+                ("version", "one"),
+                ("body", ""),
+            ],
+            _ => &[("body", missing_field), ("body", negative), ("format", "2")],
+        };
+        for (field, value) in cases {
+            let account = fresh("tampered");
+            assert!(store.save(&account, 0, &extreme()).await.unwrap());
+            tamper(&store, &account, field, value).await.unwrap();
+            let loaded: Result<Versioned<TotpAccount>, _> = store.load(&account).await;
+            let error = loaded.unwrap_err().to_string();
+            assert!(
+                error.contains("totp record unreadable"),
+                "{name} {field}={value}: {error}"
+            );
+            // And a check over it refuses, rather than starting afresh.
+            let guard = Guard::default();
+            let totp = twofa_store_races::fixtures::totp().unwrap();
+            let outcome = guard
+                .verify_totp_shared(&totp, &store, &account, "123456", 0)
+                .await;
+            assert!(outcome.is_err(), "{name} {field}={value}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn migrations_run_once_however_many_instances_start_together() {
+    // Four processes open a fresh SQLite file and migrate at once.
+    let file = sqlite_file("migrate");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_race-worker"))
+                .args(["sqlite", &file, "check"])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let Backend::Sqlite(store) = Backend::connect("sqlite", &file).await.unwrap() else {
+        unreachable!()
+    };
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM twofa_migrations")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(applied, [1]);
+    for (name, store) in backends().await {
+        if let Backend::Postgres(store) = store {
+            store.migrate().await.unwrap();
+            let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM twofa_migrations")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+            assert_eq!(applied, [1], "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn redis_runs_with_the_durability_a_replay_mark_needs() {
+    for (_, store) in backends().await {
+        if let Backend::Redis(store) = store {
+            assert_eq!(
+                store.durability_problems().await.unwrap(),
+                Vec::<String>::new()
+            );
+        }
+    }
+}

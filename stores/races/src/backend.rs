@@ -4,7 +4,7 @@
 use std::error::Error;
 
 use redis::aio::ConnectionManager;
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{SqlitePool, postgres::PgPoolOptions};
 use twofa::{AccountStore, Versioned};
 use twofa_record::Record;
 use twofa_redis::RedisStore;
@@ -33,7 +33,12 @@ impl Backend {
     pub async fn connect(backend: &str, target: &str) -> Result<Self, BoxError> {
         Ok(match backend {
             "postgres" => {
-                let store = PgStore::new(PgPool::connect(target).await?);
+                // Room for the benchmark's 16 concurrent clients.
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .connect(target)
+                    .await?;
+                let store = PgStore::new(pool);
                 store.migrate().await?;
                 Self::Postgres(store)
             }

@@ -104,7 +104,8 @@ impl Scenario {
     pub fn claim(self) -> &'static str {
         match self {
             Self::TotpCode | Self::HotpCode => "each code accepted once",
-            Self::TotpGuess | Self::AccountGuess => "at most 100 guesses compared",
+            Self::TotpGuess => "at most 100 guesses compared",
+            Self::AccountGuess => "at most 100 guesses compared, every factor mixed",
             Self::Ticket => "a ticket spent once",
             Self::RecoveryCode => "a recovery code used once",
             Self::OobChallenge => "an out-of-band code answered once",
@@ -257,7 +258,7 @@ pub async fn setup(
                             state,
                             &policy,
                             &mut SysRng,
-                            &[key.clone()],
+                            std::slice::from_ref(&key),
                             login,
                             &ticket,
                             &device,

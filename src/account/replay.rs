@@ -6,6 +6,7 @@ mod memory;
 
 #[cfg(feature = "std")]
 pub(super) use memory::lock;
+#[cfg(feature = "std")]
 pub use memory::{MemoryReplayStore, StoreFull};
 
 use crate::error::Error;

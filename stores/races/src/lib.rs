@@ -21,6 +21,7 @@
 pub mod backend;
 pub mod fixtures;
 pub mod scenarios;
+pub mod servers;
 
 pub use backend::{Backend, BoxError};
 pub use scenarios::Scenario;

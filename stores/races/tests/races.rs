@@ -47,14 +47,7 @@ fn server(backend: &str, variable: &str) -> Option<String> {
             String::from_utf8_lossy(&output.stderr).trim().to_owned()
         }
     };
-    let banner = "!".repeat(72);
-    eprintln!(
-        "\n{banner}\n{backend}: NO SERVER, MULTI-PROCESS RACES NOT RUN\n{problem}\n{banner}\n"
-    );
-    assert!(
-        std::env::var("TWOFA_REQUIRE_SERVERS").is_err(),
-        "{backend}: server required (TWOFA_REQUIRE_SERVERS is set): {problem}"
-    );
+    twofa_store_races::servers::absent(backend, &problem);
     None
 }
 

@@ -28,6 +28,7 @@ pub struct TotpAccount {
     /// The last accepted time step: no code at this step or before it is
     /// accepted again (RFC 6238 §5.2), except unused steps while this mark
     /// is ahead of the server's clock (see `used_below`).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub last_step: Option<u64>,
     /// Which of the 128 steps below `last_step` were accepted too (bit
     /// `i` for step `last_step - 1 - i`). While the mark is ahead of the

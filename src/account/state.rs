@@ -35,19 +35,23 @@ pub struct AccountState {
     /// [`AccountState::MAX_PENDING`].
     pub pending: Vec<PendingLogin>,
     /// The out-of-band code sent, if any.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub oob: Option<OobChallenge>,
     /// Registered devices, revoked ones included.
     #[cfg(feature = "device")]
     pub devices: Vec<Device>,
     /// The challenge for a device being registered.
     #[cfg(feature = "device")]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub registration: Option<RegistrationChallenge>,
     /// The login challenge sent to a device.
     #[cfg(feature = "device")]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub device_challenge: Option<DeviceChallenge>,
     /// Remembered devices, at most [`AccountState::MAX_REMEMBERED`].
     pub remembered: Vec<RememberedDevice>,
     /// The recovery codes, if any were made.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub recovery: Option<RecoveryCodes>,
 }
 

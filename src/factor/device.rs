@@ -77,6 +77,7 @@ pub struct Device {
     /// Unix time of registration.
     pub registered_at: u64,
     /// Unix time of the last login it completed.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub last_used: Option<u64>,
     /// Revoked devices are kept (to show in a list) but never accepted.
     pub revoked: bool,

@@ -77,6 +77,7 @@ pub struct RecoveryCodes {
     /// Argon2id passes.
     pub passes: u32,
     /// The id of the [`RecoveryPepper`] mixed into the digests, if any.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub pepper_id: Option<u32>,
     /// One digest per code.
     pub digests: Vec<[u8; DIGEST_LEN]>,

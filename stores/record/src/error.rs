@@ -50,6 +50,8 @@ pub enum StoreError<E> {
     /// signed 64-bit integer): refused rather than wrapped, since a
     /// version that restarts lets a stale save through.
     VersionOutOfRange,
+    /// An account name with a NUL character, which no store keeps alike.
+    BadAccount,
     /// A record's body cannot be written (a state beyond the bounds a
     /// store keeps, such as too many sealed secrets).
     Unwritable(&'static str),
@@ -61,6 +63,7 @@ impl<E: fmt::Display> fmt::Display for StoreError<E> {
             Self::Backend(e) => write!(f, "store: {e}"),
             Self::Corrupt(corrupt) => corrupt.fmt(f),
             Self::VersionOutOfRange => f.write_str("record version out of range"),
+            Self::BadAccount => f.write_str("account name with a NUL character"),
             Self::Unwritable(why) => write!(f, "record cannot be stored: {why}"),
         }
     }
@@ -71,7 +74,7 @@ impl<E: Error + 'static> Error for StoreError<E> {
         match self {
             Self::Backend(e) => Some(e),
             Self::Corrupt(corrupt) => Some(corrupt),
-            Self::VersionOutOfRange | Self::Unwritable(_) => None,
+            Self::VersionOutOfRange | Self::BadAccount | Self::Unwritable(_) => None,
         }
     }
 }

@@ -2,7 +2,10 @@
 //! state the core could have written.
 
 use serde::{Serialize, de::DeserializeOwned};
-use twofa::{AccountState, Guard, HotpAccount, ThrottlePolicy, ThrottleState, TotpAccount};
+use twofa::{
+    AccountState, DevicePolicy, Digits, Guard, HotpAccount, OobPolicy, RecoveryPolicy,
+    ThrottlePolicy, ThrottleState, TotpAccount,
+};
 
 use crate::{Corrupt, StoreError};
 
@@ -11,31 +14,41 @@ pub trait Record: Clone + PartialEq + Default + Send + Sync + 'static {
     /// The kind's name in the store (the second half of a record's key).
     const KIND: &'static str;
 
-    /// The body to store.
+    /// The body to store, once [`Record::check`] holds: a state no
+    /// instance could read back is never written.
     ///
     /// # Errors
     /// [`StoreError::Unwritable`] for a state beyond what a store keeps.
     fn encode<E>(&self) -> Result<String, StoreError<E>>;
 
-    /// A stored body read back.
+    /// A stored body read back, once [`Record::check`] holds.
     ///
     /// # Errors
     /// [`Corrupt`] for anything but a body [`Record::encode`] writes.
     fn decode(body: &str) -> Result<Self, Corrupt>;
+
+    /// Whether the state is within the bounds the core keeps (a drift
+    /// within [`Guard::MAX_DRIFT`], at most 100 failures, at most
+    /// [`AccountState::MAX_PENDING`] pending logins, …).
+    ///
+    /// # Errors
+    /// What is out of bounds.
+    fn check(&self) -> Result<(), &'static str>;
 }
 
-fn to_json<T: Serialize, E>(state: &T) -> Result<String, StoreError<E>> {
+/// The body of a serde state, checked first.
+fn to_json<T: Record + Serialize, E>(state: &T) -> Result<String, StoreError<E>> {
+    state.check().map_err(StoreError::Unwritable)?;
     serde_json::to_string(state).map_err(|_| StoreError::Unwritable("not serializable"))
 }
 
-/// Parses `body` strictly (every field, no other) and checks its bounds.
-fn from_json<T: DeserializeOwned>(
-    kind: &'static str,
-    body: &str,
-    check: impl FnOnce(&T) -> Result<(), &'static str>,
-) -> Result<T, Corrupt> {
-    let state: T = serde_json::from_str(body).map_err(|e| Corrupt::new(kind, e.to_string()))?;
-    check(&state).map_err(|problem| Corrupt::new(kind, problem))?;
+/// Parses `body` strictly (every field, `Option`s included, and no other)
+/// and checks its bounds.
+fn from_json<T: Record + DeserializeOwned>(body: &str) -> Result<T, Corrupt> {
+    let state: T = serde_json::from_str(body).map_err(|e| Corrupt::new(T::KIND, e.to_string()))?;
+    state
+        .check()
+        .map_err(|problem| Corrupt::new(T::KIND, problem))?;
     Ok(state)
 }
 
@@ -57,6 +70,34 @@ fn check_totp(totp: &TotpAccount) -> Result<(), &'static str> {
     Ok(())
 }
 
+fn check_account(state: &AccountState) -> Result<(), &'static str> {
+    check_totp(&state.totp)?;
+    check_throttle(&state.sends)?;
+    if state.pending.len() > AccountState::MAX_PENDING {
+        return Err("more pending logins than AccountState::MAX_PENDING");
+    }
+    if state.remembered.len() > AccountState::MAX_REMEMBERED {
+        return Err("more remembered devices than AccountState::MAX_REMEMBERED");
+    }
+    if let Some(oob) = &state.oob
+        && (oob.attempts_left > OobPolicy::MAX_ATTEMPTS || Digits::new(oob.digits).is_err())
+    {
+        return Err("out-of-band challenge beyond OobPolicy's bounds");
+    }
+    // Revoked devices are kept up to twice the largest limit of active ones.
+    if state.devices.len() > 2 * DevicePolicy::MAX_DEVICES {
+        return Err("more devices than DevicePolicy::MAX_DEVICES allows");
+    }
+    if let Some(recovery) = &state.recovery {
+        if recovery.digests.len() != recovery.used.len() {
+            return Err("recovery codes and their marks differ in number");
+        }
+        RecoveryPolicy::new(recovery.digests.len(), recovery.memory_kib, recovery.passes)
+            .map_err(|_| "recovery codes beyond RecoveryPolicy's bounds")?;
+    }
+    Ok(())
+}
+
 impl Record for TotpAccount {
     const KIND: &'static str = "totp";
 
@@ -65,7 +106,11 @@ impl Record for TotpAccount {
     }
 
     fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(Self::KIND, body, check_totp)
+        from_json(body)
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        check_totp(self)
     }
 }
 
@@ -77,9 +122,11 @@ impl Record for HotpAccount {
     }
 
     fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(Self::KIND, body, |hotp: &Self| {
-            check_throttle(&hotp.throttle)
-        })
+        from_json(body)
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        check_throttle(&self.throttle)
     }
 }
 
@@ -91,21 +138,10 @@ impl Record for AccountState {
     }
 
     fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(Self::KIND, body, |state: &Self| {
-            check_totp(&state.totp)?;
-            check_throttle(&state.sends)?;
-            if state.pending.len() > Self::MAX_PENDING {
-                return Err("more pending logins than AccountState::MAX_PENDING");
-            }
-            if state.remembered.len() > Self::MAX_REMEMBERED {
-                return Err("more remembered devices than AccountState::MAX_REMEMBERED");
-            }
-            if let Some(recovery) = &state.recovery
-                && recovery.digests.len() != recovery.used.len()
-            {
-                return Err("recovery codes and their marks differ in number");
-            }
-            Ok(())
-        })
+        from_json(body)
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        check_account(self)
     }
 }

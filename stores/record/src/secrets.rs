@@ -4,6 +4,10 @@
 use std::collections::BTreeMap;
 
 use core::fmt;
+use serde::{
+    Deserialize, Deserializer,
+    de::{Error as _, MapAccess},
+};
 use twofa::Sealed;
 
 use crate::{Corrupt, Record, StoreError};
@@ -110,6 +114,7 @@ impl Record for SealedSecrets {
 
     /// A JSON object from each name to the sealed form's text.
     fn encode<E>(&self) -> Result<String, StoreError<E>> {
+        self.check().map_err(StoreError::Unwritable)?;
         let texts: BTreeMap<&str, String> = self
             .by_name
             .iter()
@@ -119,7 +124,7 @@ impl Record for SealedSecrets {
     }
 
     fn decode(body: &str) -> Result<Self, Corrupt> {
-        let texts: BTreeMap<String, String> =
+        let Distinct(texts) =
             serde_json::from_str(body).map_err(|e| Corrupt::new(Self::KIND, e.to_string()))?;
         let mut secrets = Self::new();
         for (name, text) in texts {
@@ -131,5 +136,42 @@ impl Record for SealedSecrets {
                 .map_err(|refusal| Corrupt::new(Self::KIND, refusal.to_string()))?;
         }
         Ok(secrets)
+    }
+
+    /// Within bounds by construction: [`SealedSecrets::insert`] keeps them.
+    fn check(&self) -> Result<(), &'static str> {
+        if self.by_name.len() > Self::MAX {
+            return Err("more sealed secrets than SealedSecrets::MAX");
+        }
+        Ok(())
+    }
+}
+
+/// A JSON object whose names are distinct: a name given twice is an
+/// error, not the last of its values.
+struct Distinct(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for Distinct {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Distinct;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of sealed forms by name")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Distinct, A::Error> {
+                let mut texts = BTreeMap::new();
+                while let Some((name, text)) = map.next_entry::<String, String>()? {
+                    if texts.contains_key(&name) {
+                        return Err(A::Error::custom(format!("name {name:?} given twice")));
+                    }
+                    texts.insert(name, text);
+                }
+                Ok(Distinct(texts))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }

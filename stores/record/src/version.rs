@@ -32,6 +32,19 @@ pub fn next_version<E>(expected: u64) -> Result<i64, StoreError<E>> {
         .ok_or(StoreError::VersionOutOfRange)
 }
 
+/// Refuses an account name no store keeps alike: one with a NUL
+/// character (PostgreSQL's `TEXT` cannot hold it, SQLite and Redis can),
+/// so that a name is refused the same way on every backend.
+///
+/// # Errors
+/// [`StoreError::BadAccount`].
+pub fn check_account<E>(account: &str) -> Result<(), StoreError<E>> {
+    if account.contains('\0') {
+        return Err(StoreError::BadAccount);
+    }
+    Ok(())
+}
+
 /// A stored record read back: its version, format and body, all checked.
 ///
 /// # Errors

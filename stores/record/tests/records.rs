@@ -43,6 +43,14 @@ fn every_kind_reads_back_exactly_at_the_ends_of_its_ranges() {
     state.credential_version = u64::MAX;
     round_trip(&state);
 
+    round_trip(&SealedSecrets::new());
+    let secrets = sealed_secrets();
+    round_trip(&secrets);
+    assert_eq!(format!("{secrets:?}"), r#"{"totp"}"#, "names only");
+}
+
+/// A TOTP secret sealed for alice, kept under "totp".
+fn sealed_secrets() -> SealedSecrets {
     let keyring = Keyring::new(SealingKey::new(9, [7; 32]));
     let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
     let binding = Binding::new("alice", "totp");
@@ -50,10 +58,30 @@ fn every_kind_reads_back_exactly_at_the_ends_of_its_ranges() {
         .seal_secret(&mut SysRng, SecretKind::Totp, &secret, binding)
         .unwrap();
     let mut secrets = SealedSecrets::new();
-    round_trip(&secrets);
     secrets.insert("totp", sealed).unwrap();
-    round_trip(&secrets);
-    assert_eq!(format!("{secrets:?}"), r#"{"totp"}"#, "names only");
+    secrets
+}
+
+#[test]
+fn a_state_no_instance_could_read_back_is_never_written() {
+    let mut totp = extreme_totp();
+    totp.drift = 101;
+    assert!(matches!(
+        totp.encode::<()>(),
+        Err(StoreError::Unwritable(_))
+    ));
+    let mut state = AccountState::new();
+    state.sends.failures = 101;
+    assert!(matches!(
+        state.encode::<()>(),
+        Err(StoreError::Unwritable(_))
+    ));
+    let mut hotp = HotpAccount::default();
+    hotp.throttle.failures = 101;
+    assert!(matches!(
+        hotp.encode::<()>(),
+        Err(StoreError::Unwritable(_))
+    ));
 }
 
 fn refused<T: Record + std::fmt::Debug>(body: &str) -> Corrupt {
@@ -68,6 +96,46 @@ fn a_body_that_is_not_exactly_a_record_is_refused() {
         let mut value: serde_json::Value = serde_json::from_str(&good).unwrap();
         value.as_object_mut().unwrap().remove(field);
         refused::<TotpAccount>(&value.to_string());
+    }
+    // An absent `Option` is not `None`: a missing last step would accept
+    // the last code again.
+    let fresh_mark = TotpAccount {
+        last_step: Some(57_000_000),
+        ..TotpAccount::default()
+    };
+    let mut value: serde_json::Value =
+        serde_json::from_str(&fresh_mark.encode::<()>().unwrap()).unwrap();
+    value.as_object_mut().unwrap().remove("last_step");
+    let missing = refused::<TotpAccount>(&value.to_string());
+    assert!(
+        missing.problem.contains("missing field `last_step`"),
+        "{missing}"
+    );
+    let state = AccountState::new().encode::<()>().unwrap();
+    for field in [
+        "totp",
+        "sends",
+        "credential_version",
+        "pending",
+        "oob",
+        "devices",
+        "registration",
+        "device_challenge",
+        "remembered",
+        "recovery",
+    ] {
+        let mut value: serde_json::Value = serde_json::from_str(&state).unwrap();
+        assert!(
+            value.as_object_mut().unwrap().remove(field).is_some(),
+            "{field}"
+        );
+        let missing = refused::<AccountState>(&value.to_string());
+        assert!(
+            missing
+                .problem
+                .contains(&format!("missing field `{field}`")),
+            "{missing}"
+        );
     }
     let with_extra = good.replacen('{', r#"{"locked_by_newer_version":true,"#, 1);
     assert!(
@@ -107,6 +175,13 @@ fn a_body_that_is_not_exactly_a_record_is_refused() {
         assert!(corrupt.problem.contains(problem), "{body}: {corrupt}");
         assert_eq!(corrupt.kind, "totp");
     }
+    let secrets = refused::<SealedSecrets>(r#"{"totp":"sealed:AAAA"}"#);
+    assert!(secrets.problem.contains("not a sealed form"), "{secrets}");
+    let sealed = sealed_secrets().encode::<()>().unwrap();
+    let text = sealed.split('"').nth(3).unwrap();
+    let twice = format!(r#"{{"totp":"{text}","totp":"{text}"}}"#);
+    let secrets = refused::<SealedSecrets>(&twice);
+    assert!(secrets.problem.contains("given twice"), "{secrets}");
     let secrets = refused::<SealedSecrets>(r#"{"totp":"sealed:AAAA"}"#);
     assert!(secrets.problem.contains("not a sealed form"), "{secrets}");
     let mut state = AccountState::new();

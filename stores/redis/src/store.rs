@@ -6,14 +6,20 @@ use std::time::Duration;
 
 use redis::{RedisError, Script, aio::ConnectionLike};
 use twofa::{AccountStore, Versioned};
-use twofa_record::{Corrupt, FORMAT, Record, StoreError, decode, next_version};
+use twofa_record::{Corrupt, FORMAT, Record, StoreError, check_account, decode, next_version};
 
 /// Saves the record if its version is still the one loaded (`ARGV[1]`,
 /// `0` for a key that does not exist); returns 1 if it did, 0 otherwise.
-/// Versions are compared as strings: no Lua arithmetic, so no rounding.
+/// Versions are compared as strings: no Lua arithmetic, so no rounding. A
+/// hash without a version is an error, never a record to write over.
 const SAVE: &str = r"
 local current = redis.call('HGET', KEYS[1], 'version')
-if current == false then current = '0' end
+if current == false then
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    return redis.error_reply('twofa: stored record without a version')
+  end
+  current = '0'
+end
 if current ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'format', ARGV[3], 'body', ARGV[4])
 return 1
@@ -185,6 +191,7 @@ impl<T: Record, C: ConnectionLike + Clone + Send + Sync> AccountStore<T> for Red
     type Error = StoreError<RedisFailure>;
 
     async fn load(&self, account: &str) -> Result<Versioned<T>, Self::Error> {
+        check_account(account)?;
         let mut connection = self.connection.clone();
         let (version, format, body): (Option<String>, Option<String>, Option<String>) =
             redis::cmd("HMGET")
@@ -200,9 +207,13 @@ impl<T: Record, C: ConnectionLike + Clone + Send + Sync> AccountStore<T> for Red
             (Some(version), Some(format), Some(body)) => (version, format, body),
             _ => return Err(Corrupt::new(T::KIND, "a field of the hash is missing").into()),
         };
+        // Only the canonical decimal form: the script compares versions
+        // as strings, so "01" would never match what it stores.
         let number = |field: &str, text: &str| {
             text.parse::<i64>()
-                .map_err(|_| Corrupt::new(T::KIND, format!("{field} is not an integer")))
+                .ok()
+                .filter(|number| number.to_string() == text)
+                .ok_or_else(|| Corrupt::new(T::KIND, format!("{field} is not an integer")))
         };
         Ok(decode(
             number("version", &version)?,
@@ -214,34 +225,54 @@ impl<T: Record, C: ConnectionLike + Clone + Send + Sync> AccountStore<T> for Red
     async fn save(&self, account: &str, expected: u64, state: &T) -> Result<bool, Self::Error> {
         let body = state.encode()?;
         let version = next_version(expected)?;
+        check_account(account)?;
+        let key = key(account, T::KIND);
+        let (expected, version, format) = (
+            expected.to_string(),
+            version.to_string(),
+            FORMAT.to_string(),
+        );
         let mut connection = self.connection.clone();
-        let saved: i64 = self
-            .save
-            .key(key(account, T::KIND))
-            .arg(expected.to_string())
-            .arg(version.to_string())
-            .arg(FORMAT.to_string())
+        let Some((required, timeout)) = self.replicas else {
+            let saved: i64 = self
+                .save
+                .key(key)
+                .arg(expected)
+                .arg(version)
+                .arg(format)
+                .arg(body)
+                .invoke_async(&mut connection)
+                .await
+                .map_err(redis_failure)?;
+            return Ok(saved == 1);
+        };
+        // The script and WAIT in one pipeline, so on one connection: WAIT
+        // counts that connection's writes, and a reconnection between the
+        // two would leave it nothing to wait for.
+        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        let (saved, acknowledged): (i64, u64) = redis::pipe()
+            .cmd("EVAL")
+            .arg(SAVE)
+            .arg(1)
+            .arg(key)
+            .arg(expected)
+            .arg(version)
+            .arg(format)
             .arg(body)
-            .invoke_async(&mut connection)
+            .cmd("WAIT")
+            .arg(required)
+            .arg(millis)
+            .query_async(&mut connection)
             .await
             .map_err(redis_failure)?;
         if saved != 1 {
             return Ok(false);
         }
-        if let Some((required, timeout)) = self.replicas {
-            let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-            let acknowledged: u64 = redis::cmd("WAIT")
-                .arg(required)
-                .arg(millis)
-                .query_async(&mut connection)
-                .await
-                .map_err(redis_failure)?;
-            if acknowledged < u64::from(required) {
-                return Err(StoreError::Backend(RedisFailure::NotReplicated {
-                    acknowledged,
-                    required,
-                }));
-            }
+        if acknowledged < u64::from(required) {
+            return Err(StoreError::Backend(RedisFailure::NotReplicated {
+                acknowledged,
+                required,
+            }));
         }
         Ok(true)
     }

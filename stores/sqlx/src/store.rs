@@ -75,6 +75,7 @@ macro_rules! sql_store {
             type Error = StoreError<sqlx::Error>;
 
             async fn load(&self, account: &str) -> Result<Versioned<T>, Self::Error> {
+                check_account(account)?;
                 let row: Option<(i64, i64, String)> = sqlx::query_as($sql::LOAD)
                     .bind(account)
                     .bind(T::KIND)
@@ -93,6 +94,7 @@ macro_rules! sql_store {
                 expected: u64,
                 state: &T,
             ) -> Result<bool, Self::Error> {
+                check_account(account)?;
                 let body = state.encode()?;
                 let version = next_version(expected)?;
                 // One statement: its row count is the answer.

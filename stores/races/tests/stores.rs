@@ -211,7 +211,9 @@ async fn a_record_changed_behind_the_stores_back_is_an_error_never_a_default() {
                 ("version", "0"),
                 ("version", "-3"),
                 ("version", "one"),
+                ("version", "01"),
                 ("body", ""),
+                ("version", ""),
             ],
             _ => &[("body", missing_field), ("body", negative), ("format", "2")],
         };
@@ -225,6 +227,9 @@ async fn a_record_changed_behind_the_stores_back_is_an_error_never_a_default() {
                 error.contains("totp record unreadable"),
                 "{name} {field}={value}: {error}"
             );
+            // Nor is it written over as a record never saved.
+            let over: Result<bool, _> = store.save(&account, 0, &TotpAccount::default()).await;
+            assert!(!matches!(over, Ok(true)), "{name} {field}={value}");
             // And a check over it refuses, rather than starting afresh.
             let guard = Guard::default();
             let totp = twofa_store_races::fixtures::totp().unwrap();
@@ -236,37 +241,83 @@ async fn a_record_changed_behind_the_stores_back_is_an_error_never_a_default() {
     }
 }
 
-#[tokio::test]
-async fn migrations_run_once_however_many_instances_start_together() {
-    // Four processes open a fresh SQLite file and migrate at once.
-    let file = sqlite_file("migrate");
+/// Four processes open `target` and migrate it at once; then each
+/// migration is recorded once.
+async fn migrate_together(backend: &str, target: &str) {
     let children: Vec<_> = (0..4)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_race-worker"))
-                .args(["sqlite", &file, "check"])
+                .args([backend, target, "check"])
                 .spawn()
                 .unwrap()
         })
         .collect();
     for mut child in children {
-        assert!(child.wait().unwrap().success());
+        assert!(child.wait().unwrap().success(), "{backend}");
     }
-    let Backend::Sqlite(store) = Backend::connect("sqlite", &file).await.unwrap() else {
-        unreachable!()
+    let applied: Vec<i64> = match Backend::connect(backend, target).await.unwrap() {
+        Backend::Postgres(store) => sqlx::query_scalar("SELECT version FROM twofa_migrations")
+            .fetch_all(store.pool())
+            .await
+            .unwrap(),
+        Backend::Sqlite(store) => sqlx::query_scalar("SELECT version FROM twofa_migrations")
+            .fetch_all(store.pool())
+            .await
+            .unwrap(),
+        Backend::Redis(_) => unreachable!("Redis has no schema"),
     };
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM twofa_migrations")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(applied, [1]);
-    for (name, store) in backends().await {
+    assert_eq!(applied, [1], "{backend}");
+}
+
+#[tokio::test]
+async fn migrations_run_once_however_many_instances_start_together() {
+    migrate_together("sqlite", &sqlite_file("migrate")).await;
+    for (_, store) in backends().await {
         if let Backend::Postgres(store) = store {
-            store.migrate().await.unwrap();
-            let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM twofa_migrations")
-                .fetch_all(store.pool())
+            // A fresh database, so that the migration really runs.
+            let database = fresh("migrate").replace('-', "_");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+                .execute(store.pool())
                 .await
                 .unwrap();
-            assert_eq!(applied, [1], "{name}");
+            let url = std::env::var("TWOFA_POSTGRES_URL").unwrap();
+            let base = url.rsplit_once('/').unwrap().0;
+            migrate_together("postgres", &format!("{base}/{database}")).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_account_name_with_nul_is_refused_on_every_backend() {
+    for (name, store) in backends().await {
+        let loaded: Result<Versioned<TotpAccount>, _> = store.load("a\0b").await;
+        let error = loaded.unwrap_err().to_string();
+        assert!(error.contains("NUL"), "{name}: {error}");
+        let saved = store.save("a\0b", 0, &TotpAccount::default()).await;
+        assert!(saved.unwrap_err().to_string().contains("NUL"), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_save_that_replicas_do_not_acknowledge_refuses_the_login() {
+    for (_, store) in backends().await {
+        if let Backend::Redis(store) = store {
+            // The test server has no replica: none can acknowledge.
+            let store = store.with_replicas(1, std::time::Duration::from_millis(50));
+            let account = fresh("replicas");
+            let saved = store.save(&account, 0, &TotpAccount::default()).await;
+            let error = saved.unwrap_err().to_string();
+            assert!(error.contains("reached 0 replicas of 1"), "{error}");
+            let guard = Guard::default();
+            let totp = twofa_store_races::fixtures::totp().unwrap();
+            let code = totp.generate_at(1_700_000_000).unwrap().to_string();
+            let outcome = guard
+                .verify_totp_shared(&totp, &store, &account, &code, 1_700_000_000)
+                .await;
+            assert!(
+                outcome.is_err(),
+                "a save not replicated is not an acceptance"
+            );
         }
     }
 }

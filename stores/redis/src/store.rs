@@ -11,7 +11,8 @@ use twofa_record::{Corrupt, FORMAT, Record, StoreError, check_account, decode, n
 /// Saves the record if its version is still the one loaded (`ARGV[1]`,
 /// `0` for a key that does not exist); returns 1 if it did, 0 otherwise.
 /// Versions are compared as strings: no Lua arithmetic, so no rounding. A
-/// hash without a version is an error, never a record to write over.
+/// hash without a version, or at version 0, is an error, never a record
+/// to write over.
 const SAVE: &str = r"
 local current = redis.call('HGET', KEYS[1], 'version')
 if current == false then
@@ -19,6 +20,8 @@ if current == false then
     return redis.error_reply('twofa: stored record without a version')
   end
   current = '0'
+elseif current == '0' then
+  return redis.error_reply('twofa: stored record at version 0')
 end
 if current ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'format', ARGV[3], 'body', ARGV[4])

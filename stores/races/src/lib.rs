@@ -13,6 +13,8 @@
 //!     waits until START_MS (Unix milliseconds), then runs TASKS tasks at
 //!     once, numbered from FIRST_TASK, each trying every round of RACE;
 //!     prints one line an attempt: ROUND OUTCOME
+//! race-worker BACKEND TARGET left ACCOUNT
+//!     prints what the races left in ACCOUNT's records, one `NAME VALUE` a line
 //! ```
 //!
 //! BACKEND is `postgres`, `sqlite` or `redis`; TARGET its URL, or the

@@ -27,6 +27,12 @@ async fn main() -> Result<(), BoxError> {
             }
             Ok(())
         }
+        "left" => {
+            for line in scenarios::left(&store, arg(3)?).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
         "run" => {
             let start: u64 = arg(5)?.parse()?;
             let tasks: usize = arg(6)?.parse()?;

@@ -481,28 +481,46 @@ fn wrong_code(totp: &twofa::Totp, task: usize, attempt: usize) -> Result<String,
     }
 }
 
-/// Loads `account`'s state of every kind, so that a test can check what
-/// the race left (a used recovery code, a spent ticket).
+/// What a race left in the store, as `name value` lines: the failures of
+/// the account's throttle, the last TOTP step, the next HOTP counter, the
+/// pending logins spent, the recovery codes used, whether the out-of-band
+/// code and the device challenge were used, the secrets enrolled.
 ///
 /// # Errors
 /// The store failed.
-pub async fn load_all(
-    store: &Backend,
-    account: &str,
-) -> Result<(TotpAccount, HotpAccount, AccountState, SealedSecrets), BoxError> {
+pub async fn left(store: &Backend, account: &str) -> Result<Vec<String>, BoxError> {
     use twofa::AccountStore;
-    Ok((
-        AccountStore::<TotpAccount>::load(store, account)
-            .await?
-            .state,
-        AccountStore::<HotpAccount>::load(store, account)
-            .await?
-            .state,
-        AccountStore::<AccountState>::load(store, account)
-            .await?
-            .state,
-        AccountStore::<SealedSecrets>::load(store, account)
-            .await?
-            .state,
-    ))
+    let totp: TotpAccount = AccountStore::load(store, account).await?.state;
+    let hotp: HotpAccount = AccountStore::load(store, account).await?.state;
+    let state: AccountState = AccountStore::load(store, account).await?.state;
+    let secrets: SealedSecrets = AccountStore::load(store, account).await?.state;
+    let spent = state.pending.iter().filter(|pending| pending.spent).count();
+    let recovery_used = state
+        .recovery
+        .as_ref()
+        .map_or(0, |codes| codes.used.iter().filter(|&&used| used).count());
+    Ok(vec![
+        format!("totp-failures {}", totp.throttle.failures),
+        format!(
+            "totp-last-step {}",
+            totp.last_step.map_or(-1, |step| step as i128)
+        ),
+        format!("hotp-failures {}", hotp.throttle.failures),
+        format!("hotp-counter {}", hotp.counter),
+        format!("account-failures {}", state.totp.throttle.failures),
+        format!("tickets-spent {spent}"),
+        format!("recovery-used {recovery_used}"),
+        format!(
+            "oob-used {}",
+            state.oob.as_ref().is_some_and(|oob| oob.used)
+        ),
+        format!(
+            "device-challenge-used {}",
+            state
+                .device_challenge
+                .as_ref()
+                .is_some_and(|challenge| challenge.used)
+        ),
+        format!("secrets {}", secrets.len()),
+    ])
 }

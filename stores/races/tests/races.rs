@@ -67,6 +67,41 @@ fn fresh_account(scenario: Scenario) -> String {
 /// What the race's attempts answered, counted by round and outcome.
 type Tally = BTreeMap<(u64, String), usize>;
 
+/// What the race left in the account's records, by name.
+fn left(backend: &str, target: &str, account: &str) -> BTreeMap<String, String> {
+    let output = worker(backend, target, &["left", account]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (name, value) = line.split_once(' ').unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// What `scenario` must leave in the store.
+fn expected_left(scenario: Scenario) -> &'static [(&'static str, &'static str)] {
+    match scenario {
+        // The tenth round's step: NOW / 30 + 9. (Replays count as
+        // failures, so the throttle is not checked here.)
+        Scenario::TotpCode => &[("totp-last-step", "56666675")],
+        Scenario::HotpCode => &[("hotp-counter", "10")],
+        Scenario::TotpGuess => &[("totp-failures", "100")],
+        Scenario::AccountGuess => &[("account-failures", "100"), ("recovery-used", "0")],
+        Scenario::Ticket => &[("tickets-spent", "1"), ("recovery-used", "1")],
+        Scenario::RecoveryCode => &[("tickets-spent", "1"), ("recovery-used", "1")],
+        Scenario::OobChallenge => &[("oob-used", "true"), ("account-failures", "0")],
+        Scenario::DeviceChallenge => &[("tickets-spent", "1"), ("account-failures", "0")],
+        Scenario::SecretEnroll => &[("secrets", "1")],
+    }
+}
+
 fn race(backend: &str, target: &str, scenario: Scenario) -> Tally {
     let account = fresh_account(scenario);
     let setup = worker(backend, target, &["setup", scenario.name(), &account]);
@@ -107,6 +142,15 @@ fn race(backend: &str, target: &str, scenario: Scenario) -> Tally {
                 .entry((round.parse().unwrap(), outcome.into()))
                 .or_default() += 1;
         }
+    }
+    let left = left(backend, target, &account);
+    for (name, value) in expected_left(scenario) {
+        assert_eq!(
+            left.get(*name).map(String::as_str),
+            Some(*value),
+            "{backend} {}: {name} left {left:?}",
+            scenario.name()
+        );
     }
     tally
 }

@@ -219,7 +219,7 @@ pub async fn setup(
                             data.extend(codes.iter().map(ToString::to_string));
                         }
                         _ => {
-                            data.push(codes[0].to_string());
+                            data.extend(codes.first().map(ToString::to_string));
                             for _ in 0..AccountState::MAX_PENDING {
                                 data.push(first_step(state)?);
                             }

@@ -30,4 +30,4 @@ mod version;
 pub use error::{Corrupt, StoreError};
 pub use kinds::Record;
 pub use secrets::{SealedSecrets, SecretsRefusal};
-pub use version::{FORMAT, check_account, decode, next_version, stored_version};
+pub use version::{FORMAT, check_account, decode, next_version};

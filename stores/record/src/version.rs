@@ -13,7 +13,7 @@ pub const FORMAT: i64 = 1;
 ///
 /// # Errors
 /// [`Corrupt`] for a version below 1.
-pub fn stored_version(kind: &'static str, version: i64) -> Result<u64, Corrupt> {
+fn stored_version(kind: &'static str, version: i64) -> Result<u64, Corrupt> {
     u64::try_from(version)
         .ok()
         .filter(|&version| version > 0)

@@ -66,7 +66,7 @@ macro_rules! sql_store {
 
             /// The pool the store was given.
             #[must_use]
-            pub fn pool(&self) -> &$crate::store::PoolOf<$sql::Db> {
+            pub fn pool(&self) -> &sqlx::Pool<$sql::Db> {
                 &self.pool
             }
         }
@@ -124,6 +124,3 @@ macro_rules! sql_store {
 }
 
 pub(crate) use sql_store;
-
-/// The pool type of a database.
-pub type PoolOf<Db> = sqlx::Pool<Db>;

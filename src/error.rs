@@ -115,6 +115,9 @@ pub enum Error {
     SealedKindMismatch,
     /// A keyring already holds a key with that id.
     DuplicateKeyId,
+    /// Not a key in its text form: `ID:HEX`, a decimal id and 64 hex
+    /// digits.
+    MalformedKey,
     /// A keyring holds as many keys as it can.
     KeyringFull,
     /// The current key of a keyring cannot be retired: make another current
@@ -168,6 +171,7 @@ impl fmt::Display for Error {
             Self::SealedTampered => "sealed secret failed authentication",
             Self::SealedKindMismatch => "sealed secret of another kind",
             Self::DuplicateKeyId => "a key with that id is already in the keyring",
+            Self::MalformedKey => "a key must be ID:HEX, a decimal id and 64 hex digits",
             Self::KeyringFull => "keyring is full",
             Self::CurrentKeyRetired => "the current key cannot be retired",
             Self::StoredCostOutOfRange => "stored hash cost outside the accepted bounds",

@@ -15,13 +15,7 @@ pub(crate) fn keygen(options: &Options) -> Result<(), Failure> {
         .id
         .ok_or_else(|| Failure::usage("keygen needs --id N (a new id for each key)"))?;
     let key = SealingKey::generate(id, &mut getrandom::SysRng)?;
-    let mut text = Zeroizing::new(String::with_capacity(75));
-    text.push_str(&key.id().to_string());
-    text.push(':');
-    for byte in key.expose_bytes() {
-        text.push(char::from(HEX[usize::from(byte >> 4)]));
-        text.push(char::from(HEX[usize::from(byte & 15)]));
-    }
+    let text = key.to_text();
     println!("{}", text.as_str());
     eprintln!(
         "twofa: this is a secret key: keep it in the service's secret storage, never beside the data it seals"
@@ -62,8 +56,6 @@ pub(crate) fn open(options: &Options) -> Result<(), Failure> {
     Ok(())
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 /// The keyring of the one key `--key-env` names, `ID:HEX`.
 fn keyring(options: &Options) -> Result<Keyring, Failure> {
     let var = options
@@ -75,23 +67,12 @@ fn keyring(options: &Options) -> Result<Keyring, Failure> {
             "environment variable {var:?} is not set (or not UTF-8)"
         ))
     })?);
-    let malformed = || {
+    let key: SealingKey = text.parse().map_err(|_| {
         Failure::usage(format!(
             "{var:?} must hold ID:HEX, 64 hex digits (see keygen)"
         ))
-    };
-    let (id, hex) = text.trim().split_once(':').ok_or_else(malformed)?;
-    let id: u32 = id.parse().map_err(|_| malformed())?;
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    let hex = hex.as_bytes();
-    if hex.len() != 64 {
-        return Err(malformed());
-    }
-    for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
-        let digit = |c: u8| char::from(c).to_digit(16).ok_or_else(malformed);
-        *byte = u8::try_from(digit(pair[0])? << 4 | digit(pair[1])?).map_err(|_| malformed())?;
-    }
-    Ok(Keyring::new(SealingKey::new(id, *bytes)))
+    })?;
+    Ok(Keyring::new(key))
 }
 
 fn account(options: &Options) -> Result<&str, Failure> {

@@ -45,6 +45,54 @@ macro_rules! id_key {
             pub fn expose_bytes(&self) -> &[u8; 32] {
                 &self.bytes
             }
+
+            /// The key as text, `ID:HEX` (a decimal id and 64 lowercase
+            /// hex digits), to put in the service's secret storage; read
+            /// back with `parse`. Wiped on drop.
+            #[cfg(feature = "alloc")]
+            #[must_use]
+            pub fn to_text(&self) -> zeroize::Zeroizing<alloc::string::String> {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let mut text = zeroize::Zeroizing::new(alloc::string::String::with_capacity(75));
+                text.push_str(&alloc::format!("{}:", self.id));
+                for byte in &self.bytes {
+                    text.push(char::from(HEX[usize::from(byte >> 4)]));
+                    text.push(char::from(HEX[usize::from(byte & 15)]));
+                }
+                text
+            }
+        }
+
+        impl core::str::FromStr for $name {
+            type Err = crate::error::Error;
+
+            /// Reads `ID:HEX` (a decimal id and 64 hex digits, either
+            /// case; surrounding whitespace ignored), as `to_text` writes.
+            ///
+            /// # Errors
+            /// [`Error::MalformedKey`](crate::Error::MalformedKey); the error
+            /// holds nothing of the text.
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                let malformed = crate::error::Error::MalformedKey;
+                let (id, hex) = text.trim().split_once(':').ok_or(malformed)?;
+                if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(malformed);
+                }
+                let id: u32 = id.parse().map_err(|_| malformed)?;
+                let hex = hex.as_bytes();
+                if hex.len() != 64 {
+                    return Err(malformed);
+                }
+                let mut key = Self { id, bytes: [0; 32] };
+                for (byte, pair) in key.bytes.iter_mut().zip(hex.chunks_exact(2)) {
+                    let digit = |c: u8| char::from(c).to_digit(16).ok_or(malformed);
+                    let high = digit(pair[0])?;
+                    let low = digit(pair[1])?;
+                    // Both below 16: the value fits a byte.
+                    *byte = ((high << 4) | low) as u8;
+                }
+                Ok(key)
+            }
         }
 
         impl Drop for $name {

@@ -23,7 +23,7 @@ use std::{
 };
 
 use twofa::{AccountState, AccountStore, Guard, MemoryAccountStore, SharedError, Totp};
-use twofa_store_races::{Backend, fixtures};
+use twofa_store_races::{AnyStore, fixtures};
 
 const ACCOUNTS: u64 = 10_000;
 const CLIENTS: [u64; 3] = [1, 4, 16];
@@ -150,7 +150,7 @@ async fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(if benching { 2.0 } else { 0.05 });
     let sqlite = env::temp_dir().join(format!("twofa-bench-{}.db", std::process::id()));
-    let mut stores: Vec<(&str, Option<Backend>)> = vec![("memory", None)];
+    let mut stores: Vec<(&str, Option<AnyStore>)> = vec![("memory", None)];
     for (name, target) in [
         ("sqlite", Some(sqlite.display().to_string())),
         ("postgres", env::var("TWOFA_POSTGRES_URL").ok()),
@@ -158,7 +158,7 @@ async fn main() {
     ] {
         match target {
             None => eprintln!("{name}: no server given, not measured"),
-            Some(target) => match Backend::connect(name, &target).await {
+            Some(target) => match AnyStore::connect(name, &target).await {
                 Ok(backend) => stores.push((name, Some(backend))),
                 Err(e) => eprintln!("{name}: {e}, not measured"),
             },

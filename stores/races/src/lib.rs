@@ -20,10 +20,9 @@
 //! BACKEND is `postgres`, `sqlite` or `redis`; TARGET its URL, or the
 //! database file for SQLite.
 
-pub mod backend;
 pub mod fixtures;
 pub mod scenarios;
 pub mod servers;
 
-pub use backend::{Backend, BoxError};
 pub use scenarios::Scenario;
+pub use twofa_stores::{AnyStore, BoxError};

@@ -7,7 +7,7 @@ use std::{
 };
 
 use tokio::task::JoinSet;
-use twofa_store_races::{Backend, BoxError, Scenario, scenarios};
+use twofa_store_races::{AnyStore, BoxError, Scenario, scenarios};
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -17,7 +17,7 @@ async fn main() -> Result<(), BoxError> {
             .map(String::as_str)
             .ok_or("missing argument")
     };
-    let store = Backend::connect(arg(0)?, arg(1)?).await?;
+    let store = AnyStore::connect(arg(0)?, arg(1)?).await?;
     let scenario = || Scenario::parse(arg(3)?).ok_or("unknown race");
     match arg(2)? {
         "check" => Ok(()),
@@ -54,7 +54,7 @@ async fn main() -> Result<(), BoxError> {
 }
 
 async fn run(
-    store: Backend,
+    store: AnyStore,
     scenario: Scenario,
     account: String,
     start_ms: u64,

@@ -10,7 +10,7 @@ use twofa::{
 use twofa_record::SealedSecrets;
 
 use crate::{
-    backend::{Backend, BoxError},
+    AnyStore, BoxError,
     fixtures::{
         NOW, allowed, binding, digest_key, guard, hotp, keyring, oob_policy, recovery_policy, sign,
         ticket_policy, totp,
@@ -164,7 +164,7 @@ fn answer<M>(result: Result<Outcome<M>, SharedError<BoxError>>) -> Result<&'stat
 /// # Errors
 /// The store failed, or a step of the setup was refused.
 pub async fn setup(
-    store: &Backend,
+    store: &AnyStore,
     scenario: Scenario,
     account: &str,
 ) -> Result<Vec<String>, BoxError> {
@@ -290,7 +290,7 @@ pub async fn setup(
 /// The store failed.
 #[allow(clippy::too_many_lines, reason = "one arm per race, each short")]
 pub async fn attempt(
-    store: &Backend,
+    store: &AnyStore,
     scenario: Scenario,
     account: &str,
     data: &[String],
@@ -488,7 +488,7 @@ fn wrong_code(totp: &twofa::Totp, task: usize, attempt: usize) -> Result<String,
 ///
 /// # Errors
 /// The store failed.
-pub async fn left(store: &Backend, account: &str) -> Result<Vec<String>, BoxError> {
+pub async fn left(store: &AnyStore, account: &str) -> Result<Vec<String>, BoxError> {
     use twofa::AccountStore;
     let totp: TotpAccount = AccountStore::load(store, account).await?.state;
     let hotp: HotpAccount = AccountStore::load(store, account).await?.state;

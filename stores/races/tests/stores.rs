@@ -14,7 +14,7 @@ use std::{
 };
 
 use twofa::{AccountStore, Guard, ThrottleState, TotpAccount, Versioned};
-use twofa_store_races::{Backend, BoxError};
+use twofa_store_races::{AnyStore, BoxError};
 
 fn fresh(name: &str) -> String {
     let nanos = SystemTime::now()
@@ -33,10 +33,10 @@ fn sqlite_file(name: &str) -> String {
 }
 
 /// Every backend whose server answers (SQLite always).
-async fn backends() -> Vec<(&'static str, Backend)> {
+async fn backends() -> Vec<(&'static str, AnyStore)> {
     let mut backends = vec![(
         "sqlite",
-        Backend::connect("sqlite", &sqlite_file("stores"))
+        AnyStore::connect("sqlite", &sqlite_file("stores"))
             .await
             .unwrap(),
     )];
@@ -45,7 +45,7 @@ async fn backends() -> Vec<(&'static str, Backend)> {
         ("redis", "TWOFA_REDIS_URL"),
     ] {
         let connected = match std::env::var(variable) {
-            Ok(target) => Backend::connect(name, &target)
+            Ok(target) => AnyStore::connect(name, &target)
                 .await
                 .map_err(|e| e.to_string()),
             Err(_) => Err(format!("{variable} is not set")),
@@ -140,10 +140,10 @@ async fn a_reset_is_a_save_and_never_restarts_the_version() {
 }
 
 /// Changes `account`'s totp record behind the store's back.
-async fn tamper(store: &Backend, account: &str, field: &str, value: &str) -> Result<(), BoxError> {
+async fn tamper(store: &AnyStore, account: &str, field: &str, value: &str) -> Result<(), BoxError> {
     let (column, value) = (field, value);
     match store {
-        Backend::Postgres(store) => {
+        AnyStore::Postgres(store) => {
             let sql = match column {
                 "body" => "UPDATE twofa_records SET body = $2::jsonb WHERE account = $1",
                 "format" => "UPDATE twofa_records SET format = $2::bigint WHERE account = $1",
@@ -155,7 +155,7 @@ async fn tamper(store: &Backend, account: &str, field: &str, value: &str) -> Res
                 .execute(store.pool())
                 .await?;
         }
-        Backend::Sqlite(store) => {
+        AnyStore::Sqlite(store) => {
             let sql = match column {
                 "body" => "UPDATE twofa_records SET body = ?2 WHERE account = ?1",
                 "format" => {
@@ -169,7 +169,7 @@ async fn tamper(store: &Backend, account: &str, field: &str, value: &str) -> Res
                 .execute(store.pool())
                 .await?;
         }
-        Backend::Redis(_) => {
+        AnyStore::Redis(_) => {
             let url = std::env::var("TWOFA_REDIS_URL")?;
             let mut connection = redis::Client::open(url)?
                 .get_multiplexed_async_connection()
@@ -255,16 +255,16 @@ async fn migrate_together(backend: &str, target: &str) {
     for mut child in children {
         assert!(child.wait().unwrap().success(), "{backend}");
     }
-    let applied: Vec<i64> = match Backend::connect(backend, target).await.unwrap() {
-        Backend::Postgres(store) => sqlx::query_scalar("SELECT version FROM twofa_migrations")
+    let applied: Vec<i64> = match AnyStore::connect(backend, target).await.unwrap() {
+        AnyStore::Postgres(store) => sqlx::query_scalar("SELECT version FROM twofa_migrations")
             .fetch_all(store.pool())
             .await
             .unwrap(),
-        Backend::Sqlite(store) => sqlx::query_scalar("SELECT version FROM twofa_migrations")
+        AnyStore::Sqlite(store) => sqlx::query_scalar("SELECT version FROM twofa_migrations")
             .fetch_all(store.pool())
             .await
             .unwrap(),
-        Backend::Redis(_) => unreachable!("Redis has no schema"),
+        AnyStore::Redis(_) => unreachable!("Redis has no schema"),
     };
     assert_eq!(applied, [1], "{backend}");
 }
@@ -273,7 +273,7 @@ async fn migrate_together(backend: &str, target: &str) {
 async fn migrations_run_once_however_many_instances_start_together() {
     migrate_together("sqlite", &sqlite_file("migrate")).await;
     for (_, store) in backends().await {
-        if let Backend::Postgres(store) = store {
+        if let AnyStore::Postgres(store) = store {
             // A fresh database, so that the migration really runs.
             let database = fresh("migrate").replace('-', "_");
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
@@ -301,7 +301,7 @@ async fn an_account_name_with_nul_is_refused_on_every_backend() {
 #[tokio::test]
 async fn a_save_that_replicas_do_not_acknowledge_refuses_the_login() {
     for (_, store) in backends().await {
-        if let Backend::Redis(store) = store {
+        if let AnyStore::Redis(store) = store {
             // The test server has no replica: none can acknowledge.
             let store = store.with_replicas(1, std::time::Duration::from_millis(50));
             let account = fresh("replicas");
@@ -325,7 +325,7 @@ async fn a_save_that_replicas_do_not_acknowledge_refuses_the_login() {
 #[tokio::test]
 async fn redis_runs_with_the_durability_a_replay_mark_needs() {
     for (_, store) in backends().await {
-        if let Backend::Redis(store) = store {
+        if let AnyStore::Redis(store) = store {
             assert_eq!(
                 store.durability_problems().await.unwrap(),
                 Vec::<String>::new()

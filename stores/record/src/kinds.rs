@@ -36,15 +36,23 @@ pub trait Record: Clone + PartialEq + Default + Send + Sync + 'static {
     fn check(&self) -> Result<(), &'static str>;
 }
 
-/// The body of a serde state, checked first.
-fn to_json<T: Record + Serialize, E>(state: &T) -> Result<String, StoreError<E>> {
+/// The body of a serde state, checked first: how every kind here is
+/// encoded, and how a service's own kinds may be.
+///
+/// # Errors
+/// [`StoreError::Unwritable`] when [`Record::check`] fails.
+pub fn to_json<T: Record + Serialize, E>(state: &T) -> Result<String, StoreError<E>> {
     state.check().map_err(StoreError::Unwritable)?;
     serde_json::to_string(state).map_err(|_| StoreError::Unwritable("not serializable"))
 }
 
-/// Parses `body` strictly (every field, `Option`s included, and no other)
-/// and checks its bounds.
-fn from_json<T: Record + DeserializeOwned>(body: &str) -> Result<T, Corrupt> {
+/// Parses `body` strictly (every field, `Option`s included, and no other,
+/// when the type says so with serde's `deny_unknown_fields`) and checks
+/// its bounds: the decoding that matches [`to_json`].
+///
+/// # Errors
+/// [`Corrupt`] for anything but a body [`to_json`] writes.
+pub fn from_json<T: Record + DeserializeOwned>(body: &str) -> Result<T, Corrupt> {
     let state: T = serde_json::from_str(body).map_err(|e| Corrupt::new(T::KIND, e.to_string()))?;
     state
         .check()

@@ -28,6 +28,6 @@ mod secrets;
 mod version;
 
 pub use error::{Corrupt, StoreError};
-pub use kinds::Record;
+pub use kinds::{Record, from_json, to_json};
 pub use secrets::{SealedSecrets, SecretsRefusal};
 pub use version::{FORMAT, check_account, decode, next_version};

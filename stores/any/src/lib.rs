@@ -1,5 +1,19 @@
-//! The three stores behind one type, chosen on the command line, so that
-//! one worker binary races any of them.
+//! The three store crates behind one type, chosen when a process starts
+//! (a flag, an environment variable): a binary that serves or tests any
+//! backend names it and its URL, and gets one [`AccountStore`] for every
+//! kind of record.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), twofa_stores::BoxError> {
+//! use twofa::{AccountState, AccountStore};
+//! use twofa_stores::AnyStore;
+//!
+//! let store = AnyStore::connect("sqlite", "twofa.db").await?;
+//! let state = AccountStore::<AccountState>::load(&store, "UCC123456").await?;
+//! # let _ = state;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::error::Error;
 
@@ -13,9 +27,9 @@ use twofa_sqlx::{PgStore, SqliteStore};
 /// A store's failure, whichever store.
 pub type BoxError = Box<dyn Error + Send + Sync>;
 
-/// One of the stores, connected.
+/// One of the stores, connected. Cloning shares the pool or connection.
 #[derive(Clone, Debug)]
-pub enum Backend {
+pub enum AnyStore {
     /// PostgreSQL.
     Postgres(PgStore),
     /// An SQLite file.
@@ -24,16 +38,20 @@ pub enum Backend {
     Redis(RedisStore<ConnectionManager>),
 }
 
-impl Backend {
-    /// Connects to `target` (a URL, or a file for SQLite) and brings the
-    /// schema up to date.
+impl AnyStore {
+    /// The backends [`AnyStore::connect`] knows, by name.
+    pub const BACKENDS: [&'static str; 3] = ["sqlite", "postgres", "redis"];
+
+    /// Connects to `target` (a URL, or a file for SQLite, created if
+    /// missing) and brings the schema up to date. `backend` is one of
+    /// [`AnyStore::BACKENDS`].
     ///
     /// # Errors
     /// An unknown backend, or the store failed.
     pub async fn connect(backend: &str, target: &str) -> Result<Self, BoxError> {
         Ok(match backend {
             "postgres" => {
-                // Room for the benchmark's 16 concurrent clients.
+                // Room for 16 concurrent logins per process.
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .connect(target)
@@ -57,7 +75,7 @@ impl Backend {
     }
 }
 
-impl<T: Record> AccountStore<T> for Backend {
+impl<T: Record> AccountStore<T> for AnyStore {
     type Error = BoxError;
 
     async fn load(&self, account: &str) -> Result<Versioned<T>, BoxError> {

@@ -1,0 +1,268 @@
+//! What every request shares: the store, the guard and its policies, the
+//! keys, the SMS sender; and the few steps every endpoint takes through
+//! them (a record read or changed, a TOTP factor opened, a session issued
+//! or checked).
+
+use std::fmt;
+
+use subtle::ConstantTimeEq;
+use twofa::{
+    AccountState, Binding, DevicePolicy, Guard, OobPolicy, RecoveryPolicy, RememberPolicy,
+    SecretKind, SharedError, ThrottlePolicy, TicketPolicy, Token, Totp,
+};
+use twofa_record::{Record, SealedSecrets};
+use twofa_stores::{AnyStore, BoxError};
+use zeroize::Zeroizing;
+
+use crate::{config::Config, keys::Keys, records::Sessions, sender::Sender};
+
+/// How long a request token (seed 001) or access token (seed 004) lasts:
+/// 60 minutes, as the seeds say.
+pub const SESSION_TTL: u64 = 3600;
+
+/// The purpose TOTP secrets are sealed for, and the name they are kept
+/// under in the account's [`SealedSecrets`].
+pub const TOTP: &str = "totp";
+
+/// A TOTP secret shown for enrollment and not yet confirmed.
+pub const TOTP_PENDING: &str = "totp-pending";
+
+/// A server-side failure: the store, the random generator, a key. The
+/// client gets a 503 and the details go to the log (they hold no secret).
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<twofa::Error> for Failure {
+    fn from(e: twofa::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl From<BoxError> for Failure {
+    fn from(e: BoxError) -> Self {
+        Self(format!("the store failed: {e}"))
+    }
+}
+
+impl From<SharedError<BoxError>> for Failure {
+    fn from(e: SharedError<BoxError>) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// The service, shared by every request.
+pub struct App {
+    /// Every record: the core's kinds and the service's own.
+    pub store: AnyStore,
+    /// The throttle and the checks.
+    pub guard: Guard,
+    /// Sealing and digest keys, recovery peppers.
+    pub keys: Keys,
+    /// `register_token`s: 10 minutes.
+    pub tickets: TicketPolicy,
+    /// SMS codes.
+    pub sms: OobPolicy,
+    /// Registered devices.
+    pub devices: DevicePolicy,
+    /// "Don't ask again on this browser".
+    pub remember: RememberPolicy,
+    /// Request and access tokens ([`SESSION_TTL`]).
+    pub sessions: RememberPolicy,
+    /// Recovery codes.
+    pub recovery: RecoveryPolicy,
+    /// The SMS gateway.
+    pub sender: Box<dyn Sender>,
+    /// The client applications' API keys.
+    pub api_keys: Vec<Zeroizing<String>>,
+    /// The issuer in otpauth URIs.
+    pub issuer: String,
+    /// An Argon2id hash of random bytes: what an unknown user's password
+    /// is checked against, so that the answer takes as long.
+    pub decoy: String,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("store", &self.store)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The service `config` describes, over `store` (connected).
+    ///
+    /// # Errors
+    /// A bad setting, the store failed, or the keys do not open.
+    pub async fn new(
+        config: &Config,
+        store: AnyStore,
+        sender: Box<dyn Sender>,
+    ) -> Result<Self, Failure> {
+        let throttle = ThrottlePolicy::builder()
+            .base_delay(config.throttle_delay)
+            .max_delay(config.throttle_delay.max(300))
+            .lockout_after(config.lockout_after)
+            .build()
+            .map_err(|_| {
+                Failure(
+                    "TWOFA_LOCKOUT_AFTER must be 1 to 100, TWOFA_THROTTLE_DELAY at most 300".into(),
+                )
+            })?;
+        let keys = Keys::load(config, &store).await.map_err(Failure)?;
+        let mut api_keys = config.api_keys.clone();
+        if api_keys.is_empty() {
+            eprintln!("WARNING: no TWOFA_API_KEYS: the demo key \"demo-api-key\" is accepted");
+            api_keys.push(Zeroizing::new("demo-api-key".to_owned()));
+        }
+        let mut decoy = Zeroizing::new(String::new());
+        for _ in 0..4 {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes).map_err(|e| Failure(e.to_string()))?;
+            decoy.push_str(&u64::from_le_bytes(bytes).to_string());
+        }
+        Ok(Self {
+            store,
+            guard: Guard::new(throttle),
+            keys,
+            tickets: TicketPolicy::default(),
+            sms: OobPolicy::default(),
+            devices: DevicePolicy::default(),
+            remember: RememberPolicy::default(),
+            sessions: RememberPolicy::new(SESSION_TTL)?,
+            recovery: RecoveryPolicy::default(),
+            sender,
+            api_keys,
+            issuer: config.issuer.clone(),
+            decoy: crate::passwords::hash(decoy).await.map_err(Failure)?,
+        })
+    }
+
+    /// Whether `key` is one of the configured API keys (compared in
+    /// constant time, every key tried).
+    pub fn api_key_ok(&self, key: &str) -> bool {
+        let mut found = subtle::Choice::from(0);
+        for known in &self.api_keys {
+            found |= known.as_bytes().ct_eq(key.as_bytes());
+        }
+        found.into()
+    }
+
+    /// `account`'s record of kind `T` (the default if it has none).
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn load<T: Record>(&self, account: &str) -> Result<T, Failure> {
+        Ok(twofa::AccountStore::<T>::load(&self.store, account)
+            .await?
+            .state)
+    }
+
+    /// Changes `account`'s record of kind `T` with `decide`, under the
+    /// store's compare-and-swap (retried when another instance wrote first).
+    ///
+    /// # Errors
+    /// The store failed, `decide` did, or the record kept changing.
+    pub async fn decide<T: Record, A>(
+        &self,
+        account: &str,
+        decide: impl FnMut(&mut T) -> Result<A, twofa::Error>,
+    ) -> Result<A, Failure> {
+        Ok(self
+            .guard
+            .decide_shared(&self.store, account, decide)
+            .await?)
+    }
+
+    /// `account`'s TOTP factor, if one is enabled.
+    ///
+    /// # Errors
+    /// The store failed, or the sealed secret does not open.
+    pub async fn totp(&self, account: &str) -> Result<Option<Totp>, Failure> {
+        self.open_totp(account, TOTP).await
+    }
+
+    /// The TOTP secret kept under `name` (and sealed for that purpose).
+    ///
+    /// # Errors
+    /// The store failed, or the sealed secret does not open.
+    pub async fn open_totp(&self, account: &str, name: &str) -> Result<Option<Totp>, Failure> {
+        let secrets: SealedSecrets = self.load(account).await?;
+        let Some(sealed) = secrets.get(name) else {
+            return Ok(None);
+        };
+        let opened =
+            self.keys
+                .keyring
+                .open_secret(sealed, SecretKind::Totp, Binding::new(account, name))?;
+        Ok(Some(Totp::new(opened.value)))
+    }
+
+    /// A new request token for `account`: `ACCOUNT:TOKEN`, its keyed digest
+    /// kept in the account's [`Sessions`].
+    ///
+    /// # Errors
+    /// The store or the random generator failed.
+    pub async fn issue_session(&self, account: &str, now: u64) -> Result<String, Failure> {
+        let state: AccountState = self.load(account).await?;
+        let version = state.credential_version;
+        let key = self
+            .keys
+            .digest
+            .first()
+            .ok_or_else(|| Failure("no digest key".into()))?;
+        let binding = Binding::new(account, "session");
+        let (token, record) =
+            self.sessions
+                .issue(key, &mut getrandom::SysRng, binding, version, now)?;
+        self.decide(account, |sessions: &mut Sessions| {
+            sessions.add(record.clone(), version, now);
+            Ok(())
+        })
+        .await?;
+        Ok(format!("{account}:{token}"))
+    }
+
+    /// The account a bearer token (`ACCOUNT:TOKEN`) is a live session of:
+    /// issued here, not expired, and issued since the account's
+    /// credentials last changed.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn session_account(&self, bearer: &str, now: u64) -> Result<Option<String>, Failure> {
+        let Some((account, token)) = bearer.rsplit_once(':') else {
+            return Ok(None);
+        };
+        let Ok(token) = token.parse::<Token>() else {
+            return Ok(None);
+        };
+        if crate::http::body::check_user_id(account).is_err() {
+            return Ok(None);
+        }
+        let sessions: Sessions = self.load(account).await?;
+        let Some(record) = sessions
+            .tokens
+            .iter()
+            .find(|record| record.id == token.id())
+        else {
+            return Ok(None);
+        };
+        let state: AccountState = self.load(account).await?;
+        let binding = Binding::new(account, "session");
+        let live = record.check(
+            &self.keys.digest,
+            binding,
+            &token,
+            state.credential_version,
+            now,
+        )?;
+        Ok(live.is_ok().then(|| account.to_owned()))
+    }
+}

@@ -1,0 +1,145 @@
+//! The service's configuration: environment variables, each with a flag
+//! of the same meaning (`--store` for `TWOFA_STORE`, …); a flag wins.
+
+use std::{collections::HashMap, env, net::SocketAddr, path::PathBuf};
+
+use zeroize::Zeroizing;
+
+/// Every setting, read once at start. `Debug` leaves out the sealing key
+/// and the store's URL (it may hold a database password).
+pub struct Config {
+    /// Where to listen (`TWOFA_LISTEN`, default `127.0.0.1:8080`; port 0
+    /// picks a free one, printed at start).
+    pub listen: SocketAddr,
+    /// The store's backend (`sqlite`, `postgres` or `redis`) and target,
+    /// from `TWOFA_STORE`: `sqlite:FILE` (default `sqlite:twofa-service.db`),
+    /// `postgres://…` or `redis://…`.
+    pub store: (String, String),
+    /// The sealing key, `ID:HEX` (`TWOFA_SEALING_KEY`); without one, a
+    /// demo key kept in `demo_key_file`, with a warning at every start.
+    pub sealing_key: Option<Zeroizing<String>>,
+    /// Where the demo sealing key is kept when no key is given.
+    pub demo_key_file: PathBuf,
+    /// The API keys client applications send (`TWOFA_API_KEYS`, comma
+    /// separated); without any, `demo-api-key`, with a warning.
+    pub api_keys: Vec<Zeroizing<String>>,
+    /// The SMS outbox file (`TWOFA_SMS_OUTBOX`); without one, sends are
+    /// logged (the code never is) and nobody receives them.
+    pub sms_outbox: Option<PathBuf>,
+    /// The issuer shown in authenticator apps (`TWOFA_ISSUER`).
+    pub issuer: String,
+    /// The first wait after a failure, in seconds, doubling up to 300
+    /// (`TWOFA_THROTTLE_DELAY`, default 1; 0 for none).
+    pub throttle_delay: u64,
+    /// Consecutive failures, any factor, that lock an account until it is
+    /// reset (`TWOFA_LOCKOUT_AFTER`, default 10, at most 100).
+    pub lockout_after: u32,
+}
+
+impl std::fmt::Debug for Config {
+    /// The address and the backend: never the key or the store's URL.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("backend", &self.store.0)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The settings, their variables and flags, and their defaults.
+const SETTINGS: [(&str, &str, &str); 8] = [
+    ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
+    ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
+    ("TWOFA_SEALING_KEY", "--sealing-key", ""),
+    ("TWOFA_API_KEYS", "--api-keys", ""),
+    ("TWOFA_SMS_OUTBOX", "--sms-outbox", ""),
+    ("TWOFA_ISSUER", "--issuer", "twofa-service"),
+    ("TWOFA_THROTTLE_DELAY", "--throttle-delay", "1"),
+    ("TWOFA_LOCKOUT_AFTER", "--lockout-after", "10"),
+];
+
+impl Config {
+    /// The usage text: every setting with its flag and default.
+    pub fn usage() -> String {
+        let mut text = String::from("usage: twofa-service [--FLAG VALUE]...\n\n");
+        for (var, flag, default) in SETTINGS {
+            text.push_str(&format!("  {flag:<18} {var:<22} default: {default:?}\n"));
+        }
+        text
+    }
+
+    /// Reads the environment, then `args` (the flags, without the program
+    /// name).
+    ///
+    /// # Errors
+    /// An unknown flag, a flag without a value, or a value that does not parse.
+    pub fn from_env_and_args(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        let mut values: HashMap<&str, Zeroizing<String>> = HashMap::new();
+        for (var, _, default) in SETTINGS {
+            let value = env::var(var).unwrap_or_else(|_| default.to_owned());
+            values.insert(var, Zeroizing::new(value));
+        }
+        let mut args = args.into_iter();
+        while let Some(flag) = args.next() {
+            let (var, _, _) = SETTINGS
+                .iter()
+                .find(|(_, name, _)| *name == flag)
+                .ok_or_else(|| format!("unknown flag {flag:?}\n\n{}", Self::usage()))?;
+            let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+            values.insert(var, Zeroizing::new(value));
+        }
+        let get = |var: &str| values.get(var).map(|v| v.as_str()).unwrap_or_default();
+        let listen = get("TWOFA_LISTEN")
+            .parse()
+            .map_err(|_| format!("TWOFA_LISTEN: not an address: {:?}", get("TWOFA_LISTEN")))?;
+        let store = parse_store(get("TWOFA_STORE"))?;
+        let demo_key_file = match store.0.as_str() {
+            "sqlite" => PathBuf::from(format!("{}.demo-key", store.1)),
+            _ => PathBuf::from("twofa-service.demo-key"),
+        };
+        let number = |var: &str| {
+            get(var)
+                .parse::<u64>()
+                .map_err(|_| format!("{var}: not a number: {:?}", get(var)))
+        };
+        let lockout_after = u32::try_from(number("TWOFA_LOCKOUT_AFTER")?)
+            .map_err(|_| "TWOFA_LOCKOUT_AFTER: at most 100".to_owned())?;
+        let optional = |var: &str| Some(get(var)).filter(|v| !v.is_empty());
+        Ok(Self {
+            listen,
+            store,
+            sealing_key: optional("TWOFA_SEALING_KEY").map(|key| Zeroizing::new(key.to_owned())),
+            demo_key_file,
+            api_keys: get("TWOFA_API_KEYS")
+                .split(',')
+                .map(str::trim)
+                .filter(|key| !key.is_empty())
+                .map(|key| Zeroizing::new(key.to_owned()))
+                .collect(),
+            sms_outbox: optional("TWOFA_SMS_OUTBOX").map(PathBuf::from),
+            issuer: get("TWOFA_ISSUER").to_owned(),
+            throttle_delay: number("TWOFA_THROTTLE_DELAY")?,
+            lockout_after,
+        })
+    }
+}
+
+/// `sqlite:FILE`, `postgres://…` (or `postgresql://…`), `redis://…`
+/// (or `rediss://…`) as a backend and its target.
+fn parse_store(text: &str) -> Result<(String, String), String> {
+    let backend = if let Some(file) = text.strip_prefix("sqlite:") {
+        return match file.trim_start_matches("//") {
+            "" => Err("TWOFA_STORE: sqlite: needs a file, as sqlite:twofa.db".to_owned()),
+            file => Ok(("sqlite".to_owned(), file.to_owned())),
+        };
+    } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        "postgres"
+    } else if text.starts_with("redis://") || text.starts_with("rediss://") {
+        "redis"
+    } else {
+        return Err(format!(
+            "TWOFA_STORE: expected sqlite:FILE, postgres://… or redis://…, not {text:?}"
+        ));
+    };
+    Ok((backend.to_owned(), text.to_owned()))
+}

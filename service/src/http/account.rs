@@ -1,0 +1,411 @@
+//! Setting up an account's factors: signing up (password, MPIN, phone),
+//! enrolling TOTP (the otpauth URI and its QR code, then a code to
+//! confirm), registering a device, making recovery codes; and the device's
+//! side of a login (the prompt it signs). Every change to a factor needs a
+//! live session (`Authorization: Bearer`), ends every other one (the
+//! account's credential version moves on), and answers a new token.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{FromRequestParts, State},
+    http::{StatusCode, header::AUTHORIZATION, request::Parts},
+};
+use serde::Deserialize;
+use serde_json::json;
+use twofa::{AccountState, Binding, DeviceAlgorithm, Enrollment, Outcome, SecretKind};
+use twofa_record::SealedSecrets;
+use zeroize::Zeroizing;
+
+use super::body::{Answer, Body, check_len, check_user_id, error, success};
+use crate::{
+    app::{App, Failure, TOTP, TOTP_PENDING},
+    login::{self, DEVICE_TRANSACTION, hex, hex_decode},
+    passwords,
+    records::User,
+};
+
+/// The account of a live session, from `Authorization: Bearer TOKEN`.
+#[derive(Debug)]
+pub struct SessionOf(pub String);
+
+impl FromRequestParts<Arc<App>> for SessionOf {
+    type Rejection = Answer;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Answer> {
+        let unauthorized = || {
+            Answer(
+                StatusCode::UNAUTHORIZED,
+                json!({"status": "error", "code": "e-401", "message": "A live access_token is needed: Authorization: Bearer TOKEN"}),
+            )
+        };
+        let bearer = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or_else(unauthorized)?;
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        match app.session_account(bearer.trim(), now).await? {
+            Some(account) => Ok(Self(account)),
+            None => Err(unauthorized()),
+        }
+    }
+}
+
+/// `POST /authentication/v1/user/signup`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signup {
+    user_id: String,
+    password: Zeroizing<String>,
+    mpin: Zeroizing<String>,
+    phone: String,
+    api_key: Zeroizing<String>,
+}
+
+impl core::fmt::Debug for Signup {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Signup")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creates a user, unless the id is taken.
+pub async fn signup(State(app): State<Arc<App>>, Body(request): Body<Signup>) -> Answer {
+    async fn answer(app: &App, request: Signup) -> Result<Answer, Answer> {
+        check_user_id(&request.user_id)?;
+        check_len("password", &request.password, passwords::MAX_LEN)?;
+        check_len("mpin", &request.mpin, passwords::MAX_LEN)?;
+        if !app.api_key_ok(&request.api_key) {
+            return Ok(error("e-109", "Invalid api_key"));
+        }
+        let phone_ok = |c: char| c.is_ascii_digit() || " +-".contains(c);
+        if request.phone.len() > 32 || !request.phone.chars().all(phone_ok) {
+            return Ok(error(
+                "e-100",
+                "Malformed request: phone must be digits, spaces, + or -, at most 32",
+            ));
+        }
+        // NIST SP 800-63B §5.1.1.2: at least 8 characters for a password.
+        if request.password.chars().count() < 8 || request.mpin.chars().count() < 4 {
+            return Ok(error(
+                "e-100",
+                "A password needs at least 8 characters, an MPIN at least 4",
+            ));
+        }
+        let user = User {
+            password: passwords::hash(request.password).await.map_err(Failure)?,
+            pin: passwords::hash(request.mpin).await.map_err(Failure)?,
+            phone: request.phone,
+        };
+        let created = app
+            .decide(&request.user_id, |stored: &mut User| {
+                Ok(if stored.exists() {
+                    false
+                } else {
+                    *stored = user.clone();
+                    true
+                })
+            })
+            .await?;
+        Ok(if created {
+            success("User created", json!({"user_id": request.user_id}))
+        } else {
+            error("e-111", "This user_id is taken")
+        })
+    }
+    answer(&app, request).await.unwrap_or_else(|answer| answer)
+}
+
+/// `POST /authentication/v1/user/totp/enroll`: a fresh secret, shown once
+/// as an otpauth URI and its QR code, kept sealed until confirmed.
+pub async fn enroll_totp(State(app): State<Arc<App>>, SessionOf(account): SessionOf) -> Answer {
+    async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
+        let mut rng = getrandom::SysRng;
+        let enrollment = Enrollment::start(&mut rng, &app.issuer, account)?;
+        let uri = enrollment.key_uri();
+        let twofa::Otp::Totp(totp) = uri.otp() else {
+            return Err(Failure("an enrollment that is not TOTP".into()));
+        };
+        let sealed = app.keys.keyring.seal_secret(
+            &mut rng,
+            SecretKind::Totp,
+            totp.secret(),
+            Binding::new(account, TOTP_PENDING),
+        )?;
+        app.decide(account, |secrets: &mut SealedSecrets| {
+            Ok(secrets.insert(TOTP_PENDING, sealed.clone()).map(|_| ()))
+        })
+        .await?
+        .map_err(|e| Failure(e.to_string()))?;
+        let svg = uri.to_qr()?.to_svg();
+        Ok(success(
+            "Scan the QR code, then confirm with the code your app shows",
+            json!({"otpauth_uri": uri.to_uri().as_str(), "qr_svg": svg.as_str()}),
+        ))
+    }
+    answer(&app, &account).await.unwrap_or_else(Answer::from)
+}
+
+/// `POST /authentication/v1/user/totp/confirm`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    code: Zeroizing<String>,
+}
+
+impl core::fmt::Debug for Confirm {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Confirm(..)")
+    }
+}
+
+/// Activates the pending TOTP secret with a code from it (throttled like
+/// any other code; the code's step is marked used).
+pub async fn confirm_totp(
+    State(app): State<Arc<App>>,
+    SessionOf(account): SessionOf,
+    Body(request): Body<Confirm>,
+) -> Answer {
+    async fn answer(app: &App, account: &str, code: &str) -> Result<Answer, Answer> {
+        check_len("code", code, 16)?;
+        let Some(totp) = app.open_totp(account, TOTP_PENDING).await? else {
+            return Ok(error(
+                "e-106",
+                "No TOTP enrollment pending: start one first",
+            ));
+        };
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        let outcome = app
+            .decide(account, |state: &mut AccountState| {
+                let mut step = None;
+                let outcome = app.guard.check_first_factor(state.throttle(), now, || {
+                    match totp.verify_at(code, now) {
+                        Ok(found) => {
+                            step = Some(found.step);
+                            true
+                        }
+                        Err(_) => false,
+                    }
+                });
+                if let (Outcome::Accepted(()), Some(step)) = (&outcome, step) {
+                    state.totp.last_step = Some(step);
+                    state.totp.used_below = 0;
+                    state.totp.drift = 0;
+                    state.credential_version = state.credential_version.saturating_add(1);
+                }
+                Ok(outcome)
+            })
+            .await?;
+        if !outcome.is_accepted() {
+            return Ok(super::session::refusal(&outcome, now, "Invalid TOTP"));
+        }
+        let mut rng = getrandom::SysRng;
+        let sealed = app
+            .keys
+            .keyring
+            .seal_secret(
+                &mut rng,
+                SecretKind::Totp,
+                totp.secret(),
+                Binding::new(account, TOTP),
+            )
+            .map_err(Failure::from)?;
+        app.decide(account, |secrets: &mut SealedSecrets| {
+            secrets.remove(TOTP_PENDING);
+            Ok(secrets.insert(TOTP, sealed.clone()).map(|_| ()))
+        })
+        .await?
+        .map_err(|e| Failure(e.to_string()))?;
+        let token = app.issue_session(account, now).await?;
+        Ok(success("TOTP enabled", json!({"access_token": token})))
+    }
+    answer(&app, &account, &request.code)
+        .await
+        .unwrap_or_else(|answer| answer)
+}
+
+/// `POST /authentication/v1/user/device/register/start` and `…/finish`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceKey {
+    algorithm: DeviceAlgorithm,
+    /// Hex.
+    public_key: String,
+    /// Hex; `finish` only.
+    #[serde(default)]
+    signature: String,
+}
+
+/// Starts registering a device: the message its key signs.
+pub async fn register_device_start(
+    State(app): State<Arc<App>>,
+    SessionOf(account): SessionOf,
+    Body(request): Body<DeviceKey>,
+) -> Answer {
+    async fn answer(app: &App, account: &str, request: &DeviceKey) -> Result<Answer, Answer> {
+        check_len("public_key", &request.public_key, 256)?;
+        let Some(public_key) = hex_decode(&request.public_key) else {
+            return Ok(error("e-100", "Malformed request: public_key must be hex"));
+        };
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        let message = app
+            .decide(account, |state: &mut AccountState| {
+                app.guard.start_device_registration(
+                    state,
+                    &app.devices,
+                    &mut getrandom::SysRng,
+                    now,
+                )?;
+                Ok(state
+                    .registration
+                    .as_ref()
+                    .map(|challenge| challenge.message(account, request.algorithm, &public_key)))
+            })
+            .await?
+            .ok_or_else(|| Failure("no registration challenge stored".into()))?;
+        Ok(success(
+            "Sign this message with the device's key",
+            json!({"message": hex(&message)}),
+        ))
+    }
+    answer(&app, &account, &request)
+        .await
+        .unwrap_or_else(|answer| answer)
+}
+
+/// Finishes registering a device with its signature of the message.
+pub async fn register_device_finish(
+    State(app): State<Arc<App>>,
+    SessionOf(account): SessionOf,
+    Body(request): Body<DeviceKey>,
+) -> Answer {
+    async fn answer(app: &App, account: &str, request: &DeviceKey) -> Result<Answer, Answer> {
+        check_len("public_key", &request.public_key, 256)?;
+        check_len("signature", &request.signature, 256)?;
+        let (Some(public_key), Some(signature)) = (
+            hex_decode(&request.public_key),
+            hex_decode(&request.signature),
+        ) else {
+            return Ok(error(
+                "e-100",
+                "Malformed request: public_key and signature must be hex",
+            ));
+        };
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        let outcome = app
+            .decide(account, |state: &mut AccountState| {
+                let outcome = app.guard.finish_device_registration(
+                    state,
+                    &app.devices,
+                    &mut getrandom::SysRng,
+                    account,
+                    request.algorithm,
+                    &public_key,
+                    &signature,
+                    now,
+                )?;
+                if outcome.is_accepted() {
+                    state.credential_version = state.credential_version.saturating_add(1);
+                }
+                Ok(outcome)
+            })
+            .await?;
+        let Outcome::Accepted(device) = outcome else {
+            return Ok(super::session::refusal(
+                &outcome,
+                now,
+                "Invalid device signature",
+            ));
+        };
+        let token = app.issue_session(account, now).await?;
+        Ok(success(
+            "Device registered",
+            json!({"device_id": hex(&device), "access_token": token}),
+        ))
+    }
+    answer(&app, &account, &request)
+        .await
+        .unwrap_or_else(|answer| answer)
+}
+
+/// `POST /authentication/v1/device/prompt`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptRequest {
+    user_id: String,
+}
+
+/// The device's side of a login: the prompt it signs with the number the
+/// person enters. This stands in for the push channel to the device; the
+/// prompt holds nothing secret (never the number).
+pub async fn device_prompt(
+    State(app): State<Arc<App>>,
+    Body(request): Body<PromptRequest>,
+) -> Answer {
+    async fn answer(app: &App, account: &str) -> Result<Answer, Answer> {
+        check_user_id(account)?;
+        let state: AccountState = app.load(account).await?;
+        let Some(challenge) = &state.device_challenge else {
+            return Ok(error("e-106", "No device challenge pending"));
+        };
+        Ok(success(
+            DEVICE_TRANSACTION,
+            json!({"prompt": challenge.prompt(), "transaction": DEVICE_TRANSACTION}),
+        ))
+    }
+    answer(&app, &request.user_id)
+        .await
+        .unwrap_or_else(|answer| answer)
+}
+
+/// `POST /authentication/v1/user/recovery-codes`: a new set (the old one
+/// stops working), shown once.
+pub async fn recovery_codes(State(app): State<Arc<App>>, SessionOf(account): SessionOf) -> Answer {
+    async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
+        let policy = app.recovery;
+        let pepper = app
+            .keys
+            .peppers
+            .first()
+            .cloned()
+            .ok_or_else(|| Failure("no recovery pepper".into()))?;
+        let (codes, record) = tokio::task::spawn_blocking(move || {
+            policy.generate(&mut getrandom::SysRng, Some(&pepper))
+        })
+        .await
+        .map_err(|e| Failure(e.to_string()))??;
+        app.decide(account, |state: &mut AccountState| {
+            state.recovery = Some(record.clone());
+            state.credential_version = state.credential_version.saturating_add(1);
+            Ok(())
+        })
+        .await?;
+        let now = twofa::unix_time()?;
+        let token = app.issue_session(account, now).await?;
+        let texts: Vec<Zeroizing<String>> = codes.iter().map(|code| code.to_text()).collect();
+        let shown: Vec<&str> = texts.iter().map(|text| text.as_str()).collect();
+        Ok(success(
+            "Keep these codes somewhere safe: each logs in once, and they are shown only now",
+            json!({"recovery_codes": shown, "access_token": token}),
+        ))
+    }
+    answer(&app, &account).await.unwrap_or_else(Answer::from)
+}
+
+/// `GET /authentication/v1/user/profile`: the session's account and its
+/// second factors.
+pub async fn profile(State(app): State<Arc<App>>, SessionOf(account): SessionOf) -> Answer {
+    async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
+        let user: User = app.load(account).await?;
+        let factors = login::second_factors(app, account, &user).await?;
+        let names = login::factor_names(factors);
+        Ok(success(
+            "Profile",
+            json!({"user_id": account, "second_factors": names}),
+        ))
+    }
+    answer(&app, &account).await.unwrap_or_else(Answer::from)
+}

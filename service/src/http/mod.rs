@@ -1,0 +1,57 @@
+//! The HTTP API: the seeds' two login endpoints, and the endpoints that set
+//! up an account's factors.
+
+pub mod account;
+pub mod body;
+pub mod session;
+pub mod totp_login;
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
+
+use crate::app::App;
+
+/// Every route, over `app`.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/authentication/v1/user/session", post(session::session))
+        .route(
+            "/VendorsAPI/Service1.svc/TOTPLogin",
+            post(totp_login::totp_login),
+        )
+        .route("/authentication/v1/user/signup", post(account::signup))
+        .route(
+            "/authentication/v1/user/totp/enroll",
+            post(account::enroll_totp),
+        )
+        .route(
+            "/authentication/v1/user/totp/confirm",
+            post(account::confirm_totp),
+        )
+        .route(
+            "/authentication/v1/user/device/register/start",
+            post(account::register_device_start),
+        )
+        .route(
+            "/authentication/v1/user/device/register/finish",
+            post(account::register_device_finish),
+        )
+        .route(
+            "/authentication/v1/device/prompt",
+            post(account::device_prompt),
+        )
+        .route(
+            "/authentication/v1/user/recovery-codes",
+            post(account::recovery_codes),
+        )
+        .route("/authentication/v1/user/profile", get(account::profile))
+        .fallback(body::no_route)
+        .method_not_allowed_fallback(body::no_route)
+        .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .with_state(app)
+}

@@ -1,0 +1,322 @@
+//! Seed 004: `POST /authentication/v1/user/session`. `PASSWORD` or `MPIN`
+//! with `REGISTER` checks the first factor and returns a `register_token`;
+//! `TOKEN` brings it back with a second factor (`TOTP`, `OTP`,
+//! `FINGERPRINT`, or `RECOVERY`, a recovery code). `TOKEN` with `OTP` or
+//! `FINGERPRINT` and no value sends an SMS code or challenges the
+//! registered device. `PASSWORD`/`MPIN` with a second factor and its value
+//! does both steps in one call.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::json;
+use twofa::{FirstFactor, Outcome, SecondFactor, SecondFactors};
+use zeroize::Zeroizing;
+
+use super::body::{Answer, Body, MAX_SECOND_AUTH, check_len, check_user_id, error, success};
+use crate::{
+    app::{App, Failure},
+    login::{self, Begun, NotSent},
+    passwords,
+    records::User,
+};
+
+/// `login_type`: what the `password` field holds.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LoginType {
+    /// The password.
+    #[default]
+    Password,
+    /// The MPIN.
+    Mpin,
+    /// The `register_token` of an earlier `REGISTER`.
+    Token,
+    /// A device id as the first factor: not offered here.
+    Fingerprint,
+    /// A token from an external SSO: not offered here.
+    TpToken,
+}
+
+/// `second_auth_type`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SecondAuthType {
+    /// Only the first step: answer a `register_token`.
+    Register,
+    /// An SMS code.
+    Otp,
+    /// A code from an authenticator app.
+    Totp,
+    /// The registered phone's signature.
+    Fingerprint,
+    /// A recovery code (this service's addition to the seed).
+    Recovery,
+}
+
+/// `source`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Source {
+    /// A web client.
+    Webapi,
+    /// A mobile client.
+    Mobileapi,
+}
+
+/// The request body, as the seed names its fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    user_id: String,
+    #[serde(default)]
+    login_type: LoginType,
+    password: Zeroizing<String>,
+    #[serde(default, alias = "second_auth_tpe")]
+    second_auth_type: Option<SecondAuthType>,
+    #[serde(default)]
+    second_auth: Zeroizing<String>,
+    api_key: Zeroizing<String>,
+    #[serde(rename = "source")]
+    _source: Source,
+    /// "Don't ask again on this browser", ticked with the second factor.
+    #[serde(default)]
+    remember_device: bool,
+    /// The cookie of a remembered browser, if it has one.
+    #[serde(default)]
+    remember_device_cookie: Zeroizing<String>,
+}
+
+impl core::fmt::Debug for SessionRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionRequest")
+            .field("user_id", &self.user_id)
+            .field("login_type", &self.login_type)
+            .field("second_auth_type", &self.second_auth_type)
+            .finish_non_exhaustive()
+    }
+}
+
+const INVALID_CREDENTIALS: &str = "Invalid user id or password";
+
+/// The handler.
+pub async fn session(State(app): State<Arc<App>>, Body(request): Body<SessionRequest>) -> Answer {
+    match answer(&app, &request).await {
+        Ok(answer) | Err(answer) => answer,
+    }
+}
+
+async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
+    check_user_id(&request.user_id)?;
+    check_len("password", &request.password, passwords::MAX_LEN)?;
+    check_len("second_auth", &request.second_auth, MAX_SECOND_AUTH)?;
+    check_len(
+        "remember_device_cookie",
+        &request.remember_device_cookie,
+        64,
+    )?;
+    if !app.api_key_ok(&request.api_key) {
+        return Ok(error("e-109", "Invalid api_key"));
+    }
+    let now = twofa::unix_time().map_err(Failure::from)?;
+    let account = request.user_id.as_str();
+    let second = request.second_auth_type;
+    let first = match request.login_type {
+        LoginType::Password => FirstFactor::Password,
+        LoginType::Mpin => FirstFactor::Pin,
+        LoginType::Token => {
+            let Some(second) = second else {
+                return Ok(error("e-101", "TOKEN needs a second_auth_type"));
+            };
+            return second_step(app, request, &request.password, second, now).await;
+        }
+        LoginType::Fingerprint | LoginType::TpToken => {
+            return Ok(error(
+                "e-101",
+                "This login_type is not offered here: use PASSWORD, MPIN or TOKEN",
+            ));
+        }
+    };
+    let any = [
+        SecondFactor::Totp,
+        SecondFactor::OutOfBand,
+        SecondFactor::Device,
+        SecondFactor::Recovery,
+        SecondFactor::RememberedDevice,
+    ]
+    .into_iter()
+    .fold(SecondFactors::NONE, SecondFactors::with);
+    let begun = login::begin(app, account, first, request.password.clone(), any, now).await?;
+    let (ticket, allowed) = match begun {
+        Begun::Ticket(ticket, allowed) => (ticket.to_string(), allowed),
+        Begun::Invalid => return Ok(error("e-101", INVALID_CREDENTIALS)),
+        Begun::Refused(refused) => return Ok(refusal(&refused, now, INVALID_CREDENTIALS)),
+    };
+    // A remembered browser skips the second factor, never the first.
+    if !request.remember_device_cookie.is_empty() {
+        let cookie = &request.remember_device_cookie;
+        match login::complete_with_cookie(app, account, &ticket, cookie, now).await? {
+            Outcome::Accepted(()) => {
+                return logged_in(app, account, "REMEMBERED", false, now).await;
+            }
+            refused @ (Outcome::TooSoon { .. } | Outcome::Locked { .. }) => {
+                return Ok(refusal(&refused, now, "Invalid remember_device_cookie"));
+            }
+            // Expired, revoked or wrong (counted): the second factor is asked for.
+            _ => {}
+        }
+    }
+    match second {
+        // Without a value, the ticket is the way on: an SMS code or a
+        // device prompt is asked for with TOKEN.
+        None | Some(SecondAuthType::Register) => Ok(registered(&ticket, allowed)),
+        Some(_) if request.second_auth.is_empty() => Ok(registered(&ticket, allowed)),
+        Some(second) => second_step(app, request, &ticket, second, now).await,
+    }
+}
+
+/// The first step's answer: the `register_token` and the factors it takes.
+fn registered(ticket: &str, allowed: SecondFactors) -> Answer {
+    success(
+        "Password verified: complete the login with a second factor",
+        json!({"register_token": ticket, "second_factors": login::factor_names(allowed)}),
+    )
+}
+
+/// `TOKEN` (or the second half of a one-call login): `ticket` with the
+/// second factor's value, or a request for an SMS code or a device prompt.
+async fn second_step(
+    app: &App,
+    request: &SessionRequest,
+    ticket: &str,
+    second: SecondAuthType,
+    now: u64,
+) -> Result<Answer, Answer> {
+    let account = request.user_id.as_str();
+    let value = request.second_auth.as_str();
+    let (name, outcome, invalid) = match second {
+        SecondAuthType::Register => {
+            return Ok(error(
+                "e-101",
+                "REGISTER goes with PASSWORD or MPIN, not TOKEN",
+            ));
+        }
+        SecondAuthType::Totp => {
+            match login::complete_with_totp(app, account, ticket, value, now).await? {
+                Some(outcome) => ("TOTP", outcome, "Invalid TOTP"),
+                None => {
+                    return Ok(error(
+                        "e-108",
+                        "Two Factor Authentication is not enabled Please enable by visiting /authentication/v1/user/totp/enroll",
+                    ));
+                }
+            }
+        }
+        SecondAuthType::Otp if value.is_empty() => {
+            return send_sms(app, account, ticket, now).await;
+        }
+        SecondAuthType::Otp => (
+            "OTP",
+            login::complete_with_sms(app, account, ticket, value, now).await?,
+            "Invalid OTP",
+        ),
+        SecondAuthType::Fingerprint if value.is_empty() => {
+            return Ok(
+                match login::challenge_device(app, account, ticket, now).await? {
+                    Outcome::Accepted(number) => success(
+                        &format!("Enter {number} on your registered device"),
+                        json!({"number": number}),
+                    ),
+                    refused => refusal(&refused, now, "Invalid register_token"),
+                },
+            );
+        }
+        SecondAuthType::Fingerprint => (
+            "FINGERPRINT",
+            login::complete_with_device(app, account, ticket, value, now).await?,
+            "Invalid device signature",
+        ),
+        SecondAuthType::Recovery => (
+            "RECOVERY",
+            login::complete_with_recovery(app, account, ticket, value, now).await?,
+            "Invalid recovery code",
+        ),
+    };
+    match outcome {
+        Outcome::Accepted(()) => logged_in(app, account, name, request.remember_device, now).await,
+        refused => Ok(refusal(&refused, now, invalid)),
+    }
+}
+
+/// The login is complete: the access token (and the cookie, if asked).
+async fn logged_in(
+    app: &App,
+    account: &str,
+    factor: &str,
+    remember: bool,
+    now: u64,
+) -> Result<Answer, Answer> {
+    let token = app.issue_session(account, now).await?;
+    let mut data = json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": crate::app::SESSION_TTL,
+        "second_factor": factor,
+    });
+    if remember {
+        // A browser service sets it as an HttpOnly, Secure cookie.
+        data["remember_device_cookie"] = json!(login::remember(app, account, now).await?);
+    }
+    Ok(success("User logged in Successfully.", data))
+}
+
+async fn send_sms(app: &App, account: &str, ticket: &str, now: u64) -> Result<Answer, Answer> {
+    let user: User = app.load(account).await?;
+    if user.phone.is_empty() {
+        return Ok(error("e-107", "Second factor not enabled for this login"));
+    }
+    Ok(
+        match login::send_sms(app, account, &user.phone, ticket, now).await? {
+            Ok(()) => success("OTP sent to your registered mobile number", json!({})),
+            Err(NotSent::Ticket) => error(
+                "e-106",
+                "register_token or challenge expired or used: log in again",
+            ),
+            Err(NotSent::Limit(words)) => error("e-105", &format!("OTP not sent: {words}")),
+            Err(NotSent::Gateway(why)) => {
+                eprintln!("error: sms gateway: {why}");
+                error("e-110", "OTP not sent: the SMS gateway failed, try again")
+            }
+        },
+    )
+}
+
+/// The answer for a refused or failed attempt.
+pub fn refusal<M>(outcome: &Outcome<M>, now: u64, invalid: &str) -> Answer {
+    match outcome {
+        Outcome::Invalid { attempts_left: 0 } => {
+            error("e-104", &format!("{invalid}. Account locked"))
+        }
+        Outcome::Invalid { attempts_left } => error(
+            "e-102",
+            &format!("{invalid} ({attempts_left} attempts left)"),
+        ),
+        Outcome::Replayed => error("e-103", "OTP has been used in past, Please try next OTP"),
+        Outcome::Malformed => error("e-101", &format!("{invalid}: malformed")),
+        Outcome::TooSoon { retry_at } => error(
+            "e-105",
+            &format!(
+                "Too many attempts: try again in {} s",
+                retry_at.saturating_sub(now)
+            ),
+        ),
+        Outcome::Locked { .. } => error("e-104", "Account locked: contact support"),
+        Outcome::Expired => error(
+            "e-106",
+            "register_token or challenge expired or used: log in again",
+        ),
+        Outcome::NotAllowed => error("e-107", "Second factor not enabled for this login"),
+        Outcome::Accepted(_) => error("e-101", invalid),
+    }
+}

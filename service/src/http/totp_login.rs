@@ -1,0 +1,171 @@
+//! Seed 001: `POST /VendorsAPI/Service1.svc/TOTPLogin`. Client code, PIN
+//! and TOTP in one call; a request token valid for 60 minutes, or the
+//! seed's failure body (`Status` 1 for the PIN, 2 for the TOTP).
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::{State, rejection::JsonRejection},
+    http::StatusCode,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use twofa::{FirstFactor, Outcome, SecondFactor, SecondFactors};
+use zeroize::Zeroizing;
+
+use super::body::{Answer, MAX_SECOND_AUTH, check_len, check_user_id, malformed};
+use crate::{
+    app::{App, Failure},
+    login::{self, Begun},
+    passwords,
+};
+
+/// `head`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Head {
+    #[serde(rename = "Key")]
+    key: Zeroizing<String>,
+}
+
+/// `body`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    /// The client code (or e-mail, or mobile number).
+    #[serde(rename = "Email_ID")]
+    client_code: String,
+    #[serde(rename = "TOTP")]
+    totp: Zeroizing<String>,
+    #[serde(rename = "PIN")]
+    pin: Zeroizing<String>,
+}
+
+/// The request: `head` and `body`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpLoginRequest {
+    head: Head,
+    body: LoginBody,
+}
+
+impl core::fmt::Debug for TotpLoginRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TotpLoginRequest")
+            .field("client_code", &self.body.client_code)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The seed's "Two Factor Authentication is not enabled" message.
+pub const NOT_ENABLED: &str = "Two Factor Authentication is not enabled Please enable by visiting /authentication/v1/user/totp/enroll";
+
+/// The handler.
+pub async fn totp_login(
+    State(app): State<Arc<App>>,
+    request: Result<Json<TotpLoginRequest>, JsonRejection>,
+) -> Answer {
+    // A body that does not parse: 400, in this API's shape.
+    let request = match request {
+        Ok(Json(request)) => request,
+        Err(rejection) => return failed(StatusCode::BAD_REQUEST, -1, malformed(&rejection)),
+    };
+    match answer(&app, &request).await {
+        Ok(answer) => answer,
+        Err(failure) => Answer::from(failure),
+    }
+}
+
+async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure> {
+    let body = &request.body;
+    let account = body.client_code.as_str();
+    if check_user_id(account).is_err()
+        || check_len("PIN", &body.pin, passwords::MAX_LEN).is_err()
+        || check_len("TOTP", &body.totp, MAX_SECOND_AUTH).is_err()
+    {
+        return Ok(failed(
+            StatusCode::BAD_REQUEST,
+            -1,
+            "Server unable to process request",
+        ));
+    }
+    if !app.api_key_ok(&request.head.key) {
+        return Ok(failed(StatusCode::OK, 1, "Invalid user key"));
+    }
+    let now = twofa::unix_time()?;
+    // The seed's answer for a client code it does not know, as for one
+    // without TOTP: this API tells them apart from a wrong PIN, as the
+    // seed does (the session API does not).
+    if app.totp(account).await?.is_none() {
+        return Ok(failed(StatusCode::OK, 2, NOT_ENABLED));
+    }
+    let only = SecondFactors::NONE.with(SecondFactor::Totp);
+    let ticket = match login::begin(app, account, FirstFactor::Pin, body.pin.clone(), only, now)
+        .await?
+    {
+        Begun::Ticket(ticket, _) => ticket.to_string(),
+        Begun::Invalid => {
+            return Ok(failed(
+                StatusCode::OK,
+                1,
+                "Invalid login/password,use \"Forget password\"",
+            ));
+        }
+        Begun::Refused(refused) => return Ok(failed(StatusCode::OK, 1, &refusal(&refused, now))),
+    };
+    let outcome = login::complete_with_totp(app, account, &ticket, &body.totp, now).await?;
+    Ok(match outcome {
+        Some(Outcome::Accepted(())) => {
+            let token = app.issue_session(account, now).await?;
+            Answer(
+                StatusCode::OK,
+                envelope(json!({
+                    "ClientCode": account,
+                    "Message": "Success",
+                    "RedirectURL": "",
+                    "RequestToken": token,
+                    "Status": 0,
+                    "Userkey": request.head.key.as_str(),
+                })),
+            )
+        }
+        Some(refused) => failed(StatusCode::OK, 2, &refusal(&refused, now)),
+        None => failed(StatusCode::OK, 2, NOT_ENABLED),
+    })
+}
+
+/// The seed's words for a refused attempt.
+fn refusal<M>(outcome: &Outcome<M>, now: u64) -> String {
+    match outcome {
+        Outcome::Replayed => "OTP has been used in past, Please try next OTP".to_owned(),
+        Outcome::TooSoon { retry_at } => format!(
+            "Too many attempts: try again in {} s",
+            retry_at.saturating_sub(now)
+        ),
+        Outcome::Locked { .. } | Outcome::Invalid { attempts_left: 0 } => {
+            "Account locked: contact support".to_owned()
+        }
+        _ => "Invalid TOTP".to_owned(),
+    }
+}
+
+/// The seed's failure body: every field of `body` null but the message
+/// and status.
+fn failed(code: StatusCode, status: i32, message: &str) -> Answer {
+    Answer(
+        code,
+        envelope(json!({
+            "ClientCode": null,
+            "Message": message,
+            "RedirectURL": null,
+            "RequestToken": null,
+            "Status": status,
+            "Userkey": null,
+        })),
+    )
+}
+
+fn envelope(body: Value) -> Value {
+    json!({"body": body, "head": {"Status": 0, "StatusDescription": null}})
+}

@@ -1,0 +1,59 @@
+//! The seeds' login API over `twofa`, runnable: an axum service that keeps
+//! every account's state in SQLite (the default), PostgreSQL or Redis
+//! through the store crates, so that any number of instances share one
+//! truth. A reference, not a product: see the README for what it is and
+//! is not.
+//!
+//! The layers, top down: [`http`] turns requests into the [`login`] steps
+//! and the account endpoints, which act through [`app::App`] on the store:
+//! the core's records and the service's own ([`records`]), with first
+//! factors hashed by [`passwords`], secrets from [`keys`], and SMS codes
+//! sent by a [`sender::Sender`].
+
+pub mod app;
+pub mod config;
+pub mod http;
+pub mod keys;
+pub mod login;
+pub mod passwords;
+pub mod records;
+pub mod sender;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use twofa_stores::AnyStore;
+
+use crate::{
+    app::{App, Failure},
+    config::Config,
+    sender::{LogSender, OutboxSender, Sender},
+};
+
+/// Connects the store `config` names, loads the keys, binds, prints
+/// `listening on http://ADDRESS` and serves until the process is stopped.
+///
+/// # Errors
+/// The store, the keys or the address failed.
+pub async fn serve(config: Config) -> Result<(), Failure> {
+    let (backend, target) = &config.store;
+    let store = AnyStore::connect(backend, target)
+        .await
+        .map_err(|e| Failure(format!("the {backend} store: {e}")))?;
+    let sender: Box<dyn Sender> = match &config.sms_outbox {
+        Some(path) => Box::new(OutboxSender::new(path.clone())),
+        None => Box::new(LogSender),
+    };
+    let app = Arc::new(App::new(&config, store, sender).await?);
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Failure(format!("{}: {e}", config.listen)))?;
+    let address = listener.local_addr().map_err(|e| Failure(e.to_string()))?;
+    println!("listening on http://{address} ({backend} store)");
+    axum::serve(listener, http::router(app))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| Failure(e.to_string()))
+}

@@ -1,0 +1,456 @@
+//! The login's steps over the store, whatever API asks for them: the first
+//! factor (password or MPIN) issuing a pending login, each second factor
+//! completing it, SMS codes and device challenges sent for it. Every step
+//! answers with the core's [`Outcome`]; each API words it its own way.
+
+use twofa::{AccountState, Binding, FirstFactor, Outcome, SecondFactor, SecondFactors, Token};
+use zeroize::Zeroizing;
+
+use crate::{
+    app::{App, Failure},
+    passwords,
+    records::User,
+};
+
+/// The purpose a login's tickets, codes and challenges are bound to.
+const LOGIN: &str = "login";
+
+/// What the person approves on a registered device.
+pub const DEVICE_TRANSACTION: &str = "Log in to the twofa reference service";
+
+/// The first step's result.
+#[derive(Debug)]
+pub enum Begun {
+    /// The first factor matched: the pending login's ticket (the
+    /// `register_token`), and the second factors that may complete it.
+    Ticket(Token, SecondFactors),
+    /// No such user, or the password or PIN is wrong: the same answer
+    /// for both (the wrong one counted against the account).
+    Invalid,
+    /// The throttle refused, before anything was hashed.
+    Refused(Outcome<()>),
+}
+
+/// The second factors `account` has set up.
+///
+/// # Errors
+/// The store failed.
+pub async fn second_factors(
+    app: &App,
+    account: &str,
+    user: &User,
+) -> Result<SecondFactors, Failure> {
+    let state: AccountState = app.load(account).await?;
+    let totp = app.totp(account).await?.is_some();
+    let mut allowed = SecondFactors::NONE.with(SecondFactor::RememberedDevice);
+    if totp {
+        allowed = allowed.with(SecondFactor::Totp);
+    }
+    if !user.phone.is_empty() {
+        allowed = allowed.with(SecondFactor::OutOfBand);
+    }
+    if state.active_devices().next().is_some() {
+        allowed = allowed.with(SecondFactor::Device);
+    }
+    if state
+        .recovery
+        .as_ref()
+        .is_some_and(|codes| codes.remaining() > 0)
+    {
+        allowed = allowed.with(SecondFactor::Recovery);
+    }
+    Ok(allowed)
+}
+
+/// Step one: `typed` checked against the user's password or MPIN under
+/// the account's one throttle (nothing hashed while it refuses), and on a
+/// match a pending login for the second factors in `only` the user has.
+///
+/// # Errors
+/// The store failed.
+pub async fn begin(
+    app: &App,
+    account: &str,
+    first: FirstFactor,
+    typed: Zeroizing<String>,
+    only: SecondFactors,
+    now: u64,
+) -> Result<Begun, Failure> {
+    let user: User = app.load(account).await?;
+    if !user.exists() {
+        // As long as a real check, and no record written.
+        passwords::verify(typed, String::new(), &app.decoy).await;
+        return Ok(Begun::Invalid);
+    }
+    let mut state: AccountState = app.load(account).await?;
+    if let Err(throttled) = app.guard.throttle().check(state.throttle(), now) {
+        return Ok(Begun::Refused(throttled.into()));
+    }
+    let hash = match first {
+        FirstFactor::Password => user.password.clone(),
+        _ => user.pin.clone(),
+    };
+    let matched = passwords::verify(typed, hash, &app.decoy).await;
+    let has = second_factors(app, account, &user).await?;
+    let allowed = [
+        SecondFactor::Totp,
+        SecondFactor::OutOfBand,
+        SecondFactor::Device,
+        SecondFactor::Recovery,
+        SecondFactor::RememberedDevice,
+    ]
+    .into_iter()
+    .filter(|factor| has.contains(*factor) && only.contains(*factor))
+    .fold(SecondFactors::NONE, SecondFactors::with);
+    let key = app
+        .keys
+        .digest
+        .first()
+        .ok_or_else(|| Failure("no digest key".into()))?;
+    let binding = Binding::new(account, LOGIN);
+    let outcome = app
+        .decide(account, |state: &mut AccountState| {
+            app.guard.begin_login(
+                state,
+                &app.tickets,
+                key,
+                &mut getrandom::SysRng,
+                binding,
+                first,
+                allowed,
+                now,
+                || matched,
+            )
+        })
+        .await?;
+    Ok(match outcome {
+        Outcome::Accepted(ticket) => Begun::Ticket(ticket, allowed),
+        Outcome::Invalid { .. } => Begun::Invalid,
+        refused => Begun::Refused(refused.map(|_| ())),
+    })
+}
+
+/// Step two with a TOTP code. `None`: the account has no TOTP factor.
+///
+/// # Errors
+/// The store failed, or the sealed secret does not open.
+pub async fn complete_with_totp(
+    app: &App,
+    account: &str,
+    ticket: &str,
+    code: &str,
+    now: u64,
+) -> Result<Option<Outcome<()>>, Failure> {
+    let Some(totp) = app.totp(account).await? else {
+        return Ok(None);
+    };
+    let binding = Binding::new(account, LOGIN);
+    let outcome = app
+        .decide(account, |state: &mut AccountState| {
+            app.guard.complete_login(
+                state,
+                &app.keys.digest,
+                binding,
+                ticket,
+                SecondFactor::Totp,
+                now,
+                |guard, state| guard.verify_totp(&totp, &mut state.totp, code, now),
+            )
+        })
+        .await?;
+    Ok(Some(outcome.map(|_| ())))
+}
+
+/// Step two with the SMS code sent for this pending login.
+///
+/// # Errors
+/// The store failed.
+pub async fn complete_with_sms(
+    app: &App,
+    account: &str,
+    ticket: &str,
+    code: &str,
+    now: u64,
+) -> Result<Outcome<()>, Failure> {
+    let binding = Binding::new(account, LOGIN);
+    app.decide(account, |state: &mut AccountState| {
+        let keys = &app.keys.digest;
+        app.guard.complete_login(
+            state,
+            keys,
+            binding,
+            ticket,
+            SecondFactor::OutOfBand,
+            now,
+            |guard, state| {
+                let Some(challenge) = state.oob.as_mut() else {
+                    return Ok(Outcome::Expired);
+                };
+                guard.verify_oob(
+                    &mut state.totp.throttle,
+                    challenge,
+                    keys,
+                    binding,
+                    code,
+                    now,
+                )
+            },
+        )
+    })
+    .await
+}
+
+/// Step two with a registered device's signature (hex) over the prompt
+/// and the number the person entered on it.
+///
+/// # Errors
+/// The store failed.
+pub async fn complete_with_device(
+    app: &App,
+    account: &str,
+    ticket: &str,
+    signature: &str,
+    now: u64,
+) -> Result<Outcome<()>, Failure> {
+    // A "registered UDID" sent as the value is an identifier, not a
+    // proof: read as a signature, it fails and counts.
+    let signature = hex_decode(signature).unwrap_or_else(|| signature.as_bytes().to_vec());
+    let binding = Binding::new(account, LOGIN);
+    let outcome = app
+        .decide(account, |state: &mut AccountState| {
+            app.guard.complete_login_with_device(
+                state,
+                &app.keys.digest,
+                binding,
+                ticket,
+                &signature,
+                now,
+            )
+        })
+        .await?;
+    Ok(outcome.map(|_| ()))
+}
+
+/// Step two with a recovery code (each one works once). The Argon2id
+/// check runs on a blocking thread.
+///
+/// # Errors
+/// The store failed.
+pub async fn complete_with_recovery(
+    app: &App,
+    account: &str,
+    ticket: &str,
+    code: &str,
+    now: u64,
+) -> Result<Outcome<()>, Failure> {
+    let binding = Binding::new(account, LOGIN);
+    let outcome = tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(app.decide(
+            account,
+            |state: &mut AccountState| {
+                let peppers = &app.keys.peppers;
+                app.guard.complete_login(
+                    state,
+                    &app.keys.digest,
+                    binding,
+                    ticket,
+                    SecondFactor::Recovery,
+                    now,
+                    |guard, state| {
+                        let Some(codes) = state.recovery.as_mut() else {
+                            return Ok(Outcome::Expired);
+                        };
+                        guard.verify_recovery(&mut state.totp.throttle, codes, peppers, code, now)
+                    },
+                )
+            },
+        ))
+    })?;
+    Ok(outcome.map(|_| ()))
+}
+
+/// Step two with a remembered browser's cookie in place of a second
+/// factor (never in place of the first).
+///
+/// # Errors
+/// The store failed.
+pub async fn complete_with_cookie(
+    app: &App,
+    account: &str,
+    ticket: &str,
+    cookie: &str,
+    now: u64,
+) -> Result<Outcome<()>, Failure> {
+    let binding = Binding::new(account, LOGIN);
+    app.decide(account, |state: &mut AccountState| {
+        app.guard
+            .verify_remembered(state, &app.keys.digest, binding, ticket, cookie, now)
+    })
+    .await
+}
+
+/// Remembers the browser a login was just completed on: its cookie.
+///
+/// # Errors
+/// The store or the random generator failed.
+pub async fn remember(app: &App, account: &str, now: u64) -> Result<String, Failure> {
+    let key = app
+        .keys
+        .digest
+        .first()
+        .ok_or_else(|| Failure("no digest key".into()))?;
+    let binding = Binding::new(account, LOGIN);
+    let token = app
+        .decide(account, |state: &mut AccountState| {
+            app.guard.remember_device(
+                state,
+                &app.remember,
+                key,
+                &mut getrandom::SysRng,
+                binding,
+                now,
+            )
+        })
+        .await?;
+    Ok(token.to_string())
+}
+
+/// Why no SMS code was sent.
+#[derive(Debug)]
+pub enum NotSent {
+    /// The ticket is not a live pending login of the account allowing SMS.
+    Ticket,
+    /// The send limit (or the account's lock): the words to show.
+    Limit(String),
+    /// The gateway failed.
+    Gateway(String),
+}
+
+/// Sends an SMS code for the pending login `ticket` (its first factor
+/// passed), within the send limit. A new code replaces the last one.
+///
+/// # Errors
+/// The store or the random generator failed.
+pub async fn send_sms(
+    app: &App,
+    account: &str,
+    phone: &str,
+    ticket: &str,
+    now: u64,
+) -> Result<Result<(), NotSent>, Failure> {
+    let Ok(ticket) = ticket.parse::<Token>() else {
+        return Ok(Err(NotSent::Ticket));
+    };
+    let key = app
+        .keys
+        .digest
+        .first()
+        .ok_or_else(|| Failure("no digest key".into()))?;
+    let binding = Binding::new(account, LOGIN);
+    let issued = app
+        .decide(account, |state: &mut AccountState| {
+            let pending = state.pending.iter().find(|p| p.id == ticket.id());
+            let live = match pending {
+                Some(pending) => pending
+                    .check(
+                        &app.keys.digest,
+                        binding,
+                        &ticket,
+                        SecondFactor::OutOfBand,
+                        now,
+                    )?
+                    .is_ok(),
+                None => false,
+            };
+            if !live {
+                return Ok(Err(NotSent::Ticket));
+            }
+            if let Err(refused) = app
+                .guard
+                .allow_send(&state.totp.throttle, &mut state.sends, now)
+            {
+                return Ok(Err(NotSent::Limit(refused.to_string())));
+            }
+            let (code, challenge) = app.sms.issue(key, &mut getrandom::SysRng, binding, now)?;
+            state.oob = Some(challenge);
+            Ok(Ok(Zeroizing::new(code.to_string())))
+        })
+        .await?;
+    // Sent once the challenge is stored, so that the code can be checked.
+    Ok(match issued {
+        Ok(code) => app.sender.send(phone, &code).map_err(NotSent::Gateway),
+        Err(not_sent) => Err(not_sent),
+    })
+}
+
+/// Challenges the account's registered device for the pending login
+/// `ticket`: the number to show on the login screen.
+///
+/// # Errors
+/// The store or the random generator failed.
+pub async fn challenge_device(
+    app: &App,
+    account: &str,
+    ticket: &str,
+    now: u64,
+) -> Result<Outcome<u8>, Failure> {
+    let binding = Binding::new(account, LOGIN);
+    app.decide(account, |state: &mut AccountState| {
+        let Some(device) = state.active_devices().next().map(|device| device.id) else {
+            return Ok(Outcome::NotAllowed);
+        };
+        app.guard.challenge_device(
+            state,
+            &app.devices,
+            &mut getrandom::SysRng,
+            &app.keys.digest,
+            binding,
+            ticket,
+            &device,
+            DEVICE_TRANSACTION,
+            now,
+        )
+    })
+    .await
+}
+
+/// The names the seeds' API uses for a set of second factors.
+pub fn factor_names(factors: SecondFactors) -> Vec<&'static str> {
+    [
+        (SecondFactor::Totp, "TOTP"),
+        (SecondFactor::OutOfBand, "OTP"),
+        (SecondFactor::Device, "FINGERPRINT"),
+        (SecondFactor::Recovery, "RECOVERY"),
+    ]
+    .into_iter()
+    .filter(|(factor, _)| factors.contains(*factor))
+    .map(|(_, name)| name)
+    .collect()
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 15)]));
+    }
+    text
+}
+
+/// Bytes from hex (either case), or `None`.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    text.as_bytes()
+        .chunks_exact(2)
+        .map(|pair| {
+            let digit = |c: u8| char::from(c).to_digit(16);
+            let high = digit(*pair.first()?)?;
+            let low = digit(*pair.get(1)?)?;
+            u8::try_from(high << 4 | low).ok()
+        })
+        .collect()
+}

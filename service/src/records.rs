@@ -1,0 +1,104 @@
+//! The service's own kinds of record, kept by the same stores as the
+//! core's (one record per account and kind, versioned): the user's first
+//! factors and phone, and the request tokens issued to them.
+
+use serde::{Deserialize, Serialize};
+use twofa::RememberedDevice;
+use twofa_record::{Corrupt, Record, StoreError, from_json, to_json};
+
+/// A user of the service: what the first step checks, and where SMS codes
+/// go. The default (an empty password hash) is "no such user".
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The password's Argon2id hash, as a PHC string.
+    pub password: String,
+    /// The MPIN's Argon2id hash, as a PHC string.
+    pub pin: String,
+    /// The phone number SMS codes are sent to.
+    pub phone: String,
+}
+
+impl User {
+    /// Whether this record is a user (signed up), not the empty default.
+    pub fn exists(&self) -> bool {
+        !self.password.is_empty()
+    }
+}
+
+impl core::fmt::Debug for User {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Hashes stay out of logs, and so does the phone number.
+        f.debug_struct("User")
+            .field("exists", &self.exists())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Record for User {
+    const KIND: &'static str = "user";
+
+    fn encode<E>(&self) -> Result<String, StoreError<E>> {
+        to_json(self)
+    }
+
+    fn decode(body: &str) -> Result<Self, Corrupt> {
+        from_json(body)
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        let phc = |hash: &str| hash.is_empty() || hash.starts_with("$argon2id$");
+        if !phc(&self.password) || !phc(&self.pin) {
+            return Err("a first factor that is not an Argon2id hash");
+        }
+        if self.phone.len() > 32 {
+            return Err("a phone number longer than 32 bytes");
+        }
+        Ok(())
+    }
+}
+
+/// The request tokens (seed 001's `RequestToken`, seed 004's
+/// `access_token`) issued to one user and not yet expired: only their
+/// keyed digests, bound to the account and its credential version, so a
+/// password or factor change ends every session.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    /// Oldest first.
+    pub tokens: Vec<RememberedDevice>,
+}
+
+impl Sessions {
+    /// Sessions kept per user: a new one ends the oldest beyond this.
+    pub const MAX: usize = 16;
+
+    /// Adds `token`, dropping expired ones and the oldest beyond [`Sessions::MAX`].
+    pub fn add(&mut self, token: RememberedDevice, credential_version: u64, now: u64) {
+        self.tokens
+            .retain(|old| !old.is_over(credential_version, now));
+        while self.tokens.len() >= Self::MAX {
+            self.tokens.remove(0);
+        }
+        self.tokens.push(token);
+    }
+}
+
+impl Record for Sessions {
+    const KIND: &'static str = "sessions";
+
+    fn encode<E>(&self) -> Result<String, StoreError<E>> {
+        to_json(self)
+    }
+
+    fn decode(body: &str) -> Result<Self, Corrupt> {
+        from_json(body)
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        if self.tokens.len() > Self::MAX {
+            return Err("more sessions than Sessions::MAX");
+        }
+        Ok(())
+    }
+}

@@ -62,6 +62,35 @@ pub async fn second_factors(
     Ok(allowed)
 }
 
+/// The first factor, checked before any record changes: `Err` with the
+/// answer when there is no such user (checked against the decoy all the
+/// same) or the throttle refuses (nothing hashed); otherwise whether
+/// `typed` matches, to be counted under the throttle by the caller.
+async fn check_first(
+    app: &App,
+    account: &str,
+    first: FirstFactor,
+    typed: Zeroizing<String>,
+    now: u64,
+) -> Result<Result<(User, bool), Begun>, Failure> {
+    let user: User = app.load(account).await?;
+    if !user.exists() {
+        // As long as a real check, and no record written.
+        passwords::verify(typed, String::new(), &app.decoy).await;
+        return Ok(Err(Begun::Invalid));
+    }
+    let mut state: AccountState = app.load(account).await?;
+    if let Err(throttled) = app.guard.throttle().check(state.throttle(), now) {
+        return Ok(Err(Begun::Refused(throttled.into())));
+    }
+    let hash = match first {
+        FirstFactor::Password => user.password.clone(),
+        _ => user.pin.clone(),
+    };
+    let matched = passwords::verify(typed, hash, &app.decoy).await;
+    Ok(Ok((user, matched)))
+}
+
 /// Step one: `typed` checked against the user's password or MPIN under
 /// the account's one throttle (nothing hashed while it refuses), and on a
 /// match a pending login for the second factors in `only` the user has.
@@ -76,21 +105,10 @@ pub async fn begin(
     only: SecondFactors,
     now: u64,
 ) -> Result<Begun, Failure> {
-    let user: User = app.load(account).await?;
-    if !user.exists() {
-        // As long as a real check, and no record written.
-        passwords::verify(typed, String::new(), &app.decoy).await;
-        return Ok(Begun::Invalid);
-    }
-    let mut state: AccountState = app.load(account).await?;
-    if let Err(throttled) = app.guard.throttle().check(state.throttle(), now) {
-        return Ok(Begun::Refused(throttled.into()));
-    }
-    let hash = match first {
-        FirstFactor::Password => user.password.clone(),
-        _ => user.pin.clone(),
+    let (user, matched) = match check_first(app, account, first, typed, now).await? {
+        Ok(checked) => checked,
+        Err(begun) => return Ok(begun),
     };
-    let matched = passwords::verify(typed, hash, &app.decoy).await;
     let has = second_factors(app, account, &user).await?;
     let allowed = [
         SecondFactor::Totp,
@@ -128,6 +146,59 @@ pub async fn begin(
         Outcome::Invalid { .. } => Begun::Invalid,
         refused => Begun::Refused(refused.map(|_| ())),
     })
+}
+
+/// Both steps in one call, first factor and TOTP code: checked together in
+/// one change of the account's state, so no pending login is left for
+/// concurrent logins to crowd out.
+#[derive(Debug)]
+pub enum OneCall {
+    /// The first step's refusal (no such user, wrong password or PIN, or
+    /// the throttle).
+    First(Begun),
+    /// The account has no TOTP factor.
+    NotEnabled,
+    /// The TOTP code's outcome (the first factor matched).
+    Second(Outcome<()>),
+}
+
+/// Checks `typed` (password or MPIN) and then `code` (TOTP) under the
+/// account's throttle, in one compare-and-swap.
+///
+/// # Errors
+/// The store failed, or the sealed secret does not open.
+pub async fn login_with_totp(
+    app: &App,
+    account: &str,
+    first: FirstFactor,
+    typed: Zeroizing<String>,
+    code: &str,
+    now: u64,
+) -> Result<OneCall, Failure> {
+    let matched = match check_first(app, account, first, typed, now).await? {
+        Ok((_, matched)) => matched,
+        Err(begun) => return Ok(OneCall::First(begun)),
+    };
+    let Some(totp) = app.totp(account).await? else {
+        return Ok(OneCall::NotEnabled);
+    };
+    app.decide(account, |state: &mut AccountState| {
+        Ok(
+            match app
+                .guard
+                .check_first_factor(state.throttle(), now, || matched)
+            {
+                Outcome::Accepted(()) => OneCall::Second(
+                    app.guard
+                        .verify_totp(&totp, &mut state.totp, code, now)?
+                        .map(|_| ()),
+                ),
+                Outcome::Invalid { .. } => OneCall::First(Begun::Invalid),
+                refused => OneCall::First(Begun::Refused(refused)),
+            },
+        )
+    })
+    .await
 }
 
 /// Step two with a TOTP code. `None`: the account has no TOTP factor.

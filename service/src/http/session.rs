@@ -14,10 +14,13 @@ use serde_json::json;
 use twofa::{FirstFactor, Outcome, SecondFactor, SecondFactors};
 use zeroize::Zeroizing;
 
-use super::body::{Answer, Body, MAX_SECOND_AUTH, check_len, check_user_id, error, success};
+use super::{
+    body::{Answer, Body, MAX_SECOND_AUTH, check_len, check_user_id, error, success},
+    totp_login::NOT_ENABLED,
+};
 use crate::{
     app::{App, Failure},
-    login::{self, Begun, NotSent},
+    login::{self, Begun, NotSent, OneCall},
     passwords,
     records::User,
 };
@@ -138,6 +141,28 @@ async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
             ));
         }
     };
+    // PASSWORD or MPIN with a TOTP code: both checked in one change of the
+    // account's state, no pending login left behind.
+    if second == Some(SecondAuthType::Totp)
+        && !request.second_auth.is_empty()
+        && request.remember_device_cookie.is_empty()
+    {
+        let typed = request.password.clone();
+        let code = request.second_auth.as_str();
+        return Ok(
+            match login::login_with_totp(app, account, first, typed, code, now).await? {
+                OneCall::Second(Outcome::Accepted(())) => {
+                    return logged_in(app, account, "TOTP", request.remember_device, now).await;
+                }
+                OneCall::Second(refused) => refusal(&refused, now, "Invalid TOTP"),
+                OneCall::First(Begun::Refused(refused)) => {
+                    refusal(&refused, now, INVALID_CREDENTIALS)
+                }
+                OneCall::First(_) => error("e-101", INVALID_CREDENTIALS),
+                OneCall::NotEnabled => error("e-108", NOT_ENABLED),
+            },
+        );
+    }
     let any = [
         SecondFactor::Totp,
         SecondFactor::OutOfBand,

@@ -11,13 +11,13 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use twofa::{FirstFactor, Outcome, SecondFactor, SecondFactors};
+use twofa::{FirstFactor, Outcome};
 use zeroize::Zeroizing;
 
 use super::body::{Answer, MAX_SECOND_AUTH, check_len, check_user_id, malformed};
 use crate::{
     app::{App, Failure},
-    login::{self, Begun},
+    login::{self, Begun, OneCall},
     passwords,
 };
 
@@ -100,23 +100,11 @@ async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure
     if app.totp(account).await?.is_none() {
         return Ok(failed(StatusCode::OK, 2, NOT_ENABLED));
     }
-    let only = SecondFactors::NONE.with(SecondFactor::Totp);
-    let ticket = match login::begin(app, account, FirstFactor::Pin, body.pin.clone(), only, now)
-        .await?
-    {
-        Begun::Ticket(ticket, _) => ticket.to_string(),
-        Begun::Invalid => {
-            return Ok(failed(
-                StatusCode::OK,
-                1,
-                "Invalid login/password,use \"Forget password\"",
-            ));
-        }
-        Begun::Refused(refused) => return Ok(failed(StatusCode::OK, 1, &refusal(&refused, now))),
-    };
-    let outcome = login::complete_with_totp(app, account, &ticket, &body.totp, now).await?;
+    let pin = body.pin.clone();
+    let outcome =
+        login::login_with_totp(app, account, FirstFactor::Pin, pin, &body.totp, now).await?;
     Ok(match outcome {
-        Some(Outcome::Accepted(())) => {
+        OneCall::Second(Outcome::Accepted(())) => {
             let token = app.issue_session(account, now).await?;
             Answer(
                 StatusCode::OK,
@@ -130,8 +118,18 @@ async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure
                 })),
             )
         }
-        Some(refused) => failed(StatusCode::OK, 2, &refusal(&refused, now)),
-        None => failed(StatusCode::OK, 2, NOT_ENABLED),
+        OneCall::First(Begun::Invalid) => failed(
+            StatusCode::OK,
+            1,
+            "Invalid login/password,use \"Forget password\"",
+        ),
+        OneCall::First(Begun::Refused(refused)) => {
+            failed(StatusCode::OK, 1, &refusal(&refused, now))
+        }
+        OneCall::First(Begun::Ticket(..)) | OneCall::NotEnabled => {
+            failed(StatusCode::OK, 2, NOT_ENABLED)
+        }
+        OneCall::Second(refused) => failed(StatusCode::OK, 2, &refusal(&refused, now)),
     })
 }
 

@@ -1,0 +1,178 @@
+//! Two `twofa-service` processes sharing one store (an SQLite file,
+//! PostgreSQL, Redis), many clients at once: every single-use thing used
+//! once, every limit held exactly, and nothing lost when a process is
+//! killed and started again.
+
+mod common;
+
+use std::{future::Future, sync::Arc};
+
+use common::{Client, MPIN, Server, Store, code_at, fresh_user, scratch};
+use serde_json::{Value, json};
+use tokio::sync::Barrier;
+
+const PHONE: &str = "+91 98000 00020";
+
+/// Runs `count` requests at once (released together), alternating between
+/// the two servers; their answers.
+async fn race<F, Fut>(servers: &Arc<[Server; 2]>, count: usize, request: F) -> Vec<(u16, Value)>
+where
+    F: Fn(Client, Arc<[Server; 2]>, usize) -> Fut,
+    Fut: Future<Output = (u16, Value)> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(count));
+    let mut tasks = Vec::new();
+    for i in 0..count {
+        let barrier = barrier.clone();
+        let call = request(Client::default(), servers.clone(), i);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            call.await
+        }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("a request task"));
+    }
+    answers
+}
+
+fn count(answers: &[(u16, Value)], what: impl Fn(&(u16, Value)) -> bool) -> usize {
+    answers.iter().filter(|answer| what(answer)).count()
+}
+
+fn message(answer: &Value) -> &str {
+    answer["message"]
+        .as_str()
+        .or_else(|| answer["body"]["Message"].as_str())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_use_each_code_once_and_hold_the_lockout() {
+    let dir = scratch("instances");
+    for store in Store::all(&dir) {
+        let servers = Arc::new([
+            Server::start(&store, &dir, 100),
+            Server::start(&store, &dir, 100),
+        ]);
+        let client = Client::default();
+        let name = store.name;
+
+        // One TOTP code, 16 clients, two processes: one login.
+        let user = fresh_user("R");
+        client.signup(&servers[0], &user, PHONE).await;
+        let access = client.login_by_sms(&servers[1], &user, PHONE).await;
+        let (totp, _) = client.enroll_totp(&servers[0], &access).await;
+        let code = code_at(&totp, 1);
+        let answers = race(&servers, 16, |client, servers, i| {
+            let (user, code) = (user.clone(), code.clone());
+            async move { client.totp_login(&servers[i % 2], &user, MPIN, &code).await }
+        })
+        .await;
+        let won = count(&answers, |(_, a)| a["body"]["Status"] == 0);
+        let replayed = count(&answers, |(_, a)| {
+            message(a) == "OTP has been used in past, Please try next OTP"
+        });
+        println!(
+            "{name}: one TOTP code × 16 clients on 2 processes: {won} accepted, {replayed} replayed"
+        );
+        assert_eq!((won, replayed), (1, 15), "{name}: {answers:?}");
+
+        // One register_token and one SMS code, 16 clients: one login.
+        let ticket = client.register(&servers[0], &user).await;
+        let (status, _) = client.token(&servers[1], &user, &ticket, "OTP", "").await;
+        assert_eq!(status, 200);
+        let sms = servers[1].last_sms(PHONE);
+        let answers = race(&servers, 16, |client, servers, i| {
+            let (user, ticket, sms) = (user.clone(), ticket.clone(), sms.clone());
+            async move {
+                client
+                    .token(&servers[i % 2], &user, &ticket, "OTP", &sms)
+                    .await
+            }
+        })
+        .await;
+        let won = count(&answers, |(status, _)| *status == 200);
+        let spent = count(&answers, |(_, a)| a["code"] == "e-106");
+        println!(
+            "{name}: one register_token + SMS code × 16 clients: {won} accepted, {spent} spent"
+        );
+        assert_eq!((won, spent), (1, 15), "{name}: {answers:?}");
+
+        // 120 wrong passwords at once, two processes: exactly 100 counted,
+        // then the lock, whichever process answers.
+        let victim = fresh_user("V");
+        client.signup(&servers[1], &victim, PHONE).await;
+        let answers = race(&servers, 120, |client, servers, i| {
+            let victim = victim.clone();
+            async move {
+                client
+                    .session(
+                        &servers[i % 2],
+                        json!({"user_id": victim, "password": format!("guess {i}"),
+                               "second_auth_type": "REGISTER"}),
+                    )
+                    .await
+            }
+        })
+        .await;
+        let invalid = count(&answers, |(_, a)| {
+            message(a) == "Invalid user id or password"
+        });
+        let locked = count(&answers, |(_, a)| {
+            message(a) == "Account locked: contact support"
+        });
+        println!(
+            "{name}: 120 wrong passwords at once on 2 processes: {invalid} counted, {locked} refused as locked"
+        );
+        assert_eq!((invalid, locked), (100, 20), "{name}: {answers:?}");
+        assert!(answers.iter().all(|(status, _)| *status == 400));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_process_loses_nothing_and_accepts_nothing_twice() {
+    let dir = scratch("restart");
+    for store in Store::all(&dir) {
+        let name = store.name;
+        let mut first = Server::start(&store, &dir, 100);
+        let second = Server::start(&store, &dir, 100);
+        let client = Client::default();
+        let user = fresh_user("K");
+        client.signup(&first, &user, PHONE).await;
+        let access = client.login_by_sms(&first, &user, PHONE).await;
+        let (totp, _) = client.enroll_totp(&second, &access).await;
+
+        // A code accepted just before the crash.
+        let code = code_at(&totp, 1);
+        let (_, answer) = client.totp_login(&first, &user, MPIN, &code).await;
+        assert_eq!(answer["body"]["Status"], 0, "{name}: {answer}");
+        // A login half done: register_token issued, SMS code sent.
+        let ticket = client.register(&first, &user).await;
+        client.token(&first, &user, &ticket, "OTP", "").await;
+        let sms = first.last_sms(PHONE);
+
+        first.restart(&dir);
+
+        // The half-done login completes on the new process.
+        let (status, answer) = client.token(&first, &user, &ticket, "OTP", &sms).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+        // The code accepted before the crash is refused by both.
+        for server in [&first, &second] {
+            let (_, answer) = client.totp_login(server, &user, MPIN, &code).await;
+            assert_eq!(
+                message(&answer),
+                "OTP has been used in past, Please try next OTP",
+                "{name}"
+            );
+        }
+        // And so is the SMS code, with a fresh register_token.
+        let ticket = client.register(&second, &user).await;
+        let (status, _) = client.token(&second, &user, &ticket, "OTP", &sms).await;
+        assert_eq!(status, 400, "{name}");
+        println!(
+            "{name}: a killed and restarted process: the pending login completed, no code accepted twice"
+        );
+    }
+}

@@ -354,3 +354,39 @@ fn a_batch_reseal_takes_the_column_s_kind_not_the_record_s() {
         Error::SealedKindMismatch
     );
 }
+
+#[test]
+fn keys_read_back_their_text_form_and_refuse_anything_else() {
+    let key = SealingKey::generate(42, &mut getrandom::SysRng).unwrap();
+    let text = key.to_text();
+    assert!(text.starts_with("42:") && text.len() == 3 + 64);
+    let read: SealingKey = text.parse().unwrap();
+    assert_eq!((read.id(), read.expose_bytes()), (42, key.expose_bytes()));
+    // Either case, and surrounding whitespace, as a secrets file may hold it.
+    let upper: SealingKey = format!(" {}\n", text.to_uppercase()).parse().unwrap();
+    assert_eq!(upper.expose_bytes(), key.expose_bytes());
+    let digest: twofa::DigestKey = format!("{}:{}", u32::MAX, "ab".repeat(32)).parse().unwrap();
+    assert_eq!(
+        (digest.id(), digest.expose_bytes()),
+        (u32::MAX, &[0xab; 32])
+    );
+    let hex = "0f".repeat(32);
+    for bad in [
+        String::new(),
+        hex.clone(),
+        format!(":{hex}"),
+        format!("-1:{hex}"),
+        format!("+1:{hex}"),
+        format!("4294967296:{hex}"),
+        format!("1:{}", &hex[..62]),
+        format!("1:{hex}00"),
+        format!("1:{}zz", &hex[..62]),
+        format!("1:{}é", &hex[..62]),
+        format!("1 :{hex}"),
+    ] {
+        let refused = bad.parse::<SealingKey>().unwrap_err();
+        assert_eq!(refused, Error::MalformedKey, "{bad:?}");
+        // The error says nothing of the text.
+        assert!(!refused.to_string().contains("0f0f"));
+    }
+}

@@ -52,12 +52,13 @@ macro_rules! id_key {
             #[cfg(feature = "alloc")]
             #[must_use]
             pub fn to_text(&self) -> zeroize::Zeroizing<alloc::string::String> {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
                 let mut text = zeroize::Zeroizing::new(alloc::string::String::with_capacity(75));
                 text.push_str(&alloc::format!("{}:", self.id));
                 for byte in &self.bytes {
-                    text.push(char::from(HEX[usize::from(byte >> 4)]));
-                    text.push(char::from(HEX[usize::from(byte & 15)]));
+                    for nibble in [byte >> 4, byte & 15] {
+                        // Below 16: always a hex digit.
+                        text.extend(char::from_digit(u32::from(nibble), 16));
+                    }
                 }
                 text
             }
@@ -85,9 +86,11 @@ macro_rules! id_key {
                 }
                 let mut key = Self { id, bytes: [0; 32] };
                 for (byte, pair) in key.bytes.iter_mut().zip(hex.chunks_exact(2)) {
-                    let digit = |c: u8| char::from(c).to_digit(16).ok_or(malformed);
-                    let high = digit(pair[0])?;
-                    let low = digit(pair[1])?;
+                    let digit = |c: &u8| char::from(*c).to_digit(16).ok_or(malformed);
+                    let [high, low] = pair else {
+                        return Err(malformed);
+                    };
+                    let (high, low) = (digit(high)?, digit(low)?);
                     // Both below 16: the value fits a byte.
                     *byte = ((high << 4) | low) as u8;
                 }

@@ -142,10 +142,10 @@ impl Server {
     pub fn last_sms(&self, phone: &str) -> String {
         let text = std::fs::read_to_string(&self.outbox).unwrap_or_default();
         text.lines()
+            .rev()
             .filter_map(|line| line.rsplit_once(' '))
-            .filter(|(to, _)| *to == phone)
+            .find(|(to, _)| *to == phone)
             .map(|(_, code)| code.to_owned())
-            .last()
             .expect("an SMS was sent")
     }
 }

@@ -194,7 +194,7 @@ pub async fn confirm_totp(
                     state.totp.last_step = Some(step);
                     state.totp.used_below = 0;
                     state.totp.drift = 0;
-                    state.credential_version = state.credential_version.saturating_add(1);
+                    state.credentials_changed();
                 }
                 Ok(outcome)
             })
@@ -308,7 +308,7 @@ pub async fn register_device_finish(
                     now,
                 )?;
                 if outcome.is_accepted() {
-                    state.credential_version = state.credential_version.saturating_add(1);
+                    state.credentials_changed();
                 }
                 Ok(outcome)
             })
@@ -379,7 +379,7 @@ pub async fn recovery_codes(State(app): State<Arc<App>>, SessionOf(account): Ses
         .map_err(|e| Failure(e.to_string()))??;
         app.decide(account, |state: &mut AccountState| {
             state.recovery = Some(record.clone());
-            state.credential_version = state.credential_version.saturating_add(1);
+            state.credentials_changed();
             Ok(())
         })
         .await?;

@@ -173,13 +173,34 @@ impl App {
     pub async fn decide<T: Record, A>(
         &self,
         account: &str,
-        decide: impl FnMut(&mut T) -> Result<A, twofa::Error>,
+        mut decide: impl FnMut(&mut T) -> Result<A, twofa::Error>,
     ) -> Result<A, Failure> {
-        Ok(self
-            .guard
-            .decide_shared(&self.store, account, decide)
-            .await?)
+        // Many requests on one account at once (a guessing storm, a
+        // client retrying in a loop) can outlast the core's immediate
+        // retries: those that lost then wait a random moment, growing, and
+        // go again, so that each is decided rather than refused.
+        let mut wait_ms = 2;
+        for _ in 0..Self::CONTENTION_ROUNDS {
+            match self
+                .guard
+                .decide_shared(&self.store, account, &mut decide)
+                .await
+            {
+                Err(SharedError::Contention) => {
+                    let mut byte = [0u8; 1];
+                    getrandom::fill(&mut byte).map_err(|e| Failure(e.to_string()))?;
+                    let jitter = u64::from(byte[0]) % wait_ms;
+                    tokio::time::sleep(std::time::Duration::from_millis(wait_ms + jitter)).await;
+                    wait_ms = (wait_ms * 2).min(64);
+                }
+                result => return Ok(result?),
+            }
+        }
+        Err(SharedError::<BoxError>::Contention.into())
     }
+
+    /// Rounds of the core's retries [`App::decide`] runs before it gives up.
+    pub const CONTENTION_ROUNDS: u32 = 8;
 
     /// `account`'s TOTP factor, if one is enabled.
     ///

@@ -355,6 +355,7 @@ fn a_batch_reseal_takes_the_column_s_kind_not_the_record_s() {
     );
 }
 
+#[cfg(feature = "alloc")]
 #[test]
 fn keys_read_back_their_text_form_and_refuse_anything_else() {
     let key = SealingKey::generate(42, &mut getrandom::SysRng).unwrap();

@@ -7,8 +7,8 @@ use std::fmt;
 
 use subtle::ConstantTimeEq;
 use twofa::{
-    AccountState, Binding, DevicePolicy, Guard, OobPolicy, RecoveryPolicy, RememberPolicy,
-    SecretKind, SharedError, ThrottlePolicy, TicketPolicy, Token, Totp,
+    AccountState, Binding, DevicePolicy, DigestKey, Guard, OobPolicy, RecoveryPolicy,
+    RememberPolicy, SecretKind, SharedError, ThrottlePolicy, TicketPolicy, Token, Totp,
 };
 use twofa_record::{Record, SealedSecrets};
 use twofa_stores::{AnyStore, BoxError};
@@ -19,6 +19,10 @@ use crate::{config::Config, keys::Keys, records::Sessions, sender::Sender};
 /// How long a request token (seed 001) or access token (seed 004) lasts:
 /// 60 minutes, as the seeds say.
 pub const SESSION_TTL: u64 = 3600;
+
+/// How recent a login must be to change the account's factors: a token
+/// that leaked cannot install an attacker's factor an hour later.
+pub const FRESH_LOGIN: u64 = 300;
 
 /// The purpose TOTP secrets are sealed for, and the name they are kept
 /// under in the account's [`SealedSecrets`].
@@ -110,10 +114,15 @@ impl App {
             .base_delay(config.throttle_delay)
             .max_delay(config.throttle_delay.max(300))
             .lockout_after(config.lockout_after)
+            // A lock that ends: nobody can lock an account for good by
+            // guessing wrong on purpose, short of the core's 100 in a row.
+            .lockout_duration(Some(config.lockout_seconds))
             .build()
             .map_err(|_| {
                 Failure(
-                    "TWOFA_LOCKOUT_AFTER must be 1 to 100, TWOFA_THROTTLE_DELAY at most 300".into(),
+                    "TWOFA_LOCKOUT_AFTER must be 1 to 100, TWOFA_THROTTLE_DELAY at most 300, \
+                     TWOFA_LOCKOUT_SECONDS at least 300"
+                        .into(),
                 )
             })?;
         let keys = Keys::load(config, &store).await.map_err(Failure)?;
@@ -153,6 +162,18 @@ impl App {
             found |= known.as_bytes().ct_eq(key.as_bytes());
         }
         found.into()
+    }
+
+    /// The current digest key (what new tickets, codes and tokens are
+    /// made under).
+    ///
+    /// # Errors
+    /// None is loaded (never, once [`App::new`] succeeded).
+    pub fn digest_key(&self) -> Result<&DigestKey, Failure> {
+        self.keys
+            .digest
+            .first()
+            .ok_or_else(|| Failure("no digest key".into()))
     }
 
     /// `account`'s record of kind `T` (the default if it has none).
@@ -234,11 +255,7 @@ impl App {
     pub async fn issue_session(&self, account: &str, now: u64) -> Result<String, Failure> {
         let state: AccountState = self.load(account).await?;
         let version = state.credential_version;
-        let key = self
-            .keys
-            .digest
-            .first()
-            .ok_or_else(|| Failure("no digest key".into()))?;
+        let key = self.digest_key()?;
         let binding = Binding::new(account, "session");
         let (token, record) =
             self.sessions
@@ -251,13 +268,17 @@ impl App {
         Ok(format!("{account}:{token}"))
     }
 
-    /// The account a bearer token (`ACCOUNT:TOKEN`) is a live session of:
-    /// issued here, not expired, and issued since the account's
-    /// credentials last changed.
+    /// The account a bearer token (`ACCOUNT:TOKEN`) is a live session of
+    /// (issued here, not expired, and issued since the account's
+    /// credentials last changed), and when it was issued.
     ///
     /// # Errors
     /// The store failed.
-    pub async fn session_account(&self, bearer: &str, now: u64) -> Result<Option<String>, Failure> {
+    pub async fn session_account(
+        &self,
+        bearer: &str,
+        now: u64,
+    ) -> Result<Option<(String, u64)>, Failure> {
         let Some((account, token)) = bearer.rsplit_once(':') else {
             return Ok(None);
         };
@@ -284,6 +305,6 @@ impl App {
             state.credential_version,
             now,
         )?;
-        Ok(live.is_ok().then(|| account.to_owned()))
+        Ok(live.is_ok().then(|| (account.to_owned(), record.issued_at)))
     }
 }

@@ -31,9 +31,13 @@ pub struct Config {
     /// The first wait after a failure, in seconds, doubling up to 300
     /// (`TWOFA_THROTTLE_DELAY`, default 1; 0 for none).
     pub throttle_delay: u64,
-    /// Consecutive failures, any factor, that lock an account until it is
-    /// reset (`TWOFA_LOCKOUT_AFTER`, default 10, at most 100).
+    /// Consecutive failures, any factor, that lock an account
+    /// (`TWOFA_LOCKOUT_AFTER`, default 10, at most 100).
     pub lockout_after: u32,
+    /// How long that lock lasts, in seconds (`TWOFA_LOCKOUT_SECONDS`,
+    /// default 900, at least 300). Failures go on counting through it,
+    /// and at 100 in a row the account stays locked until reset.
+    pub lockout_seconds: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -47,7 +51,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// The settings, their variables and flags, and their defaults.
-const SETTINGS: [(&str, &str, &str); 8] = [
+const SETTINGS: [(&str, &str, &str); 9] = [
     ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
     ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
     ("TWOFA_SEALING_KEY", "--sealing-key", ""),
@@ -56,6 +60,7 @@ const SETTINGS: [(&str, &str, &str); 8] = [
     ("TWOFA_ISSUER", "--issuer", "twofa-service"),
     ("TWOFA_THROTTLE_DELAY", "--throttle-delay", "1"),
     ("TWOFA_LOCKOUT_AFTER", "--lockout-after", "10"),
+    ("TWOFA_LOCKOUT_SECONDS", "--lockout-seconds", "900"),
 ];
 
 impl Config {
@@ -120,6 +125,7 @@ impl Config {
             issuer: get("TWOFA_ISSUER").to_owned(),
             throttle_delay: number("TWOFA_THROTTLE_DELAY")?,
             lockout_after,
+            lockout_seconds: number("TWOFA_LOCKOUT_SECONDS")?,
         })
     }
 }
@@ -137,9 +143,8 @@ fn parse_store(text: &str) -> Result<(String, String), String> {
     } else if text.starts_with("redis://") || text.starts_with("rediss://") {
         "redis"
     } else {
-        return Err(format!(
-            "TWOFA_STORE: expected sqlite:FILE, postgres://… or redis://…, not {text:?}"
-        ));
+        // The value is not echoed: a mistyped URL may hold a password.
+        return Err("TWOFA_STORE: expected sqlite:FILE, postgres://… or redis://…".to_owned());
     };
     Ok((backend.to_owned(), text.to_owned()))
 }

@@ -15,6 +15,15 @@ use crate::{
 /// The purpose a login's tickets, codes and challenges are bound to.
 const LOGIN: &str = "login";
 
+/// Every second factor the service offers.
+pub const FACTORS: [SecondFactor; 5] = [
+    SecondFactor::Totp,
+    SecondFactor::OutOfBand,
+    SecondFactor::Device,
+    SecondFactor::Recovery,
+    SecondFactor::RememberedDevice,
+];
+
 /// What the person approves on a registered device.
 pub const DEVICE_TRANSACTION: &str = "Log in to the twofa reference service";
 
@@ -110,21 +119,11 @@ pub async fn begin(
         Err(begun) => return Ok(begun),
     };
     let has = second_factors(app, account, &user).await?;
-    let allowed = [
-        SecondFactor::Totp,
-        SecondFactor::OutOfBand,
-        SecondFactor::Device,
-        SecondFactor::Recovery,
-        SecondFactor::RememberedDevice,
-    ]
-    .into_iter()
-    .filter(|factor| has.contains(*factor) && only.contains(*factor))
-    .fold(SecondFactors::NONE, SecondFactors::with);
-    let key = app
-        .keys
-        .digest
-        .first()
-        .ok_or_else(|| Failure("no digest key".into()))?;
+    let allowed = FACTORS
+        .into_iter()
+        .filter(|factor| has.contains(*factor) && only.contains(*factor))
+        .fold(SecondFactors::NONE, SecondFactors::with);
+    let key = app.digest_key()?;
     let binding = Binding::new(account, LOGIN);
     let outcome = app
         .decide(account, |state: &mut AccountState| {
@@ -180,6 +179,23 @@ pub async fn login_with_totp(
         Err(begun) => return Ok(OneCall::First(begun)),
     };
     let Some(totp) = app.totp(account).await? else {
+        // A wrong password or PIN counts, and answers as one, whether or
+        // not the account has TOTP: only its owner learns that it has not.
+        if !matched {
+            return app
+                .decide(account, |state: &mut AccountState| {
+                    Ok(
+                        match app
+                            .guard
+                            .check_first_factor(state.throttle(), now, || false)
+                        {
+                            Outcome::Invalid { .. } => OneCall::First(Begun::Invalid),
+                            refused => OneCall::First(Begun::Refused(refused)),
+                        },
+                    )
+                })
+                .await;
+        }
         return Ok(OneCall::NotEnabled);
     };
     app.decide(account, |state: &mut AccountState| {
@@ -244,6 +260,8 @@ pub async fn complete_with_sms(
     now: u64,
 ) -> Result<Outcome<()>, Failure> {
     let binding = Binding::new(account, LOGIN);
+    let purpose = sms_purpose(ticket);
+    let sent_for = Binding::new(account, &purpose);
     app.decide(account, |state: &mut AccountState| {
         let keys = &app.keys.digest;
         app.guard.complete_login(
@@ -261,7 +279,7 @@ pub async fn complete_with_sms(
                     &mut state.totp.throttle,
                     challenge,
                     keys,
-                    binding,
+                    sent_for,
                     code,
                     now,
                 )
@@ -365,11 +383,7 @@ pub async fn complete_with_cookie(
 /// # Errors
 /// The store or the random generator failed.
 pub async fn remember(app: &App, account: &str, now: u64) -> Result<String, Failure> {
-    let key = app
-        .keys
-        .digest
-        .first()
-        .ok_or_else(|| Failure("no digest key".into()))?;
+    let key = app.digest_key()?;
     let binding = Binding::new(account, LOGIN);
     let token = app
         .decide(account, |state: &mut AccountState| {
@@ -412,12 +426,10 @@ pub async fn send_sms(
     let Ok(ticket) = ticket.parse::<Token>() else {
         return Ok(Err(NotSent::Ticket));
     };
-    let key = app
-        .keys
-        .digest
-        .first()
-        .ok_or_else(|| Failure("no digest key".into()))?;
+    let key = app.digest_key()?;
     let binding = Binding::new(account, LOGIN);
+    let purpose = sms_purpose(&ticket.to_string());
+    let sent_for = Binding::new(account, &purpose);
     let issued = app
         .decide(account, |state: &mut AccountState| {
             let pending = state.pending.iter().find(|p| p.id == ticket.id());
@@ -442,7 +454,7 @@ pub async fn send_sms(
             {
                 return Ok(Err(NotSent::Limit(refused.to_string())));
             }
-            let (code, challenge) = app.sms.issue(key, &mut getrandom::SysRng, binding, now)?;
+            let (code, challenge) = app.sms.issue(key, &mut getrandom::SysRng, sent_for, now)?;
             state.oob = Some(challenge);
             Ok(Ok(Zeroizing::new(code.to_string())))
         })
@@ -497,6 +509,16 @@ pub fn factor_names(factors: SecondFactors) -> Vec<&'static str> {
     .filter(|(factor, _)| factors.contains(*factor))
     .map(|(_, name)| name)
     .collect()
+}
+
+/// What an SMS code is bound to: the account and the pending login it was
+/// sent for, so that it completes that login and no other.
+fn sms_purpose(ticket: &str) -> String {
+    match ticket.parse::<Token>() {
+        Ok(ticket) => format!("sms {}", hex(&ticket.id())),
+        // A malformed ticket is refused before any code is compared.
+        Err(_) => "sms".to_owned(),
+    }
 }
 
 /// Lowercase hex of `bytes`.

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use super::body::{Answer, Body, check_len, check_user_id, error, success};
 use crate::{
-    app::{App, Failure, TOTP, TOTP_PENDING},
+    app::{App, FRESH_LOGIN, Failure, TOTP, TOTP_PENDING},
     login::{self, DEVICE_TRANSACTION, hex, hex_decode},
     passwords,
     records::User,
@@ -29,27 +29,53 @@ use crate::{
 #[derive(Debug)]
 pub struct SessionOf(pub String);
 
+/// The account of a session whose login was at most [`FRESH_LOGIN`]
+/// seconds ago: what changing a factor needs.
+#[derive(Debug)]
+pub struct FreshSessionOf(pub String);
+
+fn unauthorized(message: &str) -> Answer {
+    Answer(
+        StatusCode::UNAUTHORIZED,
+        json!({"status": "error", "code": "e-401", "message": message}),
+    )
+}
+
+/// The bearer's account and when its session began.
+async fn bearer(parts: &Parts, app: &App, now: u64) -> Result<(String, u64), Answer> {
+    let missing = || unauthorized("A live access_token is needed: Authorization: Bearer TOKEN");
+    let bearer = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(missing)?;
+    app.session_account(bearer.trim(), now)
+        .await?
+        .ok_or_else(missing)
+}
+
 impl FromRequestParts<Arc<App>> for SessionOf {
     type Rejection = Answer;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Answer> {
-        let unauthorized = || {
-            Answer(
-                StatusCode::UNAUTHORIZED,
-                json!({"status": "error", "code": "e-401", "message": "A live access_token is needed: Authorization: Bearer TOKEN"}),
-            )
-        };
-        let bearer = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or_else(unauthorized)?;
         let now = twofa::unix_time().map_err(Failure::from)?;
-        match app.session_account(bearer.trim(), now).await? {
-            Some(account) => Ok(Self(account)),
-            None => Err(unauthorized()),
+        Ok(Self(bearer(parts, app, now).await?.0))
+    }
+}
+
+impl FromRequestParts<Arc<App>> for FreshSessionOf {
+    type Rejection = Answer;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Answer> {
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        let (account, issued_at) = bearer(parts, app, now).await?;
+        if now.saturating_sub(issued_at) > FRESH_LOGIN {
+            return Err(unauthorized(
+                "Changing a factor needs a login of the last 5 minutes: log in again",
+            ));
         }
+        Ok(Self(account))
     }
 }
 
@@ -95,6 +121,10 @@ pub async fn signup(State(app): State<Arc<App>>, Body(request): Body<Signup>) ->
                 "A password needs at least 8 characters, an MPIN at least 4",
             ));
         }
+        // Taken ids are answered before anything is hashed.
+        if app.load::<User>(&request.user_id).await?.exists() {
+            return Ok(error("e-111", "This user_id is taken"));
+        }
         let user = User {
             password: passwords::hash(request.password).await.map_err(Failure)?,
             pin: passwords::hash(request.mpin).await.map_err(Failure)?,
@@ -121,7 +151,10 @@ pub async fn signup(State(app): State<Arc<App>>, Body(request): Body<Signup>) ->
 
 /// `POST /authentication/v1/user/totp/enroll`: a fresh secret, shown once
 /// as an otpauth URI and its QR code, kept sealed until confirmed.
-pub async fn enroll_totp(State(app): State<Arc<App>>, SessionOf(account): SessionOf) -> Answer {
+pub async fn enroll_totp(
+    State(app): State<Arc<App>>,
+    FreshSessionOf(account): FreshSessionOf,
+) -> Answer {
     async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
         let mut rng = getrandom::SysRng;
         let enrollment = Enrollment::start(&mut rng, &app.issuer, account)?;
@@ -166,7 +199,7 @@ impl core::fmt::Debug for Confirm {
 /// any other code; the code's step is marked used).
 pub async fn confirm_totp(
     State(app): State<Arc<App>>,
-    SessionOf(account): SessionOf,
+    FreshSessionOf(account): FreshSessionOf,
     Body(request): Body<Confirm>,
 ) -> Answer {
     async fn answer(app: &App, account: &str, code: &str) -> Result<Answer, Answer> {
@@ -191,7 +224,10 @@ pub async fn confirm_totp(
                     }
                 });
                 if let (Outcome::Accepted(()), Some(step)) = (&outcome, step) {
-                    state.totp.last_step = Some(step);
+                    // Never backwards: a code the old secret used at a
+                    // later step stays used until the new one replaces it.
+                    let last = state.totp.last_step.map_or(step, |last| last.max(step));
+                    state.totp.last_step = Some(last);
                     state.totp.used_below = 0;
                     state.totp.drift = 0;
                     state.credentials_changed();
@@ -242,7 +278,7 @@ pub struct DeviceKey {
 /// Starts registering a device: the message its key signs.
 pub async fn register_device_start(
     State(app): State<Arc<App>>,
-    SessionOf(account): SessionOf,
+    FreshSessionOf(account): FreshSessionOf,
     Body(request): Body<DeviceKey>,
 ) -> Answer {
     async fn answer(app: &App, account: &str, request: &DeviceKey) -> Result<Answer, Answer> {
@@ -279,7 +315,7 @@ pub async fn register_device_start(
 /// Finishes registering a device with its signature of the message.
 pub async fn register_device_finish(
     State(app): State<Arc<App>>,
-    SessionOf(account): SessionOf,
+    FreshSessionOf(account): FreshSessionOf,
     Body(request): Body<DeviceKey>,
 ) -> Answer {
     async fn answer(app: &App, account: &str, request: &DeviceKey) -> Result<Answer, Answer> {
@@ -297,7 +333,7 @@ pub async fn register_device_finish(
         let now = twofa::unix_time().map_err(Failure::from)?;
         let outcome = app
             .decide(account, |state: &mut AccountState| {
-                let outcome = app.guard.finish_device_registration(
+                let finished = app.guard.finish_device_registration(
                     state,
                     &app.devices,
                     &mut getrandom::SysRng,
@@ -306,13 +342,23 @@ pub async fn register_device_finish(
                     &public_key,
                     &signature,
                     now,
-                )?;
+                );
+                let outcome = match finished {
+                    Err(twofa::Error::TooManyDevices) => return Ok(None),
+                    finished => finished?,
+                };
                 if outcome.is_accepted() {
                     state.credentials_changed();
                 }
-                Ok(outcome)
+                Ok(Some(outcome))
             })
             .await?;
+        let Some(outcome) = outcome else {
+            return Ok(error(
+                "e-112",
+                "As many devices as allowed are registered: revoke one first",
+            ));
+        };
         let Outcome::Accepted(device) = outcome else {
             return Ok(super::session::refusal(
                 &outcome,
@@ -332,10 +378,19 @@ pub async fn register_device_finish(
 }
 
 /// `POST /authentication/v1/device/prompt`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromptRequest {
     user_id: String,
+    api_key: Zeroizing<String>,
+}
+
+impl core::fmt::Debug for PromptRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PromptRequest")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The device's side of a login: the prompt it signs with the number the
@@ -345,8 +400,11 @@ pub async fn device_prompt(
     State(app): State<Arc<App>>,
     Body(request): Body<PromptRequest>,
 ) -> Answer {
-    async fn answer(app: &App, account: &str) -> Result<Answer, Answer> {
+    async fn answer(app: &App, account: &str, api_key: &str) -> Result<Answer, Answer> {
         check_user_id(account)?;
+        if !app.api_key_ok(api_key) {
+            return Ok(error("e-109", "Invalid api_key"));
+        }
         let state: AccountState = app.load(account).await?;
         let Some(challenge) = &state.device_challenge else {
             return Ok(error("e-106", "No device challenge pending"));
@@ -356,14 +414,17 @@ pub async fn device_prompt(
             json!({"prompt": challenge.prompt(), "transaction": DEVICE_TRANSACTION}),
         ))
     }
-    answer(&app, &request.user_id)
+    answer(&app, &request.user_id, &request.api_key)
         .await
         .unwrap_or_else(|answer| answer)
 }
 
 /// `POST /authentication/v1/user/recovery-codes`: a new set (the old one
 /// stops working), shown once.
-pub async fn recovery_codes(State(app): State<Arc<App>>, SessionOf(account): SessionOf) -> Answer {
+pub async fn recovery_codes(
+    State(app): State<Arc<App>>,
+    FreshSessionOf(account): FreshSessionOf,
+) -> Answer {
     async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
         let policy = app.recovery;
         let pepper = app

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::json;
-use twofa::{FirstFactor, Outcome, SecondFactor, SecondFactors};
+use twofa::{FirstFactor, Outcome, SecondFactors};
 use zeroize::Zeroizing;
 
 use super::{
@@ -163,15 +163,9 @@ async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
             },
         );
     }
-    let any = [
-        SecondFactor::Totp,
-        SecondFactor::OutOfBand,
-        SecondFactor::Device,
-        SecondFactor::Recovery,
-        SecondFactor::RememberedDevice,
-    ]
-    .into_iter()
-    .fold(SecondFactors::NONE, SecondFactors::with);
+    let any = login::FACTORS
+        .into_iter()
+        .fold(SecondFactors::NONE, SecondFactors::with);
     let begun = login::begin(app, account, first, request.password.clone(), any, now).await?;
     let (ticket, allowed) = match begun {
         Begun::Ticket(ticket, allowed) => (ticket.to_string(), allowed),
@@ -336,7 +330,14 @@ pub fn refusal<M>(outcome: &Outcome<M>, now: u64, invalid: &str) -> Answer {
                 retry_at.saturating_sub(now)
             ),
         ),
-        Outcome::Locked { .. } => error("e-104", "Account locked: contact support"),
+        Outcome::Locked { until: Some(until) } => error(
+            "e-104",
+            &format!(
+                "Account locked: try again in {} s",
+                until.saturating_sub(now)
+            ),
+        ),
+        Outcome::Locked { until: None } => error("e-104", "Account locked: contact support"),
         Outcome::Expired => error(
             "e-106",
             "register_token or challenge expired or used: log in again",

@@ -141,9 +141,12 @@ fn refusal<M>(outcome: &Outcome<M>, now: u64) -> String {
             "Too many attempts: try again in {} s",
             retry_at.saturating_sub(now)
         ),
-        Outcome::Locked { .. } | Outcome::Invalid { attempts_left: 0 } => {
-            "Account locked: contact support".to_owned()
-        }
+        Outcome::Locked { until: Some(until) } => format!(
+            "Account locked: try again in {} s",
+            until.saturating_sub(now)
+        ),
+        Outcome::Locked { until: None } => "Account locked: contact support".to_owned(),
+        Outcome::Invalid { attempts_left: 0 } => "Invalid TOTP. Account locked".to_owned(),
         _ => "Invalid TOTP".to_owned(),
     }
 }

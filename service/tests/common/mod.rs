@@ -402,7 +402,7 @@ impl Phone {
             .post(
                 server,
                 "/authentication/v1/device/prompt",
-                &json!({"user_id": user}),
+                &json!({"user_id": user, "api_key": API_KEY}),
             )
             .await;
         assert_eq!(status, 200, "{answer}");

@@ -14,7 +14,12 @@ use twofa_record::{Record, SealedSecrets};
 use twofa_stores::{AnyStore, BoxError};
 use zeroize::Zeroizing;
 
-use crate::{config::Config, keys::Keys, records::Sessions, sender::Sender};
+use crate::{
+    config::Config,
+    keys::Keys,
+    records::{Sessions, User},
+    sender::Sender,
+};
 
 /// How long a request token (seed 001) or access token (seed 004) lasts:
 /// 60 minutes, as the seeds say.
@@ -93,8 +98,8 @@ pub struct App {
 
 impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the store: its pool's options may hold a database password.
         f.debug_struct("App")
-            .field("store", &self.store)
             .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
@@ -285,7 +290,7 @@ impl App {
         let Ok(token) = token.parse::<Token>() else {
             return Ok(None);
         };
-        if crate::http::body::check_user_id(account).is_err() {
+        if !User::valid_id(account) {
             return Ok(None);
         }
         let sessions: Sessions = self.load(account).await?;

@@ -13,7 +13,7 @@ use twofa_stores::AnyStore;
 use crate::config::Config;
 
 /// The account name the service's secrets are kept under: no user can
-/// take it (user ids are letters, digits and `._@+-`).
+/// take it ([`User::valid_id`](crate::records::User::valid_id)).
 pub const SERVICE_ACCOUNT: &str = "#service";
 
 /// The secrets a running service holds.

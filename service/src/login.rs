@@ -15,29 +15,27 @@ use crate::{
 /// The purpose a login's tickets, codes and challenges are bound to.
 const LOGIN: &str = "login";
 
-/// Every second factor the service offers.
-pub const FACTORS: [SecondFactor; 5] = [
-    SecondFactor::Totp,
-    SecondFactor::OutOfBand,
-    SecondFactor::Device,
-    SecondFactor::Recovery,
-    SecondFactor::RememberedDevice,
-];
-
 /// What the person approves on a registered device.
 pub const DEVICE_TRANSACTION: &str = "Log in to the twofa reference service";
 
-/// The first step's result.
+/// Why the first factor did not pass.
 #[derive(Debug)]
-pub enum Begun {
-    /// The first factor matched: the pending login's ticket (the
-    /// `register_token`), and the second factors that may complete it.
-    Ticket(Token, SecondFactors),
+pub enum FirstRefusal {
     /// No such user, or the password or PIN is wrong: the same answer
     /// for both (the wrong one counted against the account).
     Invalid,
     /// The throttle refused, before anything was hashed.
     Refused(Outcome<()>),
+}
+
+/// The first step's result.
+#[derive(Debug)]
+pub enum Begun {
+    /// The first factor matched: the pending login's ticket (the
+    /// `register_token`), and the second factors the user has.
+    Ticket(Token, SecondFactors),
+    /// It did not.
+    Refused(FirstRefusal),
 }
 
 /// The second factors `account` has set up.
@@ -81,16 +79,16 @@ async fn check_first(
     first: FirstFactor,
     typed: Zeroizing<String>,
     now: u64,
-) -> Result<Result<(User, bool), Begun>, Failure> {
+) -> Result<Result<(User, bool), FirstRefusal>, Failure> {
     let user: User = app.load(account).await?;
     if !user.exists() {
         // As long as a real check, and no record written.
         passwords::verify(typed, String::new(), &app.decoy).await;
-        return Ok(Err(Begun::Invalid));
+        return Ok(Err(FirstRefusal::Invalid));
     }
     let mut state: AccountState = app.load(account).await?;
     if let Err(throttled) = app.guard.throttle().check(state.throttle(), now) {
-        return Ok(Err(Begun::Refused(throttled.into())));
+        return Ok(Err(FirstRefusal::Refused(throttled.into())));
     }
     let hash = match first {
         FirstFactor::Password => user.password.clone(),
@@ -102,7 +100,7 @@ async fn check_first(
 
 /// Step one: `typed` checked against the user's password or MPIN under
 /// the account's one throttle (nothing hashed while it refuses), and on a
-/// match a pending login for the second factors in `only` the user has.
+/// match a pending login for the second factors the user has.
 ///
 /// # Errors
 /// The store failed.
@@ -111,18 +109,13 @@ pub async fn begin(
     account: &str,
     first: FirstFactor,
     typed: Zeroizing<String>,
-    only: SecondFactors,
     now: u64,
 ) -> Result<Begun, Failure> {
     let (user, matched) = match check_first(app, account, first, typed, now).await? {
         Ok(checked) => checked,
-        Err(begun) => return Ok(begun),
+        Err(refused) => return Ok(Begun::Refused(refused)),
     };
-    let has = second_factors(app, account, &user).await?;
-    let allowed = FACTORS
-        .into_iter()
-        .filter(|factor| has.contains(*factor) && only.contains(*factor))
-        .fold(SecondFactors::NONE, SecondFactors::with);
+    let allowed = second_factors(app, account, &user).await?;
     let key = app.digest_key()?;
     let binding = Binding::new(account, LOGIN);
     let outcome = app
@@ -142,8 +135,8 @@ pub async fn begin(
         .await?;
     Ok(match outcome {
         Outcome::Accepted(ticket) => Begun::Ticket(ticket, allowed),
-        Outcome::Invalid { .. } => Begun::Invalid,
-        refused => Begun::Refused(refused.map(|_| ())),
+        Outcome::Invalid { .. } => Begun::Refused(FirstRefusal::Invalid),
+        refused => Begun::Refused(FirstRefusal::Refused(refused.map(|_| ()))),
     })
 }
 
@@ -154,7 +147,7 @@ pub async fn begin(
 pub enum OneCall {
     /// The first step's refusal (no such user, wrong password or PIN, or
     /// the throttle).
-    First(Begun),
+    First(FirstRefusal),
     /// The account has no TOTP factor.
     NotEnabled,
     /// The TOTP code's outcome (the first factor matched).
@@ -176,7 +169,7 @@ pub async fn login_with_totp(
 ) -> Result<OneCall, Failure> {
     let matched = match check_first(app, account, first, typed, now).await? {
         Ok((_, matched)) => matched,
-        Err(begun) => return Ok(OneCall::First(begun)),
+        Err(refused) => return Ok(OneCall::First(refused)),
     };
     let Some(totp) = app.totp(account).await? else {
         // A wrong password or PIN counts, and answers as one, whether or
@@ -189,8 +182,8 @@ pub async fn login_with_totp(
                             .guard
                             .check_first_factor(state.throttle(), now, || false)
                         {
-                            Outcome::Invalid { .. } => OneCall::First(Begun::Invalid),
-                            refused => OneCall::First(Begun::Refused(refused)),
+                            Outcome::Invalid { .. } => OneCall::First(FirstRefusal::Invalid),
+                            refused => OneCall::First(FirstRefusal::Refused(refused)),
                         },
                     )
                 })
@@ -209,8 +202,8 @@ pub async fn login_with_totp(
                         .verify_totp(&totp, &mut state.totp, code, now)?
                         .map(|_| ()),
                 ),
-                Outcome::Invalid { .. } => OneCall::First(Begun::Invalid),
-                refused => OneCall::First(Begun::Refused(refused)),
+                Outcome::Invalid { .. } => OneCall::First(FirstRefusal::Invalid),
+                refused => OneCall::First(FirstRefusal::Refused(refused)),
             },
         )
     })

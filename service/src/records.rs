@@ -20,6 +20,16 @@ pub struct User {
 }
 
 impl User {
+    /// The longest user id.
+    pub const MAX_ID: usize = 64;
+
+    /// Whether `id` can name a user: 1 to [`User::MAX_ID`] letters,
+    /// digits and `._@+-` (so never the service's own `#service`).
+    pub fn valid_id(id: &str) -> bool {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "._@+-".contains(c);
+        !id.is_empty() && id.len() <= Self::MAX_ID && id.chars().all(allowed)
+    }
+
     /// Whether this record is a user (signed up), not the empty default.
     pub fn exists(&self) -> bool {
         !self.password.is_empty()

@@ -12,13 +12,10 @@ use axum::{
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::app::Failure;
+use crate::{app::Failure, records::User};
 
 /// The largest body any endpoint reads, in bytes.
 pub const MAX_BODY: usize = 16 * 1024;
-
-/// The longest user id.
-pub const MAX_USER_ID: usize = 64;
 
 /// The longest second-factor value (a DER signature in hex is at most 144).
 pub const MAX_SECOND_AUTH: usize = 256;
@@ -95,13 +92,12 @@ pub fn malformed(rejection: &JsonRejection) -> &'static str {
     }
 }
 
-/// A user id: 1 to [`MAX_USER_ID`] letters, digits and `._@+-`.
+/// A user id ([`User::valid_id`]).
 ///
 /// # Errors
 /// The seed's 400 answer.
 pub fn check_user_id(user_id: &str) -> Result<(), Answer> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "._@+-".contains(c);
-    if user_id.is_empty() || user_id.len() > MAX_USER_ID || !user_id.chars().all(allowed) {
+    if !User::valid_id(user_id) {
         return Err(error(
             "e-100",
             "Malformed request: user_id must be 1 to 64 letters, digits or ._@+-",

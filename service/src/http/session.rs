@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     app::{App, Failure},
-    login::{self, Begun, NotSent, OneCall},
+    login::{self, Begun, FirstRefusal, NotSent, OneCall},
     passwords,
     records::User,
 };
@@ -155,22 +155,21 @@ async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
                     return logged_in(app, account, "TOTP", request.remember_device, now).await;
                 }
                 OneCall::Second(refused) => refusal(&refused, now, "Invalid TOTP"),
-                OneCall::First(Begun::Refused(refused)) => {
+                OneCall::First(FirstRefusal::Refused(refused)) => {
                     refusal(&refused, now, INVALID_CREDENTIALS)
                 }
-                OneCall::First(_) => error("e-101", INVALID_CREDENTIALS),
+                OneCall::First(FirstRefusal::Invalid) => error("e-101", INVALID_CREDENTIALS),
                 OneCall::NotEnabled => error("e-108", NOT_ENABLED),
             },
         );
     }
-    let any = login::FACTORS
-        .into_iter()
-        .fold(SecondFactors::NONE, SecondFactors::with);
-    let begun = login::begin(app, account, first, request.password.clone(), any, now).await?;
+    let begun = login::begin(app, account, first, request.password.clone(), now).await?;
     let (ticket, allowed) = match begun {
         Begun::Ticket(ticket, allowed) => (ticket.to_string(), allowed),
-        Begun::Invalid => return Ok(error("e-101", INVALID_CREDENTIALS)),
-        Begun::Refused(refused) => return Ok(refusal(&refused, now, INVALID_CREDENTIALS)),
+        Begun::Refused(FirstRefusal::Invalid) => return Ok(error("e-101", INVALID_CREDENTIALS)),
+        Begun::Refused(FirstRefusal::Refused(refused)) => {
+            return Ok(refusal(&refused, now, INVALID_CREDENTIALS));
+        }
     };
     // A remembered browser skips the second factor, never the first.
     if !request.remember_device_cookie.is_empty() {

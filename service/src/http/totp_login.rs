@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use super::body::{Answer, MAX_SECOND_AUTH, check_len, check_user_id, malformed};
 use crate::{
     app::{App, Failure},
-    login::{self, Begun, OneCall},
+    login::{self, FirstRefusal, OneCall},
     passwords,
 };
 
@@ -118,17 +118,15 @@ async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure
                 })),
             )
         }
-        OneCall::First(Begun::Invalid) => failed(
+        OneCall::First(FirstRefusal::Invalid) => failed(
             StatusCode::OK,
             1,
             "Invalid login/password,use \"Forget password\"",
         ),
-        OneCall::First(Begun::Refused(refused)) => {
+        OneCall::First(FirstRefusal::Refused(refused)) => {
             failed(StatusCode::OK, 1, &refusal(&refused, now))
         }
-        OneCall::First(Begun::Ticket(..)) | OneCall::NotEnabled => {
-            failed(StatusCode::OK, 2, NOT_ENABLED)
-        }
+        OneCall::NotEnabled => failed(StatusCode::OK, 2, NOT_ENABLED),
         OneCall::Second(refused) => failed(StatusCode::OK, 2, &refusal(&refused, now)),
     })
 }

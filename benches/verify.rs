@@ -1,14 +1,20 @@
-//! The hot path: verifying a code, against the cost floor of HMAC keyed
-//! once: the hash compressions no implementation can avoid.
+//! The hot path: verifying a code, beside the cost floor of HMAC: the hash
+//! compressions no implementation can avoid.
 //!
-//! Each group holds a `floor` case that runs only the hash compressions a
-//! ±1-step verification cannot avoid: 2 to key the HMAC (inner and outer
-//! pad) and 2 per candidate (inner and outer hash), 8 for three
-//! candidates. Read a result as its ratio to the floor in the same run.
+//! A `floor_N` case runs N independent compressions of the algorithm's
+//! hash and nothing else. Keying an HMAC costs 2 (inner and outer pad),
+//! and each candidate 2 (inner and outer hash). So a ±1-step verification
+//! built for the request (`per_request`: build the `Totp`, verify) has a
+//! floor of 8, and one with a `Totp` built once and kept (`kept`) a floor
+//! of 6, which is read against the same floor of 8. Read every result as
+//! its ratio to a floor in the same group and the same run:
+//! `python3 benches/ratios.py` prints them from criterion's estimates.
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+};
 use twofa::{Algorithm, Guard, Hotp, Secret, Totp, TotpAccount};
 
 /// A fixed demo secret of the algorithm's output length.
@@ -19,16 +25,16 @@ fn secret(algorithm: Algorithm) -> Secret {
 
 const NOW: u64 = 1_700_000_000;
 
-/// A code that matches no step of the ±1 window at `NOW`.
-fn miss(totp: &Totp) -> String {
+/// A code `accepts` refuses.
+fn miss(accepts: impl Fn(&str) -> bool) -> String {
     (0..1_000_000u32)
         .map(|n| format!("{n:06}"))
-        .find(|c| totp.verify_at(c, NOW).is_err())
+        .find(|code| !accepts(code))
         .expect("some code misses")
 }
 
-/// `n` compressions of the algorithm's hash and nothing else.
-fn floor(algorithm: Algorithm, n: usize) -> impl Fn() {
+/// `n` independent compressions of the algorithm's hash and nothing else.
+fn floor(algorithm: Algorithm, n: u64) -> impl Fn() {
     move || match algorithm {
         Algorithm::Sha1 => {
             let block = [0x36u8; 64];
@@ -57,54 +63,157 @@ fn floor(algorithm: Algorithm, n: usize) -> impl Fn() {
     }
 }
 
+fn bench_floor(group: &mut BenchmarkGroup<'_, WallTime>, algorithm: Algorithm, n: u64) {
+    group.bench_function(format!("floor_{n}"), |b| b.iter(floor(algorithm, n)));
+}
+
+fn totp_of(algorithm: Algorithm, secret: Secret) -> Totp {
+    Totp::builder(secret)
+        .algorithm(algorithm)
+        .build()
+        .expect("valid parameters")
+}
+
+/// ±1-step TOTP: built per request and kept, hit and miss, beside the
+/// floor of 8 compressions.
 fn totp_verify(c: &mut Criterion) {
     for algorithm in Algorithm::ALL {
-        let totp = Totp::builder(secret(algorithm))
-            .algorithm(algorithm)
-            .build()
-            .expect("valid parameters");
+        let totp = totp_of(algorithm, secret(algorithm));
         let hit = totp.generate_at(NOW).expect("after T0").to_string();
-        let miss = miss(&totp);
+        let miss = miss(|code| totp.verify_at(code, NOW).is_ok());
         let mut group = c.benchmark_group(format!("totp_verify_window1_{algorithm}"));
-        // 2 to key the HMAC, 2 per candidate of the ±1 window.
-        let floor = floor(algorithm, 8);
-        group.bench_function("floor", |b| b.iter(&floor));
-        group.bench_function("hit", |b| {
-            b.iter(|| totp.verify_at(black_box(&hit), black_box(NOW)))
-        });
-        group.bench_function("miss", |b| {
-            b.iter(|| totp.verify_at(black_box(&miss), black_box(NOW)))
-        });
+        bench_floor(&mut group, algorithm, 8);
+        for (case, code) in [("hit", &hit), ("miss", &miss)] {
+            group.bench_function(format!("kept_{case}"), |b| {
+                b.iter(|| totp.verify_at(black_box(code), black_box(NOW)))
+            });
+            // The secret is made before and the `Totp` dropped after the
+            // timed part, as the kept case's are.
+            group.bench_function(format!("per_request_{case}"), |b| {
+                b.iter_batched(
+                    || secret(algorithm),
+                    |secret| {
+                        let totp = totp_of(algorithm, secret);
+                        let found = totp.verify_at(black_box(code), black_box(NOW));
+                        (totp, found)
+                    },
+                    BatchSize::SmallInput,
+                )
+            });
+        }
         group.finish();
     }
 }
 
-fn hotp_verify(c: &mut Criterion) {
-    let hotp = Hotp::builder(secret(Algorithm::Sha1))
-        .look_ahead(10)
+fn hotp_of(secret: Secret, look_ahead: u64, resync_window: u64) -> Hotp {
+    Hotp::builder(secret)
+        .look_ahead(look_ahead)
+        .resync_window(resync_window)
         .build()
-        .expect("valid parameters");
+        .expect("valid parameters")
+}
+
+/// HOTP with a look-ahead of 10 (11 candidates): per request against
+/// 2 + 2·11 compressions, kept against 2·11.
+fn hotp_verify(c: &mut Criterion) {
+    let algorithm = Algorithm::Sha1;
+    let hotp = hotp_of(secret(algorithm), 10, Hotp::DEFAULT_RESYNC_WINDOW);
     let hit = hotp.generate(1_005).to_string();
-    let miss = (0..1_000_000u32)
-        .map(|n| format!("{n:06}"))
-        .find(|c| hotp.verify(c, 1_000).is_err())
-        .expect("some code misses");
+    let miss = miss(|code| hotp.verify(code, 1_000).is_ok());
     let mut group = c.benchmark_group("hotp_verify_look_ahead10_SHA1");
-    group.bench_function("hit", |b| {
-        b.iter(|| hotp.verify(black_box(&hit), black_box(1_000)))
-    });
-    group.bench_function("miss", |b| {
-        b.iter(|| hotp.verify(black_box(&miss), black_box(1_000)))
-    });
+    bench_floor(&mut group, algorithm, 24);
+    bench_floor(&mut group, algorithm, 22);
+    for (case, code) in [("hit", &hit), ("miss", &miss)] {
+        group.bench_function(format!("kept_{case}"), |b| {
+            b.iter(|| hotp.verify(black_box(code), black_box(1_000)))
+        });
+        group.bench_function(format!("per_request_{case}"), |b| {
+            b.iter_batched(
+                || secret(algorithm),
+                |secret| {
+                    let hotp = hotp_of(secret, 10, Hotp::DEFAULT_RESYNC_WINDOW);
+                    let found = hotp.verify(black_box(code), black_box(1_000));
+                    (hotp, found)
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+/// How cost grows with the number of candidates, each point beside its
+/// floor, all on kept verifiers and SHA-1 misses:
+/// - TOTP windows ±0 … ±10 (2w + 1 candidates);
+/// - HOTP look-aheads 0 … 100 (n + 1 candidates);
+/// - HOTP resynchronisation with two codes, windows 0 … 1000 (w + 2
+///   candidates), and at 98 beside a one-code look-ahead of 99 over the
+///   same 100 counters: the second code's comparison is what it adds.
+fn growth(c: &mut Criterion) {
+    let algorithm = Algorithm::Sha1;
+    let mut group = c.benchmark_group("growth_SHA1");
+    group
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .sample_size(30);
+    let mut floors = std::collections::BTreeSet::new();
+    let mut floor_once = |group: &mut BenchmarkGroup<'_, WallTime>, n: u64| {
+        if floors.insert(n) {
+            bench_floor(group, algorithm, n);
+        }
+    };
+
+    for w in [0, 1, 2, 3, 5, 10] {
+        let totp = Totp::builder(secret(algorithm))
+            .window(w, w)
+            .build()
+            .expect("valid parameters");
+        let miss = miss(|code| totp.verify_at(code, NOW).is_ok());
+        floor_once(&mut group, 2 * (2 * w + 1));
+        group.bench_function(format!("totp_window_{w}"), |b| {
+            b.iter(|| totp.verify_at(black_box(&miss), black_box(NOW)))
+        });
+    }
+    for n in [0, 1, 5, 10, 25, 50, 99, 100] {
+        let hotp = hotp_of(secret(algorithm), n, Hotp::DEFAULT_RESYNC_WINDOW);
+        let miss = miss(|code| hotp.verify(code, 1_000).is_ok());
+        floor_once(&mut group, 2 * (n + 1));
+        group.bench_function(format!("hotp_look_ahead_{n}"), |b| {
+            b.iter(|| hotp.verify(black_box(&miss), black_box(1_000)))
+        });
+    }
+    for w in [0, 10, 98, 250, 1000] {
+        let hotp = hotp_of(secret(algorithm), Hotp::DEFAULT_LOOK_AHEAD, w);
+        // Two codes that are no consecutive run: the first is right.
+        let first = hotp.generate(1_000).to_string();
+        let second = miss(|code| hotp.resync(&[&first, code], 1_000).is_ok());
+        floor_once(&mut group, 2 * (w + 2));
+        group.bench_function(format!("hotp_resync_{w}"), |b| {
+            b.iter(|| hotp.resync(black_box(&[&first, &second]), black_box(1_000)))
+        });
+    }
     group.finish();
 }
 
 fn generate(c: &mut Criterion) {
-    let totp = Totp::new(secret(Algorithm::Sha1));
+    let algorithm = Algorithm::Sha1;
+    let totp = Totp::new(secret(algorithm));
     let mut group = c.benchmark_group("generate_SHA1");
-    // One candidate's worth of the floor: 2 compressions to key, 2 to hash.
-    group.bench_function("floor", |b| b.iter(floor(Algorithm::Sha1, 4)));
-    group.bench_function("totp", |b| b.iter(|| totp.generate_at(black_box(NOW))));
+    // Keying and one candidate: 4 compressions; one candidate alone: 2.
+    bench_floor(&mut group, algorithm, 4);
+    bench_floor(&mut group, algorithm, 2);
+    group.bench_function("kept", |b| b.iter(|| totp.generate_at(black_box(NOW))));
+    group.bench_function("per_request", |b| {
+        b.iter_batched(
+            || secret(algorithm),
+            |secret| {
+                let totp = Totp::new(secret);
+                let code = totp.generate_at(black_box(NOW));
+                (totp, code)
+            },
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
 }
 
@@ -113,7 +222,7 @@ fn generate(c: &mut Criterion) {
 fn guard_verify(c: &mut Criterion) {
     let totp = Totp::new(secret(Algorithm::Sha1));
     let guard = Guard::default();
-    let miss = miss(&totp);
+    let miss = miss(|code| totp.verify_at(code, NOW).is_ok());
     let hit = totp.generate_at(NOW).expect("after T0").to_string();
     let mut group = c.benchmark_group("guard_verify_window1_SHA1");
     group.bench_function("verify_at_miss", |b| {
@@ -135,5 +244,12 @@ fn guard_verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, totp_verify, hotp_verify, generate, guard_verify);
+criterion_group!(
+    benches,
+    totp_verify,
+    hotp_verify,
+    growth,
+    generate,
+    guard_verify
+);
 criterion_main!(benches);

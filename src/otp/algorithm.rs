@@ -1,8 +1,7 @@
-//! The HMAC hash functions, and the HMAC state keyed once per call.
+//! The hash functions HMAC runs over.
 
 use core::{fmt, str::FromStr};
 
-use super::mac::{self, BlockHash, Mac};
 use crate::error::Error;
 
 /// The hash function under HMAC (RFC 6238 §1.2 allows SHA-1, SHA-256 and
@@ -57,24 +56,6 @@ impl Algorithm {
             Self::Sha512 => 64,
         }
     }
-
-    /// Keys the HMAC with `key` once and runs `job` with the keyed state.
-    pub(crate) fn with_mac<J: MacJob>(self, key: &[u8], job: J) -> J::Output {
-        match self {
-            Self::Sha1 => job.run(&mut Mac::<mac::Sha1>::new(key)),
-            Self::Sha256 => job.run(&mut Mac::<mac::Sha256>::new(key)),
-            Self::Sha512 => job.run(&mut Mac::<mac::Sha512>::new(key)),
-        }
-    }
-}
-
-/// Work done with an HMAC keyed once: [`MacJob::run`] is monomorphised
-/// per hash, so the hot loop has no dispatch in it.
-pub(crate) trait MacJob {
-    /// What the job returns.
-    type Output;
-    /// Runs the job with the keyed HMAC.
-    fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> Self::Output;
 }
 
 impl fmt::Display for Algorithm {

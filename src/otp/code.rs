@@ -6,11 +6,7 @@ use core::fmt;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::{
-    Format,
-    algorithm::{Algorithm, MacJob},
-    mac::{BlockHash, Mac},
-};
+use super::{Format, keyed::KeyedHmac};
 use crate::error::Error;
 
 /// A one-time code: a generated one to show or send, or one a person typed.
@@ -55,10 +51,10 @@ impl Code {
         }
     }
 
-    /// The code in `format` for an HMAC output (RFC 4226 §5.3).
-    pub(crate) fn from_mac_output(output: &[u8], format: Format) -> Self {
+    /// The code in `format` for a truncated HMAC output (RFC 4226 §5.3).
+    fn from_truncated(truncated: u32, format: Format) -> Self {
         Self {
-            value: u64::from(format.reducer().reduce(truncate(output))),
+            value: u64::from(format.reducer().reduce(truncated)),
             format,
         }
     }
@@ -78,47 +74,33 @@ impl Code {
 }
 
 /// Dynamic truncation (RFC 4226 §5.3): the 31 bits at the offset named by
-/// the low nibble of the output's last byte, for outputs of 20 bytes or
-/// more.
+/// the low nibble of the output's `last` byte, out of the output's first
+/// 20 bytes given as five big-endian `words`.
 ///
 /// The offset comes from the secret, so no memory access may depend on it.
-/// The 4 bytes at offset `o` lie in the 8-byte word starting at byte
-/// `4 * (o / 4)`, at a shift fixed by `o % 4`: all four such words are read
-/// and shifted, and the right one is chosen by two rounds of constant-time
-/// selects on the two bits of `o / 4`.
-pub(crate) fn truncate(output: &[u8]) -> u32 {
-    let offset = output.last().map_or(0, |b| b & 0x0f);
+/// The 4 bytes at offset `o` lie in the 8 bytes starting at byte
+/// `4 * (o / 4)` (two consecutive words), at a shift fixed by `o % 4`: all
+/// four such pairs are read and shifted, and the right one is chosen by two
+/// rounds of constant-time selects on the two bits of `o / 4`.
+pub(crate) fn truncate(words: [u32; 5], last: u8) -> u32 {
+    let offset = last & 0x0f;
     let shift = 32 - 8 * u32::from(offset & 3);
-    let mut words = [0u32; 4];
-    for (word, chunk) in words.iter_mut().zip(output.windows(8).step_by(4)) {
-        if let Ok(bytes) = <[u8; 8]>::try_from(chunk) {
-            *word = (u64::from_be_bytes(bytes) >> shift) as u32;
-        }
-    }
-    let [w0, w1, w2, w3] = words;
+    let pair = |high: u32, low: u32| (((u64::from(high) << 32) | u64::from(low)) >> shift) as u32;
+    let [w0, w1, w2, w3, w4] = words;
+    let (p0, p1, p2, p3) = (pair(w0, w1), pair(w1, w2), pair(w2, w3), pair(w3, w4));
     let low = Choice::from((offset >> 2) & 1);
     let high = Choice::from((offset >> 3) & 1);
     let word = u32::conditional_select(
-        &u32::conditional_select(&w0, &w1, low),
-        &u32::conditional_select(&w2, &w3, low),
+        &u32::conditional_select(&p0, &p1, low),
+        &u32::conditional_select(&p2, &p3, low),
         high,
     );
     word & 0x7fff_ffff
 }
 
-/// The code for `counter` under `key`.
-pub(crate) fn generate(algorithm: Algorithm, key: &[u8], counter: u64, format: Format) -> Code {
-    struct Generate {
-        counter: u64,
-        format: Format,
-    }
-    impl MacJob for Generate {
-        type Output = Code;
-        fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> Code {
-            Code::from_mac_output(mac.compute(self.counter), self.format)
-        }
-    }
-    algorithm.with_mac(key, Generate { counter, format })
+/// The code for `counter` under a keyed HMAC.
+pub(crate) fn generate(mac: &KeyedHmac, counter: u64, format: Format) -> Code {
+    Code::from_truncated(mac.truncated(counter), format)
 }
 
 impl ConstantTimeEq for Code {

@@ -2,7 +2,7 @@
 
 use subtle::{Choice, ConditionallySelectable, CtOption};
 
-use super::{Algorithm, Code, Digits, Format, Secret, code, window};
+use super::{Algorithm, Code, Digits, Format, Secret, code, keyed::KeyedHmac, window};
 use crate::error::Error;
 
 /// A counter-based one-time password generator and verifier (RFC 4226).
@@ -29,6 +29,14 @@ use crate::error::Error;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hotp {
+    params: Params,
+    /// The HMAC keyed with the secret: as secret as the secret itself.
+    mac: KeyedHmac,
+}
+
+/// What a [`Hotp`] is built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Params {
     secret: Secret,
     algorithm: Algorithm,
     format: Format,
@@ -71,42 +79,37 @@ impl Hotp {
     /// SHA-1, 6 digits, look-ahead [`Hotp::DEFAULT_LOOK_AHEAD`].
     #[must_use]
     pub fn new(secret: Secret) -> Self {
-        Self {
-            secret,
-            algorithm: Algorithm::default(),
-            format: Format::default(),
-            look_ahead: Self::DEFAULT_LOOK_AHEAD,
-            resync_window: Self::DEFAULT_RESYNC_WINDOW,
-        }
+        Self::keyed(Params::new(secret))
     }
 
     /// A builder starting from [`Hotp::new`]'s defaults.
     pub fn builder(secret: Secret) -> HotpBuilder {
         HotpBuilder {
-            hotp: Self::new(secret),
+            params: Params::new(secret),
             digits: Some(Digits::DEFAULT.get()),
         }
     }
 
     /// A builder starting from this configuration, to change part of it.
     pub fn into_builder(self) -> HotpBuilder {
-        let format = self.format;
+        let format = self.params.format;
         HotpBuilder {
-            hotp: self,
+            params: self.params,
             digits: None,
         }
         .format(format)
     }
 
+    /// Keys the HMAC with the secret, once.
+    fn keyed(params: Params) -> Self {
+        let mac = KeyedHmac::new(params.algorithm, params.secret.expose_bytes());
+        Self { params, mac }
+    }
+
     /// The code for `counter`.
     #[must_use]
     pub fn generate(&self, counter: u64) -> Code {
-        code::generate(
-            self.algorithm,
-            self.secret.expose_bytes(),
-            counter,
-            self.format,
-        )
+        code::generate(&self.mac, counter, self.params.format)
     }
 
     /// Checks `code` against the counters from `counter` (the account's
@@ -132,13 +135,8 @@ impl Hotp {
     /// [`Error::MalformedCode`], before any HMAC is computed.
     pub fn verify_ct(&self, code: &str, counter: u64) -> Result<CtOption<HotpMatch>, Error> {
         let code = self.parse(code)?;
-        let last = counter.saturating_add(self.look_ahead);
-        let found = window::scan(
-            self.algorithm,
-            self.secret.expose_bytes(),
-            counter..=last,
-            &code,
-        );
+        let last = counter.saturating_add(self.params.look_ahead);
+        let found = window::scan(&self.mac, counter..=last, &code);
         Ok(found_to_match(found, counter))
     }
 
@@ -157,50 +155,46 @@ impl Hotp {
     /// [`Error::MalformedCode`] before any HMAC is computed, or
     /// [`Error::InvalidCode`] when no consecutive run matches.
     pub fn resync(&self, codes: &[&str], counter: u64) -> Result<HotpMatch, Error> {
-        let last = counter.saturating_add(self.resync_window);
-        let found = window::scan_resync(
-            self.algorithm,
-            self.secret.expose_bytes(),
-            self.format,
-            codes,
-            |n| counter..=last.saturating_add(n - 1),
-        )?;
+        let last = counter.saturating_add(self.params.resync_window);
+        let found = window::scan_resync(&self.mac, self.params.format, codes, |n| {
+            counter..=last.saturating_add(n - 1)
+        })?;
         Option::from(found_to_match(found, counter)).ok_or(Error::InvalidCode)
     }
 
     fn parse(&self, code: &str) -> Result<Code, Error> {
-        Code::parse(code, self.format)
+        Code::parse(code, self.params.format)
     }
 
     /// The secret.
     #[must_use]
     pub fn secret(&self) -> &Secret {
-        &self.secret
+        &self.params.secret
     }
 
     /// The HMAC algorithm.
     #[must_use]
     pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
+        self.params.algorithm
     }
 
     /// The code format: decimal digits, or Steam Guard.
     #[must_use]
     pub fn format(&self) -> Format {
-        self.format
+        self.params.format
     }
 
     /// How many counters past the stored one verification looks at.
     #[must_use]
     pub fn look_ahead(&self) -> u64 {
-        self.look_ahead
+        self.params.look_ahead
     }
 
     /// How many counters past the stored one resynchronisation looks at
     /// for the first code.
     #[must_use]
     pub fn resync_window(&self) -> u64 {
-        self.resync_window
+        self.params.resync_window
     }
 }
 
@@ -226,11 +220,24 @@ impl ConditionallySelectable for HotpMatch {
     }
 }
 
+impl Params {
+    /// [`Hotp::new`]'s defaults.
+    fn new(secret: Secret) -> Self {
+        Self {
+            secret,
+            algorithm: Algorithm::default(),
+            format: Format::default(),
+            look_ahead: Hotp::DEFAULT_LOOK_AHEAD,
+            resync_window: Hotp::DEFAULT_RESYNC_WINDOW,
+        }
+    }
+}
+
 /// Builds a [`Hotp`]; [`HotpBuilder::build`] checks every parameter.
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct HotpBuilder {
-    hotp: Hotp,
+    params: Params,
     /// `None` for Steam Guard codes.
     digits: Option<u8>,
 }
@@ -238,7 +245,7 @@ pub struct HotpBuilder {
 impl HotpBuilder {
     /// The HMAC algorithm (default SHA-1).
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.hotp.algorithm = algorithm;
+        self.params.algorithm = algorithm;
         self
     }
 
@@ -265,7 +272,7 @@ impl HotpBuilder {
     /// How many counters past the stored one to look at, up to
     /// [`Hotp::MAX_LOOK_AHEAD`] (default [`Hotp::DEFAULT_LOOK_AHEAD`]).
     pub fn look_ahead(mut self, look_ahead: u64) -> Self {
-        self.hotp.look_ahead = look_ahead;
+        self.params.look_ahead = look_ahead;
         self
     }
 
@@ -273,7 +280,7 @@ impl HotpBuilder {
     /// for the first code, up to [`Hotp::MAX_RESYNC_WINDOW`] (default
     /// [`Hotp::DEFAULT_RESYNC_WINDOW`]).
     pub fn resync_window(mut self, window: u64) -> Self {
-        self.hotp.resync_window = window;
+        self.params.resync_window = window;
         self
     }
 
@@ -282,15 +289,15 @@ impl HotpBuilder {
     /// # Errors
     /// [`Error::UnsupportedDigits`] or [`Error::WindowTooLarge`].
     pub fn build(mut self) -> Result<Hotp, Error> {
-        self.hotp.format = match self.digits {
+        self.params.format = match self.digits {
             Some(n) => Format::Decimal(Digits::new(n)?),
             None => Format::Steam,
         };
-        if self.hotp.look_ahead > Hotp::MAX_LOOK_AHEAD
-            || self.hotp.resync_window > Hotp::MAX_RESYNC_WINDOW
+        if self.params.look_ahead > Hotp::MAX_LOOK_AHEAD
+            || self.params.resync_window > Hotp::MAX_RESYNC_WINDOW
         {
             return Err(Error::WindowTooLarge);
         }
-        Ok(self.hotp)
+        Ok(Hotp::keyed(self.params))
     }
 }

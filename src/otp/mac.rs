@@ -1,18 +1,10 @@
-//! HMAC (RFC 2104) keyed once, over the 8-byte counters of HOTP and TOTP,
-//! at the level of the hash's compression function.
-//!
-//! Keying absorbs the inner and outer padded keys once. After that, every
-//! counter costs exactly two compressions (one block of inner hash, one of
-//! outer hash) and no allocation, buffering or re-keying: the least work
-//! HMAC over one block allows. The blocks are built from fixed templates (the
-//! counter or inner digest, the `0x80` marker, the message length), and
-//! the whole work area is wiped once, when the [`Mac`] is dropped.
-//!
-//! `tests/properties.rs` (through the reference in `tests/support/`) and
-//! the `verify` fuzz target check this against the `hmac` crate for every
-//! algorithm and for keys shorter than, equal to and longer than a block.
+//! The hash functions under HMAC seen through their compression function:
+//! chaining states, blocks, the padding of HMAC's one-block messages, and
+//! the words of an output that dynamic truncation reads. [`super::keyed`]
+//! builds HMAC from these.
 
 use sha1::Digest as _;
+use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
 
 /// A Merkle–Damgård hash seen through its compression function.
@@ -23,6 +15,12 @@ pub(crate) trait BlockHash {
     type Block: Copy + Zeroize + AsRef<[u8]> + AsMut<[u8]>;
     /// A block of zeros.
     const ZERO_BLOCK: Self::Block;
+    /// HMAC's inner message block before the counter is written into its
+    /// first 8 bytes: the padding after one block of key and 8 bytes.
+    const COUNTER_BLOCK: Self::Block;
+    /// HMAC's outer message block before the inner digest is written into
+    /// its front: the padding after one block of key and one digest.
+    const DIGEST_BLOCK: Self::Block;
     /// The initial state (FIPS 180-4 §5.3).
     const IV: Self::State;
     /// The output length in bytes.
@@ -34,6 +32,11 @@ pub(crate) trait BlockHash {
     /// Writes the hash of `key` into the front of `out` (for keys longer
     /// than a block, RFC 2104 §2).
     fn hash_key(key: &[u8], out: &mut [u8]);
+    /// What dynamic truncation reads of the output in `state`: its first 20
+    /// bytes as five big-endian words, and its last byte.
+    fn truncation_input(state: &Self::State) -> ([u32; 5], u8);
+    /// Whether two states are equal, in constant time.
+    fn ct_eq(a: &Self::State, b: &Self::State) -> Choice;
 }
 
 /// HMAC-SHA-1.
@@ -52,6 +55,8 @@ impl BlockHash for Sha1 {
     type State = [u32; 5];
     type Block = [u8; 64];
     const ZERO_BLOCK: [u8; 64] = [0; 64];
+    const COUNTER_BLOCK: [u8; 64] = padded(8);
+    const DIGEST_BLOCK: [u8; 64] = padded(20);
     const IV: [u32; 5] = [
         0x6745_2301,
         0xEFCD_AB89,
@@ -72,12 +77,23 @@ impl BlockHash for Sha1 {
     fn hash_key(key: &[u8], out: &mut [u8]) {
         copy_hash(&mut sha1::Sha1::digest(key), out);
     }
+
+    fn truncation_input(state: &[u32; 5]) -> ([u32; 5], u8) {
+        let [.., last] = *state;
+        (*state, last as u8)
+    }
+
+    fn ct_eq(a: &[u32; 5], b: &[u32; 5]) -> Choice {
+        a.as_slice().ct_eq(b.as_slice())
+    }
 }
 
 impl BlockHash for Sha256 {
     type State = [u32; 8];
     type Block = [u8; 64];
     const ZERO_BLOCK: [u8; 64] = [0; 64];
+    const COUNTER_BLOCK: [u8; 64] = padded(8);
+    const DIGEST_BLOCK: [u8; 64] = padded(32);
     const IV: [u32; 8] = [
         0x6a09_e667,
         0xbb67_ae85,
@@ -101,12 +117,23 @@ impl BlockHash for Sha256 {
     fn hash_key(key: &[u8], out: &mut [u8]) {
         copy_hash(&mut sha2::Sha256::digest(key), out);
     }
+
+    fn truncation_input(state: &[u32; 8]) -> ([u32; 5], u8) {
+        let [a, b, c, d, e, _, _, last] = *state;
+        ([a, b, c, d, e], last as u8)
+    }
+
+    fn ct_eq(a: &[u32; 8], b: &[u32; 8]) -> Choice {
+        a.as_slice().ct_eq(b.as_slice())
+    }
 }
 
 impl BlockHash for Sha512 {
     type State = [u64; 8];
     type Block = [u8; 128];
     const ZERO_BLOCK: [u8; 128] = [0; 128];
+    const COUNTER_BLOCK: [u8; 128] = padded(8);
+    const DIGEST_BLOCK: [u8; 128] = padded(64);
     const IV: [u64; 8] = [
         0x6a09_e667_f3bc_c908,
         0xbb67_ae85_84ca_a73b,
@@ -132,6 +159,16 @@ impl BlockHash for Sha512 {
     fn hash_key(key: &[u8], out: &mut [u8]) {
         copy_hash(&mut sha2::Sha512::digest(key), out);
     }
+
+    fn truncation_input(state: &[u64; 8]) -> ([u32; 5], u8) {
+        let [a, b, c, .., last] = *state;
+        let high = |word: u64| (word >> 32) as u32;
+        ([high(a), a as u32, high(b), b as u32, high(c)], last as u8)
+    }
+
+    fn ct_eq(a: &[u64; 8], b: &[u64; 8]) -> Choice {
+        a.as_slice().ct_eq(b.as_slice())
+    }
 }
 
 fn write_words(state: &[u32], out: &mut [u8]) {
@@ -140,96 +177,22 @@ fn write_words(state: &[u32], out: &mut [u8]) {
     }
 }
 
-/// Fills in the padding of a block holding a `message_len`-byte message
-/// after one block of key: the `0x80` marker, then the length in bits
-/// (inner or outer block of HMAC) big-endian at the end.
-fn pad<H: BlockHash>(message_len: usize) -> H::Block {
-    let mut block = H::ZERO_BLOCK;
-    let bytes = block.as_mut();
-    let bits = ((bytes.len() + message_len) as u64) * 8;
-    if let Some(marker) = bytes.get_mut(message_len) {
-        *marker = 0x80;
-    }
-    let len = bytes.len();
-    for (dst, src) in bytes.iter_mut().skip(len - 8).zip(bits.to_be_bytes()) {
-        *dst = src;
+/// The last block of a hash over one block of key and then a
+/// `message_len`-byte message, before the message is written into its
+/// front: the `0x80` marker after the message, then the length in bits
+/// big-endian at the end (FIPS 180-4 §5.1). Evaluated at compile time.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: an index out of range fails the build"
+)]
+const fn padded<const N: usize>(message_len: usize) -> [u8; N] {
+    let mut block = [0u8; N];
+    block[message_len] = 0x80;
+    let bits = ((N + message_len) as u64 * 8).to_be_bytes();
+    let mut i = 0;
+    while i < bits.len() {
+        block[N - bits.len() + i] = bits[i];
+        i += 1;
     }
     block
-}
-
-/// The largest output, SHA-512's.
-const MAX_OUTPUT_LEN: usize = 64;
-
-/// An HMAC keyed once, with its work area, for 8-byte messages.
-pub(crate) struct Mac<H: BlockHash> {
-    inner_key: H::State,
-    outer_key: H::State,
-    inner_block: H::Block,
-    outer_block: H::Block,
-    state: H::State,
-    output: [u8; MAX_OUTPUT_LEN],
-}
-
-impl<H: BlockHash> Mac<H> {
-    /// Keys the HMAC with `key` of any length (RFC 2104 §2): zero padded
-    /// to a block, or hashed first when longer than one.
-    pub(crate) fn new(key: &[u8]) -> Self {
-        let mut block = H::ZERO_BLOCK;
-        let padded = block.as_mut();
-        match padded.get_mut(..key.len()) {
-            Some(head) => head.copy_from_slice(key),
-            None => H::hash_key(key, padded),
-        }
-        padded.iter_mut().for_each(|b| *b ^= 0x36);
-        let mut inner_key = H::IV;
-        H::compress(&mut inner_key, &block);
-        block.as_mut().iter_mut().for_each(|b| *b ^= 0x36 ^ 0x5c);
-        let mut outer_key = H::IV;
-        H::compress(&mut outer_key, &block);
-        block.zeroize();
-        Self {
-            inner_key,
-            outer_key,
-            inner_block: pad::<H>(8),
-            outer_block: pad::<H>(H::OUTPUT_LEN),
-            state: H::IV,
-            output: [0; MAX_OUTPUT_LEN],
-        }
-    }
-
-    /// `HMAC(key, counter as 8 big-endian bytes)`.
-    pub(crate) fn compute(&mut self, counter: u64) -> &[u8] {
-        let message = self.inner_block.as_mut();
-        for (dst, src) in message.iter_mut().zip(counter.to_be_bytes()) {
-            *dst = src;
-        }
-        self.state = self.inner_key;
-        H::compress(&mut self.state, &self.inner_block);
-        H::write_state(&self.state, self.outer_block.as_mut());
-        self.state = self.outer_key;
-        H::compress(&mut self.state, &self.outer_block);
-        H::write_state(&self.state, &mut self.output);
-        self.output.get(..H::OUTPUT_LEN).unwrap_or_default()
-    }
-}
-
-impl<H: BlockHash> Drop for Mac<H> {
-    fn drop(&mut self) {
-        // The keyed states are the key's equivalent. The last output and
-        // the inner digest in the outer block are wiped too; only their
-        // first `OUTPUT_LEN` bytes were ever written. The inner block holds
-        // only a counter and padding.
-        self.inner_key.zeroize();
-        self.outer_key.zeroize();
-        self.state.zeroize();
-        wipe_front(self.outer_block.as_mut(), H::OUTPUT_LEN);
-        wipe_front(&mut self.output, H::OUTPUT_LEN);
-    }
-}
-
-fn wipe_front(bytes: &mut [u8], len: usize) {
-    let end = len.min(bytes.len());
-    if let Some(front) = bytes.get_mut(..end) {
-        front.zeroize();
-    }
 }

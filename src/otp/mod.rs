@@ -11,6 +11,7 @@ pub(crate) mod ct;
 mod format;
 mod hotp;
 mod id_key;
+mod keyed;
 mod mac;
 pub(crate) mod random;
 mod secret;

@@ -4,7 +4,7 @@ use core::{iter::Chain, ops::RangeInclusive};
 
 use subtle::{Choice, ConditionallySelectable, CtOption};
 
-use super::{Algorithm, Code, Digits, Format, Secret, code, window};
+use super::{Algorithm, Code, Digits, Format, Secret, code, keyed::KeyedHmac, window};
 use crate::error::Error;
 
 /// A time-based one-time password generator and verifier (RFC 6238).
@@ -38,6 +38,14 @@ use crate::error::Error;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Totp {
+    params: Params,
+    /// The HMAC keyed with the secret: as secret as the secret itself.
+    mac: KeyedHmac,
+}
+
+/// What a [`Totp`] is built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Params {
     secret: Secret,
     algorithm: Algorithm,
     format: Format,
@@ -96,34 +104,31 @@ impl Totp {
     /// and one ahead: what every authenticator app uses.
     #[must_use]
     pub fn new(secret: Secret) -> Self {
-        Self {
-            secret,
-            algorithm: Algorithm::default(),
-            format: Format::default(),
-            period: Self::DEFAULT_PERIOD,
-            t0: 0,
-            behind: Self::DEFAULT_WINDOW,
-            ahead: Self::DEFAULT_WINDOW,
-            resync_window: Self::DEFAULT_RESYNC_WINDOW,
-        }
+        Self::keyed(Params::new(secret))
     }
 
     /// A builder starting from [`Totp::new`]'s defaults.
     pub fn builder(secret: Secret) -> TotpBuilder {
         TotpBuilder {
-            totp: Self::new(secret),
+            params: Params::new(secret),
             digits: Some(Digits::DEFAULT.get()),
         }
     }
 
     /// A builder starting from this configuration, to change part of it.
     pub fn into_builder(self) -> TotpBuilder {
-        let format = self.format;
+        let format = self.params.format;
         TotpBuilder {
-            totp: self,
+            params: self.params,
             digits: None,
         }
         .format(format)
+    }
+
+    /// Keys the HMAC with the secret, once.
+    fn keyed(params: Params) -> Self {
+        let mac = KeyedHmac::new(params.algorithm, params.secret.expose_bytes());
+        Self { params, mac }
     }
 
     /// The time step at `unix_time`.
@@ -132,8 +137,8 @@ impl Totp {
     /// [`Error::TimeBeforeEpoch`] when `unix_time` is before `T0`.
     pub fn step_at(&self, unix_time: u64) -> Result<u64, Error> {
         unix_time
-            .checked_sub(self.t0)
-            .map(|elapsed| elapsed / self.period)
+            .checked_sub(self.params.t0)
+            .map(|elapsed| elapsed / self.params.period)
             .ok_or(Error::TimeBeforeEpoch)
     }
 
@@ -148,12 +153,7 @@ impl Totp {
     /// The code for time step `step`.
     #[must_use]
     pub fn generate_at_step(&self, step: u64) -> Code {
-        code::generate(
-            self.algorithm,
-            self.secret.expose_bytes(),
-            step,
-            self.format,
-        )
+        code::generate(&self.mac, step, self.params.format)
     }
 
     /// Checks `code` against every step of the window around `unix_time`,
@@ -221,10 +221,10 @@ impl Totp {
         unix_time: u64,
         drift: i64,
     ) -> Result<CtOption<TotpMatch>, Error> {
-        let code = Code::parse(code, self.format)?;
+        let code = Code::parse(code, self.params.format)?;
         let now = self.step_at(unix_time)?;
         let steps = self.candidates(now, drift);
-        let found = window::scan(self.algorithm, self.secret.expose_bytes(), steps, &code);
+        let found = window::scan(&self.mac, steps, &code);
         Ok(found_to_match(found, now))
     }
 
@@ -246,15 +246,11 @@ impl Totp {
     /// consecutive run matches.
     pub fn resync_at(&self, codes: &[&str], unix_time: u64) -> Result<TotpMatch, Error> {
         let now = self.step_at(unix_time)?;
-        let reach = (self.resync_window / self.period).max(1);
+        let reach = (self.params.resync_window / self.params.period).max(1);
         let (first, last) = (now.saturating_sub(reach), now.saturating_add(reach));
-        let found = window::scan_resync(
-            self.algorithm,
-            self.secret.expose_bytes(),
-            self.format,
-            codes,
-            |n| first.saturating_sub(n - 1)..=last,
-        )?;
+        let found = window::scan_resync(&self.mac, self.params.format, codes, |n| {
+            first.saturating_sub(n - 1)..=last
+        })?;
         Option::from(found_to_match(found, now)).ok_or(Error::InvalidCode)
     }
 
@@ -265,19 +261,20 @@ impl Totp {
     /// # Errors
     /// [`Error::TimeBeforeEpoch`].
     pub fn earliest_step_checked(&self, unix_time: u64, max_drift: u64) -> Result<u64, Error> {
-        let reach = max_drift.max((self.resync_window / self.period).max(1));
+        let reach = max_drift.max((self.params.resync_window / self.params.period).max(1));
         // A resynchronisation run's first code is up to 2 steps before its last.
         Ok(self
             .step_at(unix_time)?
-            .saturating_sub(self.behind)
+            .saturating_sub(self.params.behind)
             .saturating_sub(reach)
             .saturating_sub(2))
     }
 
     /// The steps to check at step `now` for a clock `drift` steps off.
     fn candidates(&self, now: u64, drift: i64) -> Candidates {
-        let around =
-            |centre: u64| centre.saturating_sub(self.behind)..=centre.saturating_add(self.ahead);
+        let around = |centre: u64| {
+            centre.saturating_sub(self.params.behind)..=centre.saturating_add(self.params.ahead)
+        };
         let nominal = around(now);
         let corrected = around(now.saturating_add_signed(drift));
         let (low, high) = if corrected.start() < nominal.start() {
@@ -296,44 +293,44 @@ impl Totp {
     /// The secret.
     #[must_use]
     pub fn secret(&self) -> &Secret {
-        &self.secret
+        &self.params.secret
     }
 
     /// The HMAC algorithm.
     #[must_use]
     pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
+        self.params.algorithm
     }
 
     /// The code format: decimal digits, or Steam Guard.
     #[must_use]
     pub fn format(&self) -> Format {
-        self.format
+        self.params.format
     }
 
     /// The time step in seconds.
     #[must_use]
     pub fn period(&self) -> u64 {
-        self.period
+        self.params.period
     }
 
     /// The Unix time at which step 0 starts.
     #[must_use]
     pub fn t0(&self) -> u64 {
-        self.t0
+        self.params.t0
     }
 
     /// The window: steps accepted behind and ahead of the current one.
     #[must_use]
     pub fn window(&self) -> (u64, u64) {
-        (self.behind, self.ahead)
+        (self.params.behind, self.params.ahead)
     }
 
     /// How far from the current time, in seconds either way,
     /// [`Totp::resync_at`] looks.
     #[must_use]
     pub fn resync_window(&self) -> u64 {
-        self.resync_window
+        self.params.resync_window
     }
 }
 
@@ -353,11 +350,27 @@ fn signed_difference(a: u64, b: u64) -> i64 {
     difference.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
+impl Params {
+    /// [`Totp::new`]'s defaults.
+    fn new(secret: Secret) -> Self {
+        Self {
+            secret,
+            algorithm: Algorithm::default(),
+            format: Format::default(),
+            period: Totp::DEFAULT_PERIOD,
+            t0: 0,
+            behind: Totp::DEFAULT_WINDOW,
+            ahead: Totp::DEFAULT_WINDOW,
+            resync_window: Totp::DEFAULT_RESYNC_WINDOW,
+        }
+    }
+}
+
 /// Builds a [`Totp`]; [`TotpBuilder::build`] checks every parameter.
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct TotpBuilder {
-    totp: Totp,
+    params: Params,
     /// `None` for Steam Guard codes.
     digits: Option<u8>,
 }
@@ -365,7 +378,7 @@ pub struct TotpBuilder {
 impl TotpBuilder {
     /// The HMAC algorithm (default SHA-1).
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.totp.algorithm = algorithm;
+        self.params.algorithm = algorithm;
         self
     }
 
@@ -391,13 +404,13 @@ impl TotpBuilder {
 
     /// The time step in seconds, 1 to [`Totp::MAX_PERIOD`] (default 30).
     pub fn period(mut self, seconds: u64) -> Self {
-        self.totp.period = seconds;
+        self.params.period = seconds;
         self
     }
 
     /// The Unix time at which step 0 starts (default 0).
     pub fn t0(mut self, unix_time: u64) -> Self {
-        self.totp.t0 = unix_time;
+        self.params.t0 = unix_time;
         self
     }
 
@@ -405,8 +418,8 @@ impl TotpBuilder {
     /// up to [`Totp::MAX_WINDOW`] (default 1 and 1). RFC 6238 §5.2
     /// recommends at most one step behind for network delay.
     pub fn window(mut self, behind: u64, ahead: u64) -> Self {
-        self.totp.behind = behind;
-        self.totp.ahead = ahead;
+        self.params.behind = behind;
+        self.params.ahead = ahead;
         self
     }
 
@@ -414,7 +427,7 @@ impl TotpBuilder {
     /// either way, up to [`Totp::MAX_RESYNC_WINDOW`] (default
     /// [`Totp::DEFAULT_RESYNC_WINDOW`]).
     pub fn resync_window(mut self, seconds: u64) -> Self {
-        self.totp.resync_window = seconds;
+        self.params.resync_window = seconds;
         self
     }
 
@@ -424,19 +437,20 @@ impl TotpBuilder {
     /// [`Error::UnsupportedDigits`], [`Error::InvalidPeriod`] or
     /// [`Error::WindowTooLarge`].
     pub fn build(mut self) -> Result<Totp, Error> {
-        self.totp.format = match self.digits {
+        self.params.format = match self.digits {
             Some(n) => Format::Decimal(Digits::new(n)?),
             None => Format::Steam,
         };
-        if self.totp.period == 0 || self.totp.period > Totp::MAX_PERIOD {
+        let params = &self.params;
+        if params.period == 0 || params.period > Totp::MAX_PERIOD {
             return Err(Error::InvalidPeriod);
         }
-        if self.totp.behind > Totp::MAX_WINDOW
-            || self.totp.ahead > Totp::MAX_WINDOW
-            || self.totp.resync_window > Totp::MAX_RESYNC_WINDOW
+        if params.behind > Totp::MAX_WINDOW
+            || params.ahead > Totp::MAX_WINDOW
+            || params.resync_window > Totp::MAX_RESYNC_WINDOW
         {
             return Err(Error::WindowTooLarge);
         }
-        Ok(self.totp)
+        Ok(Totp::keyed(self.params))
     }
 }

@@ -3,28 +3,22 @@
 
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, CtOption};
 
-use super::{
-    Code, Format,
-    algorithm::{Algorithm, MacJob},
-    code,
-    mac::{BlockHash, Mac},
-};
+use super::{Code, Format, keyed::KeyedHmac};
 use crate::error::Error;
 
 /// Finds which counter in `counters` (ascending) produces `code`, under a
-/// key.
+/// keyed HMAC.
 ///
-/// The HMAC is keyed once; every candidate is computed and compared, and
+/// Every candidate is computed and compared, and
 /// the work done does not depend on whether or where a candidate matched.
 /// When several counters produce the code, the highest wins, so that a
 /// replay check against the last accepted counter sees the newest match.
 pub(crate) fn scan(
-    algorithm: Algorithm,
-    key: &[u8],
+    mac: &KeyedHmac,
     counters: impl Iterator<Item = u64>,
     code: &Code,
 ) -> CtOption<u64> {
-    scan_run(algorithm, key, counters, [code])
+    scan_run(mac, counters, [code])
 }
 
 /// Resynchronisation (RFC 4226 §7.4): 2 or 3 typed `codes` matching
@@ -36,8 +30,7 @@ pub(crate) fn scan(
 /// [`Error::ResyncCodeCount`] unless 2 or 3 codes are given, or
 /// [`Error::MalformedCode`] before any HMAC is computed.
 pub(crate) fn scan_resync<I: Iterator<Item = u64>>(
-    algorithm: Algorithm,
-    key: &[u8],
+    mac: &KeyedHmac,
     format: Format,
     codes: &[&str],
     counters: impl FnOnce(u64) -> I,
@@ -45,7 +38,7 @@ pub(crate) fn scan_resync<I: Iterator<Item = u64>>(
     match *codes {
         [first, second] => {
             let (first, second) = (Code::parse(first, format)?, Code::parse(second, format)?);
-            Ok(scan_run(algorithm, key, counters(2), [&first, &second]))
+            Ok(scan_run(mac, counters(2), [&first, &second]))
         }
         [first, second, third] => {
             let (first, second, third) = (
@@ -53,12 +46,7 @@ pub(crate) fn scan_resync<I: Iterator<Item = u64>>(
                 Code::parse(second, format)?,
                 Code::parse(third, format)?,
             );
-            Ok(scan_run(
-                algorithm,
-                key,
-                counters(3),
-                [&first, &second, &third],
-            ))
+            Ok(scan_run(mac, counters(3), [&first, &second, &third]))
         }
         _ => Err(Error::ResyncCodeCount),
     }
@@ -69,41 +57,26 @@ pub(crate) fn scan_resync<I: Iterator<Item = u64>>(
 /// highest such run wins). As [`scan`], every candidate is computed and
 /// compared against every code, whatever matched.
 fn scan_run<const N: usize>(
-    algorithm: Algorithm,
-    key: &[u8],
+    mac: &KeyedHmac,
     counters: impl Iterator<Item = u64>,
     codes: [&Code; N],
 ) -> CtOption<u64> {
-    algorithm.with_mac(key, Scan { counters, codes })
-}
-
-struct Scan<'a, I, const N: usize> {
-    counters: I,
-    codes: [&'a Code; N],
-}
-
-impl<I: Iterator<Item = u64>, const N: usize> MacJob for Scan<'_, I, N> {
-    type Output = CtOption<u64>;
-
-    fn run<H: BlockHash>(self, mac: &mut Mac<H>) -> CtOption<u64> {
-        let reducers = self.codes.map(|code| code.format().reducer());
-        // runs[j]: codes 0..=j matched the counters ending at this one.
-        let mut runs = [Choice::from(0); N];
-        let mut found = Choice::from(0);
-        let mut matched = 0u64;
-        for counter in self.counters {
-            let truncated = code::truncate(mac.compute(counter));
-            let mut previous = Choice::from(1);
-            for ((run, code), reducer) in runs.iter_mut().zip(self.codes).zip(reducers) {
-                let value = u64::from(reducer.reduce(truncated));
-                let extended = previous & value.ct_eq(&code.expose_value());
-                previous = *run;
-                *run = extended;
-            }
-            let hit = runs.last().copied().unwrap_or(Choice::from(0));
-            found |= hit;
-            matched.conditional_assign(&counter, hit);
+    let reducers = codes.map(|code| code.format().reducer());
+    // runs[j]: codes 0..=j matched the counters ending at this one.
+    let mut runs = [Choice::from(0); N];
+    let mut found = Choice::from(0);
+    let mut matched = 0u64;
+    mac.for_each_truncated(counters, |counter, truncated| {
+        let mut previous = Choice::from(1);
+        for ((run, code), reducer) in runs.iter_mut().zip(codes).zip(reducers) {
+            let value = u64::from(reducer.reduce(truncated));
+            let extended = previous & value.ct_eq(&code.expose_value());
+            previous = *run;
+            *run = extended;
         }
-        CtOption::new(matched, found)
-    }
+        let hit = runs.last().copied().unwrap_or(Choice::from(0));
+        found |= hit;
+        matched.conditional_assign(&counter, hit);
+    });
+    CtOption::new(matched, found)
 }

@@ -1,0 +1,193 @@
+//! Whole logins per second: [`Guard::verify_totp`] (throttle, verify ±1
+//! with drift, replay check, state update) on an in-memory account state
+//! behind a mutex per account, on 1 thread and on every core.
+//!
+//! - `many_accounts`: 10,000 accounts, each thread logging in its own
+//!   share of them in turn, every login with the right code of a new step.
+//! - `hot_account`: every thread logging in one account, each login taking
+//!   the next step from a shared counter: the threads wait for each
+//!   other's lock, and a login that overtakes another makes the slower one
+//!   a replay (refused after the same full check).
+//!
+//! Criterion reports logins per second for all threads together; divide
+//! by the threads for logins per second per core. The codes are computed
+//! before the timed part, and the states reset between timed rounds.
+
+use std::{
+    hint::black_box,
+    sync::{
+        Barrier, Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use twofa::{Guard, Secret, Totp, TotpAccount};
+
+const ACCOUNTS: usize = 10_000;
+/// Logins computed ahead for each thread: one timed round.
+const ROUND: usize = 1 << 16;
+const NOW: u64 = 1_700_000_000;
+
+/// An account as a service keeps it in memory: its verifier, built once,
+/// and its second-factor state.
+struct Account {
+    totp: Totp,
+    state: Mutex<TotpAccount>,
+}
+
+/// One login: which account, when, and the code typed.
+struct Login {
+    account: usize,
+    time: u64,
+    code: [u8; 6],
+}
+
+fn accounts(count: usize) -> Vec<Account> {
+    (0..count)
+        .map(|i| {
+            let mut bytes = [0u8; 20];
+            bytes[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            bytes[8..].fill(0x5a);
+            Account {
+                totp: Totp::new(Secret::from_bytes(&bytes).expect("20 bytes")),
+                state: Mutex::new(TotpAccount::default()),
+            }
+        })
+        .collect()
+}
+
+fn login(account: usize, time: u64, totp: &Totp) -> Login {
+    let code = totp.generate_at(time).expect("after T0").to_string();
+    Login {
+        account,
+        time,
+        code: code.as_bytes().try_into().expect("6 digits"),
+    }
+}
+
+/// Thread `t` of `threads`: the accounts `t`, `t + threads`, … in turn,
+/// each at the next step at every pass.
+fn many_accounts_logins(accounts: &[Account], t: usize, threads: usize) -> Vec<Login> {
+    let own: Vec<usize> = (t..accounts.len()).step_by(threads).collect();
+    (0..ROUND)
+        .map(|j| {
+            let account = own[j % own.len()];
+            let time = NOW + 30 * (j / own.len()) as u64;
+            login(account, time, &accounts[account].totp)
+        })
+        .collect()
+}
+
+fn check(guard: &Guard, account: &Account, login: &Login) -> bool {
+    let code = std::str::from_utf8(&login.code).expect("ASCII digits");
+    let mut state = account.state.lock().unwrap_or_else(PoisonError::into_inner);
+    guard
+        .verify_totp(&account.totp, &mut state, black_box(code), login.time)
+        .expect("after T0")
+        .is_accepted()
+}
+
+fn reset(accounts: &[Account]) {
+    for account in accounts {
+        *account.state.lock().unwrap_or_else(PoisonError::into_inner) = TotpAccount::default();
+    }
+}
+
+/// Runs `work(t, n)` on `threads` threads, `n` logins each, and returns
+/// the time from their common start to the last one's end.
+fn timed(threads: usize, n: usize, work: impl Fn(usize, usize) + Sync) -> Duration {
+    let start = Barrier::new(threads + 1);
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (start, work) = (&start, &work);
+                scope.spawn(move || {
+                    start.wait();
+                    work(t, n);
+                })
+            })
+            .collect();
+        start.wait();
+        let began = Instant::now();
+        for handle in handles {
+            handle.join().expect("a login thread");
+        }
+        began.elapsed()
+    })
+}
+
+/// Criterion's `iters` logins in rounds of at most `ROUND` per thread,
+/// the state reset (untimed) before each round.
+fn rounds(iters: u64, threads: usize, mut round: impl FnMut(usize) -> Duration) -> Duration {
+    let mut left = usize::try_from(iters).expect("fits");
+    let mut total = Duration::ZERO;
+    while left > 0 {
+        let per_thread = left.div_ceil(threads).min(ROUND);
+        total += round(per_thread);
+        left = left.saturating_sub(per_thread * threads);
+    }
+    total
+}
+
+fn throughput(c: &mut Criterion) {
+    let guard = Guard::default();
+    let cores = thread::available_parallelism().map_or(1, usize::from);
+    let mut thread_counts = vec![1];
+    thread_counts.extend((2..=cores).filter(|n| n.is_power_of_two() || *n == cores));
+
+    let mut group = c.benchmark_group("login_throughput_TOTP_SHA1");
+    group.throughput(Throughput::Elements(1));
+
+    let many = accounts(ACCOUNTS);
+    for &threads in &thread_counts {
+        let logins: Vec<Vec<Login>> = (0..threads)
+            .map(|t| many_accounts_logins(&many, t, threads))
+            .collect();
+        // Every prepared login is accepted, in order, on a fresh state.
+        reset(&many);
+        for plan in &logins {
+            assert!(plan.iter().all(|l| check(&guard, &many[l.account], l)));
+        }
+        group.bench_function(format!("many_accounts/{threads}_threads"), |b| {
+            b.iter_custom(|iters| {
+                rounds(iters, threads, |n| {
+                    reset(&many);
+                    timed(threads, n, |t, n| {
+                        for l in &logins[t][..n] {
+                            black_box(check(&guard, &many[l.account], l));
+                        }
+                    })
+                })
+            })
+        });
+    }
+
+    let hot = accounts(1);
+    let hot_logins: Vec<Login> = (0..ROUND * cores)
+        .map(|k| login(0, NOW + 30 * k as u64, &hot[0].totp))
+        .collect();
+    for &threads in &thread_counts {
+        let next = AtomicUsize::new(0);
+        group.bench_function(format!("hot_account/{threads}_threads"), |b| {
+            b.iter_custom(|iters| {
+                rounds(iters, threads, |n| {
+                    reset(&hot);
+                    next.store(0, Ordering::Relaxed);
+                    timed(threads, n, |_, n| {
+                        for _ in 0..n {
+                            let l = &hot_logins[next.fetch_add(1, Ordering::Relaxed)];
+                            black_box(check(&guard, &hot[0], l));
+                        }
+                    })
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, throughput);
+criterion_main!(benches);

@@ -1,0 +1,259 @@
+//! HMAC (RFC 2104) keyed once and kept, over the 8-byte counters of HOTP
+//! and TOTP.
+//!
+//! Keying absorbs the inner and outer padded keys: what remains are the two
+//! chaining states after them (the key's equivalent, wiped on drop and
+//! never printed). From there every counter costs exactly two compressions
+//! (one block of inner hash, one of outer hash) and no allocation,
+//! buffering or re-keying: the least work HMAC over one block allows.
+//!
+//! Counters are hashed up to [`LANES`] at a time: first the inner hash of
+//! each, then the outer hash of each. The inner hashes of different
+//! counters do not depend on each other, nor do the outer ones, so a
+//! processor runs them side by side; hashing counter by counter would make
+//! every outer hash wait for its inner one. The blocks are built from fixed
+//! templates (the counter or inner digest, the `0x80` marker, the message
+//! length), and the work area is wiped once, when a call returns.
+//!
+//! `tests/properties.rs` (through the reference in `tests/support/`) and
+//! the `verify` fuzz target check this against the `hmac` crate for every
+//! algorithm and for keys shorter than, equal to and longer than a block.
+
+use core::fmt;
+
+use subtle::Choice;
+use zeroize::Zeroize;
+
+use super::{
+    algorithm::Algorithm,
+    code,
+    mac::{self, BlockHash},
+};
+
+/// How many counters are hashed side by side: enough for a ±1 window in
+/// one batch, and for a processor to overlap the independent compressions.
+const LANES: usize = 3;
+
+/// An HMAC keyed once, under one of the [`Algorithm`]s.
+#[derive(Clone)]
+pub(crate) enum KeyedHmac {
+    Sha1(Keyed<mac::Sha1>),
+    Sha256(Keyed<mac::Sha256>),
+    Sha512(Keyed<mac::Sha512>),
+}
+
+impl KeyedHmac {
+    /// Keys `algorithm`'s HMAC with `key`: two compressions.
+    pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Self {
+        match algorithm {
+            Algorithm::Sha1 => Self::Sha1(Keyed::new(key)),
+            Algorithm::Sha256 => Self::Sha256(Keyed::new(key)),
+            Algorithm::Sha512 => Self::Sha512(Keyed::new(key)),
+        }
+    }
+
+    /// Calls `each(counter, truncated)` for every counter of `counters`, in
+    /// order, with the dynamic truncation (RFC 4226 §5.3) of
+    /// `HMAC(key, counter)`. Every counter is hashed, whatever `each` does.
+    pub(crate) fn for_each_truncated(
+        &self,
+        counters: impl Iterator<Item = u64>,
+        each: impl FnMut(u64, u32),
+    ) {
+        match self {
+            Self::Sha1(keyed) => keyed.for_each_truncated(counters, each),
+            Self::Sha256(keyed) => keyed.for_each_truncated(counters, each),
+            Self::Sha512(keyed) => keyed.for_each_truncated(counters, each),
+        }
+    }
+
+    /// The dynamic truncation of `HMAC(key, counter)`.
+    pub(crate) fn truncated(&self, counter: u64) -> u32 {
+        let mut value = 0;
+        self.for_each_truncated(core::iter::once(counter), |_, truncated| {
+            value = truncated;
+        });
+        value
+    }
+}
+
+impl PartialEq for KeyedHmac {
+    /// Equal under the same algorithm and key, compared in constant time.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Sha1(a), Self::Sha1(b)) => a.ct_eq(b).into(),
+            (Self::Sha256(a), Self::Sha256(b)) => a.ct_eq(b).into(),
+            (Self::Sha512(a), Self::Sha512(b)) => a.ct_eq(b).into(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for KeyedHmac {}
+
+impl fmt::Debug for KeyedHmac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyedHmac(..)")
+    }
+}
+
+/// The chaining states after the inner and the outer padded key.
+pub(crate) struct Keyed<H: BlockHash> {
+    inner: H::State,
+    outer: H::State,
+}
+
+impl<H: BlockHash> Keyed<H> {
+    /// Keys the HMAC with `key` of any length (RFC 2104 §2): zero padded
+    /// to a block, or hashed first when longer than one.
+    fn new(key: &[u8]) -> Self {
+        let mut inner_pad = H::ZERO_BLOCK;
+        let padded = inner_pad.as_mut();
+        // The key's bytes, or its hash (RFC 2104 §2); past them the pads
+        // are constants.
+        let secret_len = match padded.get_mut(..key.len()) {
+            Some(head) => {
+                head.copy_from_slice(key);
+                key.len()
+            }
+            None => {
+                H::hash_key(key, padded);
+                H::OUTPUT_LEN
+            }
+        };
+        let mut outer_pad = inner_pad;
+        inner_pad.as_mut().iter_mut().for_each(|b| *b ^= 0x36);
+        outer_pad.as_mut().iter_mut().for_each(|b| *b ^= 0x5c);
+        // Both pads are written before either is hashed (see `Work::hash`).
+        let (mut inner, mut outer) = (H::IV, H::IV);
+        H::compress(&mut inner, &inner_pad);
+        H::compress(&mut outer, &outer_pad);
+        for pad in [&mut inner_pad, &mut outer_pad] {
+            if let Some(secret) = pad.as_mut().get_mut(..secret_len) {
+                secret.zeroize();
+            }
+        }
+        Self { inner, outer }
+    }
+
+    fn for_each_truncated(
+        &self,
+        mut counters: impl Iterator<Item = u64>,
+        mut each: impl FnMut(u64, u32),
+    ) {
+        let mut work = Work::<H>::new();
+        loop {
+            let mut batch = [0u64; LANES];
+            // `zip` asks `batch` first, so no counter is taken past its end.
+            let filled = batch
+                .iter_mut()
+                .zip(counters.by_ref())
+                .map(|(slot, counter)| *slot = counter)
+                .count();
+            let truncated = work.hash(self, &batch, filled);
+            for (counter, value) in batch.into_iter().zip(truncated).take(filled) {
+                each(counter, value);
+            }
+            if filled < LANES {
+                break;
+            }
+        }
+    }
+
+    fn ct_eq(&self, other: &Self) -> Choice {
+        H::ct_eq(&self.inner, &other.inner) & H::ct_eq(&self.outer, &other.outer)
+    }
+}
+
+impl<H: BlockHash> Clone for Keyed<H> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner,
+            outer: self.outer,
+        }
+    }
+}
+
+impl<H: BlockHash> Drop for Keyed<H> {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
+/// The blocks and states of one call, for up to [`LANES`] counters at a
+/// time.
+struct Work<H: BlockHash> {
+    /// The inner blocks: a counter and padding, nothing secret.
+    inner_blocks: [H::Block; LANES],
+    /// The outer blocks: an inner digest and padding.
+    outer_blocks: [H::Block; LANES],
+    /// Each lane's inner digest, then its output.
+    states: [H::State; LANES],
+    /// How many lanes were ever used: the ones to wipe.
+    used: usize,
+}
+
+impl<H: BlockHash> Work<H> {
+    fn new() -> Self {
+        Self {
+            inner_blocks: [H::COUNTER_BLOCK; LANES],
+            outer_blocks: [H::DIGEST_BLOCK; LANES],
+            states: [H::IV; LANES],
+            used: 0,
+        }
+    }
+
+    /// The truncated HMAC of the first `filled` counters of `batch`.
+    fn hash(&mut self, keyed: &Keyed<H>, batch: &[u64; LANES], filled: usize) -> [u32; LANES] {
+        self.used = self.used.max(filled);
+        // Each level's blocks are written before any of its compressions
+        // reads one: a compression's wide loads cannot be forwarded from
+        // narrower stores still in flight, and waiting for them to reach
+        // the cache would make each lane wait for the one before it.
+        let inner = self.states.iter_mut().zip(&mut self.inner_blocks);
+        for ((state, block), counter) in inner.zip(batch).take(filled) {
+            for (dst, src) in block.as_mut().iter_mut().zip(counter.to_be_bytes()) {
+                *dst = src;
+            }
+            *state = keyed.inner;
+        }
+        // Every inner hash, then every outer one: those of one level do
+        // not depend on each other, so a processor runs them side by side.
+        for (state, block) in self.states.iter_mut().zip(&self.inner_blocks).take(filled) {
+            H::compress(state, block);
+        }
+        for (state, block) in self.states.iter().zip(&mut self.outer_blocks).take(filled) {
+            H::write_state(state, block.as_mut());
+        }
+        for (state, block) in self.states.iter_mut().zip(&self.outer_blocks).take(filled) {
+            *state = keyed.outer;
+            H::compress(state, block);
+        }
+        let mut truncated = [0u32; LANES];
+        for (value, state) in truncated.iter_mut().zip(&self.states).take(filled) {
+            let (words, last) = H::truncation_input(state);
+            *value = code::truncate(words, last);
+        }
+        truncated
+    }
+}
+
+impl<H: BlockHash> Drop for Work<H> {
+    fn drop(&mut self) {
+        // The outputs, and the inner digests that with the outer key give
+        // them, are codes for counters that may still be ahead. Only the
+        // first `OUTPUT_LEN` bytes of an outer block were ever written.
+        for (state, block) in self
+            .states
+            .iter_mut()
+            .zip(&mut self.outer_blocks)
+            .take(self.used)
+        {
+            state.zeroize();
+            if let Some(digest) = block.as_mut().get_mut(..H::OUTPUT_LEN) {
+                digest.zeroize();
+            }
+        }
+    }
+}

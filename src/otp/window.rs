@@ -18,7 +18,7 @@ pub(crate) fn scan(
     counters: impl Iterator<Item = u64>,
     code: &Code,
 ) -> CtOption<u64> {
-    scan_run(mac, counters, [code])
+    scan_run(mac, counters, code.format(), [code])
 }
 
 /// Resynchronisation (RFC 4226 §7.4): 2 or 3 typed `codes` matching
@@ -38,7 +38,7 @@ pub(crate) fn scan_resync<I: Iterator<Item = u64>>(
     match *codes {
         [first, second] => {
             let (first, second) = (Code::parse(first, format)?, Code::parse(second, format)?);
-            Ok(scan_run(mac, counters(2), [&first, &second]))
+            Ok(scan_run(mac, counters(2), format, [&first, &second]))
         }
         [first, second, third] => {
             let (first, second, third) = (
@@ -46,7 +46,7 @@ pub(crate) fn scan_resync<I: Iterator<Item = u64>>(
                 Code::parse(second, format)?,
                 Code::parse(third, format)?,
             );
-            Ok(scan_run(mac, counters(3), [&first, &second, &third]))
+            Ok(scan_run(mac, counters(3), format, [&first, &second, &third]))
         }
         _ => Err(Error::ResyncCodeCount),
     }
@@ -55,21 +55,23 @@ pub(crate) fn scan_resync<I: Iterator<Item = u64>>(
 /// Finds a run of `N` consecutive counters in `counters` producing
 /// `codes` in order, and returns the counter of the run's last code (the
 /// highest such run wins). As [`scan`], every candidate is computed and
-/// compared against every code, whatever matched.
+/// compared against every code, whatever matched. The codes are all in
+/// `format`, so each candidate's code is worked out once.
 fn scan_run<const N: usize>(
     mac: &KeyedHmac,
     counters: impl Iterator<Item = u64>,
+    format: Format,
     codes: [&Code; N],
 ) -> CtOption<u64> {
-    let reducers = codes.map(|code| code.format().reducer());
+    let reducer = format.reducer();
     // runs[j]: codes 0..=j matched the counters ending at this one.
     let mut runs = [Choice::from(0); N];
     let mut found = Choice::from(0);
     let mut matched = 0u64;
     mac.for_each_truncated(counters, |counter, truncated| {
+        let value = u64::from(reducer.reduce(truncated));
         let mut previous = Choice::from(1);
-        for ((run, code), reducer) in runs.iter_mut().zip(codes).zip(reducers) {
-            let value = u64::from(reducer.reduce(truncated));
+        for (run, code) in runs.iter_mut().zip(codes) {
             let extended = previous & value.ct_eq(&code.expose_value());
             previous = *run;
             *run = extended;

@@ -7,6 +7,10 @@ use crate::error::Error;
 
 /// A counter-based one-time password generator and verifier (RFC 4226).
 ///
+/// As [`Totp`](crate::Totp), building a `Hotp` keys its HMAC once and
+/// keeps the keyed state (secret, wiped on drop, never printed): keep one
+/// per token being checked often, or build one per request.
+///
 /// The service keeps a counter per account; each code the token shows is
 /// for the next counter. Verification looks a bounded number of counters
 /// ahead, since a token's counter runs ahead whenever a code is generated

@@ -9,6 +9,19 @@ use crate::error::Error;
 
 /// A time-based one-time password generator and verifier (RFC 6238).
 ///
+/// Building a `Totp` keys its HMAC with the secret (two hash compressions)
+/// and keeps the keyed state, which is as secret as the secret itself:
+/// wiped on drop, never printed. Which to do:
+/// - keep one per account (in a cache of the accounts that log in), or
+///   one per token of a batch being checked: each verification then costs
+///   only its candidates' compressions, 6 for a ±1 window instead of 8;
+/// - build one per request where the secret is opened per request (sealed
+///   at rest, see [`Sealed`](crate::Sealed)): that costs what keying at
+///   every verification would, and nothing stays in memory between
+///   requests.
+///
+/// Both answer alike, in constant time.
+///
 /// Time is passed in as Unix seconds (`u64`, so well past 2038); the crate
 /// reads no clock unless asked through [`unix_time`](crate::unix_time).
 /// The time step is `T = (time - T0) / period`, and a code is checked

@@ -46,7 +46,12 @@ pub(crate) fn scan_resync<I: Iterator<Item = u64>>(
                 Code::parse(second, format)?,
                 Code::parse(third, format)?,
             );
-            Ok(scan_run(mac, counters(3), format, [&first, &second, &third]))
+            Ok(scan_run(
+                mac,
+                counters(3),
+                format,
+                [&first, &second, &third],
+            ))
         }
         _ => Err(Error::ResyncCodeCount),
     }

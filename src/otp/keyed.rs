@@ -78,7 +78,10 @@ impl KeyedHmac {
 }
 
 impl PartialEq for KeyedHmac {
-    /// Equal under the same algorithm and key, compared in constant time.
+    /// Equal when the keyed states are, compared in constant time: under
+    /// the same algorithm, keys that RFC 2104 pads to the same block (a
+    /// key and the key with trailing zero bytes, a long key and its hash)
+    /// give equal states.
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Self::Sha1(a), Self::Sha1(b)) => a.ct_eq(b).into(),

@@ -64,6 +64,8 @@ pub use otp::{
 };
 #[cfg(feature = "qr")]
 pub use provision::Qr;
+#[cfg(feature = "migrate")]
+pub use provision::migrate;
 #[cfg(feature = "alloc")]
 pub use provision::{Enrolled, Enrollment, KeyUri, Otp, PortabilityWarning};
 pub use seal::{Keyring, MAX_SEALED_LEN, Opened, Sealed, SealedBytes, SealingKey, SecretKind};

@@ -3,9 +3,11 @@
 
 mod enroll;
 mod exact;
+#[cfg(feature = "migrate")]
+pub mod migrate;
 #[cfg(feature = "qr")]
 mod qr;
-mod uri;
+pub(crate) mod uri;
 
 pub use enroll::{Enrolled, Enrollment};
 #[cfg(feature = "qr")]

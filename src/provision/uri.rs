@@ -2,7 +2,7 @@
 //! authenticator app and reading them the way the apps do.
 
 mod parse;
-mod percent;
+pub(super) mod percent;
 mod portability;
 
 use alloc::{borrow::ToOwned, string::String, vec::Vec};

@@ -22,7 +22,7 @@ pub(super) fn encode(text: &str, out: &mut (impl Write + ?Sized)) -> fmt::Result
 
 /// Where a percent-encoded text stands, which decides what `+` means.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Part {
+pub(in crate::provision) enum Part {
     /// The label, in the path: `+` is a plus sign (RFC 3986).
     Path,
     /// A query name or value: `+` is a space (form encoding, as the apps
@@ -37,6 +37,20 @@ pub(super) enum Part {
 /// [`Error::InvalidPercentEncoding`] for a `%` not followed by two hex
 /// digits, or bytes that are not UTF-8.
 pub(super) fn decode(text: &str, part: Part) -> Result<String, Error> {
+    let bytes = decode_bytes(text, part)?;
+    let text = core::str::from_utf8(&bytes).map_err(|_| Error::InvalidPercentEncoding)?;
+    Ok(String::from(text))
+}
+
+/// Decodes as [`decode`] does, into bytes that need not be text.
+///
+/// # Errors
+/// [`Error::InvalidPercentEncoding`] for a `%` not followed by two hex
+/// digits.
+pub(in crate::provision) fn decode_bytes(
+    text: &str,
+    part: Part,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
     // Sized for the whole text (decoding only shrinks it) and wiped however
     // this returns: the value may be a secret.
     let mut bytes = Zeroizing::new(Vec::with_capacity(text.len()));
@@ -55,8 +69,7 @@ pub(super) fn decode(text: &str, part: Part) -> Result<String, Error> {
             _ => bytes.push(byte),
         }
     }
-    let text = core::str::from_utf8(&bytes).map_err(|_| Error::InvalidPercentEncoding)?;
-    Ok(String::from(text))
+    Ok(bytes)
 }
 
 fn hex_value(digit: u8) -> Result<u8, Error> {

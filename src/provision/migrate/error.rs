@@ -1,0 +1,143 @@
+//! What goes wrong reading or writing a key file, and where.
+
+use alloc::string::String;
+use core::fmt;
+
+use crate::error::Error;
+
+/// Where in a file a key was read from, or which key a writer refused:
+/// how an [`ImportError`] names the record without quoting it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// The file as a whole (its size, its syntax, its header).
+    File,
+    /// A line of a `users.oath` file, counted from 1.
+    Line(usize),
+    /// A key of a Google Authenticator export: the batch (the export's
+    /// QR code, from 1) and the key in it (from 1).
+    Migration {
+        /// The batch, from 1, as the app numbers its QR codes.
+        batch: usize,
+        /// The key within the batch, from 1.
+        key: usize,
+    },
+    /// A `KeyPackage` of a PSKC file, from 1, with its `Key`'s `Id`.
+    Package {
+        /// The package's place in the file, from 1.
+        index: usize,
+        /// The `Id` attribute of its `Key`, if it has one.
+        id: Option<String>,
+    },
+    /// The key given to a writer at this place, from 1.
+    Entry(usize),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File => f.write_str("file"),
+            Self::Line(line) => write!(f, "line {line}"),
+            Self::Migration { batch, key } => write!(f, "batch {batch}, key {key}"),
+            Self::Package {
+                index,
+                id: Some(id),
+            } => write!(f, "key package {index} (Id {id:?})"),
+            Self::Package { index, id: None } => write!(f, "key package {index}"),
+            Self::Entry(index) => write!(f, "key {index}"),
+        }
+    }
+}
+
+/// What was wrong with a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A value the crate refuses for a key: a secret too short or too long,
+    /// digits outside 6 to 10, a bad period, a label with a colon.
+    Key(Error),
+    /// The text is not what the format has here; says what was expected.
+    Syntax(&'static str),
+    /// The XML is not well formed, or declares a DTD (entities are never
+    /// expanded). roxmltree's description, with the position.
+    Xml(String),
+    /// Something the format allows that this crate does not take, named:
+    /// an algorithm (MD5, OCRA), an encryption method, a token type.
+    Unsupported(String),
+    /// A required element or field is missing; names it.
+    Missing(&'static str),
+    /// The file is larger than a reader takes, or nests deeper, or asks for
+    /// more work (PBKDF2 iterations) than its bound; names the bound.
+    TooLarge(&'static str),
+    /// The key is encrypted and no decryption key (or password) was given.
+    KeyRequired,
+    /// The decryption key (or password) given does not fit the encryption
+    /// method, or does not decrypt the value (bad padding): most likely
+    /// the wrong one.
+    WrongKey,
+    /// An encrypted value has no MAC (no `ValueMAC`, or no `MACMethod`
+    /// to check it with).
+    MacMissing,
+    /// The MAC over an encrypted value does not match: the file was altered
+    /// or damaged, or the key is wrong.
+    MacMismatch,
+    /// The batches of a multi-part export do not make one whole: one is
+    /// missing, repeated, or from another export.
+    Batches(&'static str),
+    /// A writer cannot express this key in its format; says what.
+    NotRepresentable(&'static str),
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Key(error) => write!(f, "{error}"),
+            Self::Syntax(expected) => write!(f, "expected {expected}"),
+            Self::Xml(message) => write!(f, "not well-formed XML: {message}"),
+            Self::Unsupported(what) => write!(f, "unsupported: {what}"),
+            Self::Missing(what) => write!(f, "missing {what}"),
+            Self::TooLarge(bound) => write!(f, "too large: {bound}"),
+            Self::KeyRequired => f.write_str("encrypted: a key or password is needed"),
+            Self::WrongKey => f.write_str("the key or password does not decrypt it"),
+            Self::MacMissing => f.write_str("encrypted value without a MAC"),
+            Self::MacMismatch => f.write_str("MAC does not match: altered, damaged or wrong key"),
+            Self::Batches(what) => write!(f, "export batches: {what}"),
+            Self::NotRepresentable(what) => write!(f, "cannot be written: {what}"),
+        }
+    }
+}
+
+/// A record that could not be read or written, and why. Names the record
+/// (a line, a key package, a batch) and never holds any part of a secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportError {
+    /// Where.
+    pub origin: Origin,
+    /// What.
+    pub problem: Problem,
+}
+
+impl ImportError {
+    pub(super) fn new(origin: Origin, problem: Problem) -> Self {
+        Self { origin, problem }
+    }
+
+    /// A problem with the file as a whole.
+    pub(super) fn file(problem: Problem) -> Self {
+        Self::new(Origin::File, problem)
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.problem)
+    }
+}
+
+impl core::error::Error for ImportError {}
+
+impl From<Error> for Problem {
+    fn from(error: Error) -> Self {
+        Self::Key(error)
+    }
+}

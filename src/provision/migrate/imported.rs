@@ -1,0 +1,270 @@
+//! A key read from another system's file, with the state that system kept
+//! about it.
+
+use alloc::string::String;
+use core::fmt;
+
+use zeroize::Zeroizing;
+
+use super::error::{Origin, Problem};
+use crate::{
+    account::{HotpAccount, TotpAccount},
+    otp::{Algorithm, Format, Hotp, Secret, Totp},
+    provision::uri::{KeyUri, Otp},
+};
+
+/// Whether a key is used with a PIN (a password typed with the code), as
+/// the file says.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Pin {
+    /// No PIN (`-` in `users.oath`; no `PINPolicy` in PSKC).
+    #[default]
+    None,
+    /// Checked by something else (`+` in `users.oath`: another PAM module).
+    Delegated,
+    /// The token file says a PIN goes with the key (a PSKC `PINPolicy`),
+    /// but does not carry its value.
+    Required,
+    /// The PIN itself, as `users.oath` keeps it (in the clear): a
+    /// password, to be hashed into the service's password store and never
+    /// kept as it is. Wiped on drop; never printed by `Debug`.
+    Stored(Zeroizing<String>),
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::None => "None",
+            Self::Delegated => "Delegated",
+            Self::Required => "Required",
+            Self::Stored(_) => "Stored(..)",
+        })
+    }
+}
+
+/// A key read from an export or a token file: the generator and its label
+/// as a [`KeyUri`], where it was read, and what the old system remembered
+/// about its use, ready for the account state ([`ImportedKey::totp_account`],
+/// [`ImportedKey::hotp_account`]) so that no used code works again after the
+/// move.
+///
+/// For an HOTP key, the URI's counter is the next one expected. The
+/// verifier's policy (window, look-ahead) is not part of any of the
+/// formats: the generator has the crate's defaults.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ImportedKey {
+    uri: KeyUri,
+    origin: Origin,
+    serial: Option<String>,
+    pin: Pin,
+    last_step: Option<u64>,
+    drift: i64,
+    last_code: Option<Zeroizing<String>>,
+    last_used: Option<u64>,
+}
+
+impl ImportedKey {
+    /// A key to write out, from its URI, with nothing else known about it.
+    #[must_use]
+    pub fn new(uri: KeyUri) -> Self {
+        Self::found(uri, Origin::File)
+    }
+
+    pub(super) fn found(uri: KeyUri, origin: Origin) -> Self {
+        Self {
+            uri,
+            origin,
+            serial: None,
+            pin: Pin::None,
+            last_step: None,
+            drift: 0,
+            last_code: None,
+            last_used: None,
+        }
+    }
+
+    /// The same key, read at `origin`.
+    pub(super) fn at(mut self, origin: Origin) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// With the token's serial number.
+    #[must_use]
+    pub fn with_serial(mut self, serial: impl Into<String>) -> Self {
+        self.serial = Some(serial.into());
+        self
+    }
+
+    /// With the PIN the key is used with.
+    #[must_use]
+    pub fn with_pin(mut self, pin: Pin) -> Self {
+        self.pin = pin;
+        self
+    }
+
+    /// With a TOTP key's last accepted time step and the authenticator's
+    /// drift in steps.
+    #[must_use]
+    pub fn with_last_step(mut self, last_step: Option<u64>, drift: i64) -> Self {
+        self.last_step = last_step;
+        self.drift = drift;
+        self
+    }
+
+    /// With the last accepted code and when it was accepted (Unix seconds),
+    /// as `users.oath` records them.
+    #[must_use]
+    pub fn with_last_code(mut self, code: impl Into<String>, unix_time: u64) -> Self {
+        self.last_code = Some(Zeroizing::new(code.into()));
+        self.last_used = Some(unix_time);
+        self
+    }
+
+    /// The generator and its label.
+    #[must_use]
+    pub fn key_uri(&self) -> &KeyUri {
+        &self.uri
+    }
+
+    /// The generator and its label, taken out.
+    #[must_use]
+    pub fn into_key_uri(self) -> KeyUri {
+        self.uri
+    }
+
+    /// Where it was read.
+    #[must_use]
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The token's serial number (PSKC `SerialNo`), if any.
+    #[must_use]
+    pub fn serial(&self) -> Option<&str> {
+        self.serial.as_deref()
+    }
+
+    /// The PIN the key is used with.
+    #[must_use]
+    pub fn pin(&self) -> &Pin {
+        &self.pin
+    }
+
+    /// For a TOTP key, the last time step the old system accepted: no code
+    /// at or before it may be accepted again.
+    #[must_use]
+    pub fn last_step(&self) -> Option<u64> {
+        self.last_step
+    }
+
+    /// The authenticator's clock drift in time steps, as the old system
+    /// learned it (PSKC `TimeDrift`; the window position of the last
+    /// accepted code in `users.oath`).
+    #[must_use]
+    pub fn drift(&self) -> i64 {
+        self.drift
+    }
+
+    /// The last accepted code, as `users.oath` records it. Spent, but kept
+    /// out of `Debug` all the same.
+    #[must_use]
+    pub fn last_code(&self) -> Option<&str> {
+        self.last_code.as_ref().map(|code| code.as_str())
+    }
+
+    /// When the last code was accepted, in Unix seconds.
+    #[must_use]
+    pub fn last_used(&self) -> Option<u64> {
+        self.last_used
+    }
+
+    /// The TOTP account state to start from (last accepted step and
+    /// drift, throttle clear), or `None` for an HOTP key.
+    #[must_use]
+    pub fn totp_account(&self) -> Option<TotpAccount> {
+        match self.uri.otp() {
+            Otp::Totp(_) => Some(TotpAccount {
+                last_step: self.last_step,
+                drift: self.drift,
+                ..TotpAccount::default()
+            }),
+            Otp::Hotp { .. } => None,
+        }
+    }
+
+    /// The HOTP account state to start from (the next counter expected,
+    /// throttle clear), or `None` for a TOTP key.
+    #[must_use]
+    pub fn hotp_account(&self) -> Option<HotpAccount> {
+        match self.uri.otp() {
+            Otp::Hotp { counter, .. } => Some(HotpAccount {
+                counter: *counter,
+                ..HotpAccount::default()
+            }),
+            Otp::Totp(_) => None,
+        }
+    }
+}
+
+impl fmt::Debug for ImportedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportedKey")
+            .field("uri", &self.uri)
+            .field("origin", &self.origin)
+            .field("serial", &self.serial)
+            .field("pin", &self.pin)
+            .field("last_step", &self.last_step)
+            .field("drift", &self.drift)
+            .field("last_code", &self.last_code.as_ref().map(|_| ".."))
+            .field("last_used", &self.last_used)
+            .finish()
+    }
+}
+
+/// The kind of generator a record describes, with its moving factor.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Kind {
+    /// Time-based: the period in seconds and `T0`.
+    Totp { period: u64, t0: u64 },
+    /// Counter-based: the next counter expected.
+    Hotp { counter: u64 },
+}
+
+/// The generator a record describes. Secrets of 80 bits are taken: files
+/// from existing systems hold them.
+pub(super) fn generator(
+    secret: &[u8],
+    algorithm: Algorithm,
+    digits: u8,
+    kind: Kind,
+) -> Result<Otp, Problem> {
+    let secret = Secret::from_bytes_accepting_80_bit(secret)?;
+    Ok(match kind {
+        Kind::Totp { period, t0 } => Otp::Totp(
+            Totp::builder(secret)
+                .algorithm(algorithm)
+                .digits(digits)
+                .period(period)
+                .t0(t0)
+                .build()?,
+        ),
+        Kind::Hotp { counter } => Otp::Hotp {
+            hotp: Hotp::builder(secret)
+                .algorithm(algorithm)
+                .digits(digits)
+                .build()?,
+            counter,
+        },
+    })
+}
+
+/// The number of digits of a decimal format, or why a writer cannot
+/// express the format.
+pub(super) fn decimal_digits(format: Format) -> Result<u8, Problem> {
+    match format {
+        Format::Decimal(digits) => Ok(digits.get()),
+        Format::Steam => Err(Problem::NotRepresentable("Steam Guard codes")),
+    }
+}

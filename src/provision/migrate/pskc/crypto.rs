@@ -1,0 +1,192 @@
+//! The cryptography of PSKC (RFC 6030 §6): AES-CBC as XML Encryption uses
+//! it (the IV before the ciphertext), HMAC over each encrypted value, and
+//! PBKDF2 for keys derived from a password.
+
+use alloc::vec::Vec;
+
+use aes::{Aes128, Aes192, Aes256};
+use cbc::cipher::{
+    BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit,
+    block_padding::{NoPadding, Pkcs7},
+};
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sha2::{Sha224, Sha256, Sha384, Sha512};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::super::error::Problem;
+
+/// XML Encryption's block ciphers, by their algorithm URIs.
+pub(super) const AES128_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes128-cbc";
+const AES192_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes192-cbc";
+const AES256_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes256-cbc";
+
+/// The MAC RFC 6030 requires every reader to know.
+pub(super) const HMAC_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#hmac-sha1";
+const MORE: &str = "http://www.w3.org/2001/04/xmldsig-more#";
+
+/// PBKDF2 (PKCS #5 v2.0), as RFC 6030 §6.2 names it.
+pub(super) const PBKDF2: &str = "http://www.rsasecurity.com/rsalabs/pkcs/schemas/pkcs-5v2-0#pbkdf2";
+
+/// The most PBKDF2 iterations a file may ask for: derivation stays under
+/// a few seconds, whatever the file says.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+
+const BLOCK: usize = 16;
+
+/// The key length an encryption method takes, or why it is not taken.
+pub(super) fn key_len(method: &str) -> Result<usize, Problem> {
+    match method {
+        AES128_CBC => Ok(16),
+        AES192_CBC => Ok(24),
+        AES256_CBC => Ok(32),
+        other => Err(Problem::Unsupported(alloc::format!(
+            "encryption method {other} (AES-CBC only)"
+        ))),
+    }
+}
+
+/// Decrypts `iv || ciphertext` under `key` with `method`, removing XML
+/// Encryption's padding (its last byte counts the padding bytes; the others
+/// are arbitrary).
+pub(super) fn decrypt(
+    method: &str,
+    key: &[u8],
+    data: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Problem> {
+    if key.len() != key_len(method)? {
+        return Err(Problem::WrongKey);
+    }
+    let (iv, ciphertext) = data
+        .split_first_chunk::<BLOCK>()
+        .filter(|(_, rest)| !rest.is_empty() && rest.len() % BLOCK == 0)
+        .ok_or(Problem::Syntax("an IV and whole AES blocks"))?;
+    let mut plain = Zeroizing::new(Vec::from(ciphertext));
+    match method {
+        AES128_CBC => cbc_decrypt::<Aes128>(key, iv, &mut plain),
+        AES192_CBC => cbc_decrypt::<Aes192>(key, iv, &mut plain),
+        _ => cbc_decrypt::<Aes256>(key, iv, &mut plain),
+    }?;
+    let pad = usize::from(*plain.last().unwrap_or(&0));
+    if !(1..=BLOCK).contains(&pad) || pad > plain.len() {
+        return Err(Problem::WrongKey);
+    }
+    let len = plain.len() - pad;
+    plain.truncate(len);
+    Ok(plain)
+}
+
+fn cbc_decrypt<C>(key: &[u8], iv: &[u8; BLOCK], data: &mut [u8]) -> Result<(), Problem>
+where
+    C: BlockCipherDecrypt + KeyInit,
+    cbc::Decryptor<C>: KeyIvInit + BlockModeDecrypt,
+{
+    cbc::Decryptor::<C>::new_from_slices(key, iv)
+        .map_err(|_| Problem::WrongKey)?
+        .decrypt_padded::<NoPadding>(data)
+        .map_err(|_| Problem::WrongKey)?;
+    Ok(())
+}
+
+/// Encrypts `plain` under `key` (AES-CBC by its length) as `iv ||
+/// ciphertext`, PKCS #7 padded (one form of XML Encryption's padding).
+pub(super) fn encrypt(key: &[u8], iv: &[u8; BLOCK], plain: &[u8]) -> Zeroizing<Vec<u8>> {
+    let padded = (plain.len() / BLOCK + 1) * BLOCK;
+    let mut out = Zeroizing::new(alloc::vec![0; BLOCK + padded]);
+    if let Some((head, body)) = out.split_first_chunk_mut::<BLOCK>() {
+        *head = *iv;
+        if let Some(start) = body.get_mut(..plain.len()) {
+            start.copy_from_slice(plain);
+        }
+        match key.len() {
+            16 => cbc_encrypt::<Aes128>(key, iv, body, plain.len()),
+            24 => cbc_encrypt::<Aes192>(key, iv, body, plain.len()),
+            _ => cbc_encrypt::<Aes256>(key, iv, body, plain.len()),
+        }
+    }
+    out
+}
+
+fn cbc_encrypt<C>(key: &[u8], iv: &[u8; BLOCK], buf: &mut [u8], len: usize)
+where
+    C: BlockCipherEncrypt + KeyInit,
+    cbc::Encryptor<C>: KeyIvInit + BlockModeEncrypt,
+{
+    // The key's length was checked by the writer and the buffer has room
+    // for the padding: neither can fail.
+    if let Ok(encryptor) = cbc::Encryptor::<C>::new_from_slices(key, iv) {
+        let _ = encryptor.encrypt_padded::<Pkcs7>(buf, len);
+    }
+}
+
+/// A MAC algorithm by its URI.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum MacAlgorithm {
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl MacAlgorithm {
+    pub(super) fn from_uri(uri: &str) -> Result<Self, Problem> {
+        let name = if uri == HMAC_SHA1 {
+            "hmac-sha1"
+        } else {
+            uri.strip_prefix(MORE).unwrap_or(uri)
+        };
+        Self::from_name(name).ok_or_else(|| {
+            Problem::Unsupported(alloc::format!(
+                "MAC algorithm {uri} (HMAC-SHA-1 or SHA-2 only)"
+            ))
+        })
+    }
+
+    /// `hmac-sha1`, `hmac-sha256` and the like, as the URIs end.
+    pub(super) fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "hmac-sha1" => Self::Sha1,
+            "hmac-sha224" => Self::Sha224,
+            "hmac-sha256" => Self::Sha256,
+            "hmac-sha384" => Self::Sha384,
+            "hmac-sha512" => Self::Sha512,
+            _ => return None,
+        })
+    }
+
+    /// The MAC of `data` under `key`.
+    pub(super) fn mac(self, key: &[u8], data: &[u8]) -> Zeroizing<Vec<u8>> {
+        fn run<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Zeroizing<Vec<u8>> {
+            // HMAC takes a key of any length.
+            let mut mac =
+                <M as KeyInit>::new_from_slice(key).unwrap_or_else(|_| M::new(&Default::default()));
+            mac.update(data);
+            Zeroizing::new(mac.finalize().into_bytes().to_vec())
+        }
+        match self {
+            Self::Sha1 => run::<Hmac<Sha1>>(key, data),
+            Self::Sha224 => run::<Hmac<Sha224>>(key, data),
+            Self::Sha256 => run::<Hmac<Sha256>>(key, data),
+            Self::Sha384 => run::<Hmac<Sha384>>(key, data),
+            Self::Sha512 => run::<Hmac<Sha512>>(key, data),
+        }
+    }
+
+    /// Whether `expected` is the MAC of `data`, compared in constant time.
+    pub(super) fn verify(self, key: &[u8], data: &[u8], expected: &[u8]) -> bool {
+        self.mac(key, data).as_slice().ct_eq(expected).into()
+    }
+
+    /// PBKDF2 with this HMAC as its PRF.
+    pub(super) fn pbkdf2(self, password: &[u8], salt: &[u8], rounds: u32, out: &mut [u8]) {
+        match self {
+            Self::Sha1 => pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, rounds, out),
+            Self::Sha224 => pbkdf2::pbkdf2_hmac::<Sha224>(password, salt, rounds, out),
+            Self::Sha256 => pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, rounds, out),
+            Self::Sha384 => pbkdf2::pbkdf2_hmac::<Sha384>(password, salt, rounds, out),
+            Self::Sha512 => pbkdf2::pbkdf2_hmac::<Sha512>(password, salt, rounds, out),
+        }
+    }
+}

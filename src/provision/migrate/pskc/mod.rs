@@ -1,0 +1,541 @@
+//! PSKC, the Portable Symmetric Key Container (RFC 6030): the XML files
+//! hardware-token vendors ship seeds in, in the clear or encrypted with
+//! AES-CBC under a pre-shared key or a key derived from a password
+//! (PBKDF2), with a MAC over each encrypted value.
+
+mod crypto;
+mod write;
+
+use alloc::{format, string::String, vec::Vec};
+
+use roxmltree::{Document, Node, ParsingOptions};
+use zeroize::Zeroizing;
+
+pub use self::crypto::MAX_PBKDF2_ITERATIONS;
+use self::crypto::MacAlgorithm;
+pub use self::write::write_pskc;
+use super::{
+    base64,
+    error::{ImportError, Origin, Problem},
+    imported::{ImportedKey, Kind, Pin, generator},
+};
+use crate::{
+    otp::{Algorithm, Totp},
+    provision::uri::KeyUri,
+};
+
+/// The PSKC namespace.
+const NS: &str = "urn:ietf:params:xml:ns:keyprov:pskc";
+
+/// The largest PSKC file read: 8 MiB, tens of thousands of keys.
+pub const MAX_PSKC_LEN: usize = 8 * 1024 * 1024;
+
+/// The most XML nodes a PSKC file may have (elements, text, attributes
+/// aside): bounds memory whatever the nesting.
+const MAX_NODES: u32 = 1_000_000;
+
+/// Reads PSKC files (RFC 6030), opening encrypted values with a
+/// pre-shared key or a password, and checking each one's MAC.
+///
+/// HOTP and TOTP keys are read with their `Counter`, `Time` (taken as
+/// `T0`), `TimeInterval`, `TimeDrift`, digits (`ResponseFormat`), hash
+/// (`Suite`: HMAC-SHA1, HMAC-SHA256, HMAC-SHA512), serial number, issuer
+/// and a `PINPolicy`'s presence. A package holding a token's PIN key
+/// (algorithm `…:pin`) is skipped: the PIN is the token's. Any other
+/// algorithm (OCRA, SecurID), encryption method (key wrap, 3DES) or
+/// response encoding is refused by name. XML declaring a DTD is refused,
+/// so no entity is ever expanded; size and node count are bounded.
+///
+/// ```
+/// use twofa::migrate::PskcReader;
+///
+/// // RFC 6030, figure 6: AES-128-CBC under a pre-shared key, HMAC-SHA1.
+/// let file = include_str!("../../../../tests/data/pskc/rfc6030-figure6.pskcxml");
+/// let key = [
+///     0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0x34, 0x56,
+///     0x78, 0x90, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12,
+/// ];
+/// let keys = PskcReader::new().pre_shared_key(&key).read(file)?;
+/// assert_eq!(keys[0].serial(), Some("987654321"));
+/// assert_eq!(keys[0].key_uri().otp().secret().expose_bytes(), b"12345678901234567890");
+///
+/// // Without the key, or with another, nothing is read.
+/// assert!(PskcReader::new().read(file).is_err());
+/// assert!(PskcReader::new().pre_shared_key(&[0; 16]).read(file).is_err());
+/// # Ok::<(), twofa::migrate::ImportError>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct PskcReader {
+    secret: Option<Opener>,
+    check_mac: bool,
+}
+
+/// What the reader was given to open encrypted values with.
+#[derive(Clone)]
+enum Opener {
+    PreShared(Zeroizing<Vec<u8>>),
+    Password(Zeroizing<Vec<u8>>),
+}
+
+impl core::fmt::Debug for PskcReader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let opener = match self.secret {
+            None => "none",
+            Some(Opener::PreShared(_)) => "pre-shared key",
+            Some(Opener::Password(_)) => "password",
+        };
+        f.debug_struct("PskcReader")
+            .field("opener", &opener)
+            .field("check_mac", &self.check_mac)
+            .finish()
+    }
+}
+
+impl PskcReader {
+    /// A reader for files in the clear, checking MACs.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            secret: None,
+            check_mac: true,
+        }
+    }
+
+    /// Opens encrypted values with this pre-shared key (16, 24 or 32 bytes
+    /// for AES-128, -192 or -256). Also taken in place of a password-derived
+    /// key, as the key derived.
+    #[must_use]
+    pub fn pre_shared_key(mut self, key: &[u8]) -> Self {
+        self.secret = Some(Opener::PreShared(Zeroizing::new(Vec::from(key))));
+        self
+    }
+
+    /// Opens encrypted values with a key derived from this password by the
+    /// file's PBKDF2 parameters (at most [`MAX_PBKDF2_ITERATIONS`]).
+    #[must_use]
+    pub fn password(mut self, password: &str) -> Self {
+        self.secret = Some(Opener::Password(Zeroizing::new(Vec::from(
+            password.as_bytes(),
+        ))));
+        self
+    }
+
+    /// Reads encrypted values whose MAC is missing or does not match, for a
+    /// file whose MACs are known to be broken (some vendors' tools wrote
+    /// them wrong). The values are then unauthenticated: a file altered in
+    /// transit yields wrong secrets, or secrets of the attacker's choosing.
+    #[must_use]
+    pub fn skip_mac_check_known_broken(mut self) -> Self {
+        self.check_mac = false;
+        self
+    }
+
+    /// Reads the keys of a PSKC file.
+    ///
+    /// # Errors
+    /// An [`ImportError`] naming the key package (or the file) and the
+    /// problem: XML that is not well formed or declares a DTD, a MAC
+    /// missing or not matching, a key or password missing or wrong,
+    /// anything unsupported, a value the crate refuses.
+    pub fn read(&self, xml: &str) -> Result<Vec<ImportedKey>, ImportError> {
+        let file = |problem| ImportError::file(problem);
+        if xml.len() > MAX_PSKC_LEN {
+            return Err(file(Problem::TooLarge("a PSKC file of 8 MiB")));
+        }
+        let options = ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: MAX_NODES,
+            ..ParsingOptions::default()
+        };
+        let document = Document::parse_with_options(xml, options)
+            .map_err(|error| file(Problem::Xml(format!("{error}"))))?;
+        let root = document.root_element();
+        if root.tag_name().name() != "KeyContainer" || root.tag_name().namespace() != Some(NS) {
+            return Err(file(Problem::Syntax("a PSKC KeyContainer")));
+        }
+        match root.attribute("Version") {
+            Some("1.0") => {}
+            Some(other) => {
+                return Err(file(Problem::Unsupported(format!(
+                    "PSKC version {other:?}"
+                ))));
+            }
+            None => return Err(file(Problem::Missing("the KeyContainer's Version"))),
+        }
+        let key = self.encryption_key(root).map_err(file)?;
+        let mac = mac_key(root, key.as_ref().map(|key| key.as_slice())).map_err(file)?;
+        let values = Values {
+            key: key.as_ref().map(|key| key.as_slice()),
+            mac: mac
+                .as_ref()
+                .map(|(algorithm, key)| (*algorithm, key.as_slice())),
+            check_mac: self.check_mac,
+        };
+        let mut keys = Vec::new();
+        for (index, package) in elements(root, "KeyPackage").enumerate() {
+            let element = element(package, "Key");
+            let origin = Origin::Package {
+                index: index + 1,
+                id: element
+                    .and_then(|key| key.attribute("Id"))
+                    .map(String::from),
+            };
+            let read = element
+                .ok_or(Problem::Missing("the Key"))
+                .and_then(|key| values.package(package, key));
+            match read {
+                Ok(Some(key)) => keys.push(key.at(origin)),
+                Ok(None) => {}
+                Err(problem) => return Err(ImportError::new(origin, problem)),
+            }
+        }
+        Ok(keys)
+    }
+
+    /// The key encrypted values are opened with, if one was given.
+    fn encryption_key(&self, root: Node<'_, '_>) -> Result<Option<Zeroizing<Vec<u8>>>, Problem> {
+        match &self.secret {
+            None => Ok(None),
+            Some(Opener::PreShared(key)) => Ok(Some(key.clone())),
+            Some(Opener::Password(password)) => {
+                let derived = element(root, "EncryptionKey")
+                    .and_then(|key| element(key, "DerivedKey"))
+                    .ok_or(Problem::Missing(
+                        "a key derivation (PBKDF2) for the password",
+                    ))?;
+                derive(derived, password).map(Some)
+            }
+        }
+    }
+}
+
+/// PBKDF2 as an `xenc11:DerivedKey` describes it.
+fn derive(derived: Node<'_, '_>, password: &[u8]) -> Result<Zeroizing<Vec<u8>>, Problem> {
+    let method = element(derived, "KeyDerivationMethod")
+        .ok_or(Problem::Missing("the KeyDerivationMethod"))?;
+    let algorithm = method.attribute("Algorithm").unwrap_or_default();
+    if algorithm != crypto::PBKDF2 {
+        return Err(Problem::Unsupported(format!(
+            "key derivation {algorithm} (PBKDF2 only)"
+        )));
+    }
+    let parameters =
+        element(method, "PBKDF2-params").ok_or(Problem::Missing("the PBKDF2-params"))?;
+    let salt = element(parameters, "Salt")
+        .and_then(|salt| element(salt, "Specified"))
+        .ok_or(Problem::Missing("the PBKDF2 salt (Specified)"))?;
+    let salt = base64::decode(text(salt).as_bytes())?;
+    let iterations: u32 = number(
+        element(parameters, "IterationCount").ok_or(Problem::Missing("the IterationCount"))?,
+    )?;
+    if iterations == 0 || iterations > MAX_PBKDF2_ITERATIONS {
+        return Err(Problem::TooLarge("PBKDF2 iterations from 1 to 10,000,000"));
+    }
+    let length: usize = match element(parameters, "KeyLength") {
+        Some(length) => number(length)?,
+        None => 16,
+    };
+    if !matches!(length, 16 | 24 | 32) {
+        return Err(Problem::Unsupported(format!(
+            "a derived key of {length} bytes"
+        )));
+    }
+    let prf = match element(parameters, "PRF").and_then(|prf| prf.attribute("Algorithm")) {
+        None => MacAlgorithm::Sha1,
+        Some(uri) => uri
+            .rsplit('#')
+            .next()
+            .and_then(MacAlgorithm::from_name)
+            .ok_or_else(|| Problem::Unsupported(format!("PBKDF2 PRF {uri}")))?,
+    };
+    let mut key = Zeroizing::new(alloc::vec![0; length]);
+    prf.pbkdf2(password, &salt, iterations, &mut key);
+    Ok(key)
+}
+
+/// A MAC algorithm and its key, opened.
+type MacKey = (MacAlgorithm, Zeroizing<Vec<u8>>);
+
+/// The MAC algorithm and key of `MACMethod`, when the file has one and the
+/// key to open it was given.
+fn mac_key(root: Node<'_, '_>, key: Option<&[u8]>) -> Result<Option<MacKey>, Problem> {
+    let Some(method) = element(root, "MACMethod") else {
+        return Ok(None);
+    };
+    let algorithm =
+        MacAlgorithm::from_uri(method.attribute("Algorithm").unwrap_or(crypto::HMAC_SHA1))?;
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let mac_key = element(method, "MACKey").ok_or_else(|| {
+        Problem::Unsupported("a MACMethod without a MACKey (a MACKeyReference)".into())
+    })?;
+    Ok(Some((algorithm, open(mac_key, key)?)))
+}
+
+/// The opened `xenc:EncryptedData`-shaped element: an `EncryptionMethod`
+/// and `CipherData/CipherValue`.
+fn open(encrypted: Node<'_, '_>, key: &[u8]) -> Result<Zeroizing<Vec<u8>>, Problem> {
+    let method = element(encrypted, "EncryptionMethod")
+        .and_then(|method| method.attribute("Algorithm"))
+        .ok_or(Problem::Missing("the EncryptionMethod"))?;
+    let data = cipher_value(encrypted)?;
+    crypto::decrypt(method, key, &data)
+}
+
+fn cipher_value(encrypted: Node<'_, '_>) -> Result<Zeroizing<Vec<u8>>, Problem> {
+    let value = element(encrypted, "CipherData")
+        .and_then(|data| element(data, "CipherValue"))
+        .ok_or(Problem::Missing("the CipherValue"))?;
+    base64::decode(text(value).as_bytes())
+}
+
+/// How values are opened and checked.
+struct Values<'a> {
+    key: Option<&'a [u8]>,
+    mac: Option<(MacAlgorithm, &'a [u8])>,
+    check_mac: bool,
+}
+
+/// What a key's `Algorithm` names.
+enum KeyAlgorithm {
+    Hotp,
+    Totp,
+    Pin,
+}
+
+impl Values<'_> {
+    /// The key of one package, or `None` for a PIN key.
+    fn package(
+        &self,
+        package: Node<'_, '_>,
+        key: Node<'_, '_>,
+    ) -> Result<Option<ImportedKey>, Problem> {
+        let algorithm = key
+            .attribute("Algorithm")
+            .ok_or(Problem::Missing("the Key's Algorithm"))?;
+        let kind = match algorithm.rsplit([':', '#']).next() {
+            Some("hotp") if algorithm.starts_with("urn:ietf:params:xml:ns:keyprov:pskc") => {
+                KeyAlgorithm::Hotp
+            }
+            Some("totp") if algorithm.starts_with("urn:ietf:params:xml:ns:keyprov:pskc") => {
+                KeyAlgorithm::Totp
+            }
+            Some("pin") => KeyAlgorithm::Pin,
+            _ => {
+                return Err(Problem::Unsupported(format!(
+                    "algorithm {algorithm} (HOTP and TOTP only)"
+                )));
+            }
+        };
+        if matches!(kind, KeyAlgorithm::Pin) {
+            return Ok(None);
+        }
+        let parameters = element(key, "AlgorithmParameters");
+        let hash = match parameters.and_then(|parameters| element(parameters, "Suite")) {
+            None => Algorithm::Sha1,
+            Some(suite) => hash(&text(suite))?,
+        };
+        let digits = match parameters.and_then(|parameters| element(parameters, "ResponseFormat")) {
+            None => 6,
+            Some(format) => digits(format)?,
+        };
+        let data = element(key, "Data").ok_or(Problem::Missing("the Data"))?;
+        let secret = self.bytes(element(data, "Secret").ok_or(Problem::Missing("the Secret"))?)?;
+        let integer = |name| {
+            element(data, name)
+                .map(|value| self.integer(value))
+                .transpose()
+        };
+        let generator_kind = match kind {
+            KeyAlgorithm::Hotp => Kind::Hotp {
+                counter: unsigned(integer("Counter")?.unwrap_or(0))?,
+            },
+            _ => Kind::Totp {
+                period: unsigned(
+                    integer("TimeInterval")?.unwrap_or(i128::from(Totp::DEFAULT_PERIOD)),
+                )?,
+                t0: unsigned(integer("Time")?.unwrap_or(0))?,
+            },
+        };
+        let drift = integer("TimeDrift")?.unwrap_or(0);
+        let drift =
+            i64::try_from(drift).map_err(|_| Problem::Syntax("a TimeDrift within 64 bits"))?;
+
+        let device = element(package, "DeviceInfo");
+        let serial = device
+            .and_then(|device| element(device, "SerialNo"))
+            .map(|serial| String::from(text(serial).as_str()));
+        let account = [
+            element(key, "UserId"),
+            device.and_then(|device| element(device, "UserId")),
+            element(key, "FriendlyName"),
+            device.and_then(|device| element(device, "SerialNo")),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|node| String::from(text(node).as_str()))
+        .find(|name| !name.is_empty())
+        .or_else(|| key.attribute("Id").map(String::from))
+        .ok_or(Problem::Missing(
+            "a name for the key (UserId, FriendlyName, SerialNo or Id)",
+        ))?;
+        let mut uri = KeyUri::new(generator(&secret, hash, digits, generator_kind)?, &account)?;
+        if let Some(issuer) = element(key, "Issuer")
+            .map(|issuer| text(issuer))
+            .filter(|issuer| !issuer.is_empty())
+        {
+            uri = uri.with_issuer(&issuer)?;
+        }
+        let has_pin = element(key, "Policy")
+            .and_then(|policy| element(policy, "PINPolicy"))
+            .is_some();
+        let mut imported = ImportedKey::new(uri)
+            .with_pin(if has_pin { Pin::Required } else { Pin::None })
+            .with_last_step(None, drift);
+        if let Some(serial) = serial {
+            imported = imported.with_serial(serial);
+        }
+        Ok(Some(imported))
+    }
+
+    /// A data element's value as bytes: base64 in the clear, or opened.
+    fn bytes(&self, value: Node<'_, '_>) -> Result<Zeroizing<Vec<u8>>, Problem> {
+        if let Some(plain) = element(value, "PlainValue") {
+            return base64::decode(text(plain).as_bytes());
+        }
+        self.decrypt(value)
+    }
+
+    /// A data element's value as a number: decimal in the clear, or opened
+    /// as a big-endian integer.
+    fn integer(&self, value: Node<'_, '_>) -> Result<i128, Problem> {
+        if let Some(plain) = element(value, "PlainValue") {
+            return number(plain);
+        }
+        let bytes = self.decrypt(value)?;
+        if bytes.len() > 8 {
+            return Err(Problem::Syntax("an encrypted integer of at most 8 bytes"));
+        }
+        Ok(bytes
+            .iter()
+            .fold(0, |value, &byte| value << 8 | i128::from(byte)))
+    }
+
+    /// An `EncryptedValue`, its MAC checked first.
+    fn decrypt(&self, value: Node<'_, '_>) -> Result<Zeroizing<Vec<u8>>, Problem> {
+        let encrypted = element(value, "EncryptedValue")
+            .ok_or(Problem::Missing("a PlainValue or EncryptedValue"))?;
+        let key = self.key.ok_or(Problem::KeyRequired)?;
+        let data = cipher_value(encrypted)?;
+        let expected = element(value, "ValueMAC")
+            .map(|mac| base64::decode(text(mac).as_bytes()))
+            .transpose()?;
+        let checked = match (self.mac, expected) {
+            (Some((algorithm, mac_key)), Some(expected)) => {
+                if algorithm.verify(mac_key, &data, &expected) {
+                    Ok(())
+                } else {
+                    Err(Problem::MacMismatch)
+                }
+            }
+            _ => Err(Problem::MacMissing),
+        };
+        if self.check_mac {
+            checked?;
+        }
+        let method = element(encrypted, "EncryptionMethod")
+            .and_then(|method| method.attribute("Algorithm"))
+            .ok_or(Problem::Missing("the EncryptionMethod"))?;
+        crypto::decrypt(method, key, &data)
+    }
+}
+
+/// The hash a `Suite` names: `HMAC-SHA1`, `HMAC-SHA256`, `HMAC-SHA512`
+/// (or without `HMAC-`).
+fn hash(suite: &str) -> Result<Algorithm, Problem> {
+    let name = suite.trim();
+    let bare = name
+        .get(..5)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("HMAC-"))
+        .map_or(name, |_| name.get(5..).unwrap_or_default());
+    bare.replace('-', "").parse().map_err(|_| {
+        Problem::Unsupported(format!(
+            "suite {name:?} (HMAC-SHA1, HMAC-SHA256, HMAC-SHA512)"
+        ))
+    })
+}
+
+/// The digits of a `ResponseFormat`: decimal only, without a check digit.
+fn digits(format: Node<'_, '_>) -> Result<u8, Problem> {
+    let encoding = format.attribute("Encoding").unwrap_or("DECIMAL");
+    if !encoding.eq_ignore_ascii_case("DECIMAL") {
+        return Err(Problem::Unsupported(format!(
+            "response encoding {encoding} (DECIMAL only)"
+        )));
+    }
+    if matches!(format.attribute("CheckDigits"), Some("true" | "1")) {
+        return Err(Problem::Unsupported(
+            "a check digit (Luhn) after the code".into(),
+        ));
+    }
+    let length = format
+        .attribute("Length")
+        .ok_or(Problem::Missing("the ResponseFormat's Length"))?;
+    length
+        .trim()
+        .parse()
+        .map_err(|_| Problem::Syntax("a Length of digits"))
+}
+
+fn unsigned(value: i128) -> Result<u64, Problem> {
+    u64::try_from(value).map_err(|_| Problem::Syntax("a number from 0 to 2^64-1"))
+}
+
+/// An element's text as a number.
+fn number<T: core::str::FromStr>(node: Node<'_, '_>) -> Result<T, Problem> {
+    text(node)
+        .trim()
+        .parse()
+        .map_err(|_| Problem::Syntax("an integer"))
+}
+
+/// The first child element named `name` (in any namespace: files put the
+/// PKCS #5 parameters in none).
+fn element<'a, 'input>(node: Node<'a, 'input>, name: &str) -> Option<Node<'a, 'input>> {
+    node.children()
+        .find(|child| child.is_element() && child.tag_name().name() == name)
+}
+
+fn elements<'a, 'input: 'a>(
+    node: Node<'a, 'input>,
+    name: &'a str,
+) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
+    node.children()
+        .filter(move |child| child.is_element() && child.tag_name().name() == name)
+}
+
+/// An element's text, trimmed, into a string that is wiped: it may be a
+/// secret's base64.
+fn text(node: Node<'_, '_>) -> Zeroizing<String> {
+    let len = node
+        .children()
+        .filter_map(|child| child.text())
+        .map(str::len)
+        .sum();
+    let mut text = Zeroizing::new(String::with_capacity(len));
+    for part in node
+        .children()
+        .filter(Node::is_text)
+        .filter_map(|child| child.text())
+    {
+        text.push_str(part);
+    }
+    let trimmed = text.trim();
+    if trimmed.len() == text.len() {
+        return text;
+    }
+    let mut exact = Zeroizing::new(String::with_capacity(trimmed.len()));
+    exact.push_str(trimmed);
+    exact
+}

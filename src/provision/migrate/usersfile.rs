@@ -1,0 +1,429 @@
+//! OATH Toolkit's `users.oath` (pam_oath, ocserv): one key per line,
+//!
+//! ```text
+//! TYPE USER PIN SECRET_HEX [COUNTER [LAST_OTP [LAST_TIME]]]
+//! ```
+//!
+//! TYPE is `HOTP`, `HOTP/E`, `HOTP/E/N` (counter-based, N digits of 6 to
+//! 8), or `HOTP/T30`, `HOTP/T60`, `HOTP/T30/N`, `HOTP/T60/N` (time-based,
+//! 30 or 60 s). PIN is `-` for none, `+` for one checked elsewhere, or
+//! the PIN itself. Once a code is accepted, liboath writes the counter it
+//! matched (for TOTP, the window position it matched at), the code, and
+//! the time in the server's local time as `2026-11-22T09:30:00L`.
+
+use alloc::{string::String, vec::Vec};
+use core::fmt::{self, Write};
+
+use zeroize::Zeroizing;
+
+use super::{
+    error::{ImportError, Origin, Problem},
+    imported::{ImportedKey, Kind, Pin, decimal_digits, generator},
+};
+use crate::{
+    otp::Algorithm,
+    provision::{exact::write_exact, uri::KeyUri, uri::Otp},
+};
+
+/// The largest `users.oath` read: 16 MiB, some hundred thousand lines.
+pub const MAX_USERS_OATH_LEN: usize = 16 * 1024 * 1024;
+
+/// Reads a `users.oath` file: every type OATH Toolkit accepts, the
+/// counter, last code and its time where a line has them; comments (`#`)
+/// and blank lines skipped.
+///
+/// `utc_offset` is the offset from UTC, in seconds, of the time zone of
+/// the server that wrote the file (liboath writes local time without a
+/// zone): 0 for a server on UTC, 3600 for one on UTC+1.
+///
+/// ```
+/// use twofa::migrate::{Pin, read_users_oath};
+///
+/// let file = "\
+/// # user   pin  secret (hex)
+/// HOTP/T30 alice - 3132333435363738393031323334353637383930
+/// HOTP/E/8 bob 1234 3132333435363738393031323334353637383930 41 26140417 2026-11-22T09:30:00L
+/// ";
+/// let keys = read_users_oath(file, 0)?;
+/// assert_eq!(keys[0].key_uri().account(), "alice");
+/// // The counter after the last one accepted.
+/// assert_eq!(keys[1].hotp_account().map(|account| account.counter), Some(42));
+/// assert!(matches!(keys[1].pin(), Pin::Stored(_)));
+/// # Ok::<(), twofa::migrate::ImportError>(())
+/// ```
+///
+/// # Errors
+/// An [`ImportError`] naming the first line that cannot be read.
+pub fn read_users_oath(text: &str, utc_offset: i32) -> Result<Vec<ImportedKey>, ImportError> {
+    if text.len() > MAX_USERS_OATH_LEN {
+        return Err(ImportError::file(Problem::TooLarge(
+            "a users.oath file of 16 MiB",
+        )));
+    }
+    let mut keys = Vec::new();
+    for (index, line) in text.split('\n').enumerate() {
+        let origin = Origin::Line(index + 1);
+        let mut fields = line
+            .split([' ', '\t', '\r'])
+            .filter(|field| !field.is_empty());
+        let Some(kind) = fields.next().filter(|kind| !kind.starts_with('#')) else {
+            continue;
+        };
+        let key = read_line(kind, fields, utc_offset)
+            .map_err(|problem| ImportError::new(origin.clone(), problem))?;
+        keys.push(key.at(origin));
+    }
+    Ok(keys)
+}
+
+/// The digits and, for TOTP, the period a type string names.
+fn parse_type(kind: &str) -> Option<(u8, Option<u64>)> {
+    let rest = kind.strip_prefix("HOTP")?;
+    let (period, digits) = match rest.strip_prefix('/') {
+        None if rest.is_empty() => return Some((6, None)),
+        None => return None,
+        Some(rest) => match rest.split_once('/') {
+            Some((mode, digits)) => (mode, Some(digits)),
+            None => (rest, None),
+        },
+    };
+    let period = match period {
+        "E" => None,
+        "T30" => Some(30),
+        "T60" => Some(60),
+        _ => return None,
+    };
+    let digits = match digits {
+        None | Some("6") => 6,
+        Some("7") => 7,
+        Some("8") => 8,
+        Some(_) => return None,
+    };
+    Some((digits, period))
+}
+
+fn read_line<'a>(
+    kind: &str,
+    mut fields: impl Iterator<Item = &'a str>,
+    utc_offset: i32,
+) -> Result<ImportedKey, Problem> {
+    let (digits, period) = parse_type(kind).ok_or_else(|| {
+        Problem::Unsupported(alloc::format!(
+            "token type {kind:?} (HOTP, HOTP/E/8, HOTP/T30/6, …)"
+        ))
+    })?;
+    let user = fields.next().ok_or(Problem::Missing("the user name"))?;
+    let pin = match fields
+        .next()
+        .ok_or(Problem::Missing("the PIN (- for none)"))?
+    {
+        "-" => Pin::None,
+        "+" => Pin::Delegated,
+        pin => Pin::Stored(Zeroizing::new(String::from(pin))),
+    };
+    let secret = hex(fields.next().ok_or(Problem::Missing("the secret"))?)?;
+    let moving = fields.next();
+    let last_code = fields.next();
+    let last_time = fields
+        .next()
+        .map(|time| parse_time(time, utc_offset))
+        .transpose()?;
+    if fields.next().is_some() {
+        return Err(Problem::Syntax("at most 7 fields"));
+    }
+    if !last_code.is_none_or(|code| code.len() <= 10 && code.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(Problem::Syntax("the last code as digits"));
+    }
+    let (generator_kind, last_step, drift) = match period {
+        None => {
+            let counter = match moving {
+                Some(counter) => counter
+                    .parse::<u64>()
+                    .map_err(|_| Problem::Syntax("a counter from 0 to 2^64-1"))?,
+                None => 0,
+            };
+            // liboath records the counter it matched: the next is one past.
+            let next = match last_code {
+                Some(_) => counter
+                    .checked_add(1)
+                    .ok_or(Problem::Key(crate::Error::CounterExhausted))?,
+                None => counter,
+            };
+            (Kind::Hotp { counter: next }, None, 0)
+        }
+        Some(period) => {
+            let position = match moving {
+                Some(position) => position
+                    .parse::<i32>()
+                    .map_err(|_| Problem::Syntax("a window position"))?,
+                None => 0,
+            };
+            let last_step = match (last_code, last_time) {
+                (None, _) if moving.is_some() => return Err(Problem::Missing("the last code")),
+                (Some(_), None) => return Err(Problem::Missing("the last code's time")),
+                (Some(_), Some(time)) => Some(
+                    (time / period)
+                        .checked_add_signed(i64::from(position))
+                        .ok_or(Problem::Syntax("a last step from 0 to 2^64-1"))?,
+                ),
+                (None, _) => None,
+            };
+            (Kind::Totp { period, t0: 0 }, last_step, i64::from(position))
+        }
+    };
+    let otp = generator(&secret, Algorithm::Sha1, digits, generator_kind)?;
+    let mut key = ImportedKey::found(KeyUri::new(otp, user)?, Origin::File)
+        .with_pin(pin)
+        .with_last_step(last_step, drift);
+    if let (Some(code), Some(time)) = (last_code, last_time) {
+        key = key.with_last_code(code, time);
+    }
+    Ok(key)
+}
+
+/// Hex (either case, even length) into bytes that are wiped.
+fn hex(text: &str) -> Result<Zeroizing<Vec<u8>>, Problem> {
+    let invalid = Problem::Syntax("the secret in hex (an even number of 0-9, a-f)");
+    if !text.len().is_multiple_of(2) {
+        return Err(invalid);
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(text.len() / 2));
+    for pair in text.as_bytes().chunks_exact(2) {
+        let digit = |b: u8| char::from(b).to_digit(16).ok_or(invalid.clone());
+        let (high, low) = match pair {
+            &[high, low] => (digit(high)?, digit(low)?),
+            _ => return Err(invalid),
+        };
+        bytes.push(u8::try_from(high << 4 | low).unwrap_or_default());
+    }
+    Ok(bytes)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSL`, local time `utc_offset` seconds ahead of UTC,
+/// as Unix seconds.
+fn parse_time(text: &str, utc_offset: i32) -> Result<u64, Problem> {
+    let invalid = Problem::Syntax("a time as 2026-11-22T09:30:00L");
+    let bytes = text.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:ddL";
+    if bytes.len() != shape.len()
+        || !bytes.iter().zip(shape).all(|(&b, &s)| {
+            if s == b'd' {
+                b.is_ascii_digit()
+            } else {
+                b == s
+            }
+        })
+    {
+        return Err(invalid);
+    }
+    let number = |range: core::ops::Range<usize>| {
+        text.get(range)
+            .and_then(|digits| digits.parse::<i64>().ok())
+            .ok_or(invalid.clone())
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => return Err(invalid),
+    };
+    if !(1..=days_in_month).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return Err(invalid);
+    }
+    let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    u64::try_from(local - i64::from(utc_offset)).map_err(|_| Problem::Syntax("a time after 1970"))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The date of a day since 1970-01-01: (year, month, day).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A local time as its date and the second of the day.
+type LocalTime = (i64, i64, i64, i64);
+
+/// One line to write, checked: writing it cannot fail.
+struct Row<'a> {
+    kind: &'static str,
+    user: &'a str,
+    pin: &'a str,
+    uri: &'a KeyUri,
+    /// The moving factor, the last code and its local time.
+    log: Option<(i64, crate::otp::Code, LocalTime)>,
+}
+
+/// Writes keys as a `users.oath` file that pam_oath reads, with the
+/// state that keeps used codes refused: for an HOTP key past counter 0,
+/// the counter before the next and its code; for a TOTP key with a last
+/// step, that step's code and time. The file holds every secret: it is
+/// wiped when dropped, and belongs in a file only its service reads.
+///
+/// `utc_offset` is the offset from UTC of the zone of the server that will
+/// read it, in seconds (liboath reads local time).
+///
+/// # Errors
+/// An [`ImportError`] naming the first key (from 1) the format cannot
+/// hold: SHA-256 or SHA-512, more than 8 digits, a period other than 30
+/// or 60 s or a `T0` other than 0, a user name with white space, a PIN
+/// that would not read back.
+pub fn write_users_oath(
+    keys: &[ImportedKey],
+    utc_offset: i32,
+) -> Result<Zeroizing<String>, ImportError> {
+    let rows = keys
+        .iter()
+        .enumerate()
+        .map(|(index, key)| {
+            row(key, utc_offset)
+                .map_err(|problem| ImportError::new(Origin::Entry(index + 1), problem))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(write_exact(|out| {
+        rows.iter().try_for_each(|row| write_row(row, out))
+    }))
+}
+
+fn row(key: &ImportedKey, utc_offset: i32) -> Result<Row<'_>, Problem> {
+    let uri = key.key_uri();
+    let otp = uri.otp();
+    if otp.algorithm() != Algorithm::Sha1 {
+        return Err(Problem::NotRepresentable("an algorithm other than SHA-1"));
+    }
+    let digits = decimal_digits(otp.format())?;
+    let user = uri.account();
+    if user.starts_with('#') || user.contains(char::is_whitespace) {
+        return Err(Problem::NotRepresentable(
+            "a user name with white space or a leading #",
+        ));
+    }
+    let pin = match key.pin() {
+        Pin::None => "-",
+        Pin::Delegated | Pin::Required => "+",
+        Pin::Stored(pin)
+            if matches!(pin.as_str(), "" | "-" | "+") || pin.contains(char::is_whitespace) =>
+        {
+            return Err(Problem::NotRepresentable(
+                "a PIN that is empty, - or +, or has white space",
+            ));
+        }
+        Pin::Stored(pin) => pin.as_str(),
+    };
+    let (kind, log) = match otp {
+        Otp::Hotp { hotp, counter } => {
+            let kind = match digits {
+                6 => "HOTP",
+                7 => "HOTP/E/7",
+                8 => "HOTP/E/8",
+                _ => return Err(Problem::NotRepresentable("more than 8 digits")),
+            };
+            let log = match counter.checked_sub(1) {
+                // liboath starts at the recorded counter; a code at it is
+                // refused only as the recorded last code.
+                Some(last) => {
+                    let time = key.last_used().unwrap_or(86_400);
+                    Some((
+                        i64::try_from(last)
+                            .map_err(|_| Problem::NotRepresentable("a counter above 2^63-1"))?,
+                        hotp.generate(last),
+                        local_time(time, utc_offset)?,
+                    ))
+                }
+                None => None,
+            };
+            (kind, log)
+        }
+        Otp::Totp(totp) => {
+            let kind = match (totp.period(), totp.t0(), digits) {
+                (30, 0, 6) => "HOTP/T30",
+                (30, 0, 7) => "HOTP/T30/7",
+                (30, 0, 8) => "HOTP/T30/8",
+                (60, 0, 6) => "HOTP/T60",
+                (60, 0, 7) => "HOTP/T60/7",
+                (60, 0, 8) => "HOTP/T60/8",
+                _ => {
+                    return Err(Problem::NotRepresentable(
+                        "TOTP other than 30 or 60 s from T0 = 0 with 6 to 8 digits",
+                    ));
+                }
+            };
+            let log = match key.last_step() {
+                Some(step) => {
+                    let position = i32::try_from(key.drift())
+                        .map_err(|_| Problem::NotRepresentable("a drift beyond 32 bits"))?;
+                    let time = step
+                        .checked_add_signed(-i64::from(position))
+                        .and_then(|start| start.checked_mul(totp.period()))
+                        .ok_or(Problem::NotRepresentable("a last step before 1970"))?;
+                    Some((
+                        i64::from(position),
+                        totp.generate_at_step(step),
+                        local_time(time, utc_offset)?,
+                    ))
+                }
+                None => None,
+            };
+            (kind, log)
+        }
+    };
+    Ok(Row {
+        kind,
+        user,
+        pin,
+        uri,
+        log,
+    })
+}
+
+/// Unix seconds as days since 1970 and the second of the day, local time.
+fn local_time(unix_time: u64, utc_offset: i32) -> Result<LocalTime, Problem> {
+    let beyond = Problem::NotRepresentable("a time outside the years 1970 to 9999");
+    let local = i64::try_from(unix_time)
+        .ok()
+        .and_then(|time| time.checked_add(i64::from(utc_offset)))
+        .filter(|&time| (0..253_402_300_800).contains(&time))
+        .ok_or(beyond)?;
+    let (year, month, day) = civil_from_days(local.div_euclid(86_400));
+    Ok((year, month, day, local.rem_euclid(86_400)))
+}
+
+fn write_row(row: &Row<'_>, out: &mut dyn Write) -> fmt::Result {
+    let secret = row.uri.otp().secret().expose_bytes();
+    write!(out, "{}\t{}\t{}\t", row.kind, row.user, row.pin)?;
+    for byte in secret {
+        write!(out, "{byte:02x}")?;
+    }
+    if let Some((moving, code, (year, month, day, second))) = &row.log {
+        write!(
+            out,
+            "\t{moving}\t{code}\t{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}L",
+            second / 3600,
+            second / 60 % 60,
+            second % 60
+        )?;
+    }
+    out.write_char('\n')
+}

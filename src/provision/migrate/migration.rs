@@ -41,7 +41,7 @@ pub const MAX_MIGRATION_URI_LEN: usize = 64 * 1024;
 /// use twofa::migrate::read_migration;
 ///
 /// // One TOTP key, "ACME:alice", secret "12345678901234567890".
-/// let export = "otpauth-migration://offline?data=ChoKFDEyMzQ1Njc4OTAxMjM0NTY3ODkwEgpBQ01FOmFsaWNlGgRBQ01FIAEoATACEAEYASAAKAE%3D";
+/// let export = "otpauth-migration://offline?data=Ci4KFDEyMzQ1Njc4OTAxMjM0NTY3ODkwEgpBQ01FOmFsaWNlGgRBQ01FIAEoATACEAEYASAAKMCFtor7%2F%2F%2F%2F%2FwE%3D";
 /// let keys = read_migration([export])?;
 /// assert_eq!(keys[0].key_uri().issuer(), Some("ACME"));
 /// assert_eq!(keys[0].key_uri().account(), "alice");
@@ -194,7 +194,9 @@ fn key_uri(message: &[u8]) -> Result<KeyUri, Problem> {
         other => return Err(Problem::Unsupported(format!("digit count number {other}"))),
     };
     let kind = match kind {
-        1 => Kind::Hotp { counter },
+        // An int64 on the wire: a negative one is no counter.
+        1 if i64::try_from(counter).is_ok() => Kind::Hotp { counter },
+        1 => return Err(Problem::Key(crate::Error::InvalidCounter)),
         0 | 2 => Kind::Totp {
             period: Totp::DEFAULT_PERIOD,
             t0: 0,

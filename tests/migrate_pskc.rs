@@ -1,0 +1,416 @@
+//! PSKC (RFC 6030): the RFC's own figures with their known secrets,
+//! encryption, MACs, and files that must be refused.
+#![cfg(feature = "migrate")]
+
+use twofa::migrate::{ImportError, Origin, Pin, Problem, PskcReader};
+use twofa::{Algorithm, Error, Otp};
+
+fn figure(n: u32) -> String {
+    let path = format!(
+        "{}/tests/data/pskc/rfc6030-figure{n}.pskcxml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(path).expect("fixture")
+}
+
+const FIGURE6_KEY: [u8; 16] = [
+    0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12,
+];
+
+/// RFC 4226 appendix D: the 8-digit codes of "12345678901234567890" at
+/// counters 0 to 9.
+const RFC4226_8: [&str; 10] = [
+    "84755224", "94287082", "37359152", "26969429", "40338314", "68254676", "18287922", "82162583",
+    "73399871", "45520489",
+];
+
+fn hotp_codes(otp: &Otp) -> Vec<String> {
+    match otp {
+        Otp::Hotp { hotp, .. } => (0..10).map(|c| hotp.generate(c).to_string()).collect(),
+        Otp::Totp(_) => panic!("expected HOTP"),
+    }
+}
+
+fn problem(result: Result<Vec<twofa::migrate::ImportedKey>, ImportError>) -> Problem {
+    result.expect_err("must be refused").problem
+}
+
+#[test]
+fn figure2_secret_of_four_bytes_is_refused_naming_the_key() {
+    let error = PskcReader::new().read(&figure(2)).unwrap_err();
+    assert_eq!(
+        error.origin,
+        Origin::Package {
+            index: 1,
+            id: Some("12345678".into())
+        }
+    );
+    assert_eq!(error.problem, Problem::Key(Error::SecretTooShort));
+    assert_eq!(
+        error.to_string(),
+        "key package 1 (Id \"12345678\"): secret too short"
+    );
+}
+
+#[test]
+fn figure3_plaintext_with_supplementary_data() {
+    let keys = PskcReader::new().read(&figure(3)).unwrap();
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    let uri = key.key_uri();
+    assert_eq!(uri.account(), "UID=jsmith,DC=example-bank,DC=net");
+    assert_eq!(uri.issuer(), Some("Issuer"));
+    assert_eq!(key.serial(), Some("987654321"));
+    assert_eq!(key.pin(), &Pin::None);
+    assert_eq!(uri.otp().secret().expose_bytes(), b"12345678901234567890");
+    assert_eq!(key.hotp_account().unwrap().counter, 0);
+    assert_eq!(hotp_codes(uri.otp()), RFC4226_8);
+}
+
+#[test]
+fn figure5_pin_policy_is_kept_and_the_pin_key_skipped() {
+    let keys = PskcReader::new().read(&figure(5)).unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].pin(), &Pin::Required);
+    // Named by its serial number: the figure has no UserId.
+    assert_eq!(keys[0].key_uri().account(), "987654321");
+    assert_eq!(hotp_codes(keys[0].key_uri().otp()), RFC4226_8);
+}
+
+#[test]
+fn figure6_pre_shared_key() {
+    let keys = PskcReader::new()
+        .pre_shared_key(&FIGURE6_KEY)
+        .read(&figure(6))
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        keys[0].key_uri().otp().secret().expose_bytes(),
+        b"12345678901234567890"
+    );
+    assert_eq!(hotp_codes(keys[0].key_uri().otp()), RFC4226_8);
+    assert_eq!(keys[0].key_uri().otp().algorithm(), Algorithm::Sha1);
+}
+
+#[test]
+fn figure6_without_a_key_or_with_another_is_refused() {
+    assert_eq!(
+        problem(PskcReader::new().read(&figure(6))),
+        Problem::KeyRequired
+    );
+    let mut wrong = FIGURE6_KEY;
+    wrong[0] ^= 1;
+    let refused = problem(PskcReader::new().pre_shared_key(&wrong).read(&figure(6)));
+    assert!(
+        matches!(refused, Problem::WrongKey | Problem::MacMismatch),
+        "{refused:?}"
+    );
+    // A key of another length than AES-128's.
+    assert_eq!(
+        problem(PskcReader::new().pre_shared_key(&[7; 32]).read(&figure(6))),
+        Problem::WrongKey
+    );
+}
+
+#[test]
+fn figure6_altered_mac_or_ciphertext_is_refused_unless_told_otherwise() {
+    let file = figure(6);
+    let bad_mac = file.replace("Su+NvtQf", "Su+NwtQf");
+    assert_ne!(bad_mac, file);
+    let reader = PskcReader::new().pre_shared_key(&FIGURE6_KEY);
+    let error = reader.read(&bad_mac).unwrap_err();
+    assert_eq!(error.problem, Problem::MacMismatch);
+    assert_eq!(
+        error.origin,
+        Origin::Package {
+            index: 1,
+            id: Some("12345678".into())
+        }
+    );
+    let keys = reader
+        .clone()
+        .skip_mac_check_known_broken()
+        .read(&bad_mac)
+        .unwrap();
+    assert_eq!(
+        keys[0].key_uri().otp().secret().expose_bytes(),
+        b"12345678901234567890"
+    );
+
+    // One bit of the ciphertext's last block.
+    let bad_data = file.replace("ZqIUqGv", "ZqIUqGw");
+    assert_ne!(bad_data, file);
+    assert_eq!(problem(reader.read(&bad_data)), Problem::MacMismatch);
+
+    // No MAC at all.
+    let start = file.find("<ValueMAC>").unwrap();
+    let end = file.find("</ValueMAC>").unwrap() + "</ValueMAC>".len();
+    let no_mac = format!("{}{}", &file[..start], &file[end..]);
+    assert_eq!(problem(reader.read(&no_mac)), Problem::MacMissing);
+    assert!(
+        reader
+            .clone()
+            .skip_mac_check_known_broken()
+            .read(&no_mac)
+            .is_ok()
+    );
+}
+
+#[test]
+fn figure7_password_derived_key() {
+    let keys = PskcReader::new()
+        .password("qwerty")
+        .read(&figure(7))
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    assert_eq!(
+        key.key_uri().otp().secret().expose_bytes(),
+        b"12345678901234567890"
+    );
+    assert_eq!(hotp_codes(key.key_uri().otp()), RFC4226_8);
+    assert_eq!(key.key_uri().issuer(), Some("Example-Issuer"));
+    assert_eq!(
+        key.origin(),
+        &Origin::Package {
+            index: 1,
+            id: Some("123456".into())
+        }
+    );
+
+    // The derived key the RFC gives, given as a pre-shared key.
+    let derived = [
+        0x65, 0x1e, 0x63, 0xcd, 0x57, 0x00, 0x84, 0x76, 0xaf, 0x1f, 0xf6, 0x42, 0x2c, 0xd0, 0x2e,
+        0x41,
+    ];
+    let same = PskcReader::new()
+        .pre_shared_key(&derived)
+        .read(&figure(7))
+        .unwrap();
+    assert_eq!(same, keys);
+
+    let refused = problem(PskcReader::new().password("qwertz").read(&figure(7)));
+    assert!(
+        matches!(refused, Problem::WrongKey | Problem::MacMismatch),
+        "{refused:?}"
+    );
+    // A password for a file that has no derivation.
+    assert_eq!(
+        problem(PskcReader::new().password("qwerty").read(&figure(6))),
+        Problem::Missing("a key derivation (PBKDF2) for the password")
+    );
+}
+
+#[test]
+fn figure10_bulk_provisioning() {
+    let keys = PskcReader::new().read(&figure(10)).unwrap();
+    let serials: Vec<_> = keys.iter().map(|key| key.serial().unwrap()).collect();
+    assert_eq!(serials, ["654321", "123456", "9999999", "9999999"]);
+    for (index, key) in keys.iter().enumerate() {
+        assert_eq!(
+            key.origin(),
+            &Origin::Package {
+                index: index + 1,
+                id: Some((index + 1).to_string())
+            }
+        );
+        assert_eq!(hotp_codes(key.key_uri().otp()), RFC4226_8);
+    }
+}
+
+/// A plaintext container around one `Key` element's insides.
+fn container(algorithm: &str, inside: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?>
+<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">
+  <KeyPackage>
+    <Key Id="k1" Algorithm="{algorithm}">{inside}</Key>
+  </KeyPackage>
+</KeyContainer>"#
+    )
+}
+
+const HOTP: &str = "urn:ietf:params:xml:ns:keyprov:pskc:hotp";
+const TOTP: &str = "urn:ietf:params:xml:ns:keyprov:pskc:totp";
+const SECRET_20: &str =
+    "<Data><Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret></Data>";
+
+#[test]
+fn totp_with_suite_interval_time_and_drift() {
+    // RFC 6238's SHA-256 secret, 8 digits, 60-second steps from T0 = 0,
+    // a device one step behind.
+    let file = container(
+        TOTP,
+        "<Issuer>Bank</Issuer>\
+         <AlgorithmParameters><Suite>HMAC-SHA256</Suite>\
+           <ResponseFormat Length=\"8\" Encoding=\"DECIMAL\"/></AlgorithmParameters>\
+         <Data><Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=</PlainValue></Secret>\
+           <Time><PlainValue>0</PlainValue></Time>\
+           <TimeInterval><PlainValue>30</PlainValue></TimeInterval>\
+           <TimeDrift><PlainValue>-1</PlainValue></TimeDrift></Data>\
+         <UserId>carol</UserId>",
+    );
+    let keys = PskcReader::new().read(&file).unwrap();
+    let Otp::Totp(totp) = keys[0].key_uri().otp() else {
+        panic!("expected TOTP")
+    };
+    assert_eq!(totp.algorithm(), Algorithm::Sha256);
+    assert_eq!(totp.period(), 30);
+    // RFC 6238 appendix B.
+    assert_eq!(totp.generate_at(59).unwrap().to_string(), "46119246");
+    assert_eq!(
+        totp.generate_at(1_111_111_109).unwrap().to_string(),
+        "68084774"
+    );
+    assert_eq!(keys[0].drift(), -1);
+    assert_eq!(keys[0].totp_account().unwrap().drift, -1);
+    assert_eq!(keys[0].key_uri().account(), "carol");
+}
+
+#[test]
+fn unsupported_features_are_named() {
+    let cases = [
+        (
+            container(
+                "urn:ietf:params:xml:ns:keyprov:pskc#OCRA-1:HOTP-SHA512-8:C-QN08",
+                SECRET_20,
+            ),
+            "OCRA",
+        ),
+        (
+            container(
+                HOTP,
+                &format!(
+                    "<AlgorithmParameters><ResponseFormat Length=\"8\" Encoding=\"ALPHANUMERIC\"/>\
+                     </AlgorithmParameters>{SECRET_20}"
+                ),
+            ),
+            "ALPHANUMERIC",
+        ),
+        (
+            container(
+                HOTP,
+                &format!(
+                    "<AlgorithmParameters><ResponseFormat Length=\"6\" CheckDigits=\"true\"/>\
+                     </AlgorithmParameters>{SECRET_20}"
+                ),
+            ),
+            "check digit",
+        ),
+        (
+            container(
+                HOTP,
+                &format!(
+                    "<AlgorithmParameters><Suite>HMAC-MD5</Suite></AlgorithmParameters>{SECRET_20}"
+                ),
+            ),
+            "HMAC-MD5",
+        ),
+        (
+            container(
+                HOTP,
+                "<Data><Secret><EncryptedValue><EncryptionMethod \
+                 Algorithm=\"http://www.w3.org/2001/04/xmlenc#kw-aes128\"/><CipherData>\
+                 <CipherValue>AAAA</CipherValue></CipherData></EncryptedValue></Secret></Data>",
+            ),
+            "kw-aes128",
+        ),
+    ];
+    for (file, named) in cases {
+        let reader = PskcReader::new()
+            .pre_shared_key(&[1; 16])
+            .skip_mac_check_known_broken();
+        match problem(reader.read(&file)) {
+            Problem::Unsupported(what) => {
+                assert!(what.contains(named), "{what} should name {named}")
+            }
+            other => panic!("{named}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn malformed_and_hostile_xml_is_refused() {
+    let laughs = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">&lol3;</KeyContainer>"#;
+    assert!(matches!(
+        problem(PskcReader::new().read(laughs)),
+        Problem::Xml(_)
+    ));
+
+    let external = r#"<?xml version="1.0"?>
+<!DOCTYPE k [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">&x;</KeyContainer>"#;
+    assert!(matches!(
+        problem(PskcReader::new().read(external)),
+        Problem::Xml(_)
+    ));
+
+    // Deep nesting: bounded, refused or read, never a crash.
+    let depth = 200_000;
+    let deep = format!(
+        "<KeyContainer Version=\"1.0\" xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\">{}{}</KeyContainer>",
+        "<a>".repeat(depth),
+        "</a>".repeat(depth)
+    );
+    let _ = PskcReader::new().read(&deep);
+
+    let huge = " ".repeat(twofa::migrate::MAX_PSKC_LEN + 1);
+    assert!(matches!(
+        problem(PskcReader::new().read(&huge)),
+        Problem::TooLarge(_)
+    ));
+
+    assert!(matches!(
+        problem(PskcReader::new().read("not xml")),
+        Problem::Xml(_)
+    ));
+    assert_eq!(
+        problem(PskcReader::new().read("<KeyContainer Version=\"1.0\"/>")),
+        Problem::Syntax("a PSKC KeyContainer")
+    );
+    let version = figure(3).replace("Version=\"1.0\"", "Version=\"2.0\"");
+    assert!(matches!(
+        problem(PskcReader::new().read(&version)),
+        Problem::Unsupported(_)
+    ));
+
+    // A derivation asking for more work than the bound.
+    let slow = figure(7).replace("<IterationCount>1000<", "<IterationCount>4000000000<");
+    assert!(matches!(
+        problem(PskcReader::new().password("qwerty").read(&slow)),
+        Problem::TooLarge(_)
+    ));
+
+    // Every prefix of an encrypted file: an error, never a panic.
+    let figure6 = figure(6);
+    let file = figure6.trim_end();
+    for end in (0..file.len()).step_by(7) {
+        if let Some(prefix) = file.get(..end) {
+            assert!(
+                PskcReader::new()
+                    .pre_shared_key(&FIGURE6_KEY)
+                    .read(prefix)
+                    .is_err()
+            );
+        }
+    }
+}
+
+#[test]
+fn errors_and_debug_never_show_the_secret() {
+    let keys = PskcReader::new()
+        .pre_shared_key(&FIGURE6_KEY)
+        .read(&figure(6))
+        .unwrap();
+    let shown = format!("{keys:?}");
+    assert!(!shown.contains("12345678901234567890"), "{shown}");
+    assert!(
+        !shown.contains("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+        "{shown}"
+    );
+    let reader = format!("{:?}", PskcReader::new().password("qwerty"));
+    assert!(!reader.contains("qwerty"), "{reader}");
+}

@@ -115,6 +115,9 @@ impl Batch {
                 _ => {}
             }
         }
+        if parameters.is_empty() {
+            return Err(file(Problem::Missing("a key: the export is empty")));
+        }
         if batch.index >= batch.size {
             return Err(file(Problem::Batches("an index beyond the batch count")));
         }

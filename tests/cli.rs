@@ -1,5 +1,5 @@
 //! The `twofa` example, exercised end to end as a person would run it.
-#![cfg(feature = "std")]
+#![cfg(all(feature = "std", feature = "migrate"))]
 #![allow(clippy::unwrap_used)]
 
 #[path = "support/example.rs"]
@@ -368,6 +368,241 @@ fn keygen_seal_and_open() {
             stderr(&output).contains(message),
             "{args:?}: {}",
             stderr(&output)
+        );
+    }
+}
+
+mod migrating {
+    use std::{
+        io::Write,
+        process::{Output, Stdio},
+    };
+
+    use twofa::{KeyUri, Otp};
+
+    use super::{example, stderr, stdout, twofa};
+
+    fn data(path: &str) -> String {
+        format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// RFC 4226 appendix D, 8 digits, counters 0 to 9.
+    const RFC4226_8: [&str; 10] = [
+        "84755224", "94287082", "37359152", "26969429", "40338314", "68254676", "18287922",
+        "82162583", "73399871", "45520489",
+    ];
+
+    fn uris(output: &Output) -> Vec<KeyUri> {
+        assert!(output.status.success(), "{}", stderr(output));
+        assert!(
+            stderr(output).contains("hold their secrets"),
+            "{}",
+            stderr(output)
+        );
+        stdout(output)
+            .lines()
+            .map(|line| KeyUri::parse_accepting_80_bit(line).unwrap())
+            .collect()
+    }
+
+    fn hotp_codes(uri: &KeyUri) -> Vec<String> {
+        let Otp::Hotp { hotp, .. } = uri.otp() else {
+            panic!("expected HOTP")
+        };
+        (0..10)
+            .map(|counter| hotp.generate(counter).to_string())
+            .collect()
+    }
+
+    fn totp_at(uri: &KeyUri, time: u64) -> String {
+        let Otp::Totp(totp) = uri.otp() else {
+            panic!("expected TOTP")
+        };
+        totp.generate_at(time).unwrap().to_string()
+    }
+
+    fn with_stdin(args: &[&str], input: &str) -> Output {
+        let mut child = example::command("twofa")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn refused(output: &Output, says: &str) {
+        assert_eq!(output.status.code(), Some(2), "{}", stdout(output));
+        assert!(stdout(output).is_empty());
+        let message = stderr(output);
+        assert!(
+            message.starts_with("twofa: ") && message.contains(says),
+            "{message}"
+        );
+        assert!(!message.contains("panicked"), "{message}");
+    }
+
+    #[test]
+    fn pskc_with_a_pre_shared_key_and_its_mac() {
+        let figure6 = data("pskc/rfc6030-figure6.pskcxml");
+        let key = "12345678901234567890123456789012";
+        let keys = uris(&twofa(&["import", "--pskc-key", key, &figure6]));
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].account(), "987654321");
+        assert_eq!(hotp_codes(&keys[0]), RFC4226_8);
+
+        refused(&twofa(&["import", &figure6]), "key or password is needed");
+        let wrong = "12345678901234567890123456789013";
+        refused(
+            &twofa(&["import", "--pskc-key", wrong, &figure6]),
+            "key package 1",
+        );
+
+        // An altered MAC: refused unless told otherwise, by name.
+        let text = std::fs::read_to_string(&figure6).unwrap();
+        let altered = format!(
+            "{}/altered-{}.pskcxml",
+            env!("CARGO_TARGET_TMPDIR"),
+            std::process::id()
+        );
+        std::fs::write(&altered, text.replace("Su+NvtQf", "Su+NwtQf")).unwrap();
+        refused(
+            &twofa(&["import", "--pskc-key", key, &altered]),
+            "MAC does not match",
+        );
+        let forced = twofa(&[
+            "import",
+            "--pskc-key",
+            key,
+            "--pskc-skip-mac-check-known-broken",
+            &altered,
+        ]);
+        assert_eq!(hotp_codes(&uris(&forced)[0]), RFC4226_8);
+        std::fs::remove_file(altered).unwrap();
+    }
+
+    #[test]
+    fn pskc_with_a_password_and_in_the_clear() {
+        let output = example::command("twofa")
+            .args(["import", "--pskc-password-env", "TWOFA_TEST_PSKC_PASSWORD"])
+            .arg(data("pskc/rfc6030-figure7.pskcxml"))
+            .env("TWOFA_TEST_PSKC_PASSWORD", "qwerty")
+            .output()
+            .unwrap();
+        assert_eq!(hotp_codes(&uris(&output)[0]), RFC4226_8);
+        let bulk = uris(&twofa(&["import", &data("pskc/rfc6030-figure10.pskcxml")]));
+        assert_eq!(bulk.len(), 4);
+        refused(
+            &twofa(&["import", &data("pskc/rfc6030-figure2.pskcxml")]),
+            "secret too short",
+        );
+    }
+
+    #[test]
+    fn google_exports_every_batch() {
+        let exports = std::fs::read_to_string(data("migration/exports.txt")).unwrap();
+        let case = |name: &str| {
+            exports
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("{name} ")))
+                .unwrap()
+                .to_owned()
+        };
+        let keys = uris(&twofa(&["import", &case("many")]));
+        assert_eq!(keys.len(), 5);
+        // RFC 6238 appendix B at 59: SHA-1, SHA-256, SHA-512.
+        assert_eq!(totp_at(&keys[0], 59), "287082");
+        assert_eq!(totp_at(&keys[2], 59), "46119246");
+        assert_eq!(totp_at(&keys[3], 59), "90693936");
+        let Otp::Hotp { counter, .. } = keys[1].otp() else {
+            panic!("expected HOTP")
+        };
+        assert_eq!(*counter, 5);
+
+        let both = uris(&twofa(&[
+            "import",
+            &case("batch-2-of-2"),
+            &case("batch-1-of-2"),
+        ]));
+        assert_eq!(both.len(), 2);
+        refused(
+            &twofa(&["import", &case("batch-1-of-2")]),
+            "scan every QR code",
+        );
+        refused(
+            &twofa(&["import", &case("md5")]),
+            "batch 1, key 1: unsupported: algorithm MD5",
+        );
+    }
+
+    #[test]
+    fn users_oath_from_standard_input() {
+        let file = "\
+# pam_oath
+HOTP/E/8 alice - 3132333435363738393031323334353637383930 4 40338314 2026-01-01T00:00:00L
+HOTP/T30/8 bob + 3132333435363738393031323334353637383930
+";
+        let keys = uris(&with_stdin(&["import", "-"], file));
+        let Otp::Hotp { counter, .. } = keys[0].otp() else {
+            panic!("expected HOTP")
+        };
+        assert_eq!(*counter, 5);
+        assert_eq!(hotp_codes(&keys[0]), RFC4226_8);
+        assert_eq!(totp_at(&keys[1], 59), "94287082");
+        refused(
+            &with_stdin(&["import", "-"], "HOTP/T45 a - 00\n"),
+            "-: line 1: unsupported",
+        );
+        refused(
+            &with_stdin(&["import", "-"], "\u{0}\u{1}garbage"),
+            "-: line 1",
+        );
+    }
+
+    #[test]
+    fn export_then_import_gives_the_same_keys() {
+        let uris_in = "\
+otpauth://hotp/ACME:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME&digits=8&counter=5
+otpauth://totp/bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA&algorithm=SHA256&digits=8
+";
+        let key = "00112233445566778899aabbccddeeff";
+        let pskc = with_stdin(&["export", "--format", "pskc", "--pskc-key", key], uris_in);
+        assert!(pskc.status.success(), "{}", stderr(&pskc));
+        let file = format!(
+            "{}/exported-{}.pskcxml",
+            env!("CARGO_TARGET_TMPDIR"),
+            std::process::id()
+        );
+        std::fs::write(&file, &pskc.stdout).unwrap();
+        let back = twofa(&["import", "--pskc-key", key, &file]);
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(stdout(&back), uris_in);
+
+        // users.oath has no issuer and no SHA-256: the HOTP key alone.
+        let hotp = uris_in.lines().next().unwrap();
+        let oath = with_stdin(&["export", "--format", "users.oath"], hotp);
+        assert!(oath.status.success(), "{}", stderr(&oath));
+        let back = with_stdin(&["import", "-"], &stdout(&oath));
+        let keys = uris(&back);
+        assert_eq!(keys[0].otp(), KeyUri::parse(hotp).unwrap().otp());
+        refused(
+            &with_stdin(&["export", "--format", "users.oath"], uris_in),
+            "key 2: cannot be written",
+        );
+        refused(
+            &with_stdin(&["export", "--format", "csv"], uris_in),
+            "unknown format",
+        );
+        refused(
+            &with_stdin(&["export", "--format", "pskc"], "otpauth://nope\n"),
+            "line 1",
         );
     }
 }

@@ -6,6 +6,8 @@
 //! twofa verify - 123456 < secret.txt
 //! twofa uri 'otpauth://totp/ACME:alice?secret=…&algorithm=SHA256'
 //! TWOFA_KEY=$(twofa keygen --id 1) twofa seal --key-env TWOFA_KEY --account alice - < secret.txt
+//! twofa import --pskc-key 0123456789abcdef0123456789abcdef tokens.pskcxml > uris.txt
+//! twofa export --format users.oath < uris.txt > users.oath
 //! ```
 //!
 //! A secret on the command line is seen by `ps` and kept in shell
@@ -20,6 +22,7 @@
 use std::{env, fmt, process::ExitCode};
 
 mod commands;
+mod migrating;
 mod options;
 mod sealing;
 
@@ -41,6 +44,14 @@ usage:
       the secret sealed for storage (kind from the URI, --counter for HOTP)
   twofa open --key-env VAR --account NAME [--purpose P] [--counter N] SEALED|-
       the secret a sealed form holds, as base32 (HOTP with --counter)
+  twofa import [--pskc-key HEX | --pskc-password-env VAR] FILE_OR_URI...
+      one otpauth:// URI per key of Google Authenticator exports
+      (otpauth-migration://, every batch), PSKC files or users.oath (- for
+      standard input); a PSKC value whose MAC does not match is refused
+      unless --pskc-skip-mac-check-known-broken is given
+  twofa export --format users.oath|pskc [--pskc-key HEX]
+      the otpauth:// URIs on standard input as users.oath, or as PSKC
+      encrypted under HEX (a fresh key, printed on stderr, without it)
 
 SECRET is base32; URI is otpauth://. Give - to read it from standard input,
 or --secret-env VAR (in place of the argument) to read it from the
@@ -132,6 +143,8 @@ fn run(args: &[String]) -> Result<(), Failure> {
         Some("keygen") => sealing::keygen(&options),
         Some("seal") => sealing::seal(&options),
         Some("open") => sealing::open(&options),
+        Some("import") => migrating::import(&options),
+        Some("export") => migrating::export(&options),
         Some("help") | None => {
             println!("{USAGE}");
             Ok(())

@@ -28,6 +28,10 @@ pub(crate) struct Options {
     pub(crate) key_env: Option<String>,
     pub(crate) purpose: Option<String>,
     pub(crate) id: Option<u32>,
+    pub(crate) format: Option<String>,
+    pub(crate) pskc_key: Option<String>,
+    pub(crate) pskc_password_env: Option<String>,
+    pub(crate) skip_mac_check: bool,
 }
 
 impl Options {
@@ -41,6 +45,10 @@ impl Options {
             };
             if name == "steam" {
                 options.steam = true;
+                continue;
+            }
+            if name == "pskc-skip-mac-check-known-broken" {
+                options.skip_mac_check = true;
                 continue;
             }
             let value = args.next().ok_or_else(|| {
@@ -59,6 +67,9 @@ impl Options {
                 "key-env" => options.key_env = Some(value.clone()),
                 "purpose" => options.purpose = Some(value.clone()),
                 "id" => options.id = Some(number(name, value)?),
+                "format" => options.format = Some(value.clone()),
+                "pskc-key" => options.pskc_key = Some(value.clone()),
+                "pskc-password-env" => options.pskc_password_env = Some(value.clone()),
                 _ => {
                     return Err(Failure::usage(format!(
                         "unknown option --{}\n{USAGE}",

@@ -278,8 +278,9 @@ struct Row<'a> {
 
 /// Writes keys as a `users.oath` file that pam_oath reads, with the
 /// state that keeps used codes refused: for an HOTP key past counter 0,
-/// the counter before the next and its code; for a TOTP key with a last
-/// step, that step's code and time. The file holds every secret: it is
+/// the counter before the next, its code, and the key's last use (or
+/// 1970-01-02, which liboath only records); for a TOTP key with a last
+/// step, that step's code and a time that gives the step with the drift. The file holds every secret: it is
 /// wiped when dropped, and belongs in a file only its service reads.
 ///
 /// `utc_offset` is the offset from UTC of the zone of the server that will

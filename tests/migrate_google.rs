@@ -102,7 +102,9 @@ fn incomplete_repeated_or_mixed_batches_are_refused() {
     let (first, second) = (export("batch-1-of-2"), export("batch-2-of-2"));
     let other = export("batch-2-of-2-other-export");
     let problem = |uris: &[&str]| read_migration(uris.iter().copied()).unwrap_err().problem;
+    assert!(read_migration([first.as_str(), second.as_str()]).is_ok());
     assert!(matches!(problem(&[&first]), Problem::Batches(_)));
+    assert!(matches!(problem(&[&second]), Problem::Batches(_)));
     assert!(matches!(problem(&[&first, &first]), Problem::Batches(_)));
     assert!(matches!(problem(&[&first, &other]), Problem::Batches(_)));
     assert!(matches!(problem(&[]), Problem::Missing(_)));

@@ -40,7 +40,7 @@ pub const MAX_USERS_OATH_LEN: usize = 16 * 1024 * 1024;
 /// use twofa::migrate::{Pin, read_users_oath};
 ///
 /// let file = "\
-/// # user   pin  secret (hex)
+/// ## type user pin secret (hex)
 /// HOTP/T30 alice - 3132333435363738393031323334353637383930
 /// HOTP/E/8 bob 1234 3132333435363738393031323334353637383930 41 26140417 2026-11-22T09:30:00L
 /// ";

@@ -1,7 +1,7 @@
 //! Second-factor verification: RFC 4226 HOTP and RFC 6238 TOTP in
 //! constant time, with replay tracking. The README follows (its example
-//! runs as a doctest with the `std` feature).
-#![cfg_attr(feature = "std", doc = include_str!("../README.md"))]
+//! runs as a doctest with the `std` and `migrate` features).
+#![cfg_attr(all(feature = "std", feature = "migrate"), doc = include_str!("../README.md"))]
 #![no_std]
 #![forbid(unsafe_code)]
 // Whatever the bytes, the library returns an error rather than panicking.

@@ -5,7 +5,10 @@
 #[path = "support/example.rs"]
 mod example;
 
-use std::process::Output;
+use std::{
+    io::Write,
+    process::{Output, Stdio},
+};
 
 use twofa::{Secret, Totp, unix_time};
 
@@ -14,6 +17,24 @@ const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
 fn twofa(args: &[&str]) -> Output {
     example::run("twofa", args)
+}
+
+/// Runs the example with `input` on its standard input.
+fn with_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = example::command("twofa")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -192,22 +213,10 @@ fn control_characters_from_input_are_escaped() {
 
 #[test]
 fn the_secret_can_come_from_standard_input_or_the_environment() {
-    use std::{io::Write, process::Stdio};
-
-    let mut child = example::command("twofa")
-        .args(["code", "-", "--time", "59", "--digits", "8"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{SEED}\n").as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = with_stdin(
+        &["code", "-", "--time", "59", "--digits", "8"],
+        &format!("{SEED}\n"),
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output), "94287082\n");
 
@@ -373,14 +382,11 @@ fn keygen_seal_and_open() {
 }
 
 mod migrating {
-    use std::{
-        io::Write,
-        process::{Output, Stdio},
-    };
+    use std::process::Output;
 
     use twofa::{KeyUri, Otp};
 
-    use super::{example, stderr, stdout, twofa};
+    use super::{example, stderr, stdout, twofa, with_stdin};
 
     fn data(path: &str) -> String {
         format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR"))
@@ -419,23 +425,6 @@ mod migrating {
             panic!("expected TOTP")
         };
         totp.generate_at(time).unwrap().to_string()
-    }
-
-    fn with_stdin(args: &[&str], input: &str) -> Output {
-        let mut child = example::command("twofa")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
     }
 
     fn refused(output: &Output, says: &str) {

@@ -231,6 +231,14 @@ fn container(algorithm: &str, inside: &str) -> String {
 }
 
 const HOTP: &str = "urn:ietf:params:xml:ns:keyprov:pskc:hotp";
+
+/// An HOTP key with these `AlgorithmParameters` and a 20-byte secret.
+fn parameters(inside: &str) -> String {
+    container(
+        HOTP,
+        &format!("<AlgorithmParameters>{inside}</AlgorithmParameters>{SECRET_20}"),
+    )
+}
 const TOTP: &str = "urn:ietf:params:xml:ns:keyprov:pskc:totp";
 const SECRET_20: &str =
     "<Data><Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret></Data>";
@@ -278,34 +286,14 @@ fn unsupported_features_are_named() {
             "OCRA",
         ),
         (
-            container(
-                HOTP,
-                &format!(
-                    "<AlgorithmParameters><ResponseFormat Length=\"8\" Encoding=\"ALPHANUMERIC\"/>\
-                     </AlgorithmParameters>{SECRET_20}"
-                ),
-            ),
+            parameters("<ResponseFormat Length=\"8\" Encoding=\"ALPHANUMERIC\"/>"),
             "ALPHANUMERIC",
         ),
         (
-            container(
-                HOTP,
-                &format!(
-                    "<AlgorithmParameters><ResponseFormat Length=\"6\" CheckDigits=\"true\"/>\
-                     </AlgorithmParameters>{SECRET_20}"
-                ),
-            ),
+            parameters("<ResponseFormat Length=\"6\" CheckDigits=\"true\"/>"),
             "check digit",
         ),
-        (
-            container(
-                HOTP,
-                &format!(
-                    "<AlgorithmParameters><Suite>HMAC-MD5</Suite></AlgorithmParameters>{SECRET_20}"
-                ),
-            ),
-            "HMAC-MD5",
-        ),
+        (parameters("<Suite>HMAC-MD5</Suite>"), "HMAC-MD5"),
         (
             container(
                 HOTP,

@@ -514,7 +514,7 @@ mod migrating {
         let Otp::Hotp { counter, .. } = keys[1].otp() else {
             panic!("expected HOTP")
         };
-        assert_eq!(*counter, 5);
+        assert_eq!(*counter, 6);
 
         let both = uris(&twofa(&[
             "import",

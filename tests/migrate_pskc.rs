@@ -388,6 +388,73 @@ fn malformed_and_hostile_xml_is_refused() {
 }
 
 #[test]
+fn a_secret_in_the_clear_is_refused_where_the_file_encrypts() {
+    let file = figure(6);
+    let reader = PskcReader::new().pre_shared_key(&FIGURE6_KEY);
+    let chosen = "<PlainValue>QUFBQUFBQUFBQUFBQUFBQUFBQUE=</PlainValue>";
+    // Beside the encrypted value and its MAC: refused, MAC check or not.
+    let beside = file.replace("<EncryptedValue>", &format!("{chosen}<EncryptedValue>"));
+    assert!(matches!(problem(reader.read(&beside)), Problem::Syntax(_)));
+    assert!(
+        reader
+            .clone()
+            .skip_mac_check_known_broken()
+            .read(&beside)
+            .is_err()
+    );
+    // In place of them: refused, unless MAC checks are waived by name.
+    let start = file.find("<EncryptedValue>").unwrap();
+    let end = file.find("</ValueMAC>").unwrap() + "</ValueMAC>".len();
+    let instead = format!("{}{chosen}{}", &file[..start], &file[end..]);
+    assert_eq!(problem(reader.read(&instead)), Problem::InTheClear);
+    assert_eq!(
+        problem(PskcReader::new().read(&instead)),
+        Problem::InTheClear
+    );
+    assert!(
+        reader
+            .clone()
+            .skip_mac_check_known_broken()
+            .read(&instead)
+            .is_ok()
+    );
+    // A file in the clear read with a key: the key was for something else.
+    assert_eq!(problem(reader.read(&figure(3))), Problem::InTheClear);
+}
+
+#[test]
+fn markup_that_would_cost_the_parser_quadratic_time_is_refused() {
+    let attributes: String = (0..20_000).map(|i| format!(" a{i}=\"u\"")).collect();
+    let many = format!("<KeyContainer Version=\"1.0\"{attributes}/>");
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        problem(PskcReader::new().read(&many)),
+        Problem::TooLarge(_)
+    ));
+    let namespaces: String = (0..4_000).map(|i| format!(" xmlns:a{i}=\"u\"")).collect();
+    let children = "<b xmlns:z=\"v\"/>".repeat(10);
+    let scoped = format!(
+        "<KeyContainer Version=\"1.0\" xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\">\
+         <KeyPackage{namespaces}>{children}</KeyPackage></KeyContainer>"
+    );
+    assert!(matches!(
+        problem(PskcReader::new().read(&scoped)),
+        Problem::TooLarge(_)
+    ));
+    // Quoted values, comments and CDATA are not counted.
+    let quoted = figure(3).replace(
+        "<Issuer>Issuer</Issuer>",
+        &format!("<Issuer><!--{attributes}-->Issuer</Issuer>"),
+    );
+    assert!(PskcReader::new().read(&quoted).is_ok());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn errors_and_debug_never_show_the_secret() {
     let keys = PskcReader::new()
         .pre_shared_key(&FIGURE6_KEY)

@@ -44,16 +44,18 @@ usage:
       the secret sealed for storage (kind from the URI, --counter for HOTP)
   twofa open --key-env VAR --account NAME [--purpose P] [--counter N] SEALED|-
       the secret a sealed form holds, as base32 (HOTP with --counter)
-  twofa import [--pskc-key HEX | --pskc-password-env VAR] FILE_OR_URI...
+  twofa import [--pskc-key[-env] HEX|VAR | --pskc-password-env VAR] FILE_OR_URI...
       one otpauth:// URI per key of Google Authenticator exports
       (otpauth-migration://, every batch), PSKC files or users.oath (- for
       standard input); a PSKC value whose MAC does not match is refused
       unless --pskc-skip-mac-check-known-broken is given
-  twofa export --format users.oath|pskc [--pskc-key HEX]
+  twofa export --format users.oath|pskc [--pskc-key[-env] HEX|VAR]
       the otpauth:// URIs on standard input as users.oath, or as PSKC
-      encrypted under HEX (a fresh key, printed on stderr, without it)
+      encrypted under the key (a fresh key, printed on stderr, without one)
 
-SECRET is base32; URI is otpauth://. Give - to read it from standard input,
+SECRET is base32; URI is otpauth://. A pre-shared PSKC key is 32, 48 or
+64 hex digits; --pskc-key-env VAR reads it from the environment, out of
+ps and shell history. Give - to read it from standard input,
 or --secret-env VAR (in place of the argument) to read it from the
 environment, so that it stays out of ps and shell history. PARAMETERS (for
 a SECRET only; a URI carries its own): --algorithm SHA1|SHA256|SHA512,

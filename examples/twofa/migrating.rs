@@ -4,7 +4,7 @@
 
 use std::{
     env, fs,
-    io::{self, Read},
+    io::{self, Read, Write},
 };
 
 use twofa::{
@@ -27,7 +27,9 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
         ));
     }
     let reader = pskc_reader(options)?;
-    let mut keys = Vec::new();
+    // A vector per input, each sized by its reader: growing one vector of
+    // keys would leave copies of their secrets behind.
+    let mut keys: Vec<Vec<ImportedKey>> = Vec::new();
     // Every batch of an export, wherever it came from: read together.
     let mut exports: Vec<Zeroizing<String>> = Vec::new();
     for input in inputs {
@@ -42,7 +44,7 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
             .trim_start()
             .starts_with('<')
         {
-            keys.extend(reader.read(&text).map_err(named)?);
+            keys.push(reader.read(&text).map_err(named)?);
         } else if text.lines().any(is_export) {
             for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
                 exports.push(Zeroizing::new(line.to_owned()));
@@ -50,15 +52,15 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
         } else {
             // liboath writes local time; the URIs carry no state, so the
             // zone does not matter here.
-            keys.extend(read_users_oath(&text, 0).map_err(named)?);
+            keys.push(read_users_oath(&text, 0).map_err(named)?);
         }
     }
     if !exports.is_empty() {
         let read = read_migration(exports.iter().map(|uri| uri.as_str()));
-        keys.extend(read.map_err(|error| Failure::usage(format!("export: {error}")))?);
+        keys.push(read.map_err(|error| Failure::usage(format!("export: {error}")))?);
     }
     // Checked before printing any: all or nothing.
-    for key in &keys {
+    for key in keys.iter().flatten() {
         if let Otp::Totp(totp) = key.key_uri().otp()
             && totp.t0() != 0
         {
@@ -69,12 +71,14 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
             )));
         }
     }
-    for key in &keys {
-        println!("{}", key.key_uri().to_uri().as_str());
+    let mut out = io::stdout().lock();
+    for key in keys.iter().flatten() {
+        writeln!(out, "{}", key.key_uri().to_uri().as_str()).map_err(written)?;
     }
+    out.flush().map_err(written)?;
     eprintln!(
         "twofa: {} keys; the URIs above hold their secrets: keep them out of logs, shell history and shared screens",
-        keys.len()
+        keys.iter().map(Vec::len).sum::<usize>()
     );
     Ok(())
 }
@@ -86,12 +90,16 @@ pub(crate) fn export(options: &Options) -> Result<(), Failure> {
         .as_deref()
         .ok_or_else(|| Failure::usage("export needs --format users.oath|pskc"))?;
     let text = read_input("-")?;
-    let mut keys = Vec::new();
-    for (index, line) in text.lines().enumerate() {
+    fn uri(line: &str) -> Option<&str> {
         let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        (!line.is_empty() && !line.starts_with('#')).then_some(line)
+    }
+    // Sized first: a growing vector would leave copies of the secrets.
+    let mut keys = Vec::with_capacity(text.lines().filter_map(uri).count());
+    for (index, line) in text.lines().enumerate() {
+        let Some(line) = uri(line) else {
             continue;
-        }
+        };
         let uri = KeyUri::parse_accepting_80_bit(line).map_err(|error| {
             Failure::usage(format!("standard input, line {}: {error}", index + 1))
         })?;
@@ -100,7 +108,8 @@ pub(crate) fn export(options: &Options) -> Result<(), Failure> {
     let named = |error: ImportError| Failure::usage(format!("export: {error}"));
     match format {
         "users.oath" => {
-            print!("{}", write_users_oath(&keys, 0).map_err(named)?.as_str());
+            let file = write_users_oath(&keys, 0).map_err(named)?;
+            write_out(file.as_str())?;
             eprintln!(
                 "twofa: {} keys; users.oath holds the secrets in the clear: write it only where pam_oath alone can read it",
                 keys.len()
@@ -108,10 +117,7 @@ pub(crate) fn export(options: &Options) -> Result<(), Failure> {
         }
         "pskc" => {
             let (key, fresh) = pskc_key(options)?;
-            print!(
-                "{}",
-                write_pskc(&keys, &key, &mut getrandom::SysRng).map_err(named)?
-            );
+            write_out(&write_pskc(&keys, &key, &mut getrandom::SysRng).map_err(named)?)?;
             if fresh {
                 eprintln!(
                     "twofa: the pre-shared key, to give the receiver by another way than the file: {}",
@@ -127,6 +133,18 @@ pub(crate) fn export(options: &Options) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// A failure to write standard output (a closed pipe): status 2, not a
+/// panic.
+fn written(error: io::Error) -> Failure {
+    Failure::usage(format!("cannot write standard output: {error}"))
+}
+
+fn write_out(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes()).map_err(written)?;
+    out.flush().map_err(written)
 }
 
 fn is_export(text: &str) -> bool {
@@ -150,9 +168,15 @@ fn read_input(input: &str) -> Result<Zeroizing<String>, Failure> {
             .read_to_string(&mut text)
     } else {
         let mut file = fs::File::open(input).map_err(cannot)?;
-        let len = file.metadata().map_err(cannot)?.len();
-        text.reserve_exact(usize::try_from(len).unwrap_or(limit).min(limit) + 1);
-        file.by_ref()
+        let metadata = file.metadata().map_err(cannot)?;
+        // A pipe or device says nothing of its size: room for the most.
+        let len = if metadata.is_file() {
+            usize::try_from(metadata.len()).unwrap_or(limit).min(limit)
+        } else {
+            limit
+        };
+        text.reserve_exact(len + 1);
+        Read::by_ref(&mut file)
             .take(limit as u64 + 1)
             .read_to_string(&mut text)
     };
@@ -169,29 +193,24 @@ fn pskc_reader(options: &Options) -> Result<PskcReader, Failure> {
     } else {
         PskcReader::new()
     };
-    Ok(match (&options.pskc_key, &options.pskc_password_env) {
-        (Some(_), Some(_)) => {
-            return Err(Failure::usage(
-                "--pskc-key and --pskc-password-env exclude each other",
-            ));
-        }
-        (Some(key), None) => reader.pre_shared_key(&unhex(key)?),
-        (None, Some(var)) => {
-            let password = Zeroizing::new(env::var(var).map_err(|_| {
-                Failure::usage(format!(
-                    "environment variable {var:?} is not set (or not UTF-8)"
-                ))
-            })?);
-            reader.password(&password)
-        }
-        (None, None) => reader,
-    })
+    Ok(
+        match (pre_shared_key(options)?, &options.pskc_password_env) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::usage(
+                    "a pre-shared key and --pskc-password-env exclude each other",
+                ));
+            }
+            (Some(key), None) => reader.pre_shared_key(&key),
+            (None, Some(var)) => reader.password(&from_env(var)?),
+            (None, None) => reader,
+        },
+    )
 }
 
 /// The pre-shared key to export with, and whether it was made here.
 fn pskc_key(options: &Options) -> Result<(Zeroizing<Vec<u8>>, bool), Failure> {
-    if let Some(key) = &options.pskc_key {
-        return Ok((unhex(key)?, false));
+    if let Some(key) = pre_shared_key(options)? {
+        return Ok((key, false));
     }
     let mut key = Zeroizing::new(vec![0u8; 16]);
     getrandom::fill(&mut key)
@@ -199,7 +218,29 @@ fn pskc_key(options: &Options) -> Result<(Zeroizing<Vec<u8>>, bool), Failure> {
     Ok((key, true))
 }
 
+/// The pre-shared key of `--pskc-key HEX` or `--pskc-key-env VAR`.
+fn pre_shared_key(options: &Options) -> Result<Option<Zeroizing<Vec<u8>>>, Failure> {
+    match (&options.pskc_key, &options.pskc_key_env) {
+        (Some(_), Some(_)) => Err(Failure::usage(
+            "--pskc-key and --pskc-key-env exclude each other",
+        )),
+        (Some(key), None) => unhex(key).map(Some),
+        (None, Some(var)) => unhex(&from_env(var)?).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+fn from_env(var: &str) -> Result<Zeroizing<String>, Failure> {
+    let value = env::var(var).map_err(|_| {
+        Failure::usage(format!(
+            "environment variable {var:?} is not set (or not UTF-8)"
+        ))
+    })?;
+    Ok(Zeroizing::new(value))
+}
+
 fn unhex(text: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let text = text.trim();
     let bad = || Failure::usage("--pskc-key wants 32, 48 or 64 hex digits (AES-128, -192, -256)");
     if !matches!(text.len(), 32 | 48 | 64) {
         return Err(bad());

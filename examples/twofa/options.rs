@@ -30,6 +30,7 @@ pub(crate) struct Options {
     pub(crate) id: Option<u32>,
     pub(crate) format: Option<String>,
     pub(crate) pskc_key: Option<String>,
+    pub(crate) pskc_key_env: Option<String>,
     pub(crate) pskc_password_env: Option<String>,
     pub(crate) skip_mac_check: bool,
 }
@@ -69,6 +70,7 @@ impl Options {
                 "id" => options.id = Some(number(name, value)?),
                 "format" => options.format = Some(value.clone()),
                 "pskc-key" => options.pskc_key = Some(value.clone()),
+                "pskc-key-env" => options.pskc_key_env = Some(value.clone()),
                 "pskc-password-env" => options.pskc_password_env = Some(value.clone()),
                 _ => {
                     return Err(Failure::usage(format!(

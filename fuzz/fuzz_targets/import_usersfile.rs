@@ -18,7 +18,8 @@ fuzz_target!(|input: (i16, &str)| {
                     assert_eq!(read.key_uri(), written.key_uri());
                     assert_eq!(read.pin(), written.pin());
                     assert_eq!(read.hotp_account(), written.hotp_account());
-                    assert_eq!(read.totp_account(), written.totp_account());
+                    // The drift is not written: no liboath version reads one.
+                    assert_eq!(read.last_step(), written.last_step());
                 }
             }
         }

@@ -78,6 +78,10 @@ pub enum Problem {
     /// An encrypted value has no MAC (no `ValueMAC`, or no `MACMethod`
     /// to check it with).
     MacMissing,
+    /// A secret in the clear in a file that encrypts (it has an
+    /// `EncryptionKey` or a `MACMethod`, or a key was given to read it):
+    /// whoever could alter the file could have chosen it.
+    InTheClear,
     /// The MAC over an encrypted value does not match: the file was altered
     /// or damaged, or the key is wrong.
     MacMismatch,
@@ -100,6 +104,7 @@ impl fmt::Display for Problem {
             Self::KeyRequired => f.write_str("encrypted: a key or password is needed"),
             Self::WrongKey => f.write_str("the key or password does not decrypt it"),
             Self::MacMissing => f.write_str("encrypted value without a MAC"),
+            Self::InTheClear => f.write_str("a secret in the clear in an encrypted file"),
             Self::MacMismatch => f.write_str("MAC does not match: altered, damaged or wrong key"),
             Self::Batches(what) => write!(f, "export batches: {what}"),
             Self::NotRepresentable(what) => write!(f, "cannot be written: {what}"),
@@ -135,6 +140,28 @@ impl fmt::Display for ImportError {
 }
 
 impl core::error::Error for ImportError {}
+
+/// Text from a file as a message shows it: quoted with its control
+/// characters escaped (a message must not print lines of its own), and at
+/// most 64 characters of it.
+pub(super) struct Quoted<'a>(pub(super) &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 64;
+        let end = self
+            .0
+            .char_indices()
+            .nth(SHOWN)
+            .map_or(self.0.len(), |(at, _)| at);
+        let shown = self.0.get(..end).unwrap_or_default();
+        write!(f, "{shown:?}")?;
+        if end < self.0.len() {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
 
 impl From<Error> for Problem {
     fn from(error: Error) -> Self {

@@ -4,6 +4,7 @@
 use alloc::string::String;
 use core::fmt;
 
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::error::{Origin, Problem};
@@ -15,7 +16,7 @@ use crate::{
 
 /// Whether a key is used with a PIN (a password typed with the code), as
 /// the file says.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, Eq)]
 #[non_exhaustive]
 pub enum Pin {
     /// No PIN (`-` in `users.oath`; no `PINPolicy` in PSKC).
@@ -30,6 +31,16 @@ pub enum Pin {
     /// password, to be hashed into the service's password store and never
     /// kept as it is. Wiped on drop; never printed by `Debug`.
     Stored(Zeroizing<String>),
+}
+
+/// Stored PINs are compared in constant time: they are passwords.
+impl PartialEq for Pin {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Stored(one), Self::Stored(two)) => one.as_bytes().ct_eq(two.as_bytes()).into(),
+            (one, two) => core::mem::discriminant(one) == core::mem::discriminant(two),
+        }
+    }
 }
 
 impl fmt::Debug for Pin {
@@ -181,12 +192,19 @@ impl ImportedKey {
     }
 
     /// The TOTP account state to start from (last accepted step and
-    /// drift, throttle clear), or `None` for an HOTP key.
+    /// drift, throttle clear), or `None` for an HOTP key. Every step below
+    /// the last accepted one counts as used: the old system recorded no
+    /// more than that mark, so none of them may be accepted again.
     #[must_use]
     pub fn totp_account(&self) -> Option<TotpAccount> {
         match self.uri.otp() {
             Otp::Totp(_) => Some(TotpAccount {
                 last_step: self.last_step,
+                used_below: if self.last_step.is_some() {
+                    u128::MAX
+                } else {
+                    0
+                },
                 drift: self.drift,
                 ..TotpAccount::default()
             }),

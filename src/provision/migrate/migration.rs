@@ -32,6 +32,10 @@ pub const MAX_MIGRATION_URI_LEN: usize = 64 * 1024;
 /// Reads a Google Authenticator export: every batch of it (one URI per QR
 /// code, in any order), into its keys, batch by batch.
 ///
+/// An HOTP key's counter is taken as the last the app showed: the next
+/// expected is one past it, so that a code used before the move is not
+/// accepted after it.
+///
 /// Refuses, naming the batch and key: an MD5 or unknown algorithm, a digit
 /// count or type it does not know, a secret under 80 bits, a label the
 /// `otpauth://` format cannot hold; and batches that do not make one whole
@@ -75,7 +79,12 @@ pub fn read_migration<'a>(
         )));
     }
     batches.sort_by_key(|batch| batch.index);
-    Ok(batches.into_iter().flat_map(|batch| batch.keys).collect())
+    // Sized first: a growing vector would leave copies of the secrets.
+    let mut keys = Vec::with_capacity(batches.iter().map(|batch| batch.keys.len()).sum());
+    for batch in batches {
+        keys.extend(batch.keys);
+    }
+    Ok(keys)
 }
 
 /// One QR code's worth of keys.
@@ -121,6 +130,7 @@ impl Batch {
         if batch.index >= batch.size {
             return Err(file(Problem::Batches("an index beyond the batch count")));
         }
+        batch.keys.reserve_exact(parameters.len());
         for (key, parameters) in parameters.into_iter().enumerate() {
             let origin = batch.origin(key + 1);
             let uri =
@@ -197,8 +207,12 @@ fn key_uri(message: &[u8]) -> Result<KeyUri, Problem> {
         other => return Err(Problem::Unsupported(format!("digit count number {other}"))),
     };
     let kind = match kind {
+        // The app moves its counter on before it shows a code: the one
+        // exported is the last shown, perhaps used, so the next is one past.
         // An int64 on the wire: a negative one is no counter.
-        1 if i64::try_from(counter).is_ok() => Kind::Hotp { counter },
+        1 if i64::try_from(counter).is_ok() => Kind::Hotp {
+            counter: counter + 1,
+        },
         1 => return Err(Problem::Key(crate::Error::InvalidCounter)),
         0 | 2 => Kind::Totp {
             period: Totp::DEFAULT_PERIOD,

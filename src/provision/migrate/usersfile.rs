@@ -21,7 +21,7 @@ use super::{
     imported::{ImportedKey, Kind, Pin, decimal_digits, generator},
 };
 use crate::{
-    otp::Algorithm,
+    otp::{Algorithm, Code, Totp},
     provision::{exact::write_exact, uri::KeyUri, uri::Otp},
 };
 
@@ -60,7 +60,12 @@ pub fn read_users_oath(text: &str, utc_offset: i32) -> Result<Vec<ImportedKey>, 
             "a users.oath file of 16 MiB",
         )));
     }
-    let mut keys = Vec::new();
+    // Sized first: a growing vector would leave copies of the secrets.
+    let records = text
+        .split('\n')
+        .filter(|line| record(line).is_some())
+        .count();
+    let mut keys = Vec::with_capacity(records);
     for (index, line) in text.split('\n').enumerate() {
         let origin = Origin::Line(index + 1);
         let mut fields = line
@@ -74,6 +79,18 @@ pub fn read_users_oath(text: &str, utc_offset: i32) -> Result<Vec<ImportedKey>, 
         keys.push(key.at(origin));
     }
     Ok(keys)
+}
+
+/// A line's fields, unless it is blank or a comment.
+fn record(line: &str) -> Option<impl Iterator<Item = &str>> {
+    let mut fields = line
+        .split([' ', '\t', '\r'])
+        .filter(|field| !field.is_empty())
+        .peekable();
+    match fields.peek() {
+        Some(first) if !first.starts_with('#') => Some(fields),
+        _ => None,
+    }
 }
 
 /// The digits and, for TOTP, the period a type string names.
@@ -108,8 +125,18 @@ fn read_line<'a>(
     utc_offset: i32,
 ) -> Result<ImportedKey, Problem> {
     let (digits, period) = parse_type(kind).ok_or_else(|| {
+        // The field is echoed only when it looks like a type: a line may
+        // be a pasted URI or secret.
+        let shown = if kind.len() <= 14
+            && kind.starts_with("HOTP")
+            && kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/')
+        {
+            kind
+        } else {
+            "(not shown)"
+        };
         Problem::Unsupported(alloc::format!(
-            "token type {kind:?} (HOTP, HOTP/E/8, HOTP/T30/6, …)"
+            "token type {shown} (HOTP, HOTP/E/8, HOTP/T30/6, …)"
         ))
     })?;
     let user = fields.next().ok_or(Problem::Missing("the user name"))?;
@@ -134,7 +161,7 @@ fn read_line<'a>(
     if !last_code.is_none_or(|code| code.len() <= 10 && code.bytes().all(|b| b.is_ascii_digit())) {
         return Err(Problem::Syntax("the last code as digits"));
     }
-    let (generator_kind, last_step, drift) = match period {
+    let (generator_kind, hint) = match period {
         None => {
             let counter = match moving {
                 Some(counter) => counter
@@ -149,29 +176,30 @@ fn read_line<'a>(
                     .ok_or(Problem::Key(crate::Error::CounterExhausted))?,
                 None => counter,
             };
-            (Kind::Hotp { counter: next }, None, 0)
+            (Kind::Hotp { counter: next }, None)
         }
         Some(period) => {
-            let position = match moving {
-                Some(position) => position
-                    .parse::<i32>()
-                    .map_err(|_| Problem::Syntax("a window position"))?,
-                None => 0,
+            // What liboath writes here changed between versions: the window
+            // position of the last code (newer) or a running sum (older).
+            // It is only a hint: the step is found from the last code.
+            let hint = match moving {
+                Some(moving) if moving.parse::<u64>().is_ok() || moving.parse::<i64>().is_ok() => {
+                    moving.parse::<i32>().ok()
+                }
+                Some(_) => return Err(Problem::Syntax("a number after the secret")),
+                None => None,
             };
-            let last_step = match (last_code, last_time) {
-                (None, _) if moving.is_some() => return Err(Problem::Missing("the last code")),
-                (Some(_), None) => return Err(Problem::Missing("the last code's time")),
-                (Some(_), Some(time)) => Some(
-                    (time / period)
-                        .checked_add_signed(i64::from(position))
-                        .ok_or(Problem::Syntax("a last step from 0 to 2^64-1"))?,
-                ),
-                (None, _) => None,
-            };
-            (Kind::Totp { period, t0: 0 }, last_step, i64::from(position))
+            if last_code.is_some() && last_time.is_none() {
+                return Err(Problem::Missing("the last code's time"));
+            }
+            (Kind::Totp { period, t0: 0 }, hint)
         }
     };
     let otp = generator(&secret, Algorithm::Sha1, digits, generator_kind)?;
+    let (last_step, drift) = match (&otp, last_code, last_time) {
+        (Otp::Totp(totp), Some(code), Some(time)) => last_step(totp, code, time, hint),
+        _ => (None, 0),
+    };
     let mut key = ImportedKey::found(KeyUri::new(otp, user)?, Origin::File)
         .with_pin(pin)
         .with_last_step(last_step, drift);
@@ -179,6 +207,34 @@ fn read_line<'a>(
         key = key.with_last_code(code, time);
     }
     Ok(key)
+}
+
+/// How far from its recorded time a TOTP key's last code is looked for: two
+/// hours (a time-zone offset off by daylight saving time) and a window.
+const SEARCH_SECONDS: u64 = 2 * 3600;
+
+/// The step of the last accepted code, and the drift it shows. Where the
+/// recorded window position gives a step with that code, that step;
+/// otherwise the latest step within [`SEARCH_SECONDS`] and 10 steps of the
+/// recorded time that has it; otherwise (a code from another clock) the
+/// end of that span, so that no code the old system may have accepted is
+/// accepted again.
+fn last_step(totp: &Totp, code: &str, time: u64, hint: Option<i32>) -> (Option<u64>, i64) {
+    let base = time / totp.period();
+    let code = Code::parse(code, totp.format()).ok();
+    let matches = |step: u64| code.as_ref() == Some(&totp.generate_at_step(step));
+    if let Some(position) = hint
+        && let Some(step) = base.checked_add_signed(i64::from(position))
+        && matches(step)
+    {
+        return (Some(step), i64::from(position));
+    }
+    let span = SEARCH_SECONDS / totp.period() + 10;
+    let latest = base.saturating_add(span);
+    let found = (base.saturating_sub(span)..=latest)
+        .rev()
+        .find(|&step| matches(step));
+    (Some(found.unwrap_or(latest)), 0)
 }
 
 /// Hex (either case, even length) into bytes that are wiped.
@@ -263,6 +319,9 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// The longest secret liboath reads from a users.oath line.
+const MAX_SECRET_LEN: usize = 32;
+
 /// A local time as its date and the second of the day.
 type LocalTime = (i64, i64, i64, i64);
 
@@ -273,14 +332,14 @@ struct Row<'a> {
     pin: &'a str,
     uri: &'a KeyUri,
     /// The moving factor, the last code and its local time.
-    log: Option<(i64, crate::otp::Code, LocalTime)>,
+    log: Option<(u64, Code, LocalTime)>,
 }
 
 /// Writes keys as a `users.oath` file that pam_oath reads, with the
 /// state that keeps used codes refused: for an HOTP key past counter 0,
 /// the counter before the next, its code, and the key's last use (or
 /// 1970-01-02, which liboath only records); for a TOTP key with a last
-/// step, that step's code and a time that gives the step with the drift. The file holds every secret: it is
+/// step, that step's code and time. The file holds every secret: it is
 /// wiped when dropped, and belongs in a file only its service reads.
 ///
 /// `utc_offset` is the offset from UTC of the zone of the server that will
@@ -315,6 +374,11 @@ fn row(key: &ImportedKey, utc_offset: i32) -> Result<Row<'_>, Problem> {
         return Err(Problem::NotRepresentable("an algorithm other than SHA-1"));
     }
     let digits = decimal_digits(otp.format())?;
+    if otp.secret().byte_len() > MAX_SECRET_LEN {
+        return Err(Problem::NotRepresentable(
+            "a secret over 32 bytes (liboath's limit)",
+        ));
+    }
     let user = uri.account();
     if user.starts_with('#') || user.contains(char::is_whitespace) {
         return Err(Problem::NotRepresentable(
@@ -346,12 +410,7 @@ fn row(key: &ImportedKey, utc_offset: i32) -> Result<Row<'_>, Problem> {
                 // refused only as the recorded last code.
                 Some(last) => {
                     let time = key.last_used().unwrap_or(86_400);
-                    Some((
-                        i64::try_from(last)
-                            .map_err(|_| Problem::NotRepresentable("a counter above 2^63-1"))?,
-                        hotp.generate(last),
-                        local_time(time, utc_offset)?,
-                    ))
+                    Some((last, hotp.generate(last), local_time(time, utc_offset)?))
                 }
                 None => None,
             };
@@ -371,16 +430,18 @@ fn row(key: &ImportedKey, utc_offset: i32) -> Result<Row<'_>, Problem> {
                     ));
                 }
             };
+            // The window position 0 and the step's own time: what every
+            // liboath version reads back as this step (the drift is not
+            // kept: older versions read the position as a counter).
             let log = match key.last_step() {
                 Some(step) => {
-                    let position = i32::try_from(key.drift())
-                        .map_err(|_| Problem::NotRepresentable("a drift beyond 32 bits"))?;
                     let time = step
-                        .checked_add_signed(-i64::from(position))
-                        .and_then(|start| start.checked_mul(totp.period()))
-                        .ok_or(Problem::NotRepresentable("a last step before 1970"))?;
+                        .checked_mul(totp.period())
+                        .ok_or(Problem::NotRepresentable(
+                            "a last step beyond the year 9999",
+                        ))?;
                     Some((
-                        i64::from(position),
+                        0,
                         totp.generate_at_step(step),
                         local_time(time, utc_offset)?,
                     ))

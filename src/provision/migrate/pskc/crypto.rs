@@ -15,7 +15,7 @@ use sha2::{Sha224, Sha256, Sha384, Sha512};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::super::error::Problem;
+use super::super::error::{Problem, Quoted};
 
 /// XML Encryption's block ciphers, by their algorithm URIs.
 pub(super) const AES128_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes128-cbc";
@@ -42,7 +42,8 @@ pub(super) fn key_len(method: &str) -> Result<usize, Problem> {
         AES192_CBC => Ok(24),
         AES256_CBC => Ok(32),
         other => Err(Problem::Unsupported(alloc::format!(
-            "encryption method {other} (AES-CBC only)"
+            "encryption method {} (AES-CBC only)",
+            Quoted(other)
         ))),
     }
 }
@@ -89,35 +90,42 @@ where
     Ok(())
 }
 
-/// Encrypts `plain` under `key` (AES-CBC by its length) as `iv ||
-/// ciphertext`, PKCS #7 padded (one form of XML Encryption's padding).
-pub(super) fn encrypt(key: &[u8], iv: &[u8; BLOCK], plain: &[u8]) -> Zeroizing<Vec<u8>> {
+/// Encrypts `plain` under `key` (AES-CBC by its length: 16, 24 or 32
+/// bytes) as `iv || ciphertext`, PKCS #7 padded (one form of XML
+/// Encryption's padding).
+pub(super) fn encrypt(
+    key: &[u8],
+    iv: &[u8; BLOCK],
+    plain: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Problem> {
     let padded = (plain.len() / BLOCK + 1) * BLOCK;
     let mut out = Zeroizing::new(alloc::vec![0; BLOCK + padded]);
-    if let Some((head, body)) = out.split_first_chunk_mut::<BLOCK>() {
-        *head = *iv;
-        if let Some(start) = body.get_mut(..plain.len()) {
-            start.copy_from_slice(plain);
-        }
-        match key.len() {
-            16 => cbc_encrypt::<Aes128>(key, iv, body, plain.len()),
-            24 => cbc_encrypt::<Aes192>(key, iv, body, plain.len()),
-            _ => cbc_encrypt::<Aes256>(key, iv, body, plain.len()),
-        }
-    }
-    out
+    let (head, body) = out
+        .split_first_chunk_mut::<BLOCK>()
+        .ok_or(Problem::WrongKey)?;
+    *head = *iv;
+    body.get_mut(..plain.len())
+        .ok_or(Problem::WrongKey)?
+        .copy_from_slice(plain);
+    match key.len() {
+        16 => cbc_encrypt::<Aes128>(key, iv, body, plain.len()),
+        24 => cbc_encrypt::<Aes192>(key, iv, body, plain.len()),
+        32 => cbc_encrypt::<Aes256>(key, iv, body, plain.len()),
+        _ => Err(Problem::WrongKey),
+    }?;
+    Ok(out)
 }
 
-fn cbc_encrypt<C>(key: &[u8], iv: &[u8; BLOCK], buf: &mut [u8], len: usize)
+fn cbc_encrypt<C>(key: &[u8], iv: &[u8; BLOCK], buf: &mut [u8], len: usize) -> Result<(), Problem>
 where
     C: BlockCipherEncrypt + KeyInit,
     cbc::Encryptor<C>: KeyIvInit + BlockModeEncrypt,
 {
-    // The key's length was checked by the writer and the buffer has room
-    // for the padding: neither can fail.
-    if let Ok(encryptor) = cbc::Encryptor::<C>::new_from_slices(key, iv) {
-        let _ = encryptor.encrypt_padded::<Pkcs7>(buf, len);
-    }
+    cbc::Encryptor::<C>::new_from_slices(key, iv)
+        .map_err(|_| Problem::WrongKey)?
+        .encrypt_padded::<Pkcs7>(buf, len)
+        .map_err(|_| Problem::WrongKey)?;
+    Ok(())
 }
 
 /// A MAC algorithm by its URI.
@@ -139,7 +147,8 @@ impl MacAlgorithm {
         };
         Self::from_name(name).ok_or_else(|| {
             Problem::Unsupported(alloc::format!(
-                "MAC algorithm {uri} (HMAC-SHA-1 or SHA-2 only)"
+                "MAC algorithm {} (HMAC-SHA-1 or SHA-2 only)",
+                Quoted(uri)
             ))
         })
     }

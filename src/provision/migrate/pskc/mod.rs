@@ -3,6 +3,7 @@
 //! AES-CBC under a pre-shared key or a key derived from a password
 //! (PBKDF2), with a MAC over each encrypted value.
 
+mod bounds;
 mod crypto;
 mod write;
 
@@ -16,7 +17,7 @@ use self::crypto::MacAlgorithm;
 pub use self::write::write_pskc;
 use super::{
     base64,
-    error::{ImportError, Origin, Problem},
+    error::{ImportError, Origin, Problem, Quoted},
     imported::{ImportedKey, Kind, Pin, generator},
 };
 use crate::{
@@ -43,8 +44,11 @@ const MAX_NODES: u32 = 1_000_000;
 /// and a `PINPolicy`'s presence. A package holding a token's PIN key
 /// (algorithm `…:pin`) is skipped: the PIN is the token's. Any other
 /// algorithm (OCRA, SecurID), encryption method (key wrap, 3DES) or
-/// response encoding is refused by name. XML declaring a DTD is refused,
-/// so no entity is ever expanded; size and node count are bounded.
+/// response encoding is refused by name. In a file that encrypts (or read
+/// with a key), a secret in the clear is refused: whoever could alter the
+/// file could have chosen it. XML declaring a DTD is refused, so no entity
+/// is ever expanded; size, nodes, attributes per element and namespace
+/// declarations are bounded.
 ///
 /// ```
 /// use twofa::migrate::PskcReader;
@@ -120,10 +124,14 @@ impl PskcReader {
         self
     }
 
-    /// Reads encrypted values whose MAC is missing or does not match, for a
-    /// file whose MACs are known to be broken (some vendors' tools wrote
-    /// them wrong). The values are then unauthenticated: a file altered in
-    /// transit yields wrong secrets, or secrets of the attacker's choosing.
+    /// Reads encrypted values whose MAC is missing or does not match, and
+    /// secrets in the clear in a file that encrypts, for a file whose MACs
+    /// are known to be broken (some vendors' tools wrote them wrong). The
+    /// values are then unauthenticated: a file altered in transit yields
+    /// wrong secrets, or secrets of the attacker's choosing, and a wrong key
+    /// goes unnoticed for about one value in sixteen (XML Encryption's
+    /// padding is all there is left to check). Check one code of each
+    /// token before trusting such an import.
     #[must_use]
     pub fn skip_mac_check_known_broken(mut self) -> Self {
         self.check_mac = false;
@@ -142,6 +150,7 @@ impl PskcReader {
         if xml.len() > MAX_PSKC_LEN {
             return Err(file(Problem::TooLarge("a PSKC file of 8 MiB")));
         }
+        bounds::check(xml).map_err(file)?;
         let options = ParsingOptions {
             allow_dtd: false,
             nodes_limit: MAX_NODES,
@@ -157,7 +166,8 @@ impl PskcReader {
             Some("1.0") => {}
             Some(other) => {
                 return Err(file(Problem::Unsupported(format!(
-                    "PSKC version {other:?}"
+                    "PSKC version {}",
+                    Quoted(other)
                 ))));
             }
             None => return Err(file(Problem::Missing("the KeyContainer's Version"))),
@@ -170,8 +180,14 @@ impl PskcReader {
                 .as_ref()
                 .map(|(algorithm, key)| (*algorithm, key.as_slice())),
             check_mac: self.check_mac,
+            // A secret in the clear is taken only from a file that
+            // encrypts nothing, read without a key.
+            encrypted: self.secret.is_some()
+                || element(root, "EncryptionKey").is_some()
+                || element(root, "MACMethod").is_some(),
         };
-        let mut keys = Vec::new();
+        // Sized first: a growing vector would leave copies of the secrets.
+        let mut keys = Vec::with_capacity(elements(root, "KeyPackage").count());
         for (index, package) in elements(root, "KeyPackage").enumerate() {
             let element = element(package, "Key");
             let origin = Origin::Package {
@@ -216,7 +232,8 @@ fn derive(derived: Node<'_, '_>, password: &[u8]) -> Result<Zeroizing<Vec<u8>>, 
     let algorithm = method.attribute("Algorithm").unwrap_or_default();
     if algorithm != crypto::PBKDF2 {
         return Err(Problem::Unsupported(format!(
-            "key derivation {algorithm} (PBKDF2 only)"
+            "key derivation {} (PBKDF2 only)",
+            Quoted(algorithm)
         )));
     }
     let parameters =
@@ -246,7 +263,7 @@ fn derive(derived: Node<'_, '_>, password: &[u8]) -> Result<Zeroizing<Vec<u8>>, 
             .rsplit('#')
             .next()
             .and_then(MacAlgorithm::from_name)
-            .ok_or_else(|| Problem::Unsupported(format!("PBKDF2 PRF {uri}")))?,
+            .ok_or_else(|| Problem::Unsupported(format!("PBKDF2 PRF {}", Quoted(uri))))?,
     };
     let mut key = Zeroizing::new(alloc::vec![0; length]);
     prf.pbkdf2(password, &salt, iterations, &mut key);
@@ -295,6 +312,7 @@ struct Values<'a> {
     key: Option<&'a [u8]>,
     mac: Option<(MacAlgorithm, &'a [u8])>,
     check_mac: bool,
+    encrypted: bool,
 }
 
 /// What a key's `Algorithm` names.
@@ -324,7 +342,8 @@ impl Values<'_> {
             Some("pin") => KeyAlgorithm::Pin,
             _ => {
                 return Err(Problem::Unsupported(format!(
-                    "algorithm {algorithm} (HOTP and TOTP only)"
+                    "algorithm {} (HOTP and TOTP only)",
+                    Quoted(algorithm)
                 )));
             }
         };
@@ -400,8 +419,14 @@ impl Values<'_> {
     }
 
     /// A data element's value as bytes: base64 in the clear, or opened.
+    /// In a file that encrypts, a secret in the clear is refused (anyone
+    /// who could alter the file would choose it) unless MAC checks were
+    /// waived.
     fn bytes(&self, value: Node<'_, '_>) -> Result<Zeroizing<Vec<u8>>, Problem> {
-        if let Some(plain) = element(value, "PlainValue") {
+        if let Some(plain) = plain_value(value)? {
+            if self.encrypted && self.check_mac {
+                return Err(Problem::InTheClear);
+            }
             return base64::decode(text(plain).as_bytes());
         }
         self.decrypt(value)
@@ -410,7 +435,7 @@ impl Values<'_> {
     /// A data element's value as a number: decimal in the clear, or opened
     /// as a big-endian integer.
     fn integer(&self, value: Node<'_, '_>) -> Result<i128, Problem> {
-        if let Some(plain) = element(value, "PlainValue") {
+        if let Some(plain) = plain_value(value)? {
             return number(plain);
         }
         let bytes = self.decrypt(value)?;
@@ -451,6 +476,20 @@ impl Values<'_> {
     }
 }
 
+/// A data element's `PlainValue`, if it has one; one that also has an
+/// `EncryptedValue` or a `ValueMAC` is refused: which would count?
+fn plain_value<'a, 'input>(value: Node<'a, 'input>) -> Result<Option<Node<'a, 'input>>, Problem> {
+    let plain = element(value, "PlainValue");
+    if plain.is_some()
+        && (element(value, "EncryptedValue").is_some() || element(value, "ValueMAC").is_some())
+    {
+        return Err(Problem::Syntax(
+            "a PlainValue or an EncryptedValue with its ValueMAC, not both",
+        ));
+    }
+    Ok(plain)
+}
+
 /// The hash a `Suite` names: `HMAC-SHA1`, `HMAC-SHA256`, `HMAC-SHA512`
 /// (or without `HMAC-`).
 fn hash(suite: &str) -> Result<Algorithm, Problem> {
@@ -461,7 +500,8 @@ fn hash(suite: &str) -> Result<Algorithm, Problem> {
         .map_or(name, |_| name.get(5..).unwrap_or_default());
     bare.replace('-', "").parse().map_err(|_| {
         Problem::Unsupported(format!(
-            "suite {name:?} (HMAC-SHA1, HMAC-SHA256, HMAC-SHA512)"
+            "suite {} (HMAC-SHA1, HMAC-SHA256, HMAC-SHA512)",
+            Quoted(name)
         ))
     })
 }
@@ -471,7 +511,8 @@ fn digits(format: Node<'_, '_>) -> Result<u8, Problem> {
     let encoding = format.attribute("Encoding").unwrap_or("DECIMAL");
     if !encoding.eq_ignore_ascii_case("DECIMAL") {
         return Err(Problem::Unsupported(format!(
-            "response encoding {encoding} (DECIMAL only)"
+            "response encoding {} (DECIMAL only)",
+            Quoted(encoding)
         )));
     }
     if matches!(format.attribute("CheckDigits"), Some("true" | "1")) {

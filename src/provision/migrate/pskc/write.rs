@@ -55,11 +55,11 @@ pub fn write_pskc<R: TryCryptoRng + ?Sized>(
     let mut mac_key = Zeroizing::new([0u8; 20]);
     rng.try_fill_bytes(&mut *mac_key)
         .map_err(|_| file(Problem::Key(Error::RngFailure)))?;
-    let mut encrypt = |plain: &[u8]| -> Result<Vec<u8>, Problem> {
+    let mut encrypt = |plain: &[u8]| -> Result<Zeroizing<Vec<u8>>, Problem> {
         let mut iv = [0u8; 16];
         rng.try_fill_bytes(&mut iv)
             .map_err(|_| Problem::Key(Error::RngFailure))?;
-        Ok(crypto::encrypt(pre_shared_key, &iv, plain).to_vec())
+        crypto::encrypt(pre_shared_key, &iv, plain)
     };
     let sealed_mac_key = encrypt(&*mac_key).map_err(file)?;
 

@@ -402,6 +402,13 @@ fn a_secret_in_the_clear_is_refused_where_the_file_encrypts() {
             .read(&beside)
             .is_err()
     );
+    // The MAC key's own cipher blocks spliced in as a value: refused.
+    let mac_key = "ESIzRFVmd4iZABEiM0RVZgKn6WjLaTC1sbeBMSvIhRejN9vJa2BOlSaMrR7I5wSX";
+    let spliced = file.replace(
+        "AAECAwQFBgcICQoLDA0OD+cIHItlB3Wra1DUpxVvOx2lef1VmNPCMl8jwZqIUqGv",
+        mac_key,
+    );
+    assert_eq!(problem(reader.read(&spliced)), Problem::MacMismatch);
     // In place of them: refused, unless MAC checks are waived by name.
     let start = file.find("<EncryptedValue>").unwrap();
     let end = file.find("</ValueMAC>").unwrap() + "</ValueMAC>".len();
@@ -441,6 +448,17 @@ fn markup_that_would_cost_the_parser_quadratic_time_is_refused() {
         problem(PskcReader::new().read(&scoped)),
         Problem::TooLarge(_)
     ));
+    // Declarations that leave scope do not add up: fifty packages, each
+    // declaring ten namespaces of its own, are read.
+    let declared: String = (0..10)
+        .map(|i| format!(" xmlns:p{i}=\"urn:p{i}\""))
+        .collect();
+    let package = figure(3);
+    let start = package.find("<KeyPackage>").unwrap();
+    let end = package.find("</KeyPackage>").unwrap() + "</KeyPackage>".len();
+    let one = package[start..end].replace("<KeyPackage>", &format!("<KeyPackage{declared}>"));
+    let fifty = format!("{}{}{}", &package[..start], one.repeat(50), &package[end..]);
+    assert_eq!(PskcReader::new().read(&fifty).unwrap().len(), 50);
     // Quoted values, comments and CDATA are not counted.
     let quoted = figure(3).replace(
         "<Issuer>Issuer</Issuer>",

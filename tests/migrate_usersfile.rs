@@ -95,20 +95,20 @@ fn totp_last_step_is_found_from_the_last_code_whatever_liboath_wrote() {
     // Older liboath: a running count, which says nothing of the step.
     assert_eq!(at("4", "969429"), (Some(3), 0));
     assert_eq!(at("4", "338314"), (Some(4), 0));
-    // A code of no step near the time: every step up to two hours and ten
-    // steps later counts as used.
-    let (step, drift) = at("0", "000000");
-    assert_eq!((step, drift), (Some(5 + 240 + 10), 0));
-    let keys = read_users_oath(
-        &format!("HOTP/T30 a - {HEX} 0 000000 1970-01-01T00:02:30L"),
-        0,
-    )
-    .unwrap();
-    let account = keys[0].totp_account().unwrap();
+    // Every step before the last counts as used.
+    let line = format!("HOTP/T30 a - {HEX} 4 969429 1970-01-01T00:02:30L");
+    let account = read_users_oath(&line, 0).unwrap()[0]
+        .totp_account()
+        .unwrap();
     assert_eq!(
         (account.last_step, account.used_below),
-        (Some(255), u128::MAX)
+        (Some(3), u128::MAX)
     );
+    // A code of no step near its time (a wrong UTC offset): an error, not
+    // a guess that could reopen the codes the old system accepted.
+    let line = format!("HOTP/T30 a - {HEX} 0 000000 1970-01-01T00:02:30L");
+    let message = read_users_oath(&line, 0).unwrap_err().to_string();
+    assert!(message.contains("UTC offset"), "{message}");
 }
 
 #[test]

@@ -76,10 +76,10 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
         writeln!(out, "{}", key.key_uri().to_uri().as_str()).map_err(written)?;
     }
     out.flush().map_err(written)?;
-    eprintln!(
+    note(format_args!(
         "twofa: {} keys; the URIs above hold their secrets: keep them out of logs, shell history and shared screens",
         keys.iter().map(Vec::len).sum::<usize>()
-    );
+    ));
     Ok(())
 }
 
@@ -110,21 +110,24 @@ pub(crate) fn export(options: &Options) -> Result<(), Failure> {
         "users.oath" => {
             let file = write_users_oath(&keys, 0).map_err(named)?;
             write_out(file.as_str())?;
-            eprintln!(
+            note(format_args!(
                 "twofa: {} keys; users.oath holds the secrets in the clear: write it only where pam_oath alone can read it",
                 keys.len()
-            );
+            ));
         }
         "pskc" => {
             let (key, fresh) = pskc_key(options)?;
             write_out(&write_pskc(&keys, &key, &mut getrandom::SysRng).map_err(named)?)?;
             if fresh {
-                eprintln!(
+                note(format_args!(
                     "twofa: the pre-shared key, to give the receiver by another way than the file: {}",
                     hex(&key).as_str()
-                );
+                ));
             }
-            eprintln!("twofa: {} keys, each encrypted and MACed", keys.len());
+            note(format_args!(
+                "twofa: {} keys, each encrypted and MACed",
+                keys.len()
+            ));
         }
         other => {
             return Err(Failure::usage(format!(
@@ -133,6 +136,11 @@ pub(crate) fn export(options: &Options) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// A note on standard error; a closed stderr is no reason to fail.
+fn note(text: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr(), "{text}");
 }
 
 /// A failure to write standard output (a closed pipe): status 2, not a

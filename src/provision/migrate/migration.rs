@@ -14,6 +14,8 @@
 
 use alloc::{format, string::String, vec::Vec};
 
+use zeroize::Zeroizing;
+
 use super::{
     base64,
     error::{ImportError, Origin, Problem},
@@ -79,20 +81,23 @@ pub fn read_migration<'a>(
         )));
     }
     batches.sort_by_key(|batch| batch.index);
-    // Sized first: a growing vector would leave copies of the secrets.
-    let mut keys = Vec::with_capacity(batches.iter().map(|batch| batch.keys.len()).sum());
-    for batch in batches {
-        keys.extend(batch.keys);
+    // Sized first and filled in place: a vector that grows, or one moved
+    // from, leaves copies of the secrets behind.
+    let mut keys = Vec::with_capacity(batches.iter().map(|batch| batch.count).sum());
+    for batch in &batches {
+        batch.keys_into(&mut keys)?;
     }
     Ok(keys)
 }
 
-/// One QR code's worth of keys.
+/// One QR code's worth of keys, its header read.
 struct Batch {
     id: u64,
     size: u64,
     index: u64,
-    keys: Vec<ImportedKey>,
+    payload: Zeroizing<Vec<u8>>,
+    /// How many keys it holds.
+    count: usize,
 }
 
 impl Batch {
@@ -110,12 +115,12 @@ impl Batch {
             id: 0,
             size: 1,
             index: 0,
-            keys: Vec::new(),
+            payload: Zeroizing::new(Vec::new()),
+            count: 0,
         };
-        let mut parameters = Vec::new();
         for field in Fields::new(&payload) {
             match field.map_err(file)? {
-                (1, Value::Bytes(key)) => parameters.push(key),
+                (1, Value::Bytes(_)) => batch.count += 1,
                 (3, Value::Varint(size)) => batch.size = size.max(1),
                 (4, Value::Varint(index)) => batch.index = index,
                 (5, Value::Varint(id)) => batch.id = id,
@@ -124,20 +129,29 @@ impl Batch {
                 _ => {}
             }
         }
-        if parameters.is_empty() {
+        if batch.count == 0 {
             return Err(file(Problem::Missing("a key: the export is empty")));
         }
         if batch.index >= batch.size {
             return Err(file(Problem::Batches("an index beyond the batch count")));
         }
-        batch.keys.reserve_exact(parameters.len());
-        for (key, parameters) in parameters.into_iter().enumerate() {
-            let origin = batch.origin(key + 1);
+        batch.payload = payload;
+        Ok(batch)
+    }
+
+    /// Reads the batch's keys onto the end of `keys`.
+    fn keys_into(&self, keys: &mut Vec<ImportedKey>) -> Result<(), ImportError> {
+        let parameters = Fields::new(&self.payload).filter_map(|field| match field {
+            Ok((1, Value::Bytes(key))) => Some(key),
+            _ => None,
+        });
+        for (key, parameters) in parameters.enumerate() {
+            let origin = self.origin(key + 1);
             let uri =
                 key_uri(parameters).map_err(|problem| ImportError::new(origin.clone(), problem))?;
-            batch.keys.push(ImportedKey::found(uri, origin));
+            keys.push(ImportedKey::found(uri, origin));
         }
-        Ok(batch)
+        Ok(())
     }
 
     fn origin(&self, key: usize) -> Origin {

@@ -197,7 +197,10 @@ fn read_line<'a>(
     };
     let otp = generator(&secret, Algorithm::Sha1, digits, generator_kind)?;
     let (last_step, drift) = match (&otp, last_code, last_time) {
-        (Otp::Totp(totp), Some(code), Some(time)) => last_step(totp, code, time, hint),
+        (Otp::Totp(totp), Some(code), Some(time)) => {
+            let (step, drift) = last_step(totp, code, time, hint)?;
+            (Some(step), drift)
+        }
         _ => (None, 0),
     };
     let mut key = ImportedKey::found(KeyUri::new(otp, user)?, Origin::File)
@@ -213,28 +216,34 @@ fn read_line<'a>(
 /// hours (a time-zone offset off by daylight saving time) and a window.
 const SEARCH_SECONDS: u64 = 2 * 3600;
 
-/// The step of the last accepted code, and the drift it shows. Where the
-/// recorded window position gives a step with that code, that step;
-/// otherwise the latest step within [`SEARCH_SECONDS`] and 10 steps of the
-/// recorded time that has it; otherwise (a code from another clock) the
-/// end of that span, so that no code the old system may have accepted is
-/// accepted again.
-fn last_step(totp: &Totp, code: &str, time: u64, hint: Option<i32>) -> (Option<u64>, i64) {
+/// The step of the last accepted code, and the drift it shows: where the
+/// recorded window position (within the search span) gives a step with
+/// that code, that step; otherwise the latest step within
+/// [`SEARCH_SECONDS`] and 10 steps of the recorded time that has it.
+///
+/// A code that no step there has is an error: the offset given is wrong
+/// (or the line was not written by liboath), and guessing could reopen the
+/// codes the old system accepted.
+fn last_step(totp: &Totp, code: &str, time: u64, hint: Option<i32>) -> Result<(u64, i64), Problem> {
+    let not_found = Problem::Syntax(
+        "a last code of a step within two hours of its time (is the UTC offset right?)",
+    );
+    let code = Code::parse(code, totp.format()).map_err(|_| not_found.clone())?;
+    let matches = |step: u64| totp.generate_at_step(step) == code;
     let base = time / totp.period();
-    let code = Code::parse(code, totp.format()).ok();
-    let matches = |step: u64| code.as_ref() == Some(&totp.generate_at_step(step));
+    let span = SEARCH_SECONDS / totp.period() + 10;
     if let Some(position) = hint
+        && u64::from(position.unsigned_abs()) <= span
         && let Some(step) = base.checked_add_signed(i64::from(position))
         && matches(step)
     {
-        return (Some(step), i64::from(position));
+        return Ok((step, i64::from(position)));
     }
-    let span = SEARCH_SECONDS / totp.period() + 10;
-    let latest = base.saturating_add(span);
-    let found = (base.saturating_sub(span)..=latest)
+    let step = (base.saturating_sub(span)..=base.saturating_add(span))
         .rev()
-        .find(|&step| matches(step));
-    (Some(found.unwrap_or(latest)), 0)
+        .find(|&step| matches(step))
+        .ok_or(not_found)?;
+    Ok((step, 0))
 }
 
 /// Hex (either case, even length) into bytes that are wiped.

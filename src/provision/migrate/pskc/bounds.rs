@@ -5,22 +5,28 @@
 //! the attributes on an element and of the namespaces in scope: a file of
 //! a few hundred kilobytes could hold a reader for minutes. Real PSKC files
 //! have a handful of each, so this scan refuses files with more than
-//! [`MAX_ATTRIBUTES`] on one tag or [`MAX_NAMESPACES`] declared in all. It
-//! only counts: comments, CDATA, processing instructions and quoted
-//! values are skipped, and the parser still decides what is well formed.
+//! [`MAX_ATTRIBUTES`] on one tag or [`MAX_NAMESPACES`] declarations in
+//! scope at once. It only counts: comments, CDATA, processing instructions
+//! and quoted values are skipped, and the parser still decides what is
+//! well formed.
+
+use alloc::vec::Vec;
 
 use super::super::error::Problem;
 
 /// The most attributes one start tag may carry.
 const MAX_ATTRIBUTES: usize = 32;
 
-/// The most namespace declarations (`xmlns`, `xmlns:p`) in a file.
+/// The most namespace declarations (`xmlns`, `xmlns:p`) in scope at once:
+/// on an element and the elements around it.
 const MAX_NAMESPACES: usize = 64;
 
 /// Refuses markup beyond the bounds.
 pub(super) fn check(xml: &str) -> Result<(), Problem> {
     let bytes = xml.as_bytes();
-    let mut namespaces = 0;
+    // The declarations each open element made, and their sum.
+    let mut scope: Vec<u8> = Vec::new();
+    let mut in_scope: usize = 0;
     let mut at = 0;
     while let Some(offset) = bytes
         .get(at..)
@@ -42,7 +48,9 @@ pub(super) fn check(xml: &str) -> Result<(), Problem> {
         }
         // A tag: count the `=` outside quotes, and the `xmlns` names.
         let mut attributes = 0;
+        let mut namespaces = 0;
         let mut quote = None;
+        let mut previous = 0;
         let mut end = bytes.len();
         for (index, &byte) in rest.iter().enumerate().skip(1) {
             match (quote, byte) {
@@ -63,12 +71,25 @@ pub(super) fn check(xml: &str) -> Result<(), Problem> {
                 }
                 (None, _) => {}
             }
+            if quote.is_none() && !byte.is_ascii_whitespace() {
+                previous = byte;
+            }
         }
         if attributes > MAX_ATTRIBUTES {
             return Err(Problem::TooLarge("32 attributes on an element"));
         }
-        if namespaces > MAX_NAMESPACES {
-            return Err(Problem::TooLarge("64 namespace declarations"));
+        if rest.get(1) == Some(&b'/') {
+            // An end tag closes the innermost element.
+            in_scope = in_scope.saturating_sub(usize::from(scope.pop().unwrap_or(0)));
+        } else {
+            if in_scope + namespaces > MAX_NAMESPACES {
+                return Err(Problem::TooLarge("64 namespace declarations in scope"));
+            }
+            // `<e/>` closes at once; `<e>` stays open with its declarations.
+            if previous != b'/' {
+                scope.push(u8::try_from(namespaces).unwrap_or(u8::MAX));
+                in_scope += namespaces;
+            }
         }
         at = end;
     }

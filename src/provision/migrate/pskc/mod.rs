@@ -50,6 +50,13 @@ const MAX_NODES: u32 = 1_000_000;
 /// is ever expanded; size, nodes, attributes per element and namespace
 /// declarations are bounded.
 ///
+/// What RFC 6030's MACs cannot say: a `Counter`, `Time`, `TimeInterval`,
+/// `TimeDrift` or response format in the clear (as the RFC's own examples
+/// have them) is not authenticated, nor is which package an encrypted value
+/// sits in (a value moved from one token to another verifies). Only a
+/// signature over the file, which this reader does not check, or one code
+/// checked per token after import, tells.
+///
 /// ```
 /// use twofa::migrate::PskcReader;
 ///
@@ -178,7 +185,7 @@ impl PskcReader {
             key: key.as_ref().map(|key| key.as_slice()),
             mac: mac
                 .as_ref()
-                .map(|(algorithm, key)| (*algorithm, key.as_slice())),
+                .map(|(algorithm, key, blocks)| (*algorithm, key.as_slice(), blocks.as_slice())),
             check_mac: self.check_mac,
             // A secret in the clear is taken only from a file that
             // encrypts nothing, read without a key.
@@ -270,8 +277,14 @@ fn derive(derived: Node<'_, '_>, password: &[u8]) -> Result<Zeroizing<Vec<u8>>, 
     Ok(key)
 }
 
-/// A MAC algorithm and its key, opened.
-type MacKey = (MacAlgorithm, Zeroizing<Vec<u8>>);
+/// A MAC algorithm, its key opened, and the key's cipher blocks (after the
+/// IV) as the file has them.
+type MacKey = (MacAlgorithm, Zeroizing<Vec<u8>>, Vec<u8>);
+
+/// The shortest MAC key taken: RFC 6030's examples use 20 bytes, and the
+/// MAC key is not itself authenticated, so a short one may have been
+/// spliced from known ciphertext.
+const MIN_MAC_KEY_LEN: usize = 16;
 
 /// The MAC algorithm and key of `MACMethod`, when the file has one and the
 /// key to open it was given.
@@ -287,7 +300,15 @@ fn mac_key(root: Node<'_, '_>, key: Option<&[u8]>) -> Result<Option<MacKey>, Pro
     let mac_key = element(method, "MACKey").ok_or_else(|| {
         Problem::Unsupported("a MACMethod without a MACKey (a MACKeyReference)".into())
     })?;
-    Ok(Some((algorithm, open(mac_key, key)?)))
+    let opened = open(mac_key, key)?;
+    if opened.len() < MIN_MAC_KEY_LEN {
+        return Err(Problem::Syntax("a MAC key of at least 16 bytes"));
+    }
+    let blocks = cipher_value(mac_key)?
+        .get(16..)
+        .unwrap_or_default()
+        .to_vec();
+    Ok(Some((algorithm, opened, blocks)))
 }
 
 /// The opened `xenc:EncryptedData`-shaped element: an `EncryptionMethod`
@@ -310,7 +331,8 @@ fn cipher_value(encrypted: Node<'_, '_>) -> Result<Zeroizing<Vec<u8>>, Problem> 
 /// How values are opened and checked.
 struct Values<'a> {
     key: Option<&'a [u8]>,
-    mac: Option<(MacAlgorithm, &'a [u8])>,
+    /// The MAC algorithm, its key, and the key's cipher blocks.
+    mac: Option<(MacAlgorithm, &'a [u8], &'a [u8])>,
     check_mac: bool,
     encrypted: bool,
 }
@@ -457,7 +479,18 @@ impl Values<'_> {
             .map(|mac| base64::decode(text(mac).as_bytes()))
             .transpose()?;
         let checked = match (self.mac, expected) {
-            (Some((algorithm, mac_key)), Some(expected)) => {
+            // The MAC key's own blocks in a value: a value spliced from the
+            // (unauthenticated) MAC key, whose MAC anyone could compute.
+            (Some((_, _, blocks)), Some(_))
+                if data
+                    .get(16..)
+                    .unwrap_or_default()
+                    .chunks(16)
+                    .any(|block| blocks.chunks(16).any(|known| known == block)) =>
+            {
+                Err(Problem::MacMismatch)
+            }
+            (Some((algorithm, mac_key, _)), Some(expected)) => {
                 if algorithm.verify(mac_key, &data, &expected) {
                     Ok(())
                 } else {

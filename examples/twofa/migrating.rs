@@ -10,8 +10,8 @@ use std::{
 use twofa::{
     KeyUri, Otp,
     migrate::{
-        ImportError, ImportedKey, MAX_USERS_OATH_LEN, PskcReader, read_migration, read_users_oath,
-        write_pskc, write_users_oath,
+        ImportError, ImportedKey, MAX_USERS_OATH_LEN, Pin, PskcReader, read_migration,
+        read_users_oath, write_pskc, write_users_oath,
     },
 };
 use zeroize::Zeroizing;
@@ -80,6 +80,16 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
         "twofa: {} keys; the URIs above hold their secrets: keep them out of logs, shell history and shared screens",
         keys.iter().map(Vec::len).sum::<usize>()
     ));
+    let beyond = keys
+        .iter()
+        .flatten()
+        .filter(|key| *key.pin() != Pin::None || key.last_step().is_some())
+        .count();
+    if beyond > 0 {
+        note(format_args!(
+            "twofa: {beyond} keys had a PIN or a last used step, which otpauth:// URIs cannot carry: read the file with twofa::migrate to keep them"
+        ));
+    }
     Ok(())
 }
 

@@ -59,7 +59,7 @@ pub enum Problem {
     /// The text is not what the format has here; says what was expected.
     Syntax(&'static str),
     /// The XML is not well formed, or declares a DTD (entities are never
-    /// expanded). roxmltree's description, with the position.
+    /// expanded). roxmltree's description, quoted and cut to 64 characters.
     Xml(String),
     /// Something the format allows that this crate does not take, named:
     /// an algorithm (MD5, OCRA), an encryption method, a token type.

@@ -68,10 +68,10 @@ pub fn read_users_oath(text: &str, utc_offset: i32) -> Result<Vec<ImportedKey>, 
     let mut keys = Vec::with_capacity(records);
     for (index, line) in text.split('\n').enumerate() {
         let origin = Origin::Line(index + 1);
-        let mut fields = line
-            .split([' ', '\t', '\r'])
-            .filter(|field| !field.is_empty());
-        let Some(kind) = fields.next().filter(|kind| !kind.starts_with('#')) else {
+        let Some(mut fields) = record(line) else {
+            continue;
+        };
+        let Some(kind) = fields.next() else {
             continue;
         };
         let key = read_line(kind, fields, utc_offset)

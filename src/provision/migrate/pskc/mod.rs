@@ -164,7 +164,7 @@ impl PskcReader {
             ..ParsingOptions::default()
         };
         let document = Document::parse_with_options(xml, options)
-            .map_err(|error| file(Problem::Xml(format!("{error}"))))?;
+            .map_err(|error| file(Problem::Xml(format!("{}", Quoted(&format!("{error}"))))))?;
         let root = document.root_element();
         if root.tag_name().name() != "KeyContainer" || root.tag_name().namespace() != Some(NS) {
             return Err(file(Problem::Syntax("a PSKC KeyContainer")));
@@ -594,6 +594,7 @@ fn elements<'a, 'input: 'a>(
 fn text(node: Node<'_, '_>) -> Zeroizing<String> {
     let len = node
         .children()
+        .filter(Node::is_text)
         .filter_map(|child| child.text())
         .map(str::len)
         .sum();

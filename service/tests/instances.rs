@@ -108,8 +108,8 @@ async fn two_processes_use_each_code_once_and_hold_the_lockout() {
         );
         assert_eq!((won, spent), (1, 15), "{name}: {answers:?}");
 
-        // 120 wrong passwords at once, two processes: exactly 100 counted,
-        // then the lock, whichever process answers.
+        // 120 wrong passwords at once, two processes: never more than 100
+        // counted, the rest refused unheard, whichever process answers.
         let victim = fresh_user("V");
         client.signup(&servers[1], &victim, PHONE).await;
         let answers = race(&servers, 120, |client, servers, i| {
@@ -136,8 +136,36 @@ async fn two_processes_use_each_code_once_and_hold_the_lockout() {
         println!(
             "{name}: 120 wrong passwords at once on 2 processes: {invalid} counted, {refused} refused unheard"
         );
-        assert_eq!((invalid, refused), (100, 20), "{name}: {answers:?}");
+        assert!(invalid <= 100, "{name}: {invalid} counted: {answers:?}");
+        assert_eq!(invalid + refused, 120, "{name}: {answers:?}");
         assert!(answers.iter().all(|(status, _)| *status == 400));
+        // On a loaded machine a request whose clock was read before another's
+        // failure is asked to wait rather than counted. Wrong passwords one
+        // at a time, on alternate processes, then bring the count to exactly
+        // 100, and the next is locked out.
+        let mut counted = invalid;
+        for i in 0..=100 {
+            let (_, answer) = client
+                .session(
+                    &servers[i % 2],
+                    json!({"user_id": victim, "password": format!("again {i}"),
+                           "second_auth_type": "REGISTER"}),
+                )
+                .await;
+            if message(&answer).starts_with("Account locked") {
+                break;
+            }
+            if message(&answer) == "Invalid user id or password" {
+                counted += 1;
+            } else {
+                assert!(asked_to_wait(&answer), "{name}: {answer:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+            }
+        }
+        assert_eq!(
+            counted, 100,
+            "{name}: the lock came after {counted} failures"
+        );
     }
 }
 

@@ -162,6 +162,7 @@ async fn two_processes_use_each_code_once_and_hold_the_lockout() {
                 tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
             }
         }
+        println!("{name}: then one at a time: locked after {counted} counted in all");
         assert_eq!(
             counted, 100,
             "{name}: the lock came after {counted} failures"

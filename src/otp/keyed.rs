@@ -22,12 +22,12 @@
 use core::fmt;
 
 use subtle::Choice;
-use zeroize::Zeroize;
 
 use super::{
     algorithm::Algorithm,
     code,
     mac::{self, BlockHash},
+    wipe::wipe,
 };
 
 /// How many counters are hashed side by side: enough for a ±1 window in
@@ -114,16 +114,10 @@ impl<H: BlockHash> Keyed<H> {
         let padded = inner_pad.as_mut();
         // The key's bytes, or its hash (RFC 2104 §2); past them the pads
         // are constants.
-        let secret_len = match padded.get_mut(..key.len()) {
-            Some(head) => {
-                head.copy_from_slice(key);
-                key.len()
-            }
-            None => {
-                H::hash_key(key, padded);
-                H::OUTPUT_LEN
-            }
-        };
+        match padded.get_mut(..key.len()) {
+            Some(head) => head.copy_from_slice(key),
+            None => H::hash_key(key, padded),
+        }
         let mut outer_pad = inner_pad;
         inner_pad.as_mut().iter_mut().for_each(|b| *b ^= 0x36);
         outer_pad.as_mut().iter_mut().for_each(|b| *b ^= 0x5c);
@@ -131,11 +125,8 @@ impl<H: BlockHash> Keyed<H> {
         let (mut inner, mut outer) = (H::IV, H::IV);
         H::compress(&mut inner, &inner_pad);
         H::compress(&mut outer, &outer_pad);
-        for pad in [&mut inner_pad, &mut outer_pad] {
-            if let Some(secret) = pad.as_mut().get_mut(..secret_len) {
-                secret.zeroize();
-            }
-        }
+        wipe(&mut inner_pad, H::ZERO_BLOCK);
+        wipe(&mut outer_pad, H::ZERO_BLOCK);
         Self { inner, outer }
     }
 
@@ -144,7 +135,14 @@ impl<H: BlockHash> Keyed<H> {
         mut counters: impl Iterator<Item = u64>,
         mut each: impl FnMut(u64, u32),
     ) {
-        let mut work = Work::<H>::new();
+        let mut inner_blocks = [H::COUNTER_BLOCK; LANES];
+        let mut outer_blocks = [H::DIGEST_BLOCK; LANES];
+        let mut states = [H::IV; LANES];
+        let mut work = Work::<H> {
+            inner_blocks: &mut inner_blocks,
+            outer_blocks: &mut outer_blocks,
+            states: &mut states,
+        };
         loop {
             let mut batch = [0u64; LANES];
             // `zip` asks `batch` first, so no counter is taken past its end.
@@ -179,42 +177,32 @@ impl<H: BlockHash> Clone for Keyed<H> {
 
 impl<H: BlockHash> Drop for Keyed<H> {
     fn drop(&mut self) {
-        self.inner.zeroize();
-        self.outer.zeroize();
+        wipe(&mut self.inner, H::ZERO_STATE);
+        wipe(&mut self.outer, H::ZERO_STATE);
     }
 }
 
 /// The blocks and states of one call, for up to [`LANES`] counters at a
-/// time.
-struct Work<H: BlockHash> {
+/// time, borrowed from the caller's frame (moving them into a struct of
+/// their own costs a copy of several hundred bytes per call); dropping it
+/// wipes what is secret.
+struct Work<'a, H: BlockHash> {
     /// The inner blocks: a counter and padding, nothing secret.
-    inner_blocks: [H::Block; LANES],
+    inner_blocks: &'a mut [H::Block; LANES],
     /// The outer blocks: an inner digest and padding.
-    outer_blocks: [H::Block; LANES],
+    outer_blocks: &'a mut [H::Block; LANES],
     /// Each lane's inner digest, then its output.
-    states: [H::State; LANES],
-    /// How many lanes were ever used: the ones to wipe.
-    used: usize,
+    states: &'a mut [H::State; LANES],
 }
 
-impl<H: BlockHash> Work<H> {
-    fn new() -> Self {
-        Self {
-            inner_blocks: [H::COUNTER_BLOCK; LANES],
-            outer_blocks: [H::DIGEST_BLOCK; LANES],
-            states: [H::IV; LANES],
-            used: 0,
-        }
-    }
-
+impl<H: BlockHash> Work<'_, H> {
     /// The truncated HMAC of the first `filled` counters of `batch`.
     fn hash(&mut self, keyed: &Keyed<H>, batch: &[u64; LANES], filled: usize) -> [u32; LANES] {
-        self.used = self.used.max(filled);
         // Each level's blocks are written before any of its compressions
         // reads one: a compression's wide loads cannot be forwarded from
         // narrower stores still in flight, and waiting for them to reach
         // the cache would make each lane wait for the one before it.
-        let inner = self.states.iter_mut().zip(&mut self.inner_blocks);
+        let inner = self.states.iter_mut().zip(self.inner_blocks.iter_mut());
         for ((state, block), counter) in inner.zip(batch).take(filled) {
             for (dst, src) in block.as_mut().iter_mut().zip(counter.to_be_bytes()) {
                 *dst = src;
@@ -223,18 +211,33 @@ impl<H: BlockHash> Work<H> {
         }
         // Every inner hash, then every outer one: those of one level do
         // not depend on each other, so a processor runs them side by side.
-        for (state, block) in self.states.iter_mut().zip(&self.inner_blocks).take(filled) {
+        for (state, block) in self
+            .states
+            .iter_mut()
+            .zip(self.inner_blocks.iter())
+            .take(filled)
+        {
             H::compress(state, block);
         }
-        for (state, block) in self.states.iter().zip(&mut self.outer_blocks).take(filled) {
+        for (state, block) in self
+            .states
+            .iter()
+            .zip(self.outer_blocks.iter_mut())
+            .take(filled)
+        {
             H::write_state(state, block.as_mut());
         }
-        for (state, block) in self.states.iter_mut().zip(&self.outer_blocks).take(filled) {
+        for (state, block) in self
+            .states
+            .iter_mut()
+            .zip(self.outer_blocks.iter())
+            .take(filled)
+        {
             *state = keyed.outer;
             H::compress(state, block);
         }
         let mut truncated = [0u32; LANES];
-        for (value, state) in truncated.iter_mut().zip(&self.states).take(filled) {
+        for (value, state) in truncated.iter_mut().zip(self.states.iter()).take(filled) {
             let (words, last) = H::truncation_input(state);
             *value = code::truncate(words, last);
         }
@@ -242,21 +245,16 @@ impl<H: BlockHash> Work<H> {
     }
 }
 
-impl<H: BlockHash> Drop for Work<H> {
+impl<H: BlockHash> Drop for Work<'_, H> {
     fn drop(&mut self) {
         // The outputs, and the inner digests that with the outer key give
-        // them, are codes for counters that may still be ahead. Only the
-        // first `OUTPUT_LEN` bytes of an outer block were ever written.
-        for (state, block) in self
-            .states
-            .iter_mut()
-            .zip(&mut self.outer_blocks)
-            .take(self.used)
-        {
-            state.zeroize();
-            if let Some(digest) = block.as_mut().get_mut(..H::OUTPUT_LEN) {
-                digest.zeroize();
-            }
+        // them, are codes for counters that may still be ahead. Only an
+        // outer block's digest was written: zeros over it, through the
+        // same stores that wrote it.
+        wipe(self.states, [H::ZERO_STATE; LANES]);
+        for block in self.outer_blocks.iter_mut() {
+            H::write_state(&H::ZERO_STATE, block.as_mut());
         }
+        zeroize::optimization_barrier(self.outer_blocks);
     }
 }

@@ -10,9 +10,9 @@ use zeroize::Zeroize;
 /// A Merkle–Damgård hash seen through its compression function.
 pub(crate) trait BlockHash {
     /// The chaining state.
-    type State: Copy + Zeroize;
+    type State: Copy;
     /// One input block.
-    type Block: Copy + Zeroize + AsRef<[u8]> + AsMut<[u8]>;
+    type Block: Copy + AsRef<[u8]> + AsMut<[u8]>;
     /// A block of zeros.
     const ZERO_BLOCK: Self::Block;
     /// HMAC's inner message block before the counter is written into its
@@ -23,8 +23,8 @@ pub(crate) trait BlockHash {
     const DIGEST_BLOCK: Self::Block;
     /// The initial state (FIPS 180-4 §5.3).
     const IV: Self::State;
-    /// The output length in bytes.
-    const OUTPUT_LEN: usize;
+    /// A state of zeros, for wiping.
+    const ZERO_STATE: Self::State;
     /// Absorbs one block.
     fn compress(state: &mut Self::State, block: &Self::Block);
     /// Writes the state big-endian into `out`, up to its length.
@@ -57,6 +57,7 @@ impl BlockHash for Sha1 {
     const ZERO_BLOCK: [u8; 64] = [0; 64];
     const COUNTER_BLOCK: [u8; 64] = padded(8);
     const DIGEST_BLOCK: [u8; 64] = padded(20);
+    const ZERO_STATE: [u32; 5] = [0; 5];
     const IV: [u32; 5] = [
         0x6745_2301,
         0xEFCD_AB89,
@@ -64,7 +65,6 @@ impl BlockHash for Sha1 {
         0x1032_5476,
         0xC3D2_E1F0,
     ];
-    const OUTPUT_LEN: usize = 20;
 
     fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
         sha1::block_api::compress(state, core::slice::from_ref(block));
@@ -94,6 +94,7 @@ impl BlockHash for Sha256 {
     const ZERO_BLOCK: [u8; 64] = [0; 64];
     const COUNTER_BLOCK: [u8; 64] = padded(8);
     const DIGEST_BLOCK: [u8; 64] = padded(32);
+    const ZERO_STATE: [u32; 8] = [0; 8];
     const IV: [u32; 8] = [
         0x6a09_e667,
         0xbb67_ae85,
@@ -104,7 +105,6 @@ impl BlockHash for Sha256 {
         0x1f83_d9ab,
         0x5be0_cd19,
     ];
-    const OUTPUT_LEN: usize = 32;
 
     fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
         sha2::block_api::compress256(state, core::slice::from_ref(block));
@@ -134,6 +134,7 @@ impl BlockHash for Sha512 {
     const ZERO_BLOCK: [u8; 128] = [0; 128];
     const COUNTER_BLOCK: [u8; 128] = padded(8);
     const DIGEST_BLOCK: [u8; 128] = padded(64);
+    const ZERO_STATE: [u64; 8] = [0; 8];
     const IV: [u64; 8] = [
         0x6a09_e667_f3bc_c908,
         0xbb67_ae85_84ca_a73b,
@@ -144,7 +145,6 @@ impl BlockHash for Sha512 {
         0x1f83_d9ab_fb41_bd6b,
         0x5be0_cd19_137e_2179,
     ];
-    const OUTPUT_LEN: usize = 64;
 
     fn compress(state: &mut [u64; 8], block: &[u8; 128]) {
         sha2::block_api::compress512(state, core::slice::from_ref(block));

@@ -17,6 +17,7 @@ pub(crate) mod random;
 mod secret;
 mod totp;
 mod window;
+mod wipe;
 
 pub use algorithm::Algorithm;
 #[cfg(feature = "std")]

@@ -4,9 +4,9 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 use subtle::{Choice, ConstantTimeEq};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::ZeroizeOnDrop;
 
-use super::base32;
+use super::{base32, wipe::wipe};
 use crate::error::Error;
 
 /// The key shared between a service and an authenticator.
@@ -204,7 +204,7 @@ impl Eq for Secret {}
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        self.bytes.zeroize();
+        wipe(&mut self.bytes, [0; Secret::MAX_LEN]);
     }
 }
 

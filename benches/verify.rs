@@ -2,20 +2,27 @@
 //! compressions no implementation can avoid.
 //!
 //! A `floor_N` case runs N independent compressions of the algorithm's
-//! hash and nothing else. Keying an HMAC costs 2 (inner and outer pad),
-//! and each candidate 2 (inner and outer hash). So a ±1-step verification
-//! built for the request (`per_request`: build the `Totp`, verify) has a
-//! floor of 8, and one with a `Totp` built once and kept (`kept`) a floor
-//! of 6, which is read against the same floor of 8. `chained_8` runs the 8
-//! compressions each after the one before: the cost of no overlap at all.
-//! Read every result as
-//! its ratio to a floor in the same group and the same run:
-//! `python3 benches/ratios.py` prints them from criterion's estimates.
+//! hash and nothing else (one state each, in one array). Keying an HMAC
+//! costs 2 (inner and outer pad), and each candidate 2 (inner and outer
+//! hash). So a ±1-step verification built for the request (`per_request`:
+//! build the `Totp`, verify, drop it) has a floor of 8, and one with a
+//! `Totp` built once and kept (`kept`) a floor of 6, which is read against
+//! the same floor of 8. `chained_8` runs the 8 compressions each after the
+//! one before: the cost of no overlap at all. `bare_hmac_8` and
+//! `bare_hmac_6` run the compressions of a ±1 verification in HMAC's
+//! order (keying, then the inner hashes, then the outer ones) and nothing
+//! else: the least a verifier on these compression functions can take,
+//! whatever it does around them. Read every result as its ratio to a
+//! floor in the same group and the same run: `python3 benches/ratios.py`
+//! prints them from criterion's estimates.
 
-use std::hint::black_box;
+use std::{
+    hint::black_box,
+    time::{Duration, Instant},
+};
 
 use criterion::{
-    BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
 use twofa::{Algorithm, Guard, Hotp, Secret, Totp, TotpAccount};
 
@@ -35,32 +42,84 @@ fn miss(accepts: impl Fn(&str) -> bool) -> String {
         .expect("some code misses")
 }
 
+/// The compression functions under test, as the crate calls them.
+trait Compress: Copy {
+    const IV: Self;
+    const BLOCK: [u8; 64];
+    fn compress(&mut self, block: &[u8; 64]);
+    /// The state written big-endian into the front of `block`, as HMAC's
+    /// outer message.
+    fn write(&self, block: &mut [u8; 64]);
+}
+
+impl Compress for [u32; 5] {
+    const IV: Self = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
+    const BLOCK: [u8; 64] = [0x36; 64];
+    fn compress(&mut self, block: &[u8; 64]) {
+        sha1::block_api::compress(self, std::slice::from_ref(block));
+    }
+    fn write(&self, block: &mut [u8; 64]) {
+        for (chunk, word) in block.chunks_exact_mut(4).zip(self) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+    }
+}
+
+impl Compress for [u32; 8] {
+    const IV: Self = [
+        0x6a09_e667,
+        0xbb67_ae85,
+        0x3c6e_f372,
+        0xa54f_f53a,
+        0x510e_527f,
+        0x9b05_688c,
+        0x1f83_d9ab,
+        0x5be0_cd19,
+    ];
+    const BLOCK: [u8; 64] = [0x36; 64];
+    fn compress(&mut self, block: &[u8; 64]) {
+        sha2::block_api::compress256(self, std::slice::from_ref(block));
+    }
+    fn write(&self, block: &mut [u8; 64]) {
+        for (chunk, word) in block.chunks_exact_mut(4).zip(self) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+    }
+}
+
+/// `n` independent compressions and nothing else: one state per
+/// compression, all in one array, so none waits for another.
+fn floor_of<S: Compress>(n: u64) -> impl FnMut() {
+    let mut states = vec![S::IV; n as usize];
+    move || {
+        let block = black_box(S::BLOCK);
+        for state in black_box(&mut states).iter_mut() {
+            state.compress(&block);
+        }
+        black_box(&states);
+    }
+}
+
 /// `n` independent compressions of the algorithm's hash and nothing else.
-fn floor(algorithm: Algorithm, n: u64) -> impl Fn() {
-    move || match algorithm {
-        Algorithm::Sha1 => {
-            let block = [0x36u8; 64];
-            for _ in 0..n {
-                let mut state = black_box([0x6745_2301u32; 5]);
-                sha1::block_api::compress(&mut state, &[black_box(block)]);
-                black_box(state);
-            }
-        }
-        Algorithm::Sha256 => {
-            let block = [0x36u8; 64];
-            for _ in 0..n {
-                let mut state = black_box([0x6a09_e667u32; 8]);
-                sha2::block_api::compress256(&mut state, &[black_box(block)]);
-                black_box(state);
-            }
-        }
+fn floor(algorithm: Algorithm, n: u64) -> Box<dyn FnMut()> {
+    match algorithm {
+        Algorithm::Sha1 => Box::new(floor_of::<[u32; 5]>(n)),
+        Algorithm::Sha256 => Box::new(floor_of::<[u32; 8]>(n)),
         Algorithm::Sha512 => {
-            let block = [0x36u8; 128];
-            for _ in 0..n {
-                let mut state = black_box([0x6a09_e667_f3bc_c908u64; 8]);
-                sha2::block_api::compress512(&mut state, &[black_box(block)]);
-                black_box(state);
-            }
+            let mut states = vec![[0x6a09_e667_f3bc_c908u64; 8]; n as usize];
+            Box::new(move || {
+                let block = black_box([0x36u8; 128]);
+                for state in black_box(&mut states).iter_mut() {
+                    sha2::block_api::compress512(state, std::slice::from_ref(&block));
+                }
+                black_box(&states);
+            })
         }
     }
 }
@@ -93,8 +152,79 @@ fn chained(algorithm: Algorithm, n: u64) -> impl Fn() {
     }
 }
 
+/// The compressions of a ±1 HMAC verification in HMAC's order and nothing
+/// else: keying (two pads, when `keying`), then the three inner hashes
+/// from the inner pad's state, then the three outer ones over their
+/// digests. No parsing, truncation, comparison or wiping: the least any
+/// verifier built on these compression functions can take.
+fn bare_hmac_of<S: Compress>(keying: bool) -> impl FnMut() {
+    move || {
+        let mut pads = [S::IV; 2];
+        if keying {
+            let blocks = black_box([S::BLOCK; 2]);
+            for (state, block) in pads.iter_mut().zip(&blocks) {
+                state.compress(block);
+            }
+        } else {
+            pads = black_box(pads);
+        }
+        let mut blocks = black_box([S::BLOCK; 3]);
+        let mut states = [pads[0]; 3];
+        for (state, block) in states.iter_mut().zip(&blocks) {
+            state.compress(block);
+        }
+        for (state, block) in states.iter().zip(&mut blocks) {
+            state.write(block);
+        }
+        let mut outputs = [pads[1]; 3];
+        for (state, block) in outputs.iter_mut().zip(&blocks) {
+            state.compress(block);
+        }
+        black_box(outputs);
+    }
+}
+
+/// [`bare_hmac_of`] for SHA-1 and SHA-256.
+fn bare_hmac(algorithm: Algorithm, keying: bool) -> Option<Box<dyn FnMut()>> {
+    match algorithm {
+        Algorithm::Sha1 => Some(Box::new(bare_hmac_of::<[u32; 5]>(keying))),
+        Algorithm::Sha256 => Some(Box::new(bare_hmac_of::<[u32; 8]>(keying))),
+        Algorithm::Sha512 => None,
+    }
+}
+
+/// Times `routine` on a fresh input from `make` per iteration, as a
+/// service does per request: the inputs are made beforehand, a chunk at a
+/// time, and only `routine` and the dropping of what it returns are
+/// timed. (criterion's `iter_batched` also times writing every output into
+/// a fresh vector, whose page faults cost more than a verification.)
+fn per_request<I, O>(
+    b: &mut criterion::Bencher<'_>,
+    make: impl Fn() -> I,
+    mut routine: impl FnMut(I) -> O,
+) {
+    const CHUNK: u64 = 256;
+    b.iter_custom(|iters| {
+        let mut elapsed = Duration::ZERO;
+        let mut inputs = Vec::with_capacity(CHUNK as usize);
+        let mut left = iters;
+        while left > 0 {
+            let n = left.min(CHUNK);
+            inputs.extend((0..n).map(|_| make()));
+            let start = Instant::now();
+            for input in inputs.drain(..) {
+                drop(black_box(routine(input)));
+            }
+            elapsed += start.elapsed();
+            left -= n;
+        }
+        elapsed
+    });
+}
+
 fn bench_floor(group: &mut BenchmarkGroup<'_, WallTime>, algorithm: Algorithm, n: u64) {
-    group.bench_function(format!("floor_{n}"), |b| b.iter(floor(algorithm, n)));
+    let mut floor = floor(algorithm, n);
+    group.bench_function(format!("floor_{n}"), |b| b.iter(&mut floor));
 }
 
 fn totp_of(algorithm: Algorithm, secret: Secret) -> Totp {
@@ -114,21 +244,22 @@ fn totp_verify(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("totp_verify_window1_{algorithm}"));
         bench_floor(&mut group, algorithm, 8);
         group.bench_function("chained_8", |b| b.iter(chained(algorithm, 8)));
+        for (name, keying) in [("bare_hmac_8", true), ("bare_hmac_6", false)] {
+            if let Some(mut bare) = bare_hmac(algorithm, keying) {
+                group.bench_function(name, |b| b.iter(&mut bare));
+            }
+        }
         for (case, code) in [("hit", &hit), ("miss", &miss)] {
             group.bench_function(format!("kept_{case}"), |b| {
                 b.iter(|| totp.verify_at(black_box(code), black_box(NOW)))
             });
-            // The secret is made before and the `Totp` dropped after the
-            // timed part, as the kept case's are.
+            // The secret is made before the timed part; building, verifying
+            // and dropping (wiping) the `Totp` are timed.
             group.bench_function(format!("per_request_{case}"), |b| {
-                b.iter_batched(
+                per_request(
+                    b,
                     || secret(algorithm),
-                    |secret| {
-                        let totp = totp_of(algorithm, secret);
-                        let found = totp.verify_at(black_box(code), black_box(NOW));
-                        (totp, found)
-                    },
-                    BatchSize::SmallInput,
+                    |secret| totp_of(algorithm, secret).verify_at(black_box(code), black_box(NOW)),
                 )
             });
         }
@@ -159,14 +290,13 @@ fn hotp_verify(c: &mut Criterion) {
             b.iter(|| hotp.verify(black_box(code), black_box(1_000)))
         });
         group.bench_function(format!("per_request_{case}"), |b| {
-            b.iter_batched(
+            per_request(
+                b,
                 || secret(algorithm),
                 |secret| {
-                    let hotp = hotp_of(secret, 10, Hotp::DEFAULT_RESYNC_WINDOW);
-                    let found = hotp.verify(black_box(code), black_box(1_000));
-                    (hotp, found)
+                    hotp_of(secret, 10, Hotp::DEFAULT_RESYNC_WINDOW)
+                        .verify(black_box(code), black_box(1_000))
                 },
-                BatchSize::SmallInput,
             )
         });
     }
@@ -235,14 +365,10 @@ fn generate(c: &mut Criterion) {
     bench_floor(&mut group, algorithm, 2);
     group.bench_function("kept", |b| b.iter(|| totp.generate_at(black_box(NOW))));
     group.bench_function("per_request", |b| {
-        b.iter_batched(
+        per_request(
+            b,
             || secret(algorithm),
-            |secret| {
-                let totp = Totp::new(secret);
-                let code = totp.generate_at(black_box(NOW));
-                (totp, code)
-            },
-            BatchSize::SmallInput,
+            |secret| Totp::new(secret).generate_at(black_box(NOW)),
         )
     });
     group.finish();

@@ -5,7 +5,11 @@ last `cargo bench --bench verify`, `--bench login` and
 
 Each time is read against its reference in the same group and run:
 - `kept_*` against `floor_{2 per candidate + 2}` as the per-request case
-  (the floor of keying and verifying), and `per_request_*` likewise;
+  (the floor of keying and verifying), and `per_request_*` likewise; in
+  the ±1 TOTP groups also against the bare HMAC compressions in HMAC's
+  order (`bare_hmac_6` kept, `bare_hmac_8` per request), themselves read
+  against `floor_8`; a kept HOTP verifier also against the floor of its
+  candidates alone (`floor_22`);
 - the growth group's points against the floor of their own candidates;
 - `guard_*` against `verify_at_miss`, peers against `twofa`;
 - login throughput as logins per second per thread.
@@ -37,7 +41,8 @@ def floor_for(group, bench):
     if group.startswith("totp_verify_window1_"):
         return "floor_8"
     if group.startswith("hotp_verify_look_ahead10_"):
-        return "floor_24" if bench.startswith("per_request") else "floor_22"
+        # Keying and 11 candidates, as the issue's floor of 2 + 2·(n+1).
+        return "floor_24"
     if group.startswith("generate_"):
         return "floor_4" if bench == "per_request" else "floor_2"
     if group.startswith("growth_"):
@@ -57,6 +62,17 @@ def floor_for(group, bench):
     return None
 
 
+def bound_for(group, bench):
+    """A second reference: for ±1 TOTP the bare HMAC compressions in HMAC's
+    order, for a kept HOTP verifier the floor of its candidates alone."""
+    if group.startswith("totp_verify_window1_") and (
+            bench.startswith("kept_") or bench.startswith("per_request_")):
+        return "bare_hmac_6" if bench.startswith("kept_") else "bare_hmac_8"
+    if group.startswith("hotp_verify_look_ahead10_") and bench.startswith("kept_"):
+        return "floor_22"
+    return None
+
+
 def main():
     if not ROOT.is_dir():
         sys.exit(f"{ROOT}: no criterion results; run the benches first")
@@ -73,11 +89,21 @@ def main():
             for bench in benches(group):
                 if bench.startswith("floor_"):
                     continue
+                if bench.startswith("bare_hmac_"):
+                    # The bound itself, against the floor of 8.
+                    ns, base = estimate(group, bench), estimate(group, "floor_8")
+                    if ns is not None and base:
+                        rows.append(f"  {bench}: {ns:,.0f} ns, {ns / base:.2f} × floor_8")
+                    continue
                 reference = floor_for(group, bench)
                 ns, base = estimate(group, bench), reference and estimate(group, reference)
                 if ns is None:
                     continue
                 ratio = f"{ns / base:.2f} × {reference}" if base else "(no reference)"
+                bound = bound_for(group, bench)
+                bound_ns = bound and estimate(group, bound)
+                if bound_ns:
+                    ratio += f", {ns / bound_ns:.2f} × {bound}"
                 rows.append(f"  {bench}: {ns:,.0f} ns, {ratio}")
         if rows:
             print(group)

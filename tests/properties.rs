@@ -130,3 +130,29 @@ proptest! {
         }
     }
 }
+
+/// Keys at every length where keying changes course: up to a block they
+/// are zero padded, past it hashed first (RFC 2104 §2); SHA-1 and SHA-256
+/// have 64-byte blocks, SHA-512 a 128-byte one.
+#[test]
+fn keys_at_the_block_boundaries_match_the_reference() {
+    for algorithm in Algorithm::ALL {
+        for len in [10, 20, 32, 63, 64, 65, 100, 127, 128] {
+            let key: Vec<u8> = (0..len)
+                .map(|i| (i as u8).wrapping_mul(151) ^ 0xA5)
+                .collect();
+            let hotp = Hotp::builder(Secret::from_bytes_accepting_80_bit(&key).unwrap())
+                .algorithm(algorithm)
+                .digits(8)
+                .build()
+                .unwrap();
+            for counter in [0, 1, 59, u64::MAX] {
+                assert_eq!(
+                    hotp.generate(counter).expose_value(),
+                    reference::hotp(algorithm, &key, counter, 8),
+                    "{algorithm} with a {len}-byte key at counter {counter}"
+                );
+            }
+        }
+    }
+}

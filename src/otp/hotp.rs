@@ -105,8 +105,11 @@ impl Hotp {
     }
 
     /// Keys the HMAC with the secret, once.
+    // Inlined, with the keying below it, so that the keyed states are
+    // written where the `Hotp` is built rather than copied there.
+    #[inline(always)]
     fn keyed(params: Params) -> Self {
-        let mac = KeyedHmac::new(params.algorithm, params.secret.expose_bytes());
+        let mac = KeyedHmac::new(params.algorithm, &params.secret);
         Self { params, mac }
     }
 

@@ -27,6 +27,7 @@ use super::{
     algorithm::Algorithm,
     code,
     mac::{self, BlockHash},
+    secret::Secret,
     wipe::wipe,
 };
 
@@ -43,12 +44,16 @@ pub(crate) enum KeyedHmac {
 }
 
 impl KeyedHmac {
-    /// Keys `algorithm`'s HMAC with `key`: two compressions.
-    pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Self {
+    /// Keys `algorithm`'s HMAC with `secret`: two compressions.
+    // Inlined into `Totp` and `Hotp`'s keying: the states are written in
+    // place, where returning them would copy them with stores the next
+    // copy's wide loads cannot take forwarded (16 ns of 128 here).
+    #[inline(always)]
+    pub(crate) fn new(algorithm: Algorithm, secret: &Secret) -> Self {
         match algorithm {
-            Algorithm::Sha1 => Self::Sha1(Keyed::new(key)),
-            Algorithm::Sha256 => Self::Sha256(Keyed::new(key)),
-            Algorithm::Sha512 => Self::Sha512(Keyed::new(key)),
+            Algorithm::Sha1 => Self::Sha1(Keyed::new(secret)),
+            Algorithm::Sha256 => Self::Sha256(Keyed::new(secret)),
+            Algorithm::Sha512 => Self::Sha512(Keyed::new(secret)),
         }
     }
 
@@ -107,16 +112,17 @@ pub(crate) struct Keyed<H: BlockHash> {
 }
 
 impl<H: BlockHash> Keyed<H> {
-    /// Keys the HMAC with `key` of any length (RFC 2104 §2): zero padded
-    /// to a block, or hashed first when longer than one.
-    fn new(key: &[u8]) -> Self {
+    /// Keys the HMAC with `secret` (RFC 2104 §2): zero padded to a block,
+    /// or hashed first when longer than one.
+    #[inline(always)]
+    fn new(secret: &Secret) -> Self {
         let mut inner_pad = H::ZERO_BLOCK;
-        let padded = inner_pad.as_mut();
-        // The key's bytes, or its hash (RFC 2104 §2); past them the pads
-        // are constants.
-        match padded.get_mut(..key.len()) {
-            Some(head) => head.copy_from_slice(key),
-            None => H::hash_key(key, padded),
+        let block = inner_pad.as_mut();
+        // A key of up to a block is its zero-padded bytes, copied as one
+        // block of fixed size; a longer key is hashed first.
+        match secret.zero_padded().get(..block.len()) {
+            Some(padded) if secret.byte_len() <= block.len() => block.copy_from_slice(padded),
+            _ => H::hash_key(secret.expose_bytes(), block),
         }
         let mut outer_pad = inner_pad;
         inner_pad.as_mut().iter_mut().for_each(|b| *b ^= 0x36);

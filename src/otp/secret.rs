@@ -117,6 +117,15 @@ impl Secret {
         self.bytes.get(..self.len).unwrap_or_default()
     }
 
+    /// The bytes followed by zeros up to [`Secret::MAX_LEN`]: every
+    /// constructor starts from zeros and writes only the first
+    /// [`Secret::byte_len`] bytes. HMAC pads a key of up to one block with
+    /// zeros (RFC 2104 §2), so this is the padded key of any such secret,
+    /// taken as a fixed-size block with no copy of a variable length.
+    pub(crate) fn zero_padded(&self) -> &[u8; Secret::MAX_LEN] {
+        &self.bytes
+    }
+
     /// The length in bytes.
     #[must_use]
     pub fn byte_len(&self) -> usize {

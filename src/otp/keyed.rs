@@ -17,7 +17,8 @@
 //!
 //! `tests/properties.rs` (through the reference in `tests/support/`) and
 //! the `verify` fuzz target check this against the `hmac` crate for every
-//! algorithm and for keys shorter than, equal to and longer than a block.
+//! algorithm, for keys shorter than and equal to a block, and for SHA-1
+//! and SHA-256 keys longer than one (a secret is at most a SHA-512 block).
 
 use core::fmt;
 
@@ -28,7 +29,7 @@ use super::{
     code,
     mac::{self, BlockHash},
     secret::Secret,
-    wipe::wipe,
+    wipe::{wipe, wipe_with},
 };
 
 /// How many counters are hashed side by side: enough for a ±1 window in
@@ -45,9 +46,12 @@ pub(crate) enum KeyedHmac {
 
 impl KeyedHmac {
     /// Keys `algorithm`'s HMAC with `secret`: two compressions.
-    // Inlined into `Totp` and `Hotp`'s keying: the states are written in
-    // place, where returning them would copy them with stores the next
-    // copy's wide loads cannot take forwarded (16 ns of 128 here).
+    // Inlined into `Totp` and `Hotp`'s keying, a speed matter: the compiler
+    // can then write the states where the verifier is built, rather than
+    // copy them there with loads that stall on the stores just made (16 ns
+    // of the 128 that building and dropping a verifier took here). Moves
+    // of a value can leave copies behind whatever this says; only the
+    // states' final place is wiped on drop.
     #[inline(always)]
     pub(crate) fn new(algorithm: Algorithm, secret: &Secret) -> Self {
         match algorithm {
@@ -78,7 +82,10 @@ impl KeyedHmac {
         self.for_each_truncated(core::iter::once(counter), |_, truncated| {
             value = truncated;
         });
-        value
+        // The caller's copy is its own to wipe (a `Code` wipes its value).
+        let code = value;
+        wipe(&mut value, 0);
+        code
     }
 }
 
@@ -120,6 +127,8 @@ impl<H: BlockHash> Keyed<H> {
         let block = inner_pad.as_mut();
         // A key of up to a block is its zero-padded bytes, copied as one
         // block of fixed size; a longer key is hashed first.
+        // `get` cannot fail: a secret is at most a SHA-512 block, and no
+        // block is longer.
         match secret.zero_padded().get(..block.len()) {
             Some(padded) if secret.byte_len() <= block.len() => block.copy_from_slice(padded),
             _ => H::hash_key(secret.expose_bytes(), block),
@@ -157,10 +166,12 @@ impl<H: BlockHash> Keyed<H> {
                 .zip(counters.by_ref())
                 .map(|(slot, counter)| *slot = counter)
                 .count();
-            let truncated = work.hash(self, &batch, filled);
+            let mut truncated = work.hash(self, &batch, filled);
             for (counter, value) in batch.into_iter().zip(truncated).take(filled) {
                 each(counter, value);
             }
+            // The candidates' codes, as secret as a `Code`.
+            wipe(&mut truncated, [0; LANES]);
             if filled < LANES {
                 break;
             }
@@ -258,9 +269,10 @@ impl<H: BlockHash> Drop for Work<'_, H> {
         // outer block's digest was written: zeros over it, through the
         // same stores that wrote it.
         wipe(self.states, [H::ZERO_STATE; LANES]);
-        for block in self.outer_blocks.iter_mut() {
-            H::write_state(&H::ZERO_STATE, block.as_mut());
-        }
-        zeroize::optimization_barrier(self.outer_blocks);
+        wipe_with(self.outer_blocks, |blocks| {
+            for block in blocks.iter_mut() {
+                H::write_state(&H::ZERO_STATE, block.as_mut());
+            }
+        });
     }
 }

@@ -10,9 +10,9 @@ use zeroize::Zeroize;
 /// A Merkle–Damgård hash seen through its compression function.
 pub(crate) trait BlockHash {
     /// The chaining state.
-    type State: Copy;
+    type State: Copy + Zeroize;
     /// One input block.
-    type Block: Copy + AsRef<[u8]> + AsMut<[u8]>;
+    type Block: Copy + Zeroize + AsRef<[u8]> + AsMut<[u8]>;
     /// A block of zeros.
     const ZERO_BLOCK: Self::Block;
     /// HMAC's inner message block before the counter is written into its

@@ -139,8 +139,8 @@ impl Totp {
     }
 
     /// Keys the HMAC with the secret, once.
-    // Inlined, with the keying below it, so that the keyed states are
-    // written where the `Totp` is built rather than copied there.
+    // Inlined with the keying below it, a speed matter: see
+    // `KeyedHmac::new`.
     #[inline(always)]
     fn keyed(params: Params) -> Self {
         let mac = KeyedHmac::new(params.algorithm, &params.secret);

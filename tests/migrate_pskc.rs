@@ -487,3 +487,58 @@ fn errors_and_debug_never_show_the_secret() {
     let reader = format!("{:?}", PskcReader::new().password("qwerty"));
     assert!(!reader.contains("qwerty"), "{reader}");
 }
+
+/// Nothing authenticates the MAC key, so whoever alters it must learn
+/// nothing of what it decrypts to: a MAC key whose padding breaks is
+/// answered as one whose padding holds (a padding oracle otherwise).
+#[test]
+fn an_altered_mac_key_is_answered_alike_whatever_its_padding() {
+    let file = figure(6);
+    let mac_key = "ESIzRFVmd4iZABEiM0RVZgKn6WjLaTC1sbeBMSvIhRejN9vJa2BOlSaMrR7I5wSX";
+    let reader = PskcReader::new().pre_shared_key(&FIGURE6_KEY);
+    // The last byte of the last block turned into a padding length of 0
+    // (no padding), then of 5 (padding, of another key).
+    for (padding, altered) in [
+        (
+            0,
+            "ESIzRFVmd4iZABEiM0RVZgKn6WjLaTC1sbeBMSvIhRujN9vJa2BOlSaMrR7I5wSX",
+        ),
+        (
+            5,
+            "ESIzRFVmd4iZABEiM0RVZgKn6WjLaTC1sbeBMSvIhR6jN9vJa2BOlSaMrR7I5wSX",
+        ),
+    ] {
+        let file = file.replace(mac_key, altered);
+        assert_eq!(
+            problem(reader.read(&file)),
+            Problem::MacMismatch,
+            "padding {padding}"
+        );
+    }
+    // One block of key after the IV: under 16 bytes whatever it decrypts
+    // to, refused on its length alone.
+    let short = file.replace(mac_key, "ESIzRFVmd4iZABEiM0RVZgKn6WjLaTC1sbeBMSvIhRc=");
+    assert_eq!(
+        problem(reader.read(&short)),
+        Problem::Syntax("a MAC key of 16 to 128 bytes")
+    );
+}
+
+/// Values and MAC keys are bounded before any is decrypted or compared
+/// block by block with the MAC key's: a secret is at most 128 bytes.
+#[test]
+fn oversized_encrypted_values_and_mac_keys_are_refused_before_decrypting() {
+    let file = figure(6);
+    let reader = PskcReader::new().pre_shared_key(&FIGURE6_KEY);
+    let huge = format!("AAECAwQFBgcICQoLDA0ODw{}", "A".repeat(400 * 4 / 3));
+    let value = "AAECAwQFBgcICQoLDA0OD+cIHItlB3Wra1DUpxVvOx2lef1VmNPCMl8jwZqIUqGv";
+    assert_eq!(
+        problem(reader.read(&file.replace(value, &huge))),
+        Problem::Syntax("an encrypted value of at most 128 bytes")
+    );
+    let mac_key = "ESIzRFVmd4iZABEiM0RVZgKn6WjLaTC1sbeBMSvIhRejN9vJa2BOlSaMrR7I5wSX";
+    assert_eq!(
+        problem(reader.read(&file.replace(mac_key, &huge))),
+        Problem::Syntax("a MAC key of 16 to 128 bytes")
+    );
+}

@@ -30,7 +30,9 @@ const MORE: &str = "http://www.w3.org/2001/04/xmldsig-more#";
 pub(super) const PBKDF2: &str = "http://www.rsasecurity.com/rsalabs/pkcs/schemas/pkcs-5v2-0#pbkdf2";
 
 /// The most PBKDF2 iterations a file may ask for: derivation stays under
-/// a few seconds, whatever the file says.
+/// a few seconds, whatever the file says. (PBKDF2 runs its iterations once
+/// per output block of the PRF, so a 24- or 32-byte key under HMAC-SHA-1
+/// costs twice this.)
 pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 
 const BLOCK: usize = 16;
@@ -56,6 +58,29 @@ pub(super) fn decrypt(
     key: &[u8],
     data: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, Problem> {
+    let mut plain = decrypt_padded(method, key, data)?;
+    let len = unpadded_len(&plain).ok_or(Problem::WrongKey)?;
+    plain.truncate(len);
+    Ok(plain)
+}
+
+/// The length of `plain` without XML Encryption's padding, or `None` when
+/// its last byte is no padding length (a wrong key, or altered data).
+pub(super) fn unpadded_len(plain: &[u8]) -> Option<usize> {
+    let pad = usize::from(*plain.last()?);
+    (1..=BLOCK)
+        .contains(&pad)
+        .then(|| plain.len().saturating_sub(pad))
+}
+
+/// Decrypts `iv || ciphertext` under `key` with `method`, padding and all.
+/// Fails only on what the file shows in the clear: a method not taken, a
+/// key of another length, or no whole blocks.
+pub(super) fn decrypt_padded(
+    method: &str,
+    key: &[u8],
+    data: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Problem> {
     if key.len() != key_len(method)? {
         return Err(Problem::WrongKey);
     }
@@ -69,12 +94,6 @@ pub(super) fn decrypt(
         AES192_CBC => cbc_decrypt::<Aes192>(key, iv, &mut plain),
         _ => cbc_decrypt::<Aes256>(key, iv, &mut plain),
     }?;
-    let pad = usize::from(*plain.last().unwrap_or(&0));
-    if !(1..=BLOCK).contains(&pad) || pad > plain.len() {
-        return Err(Problem::WrongKey);
-    }
-    let len = plain.len() - pad;
-    plain.truncate(len);
     Ok(plain)
 }
 

@@ -21,7 +21,7 @@ use super::{
     imported::{ImportedKey, Kind, Pin, generator},
 };
 use crate::{
-    otp::{Algorithm, Totp},
+    otp::{Algorithm, Secret, Totp},
     provision::uri::KeyUri,
 };
 
@@ -138,7 +138,9 @@ impl PskcReader {
     /// wrong secrets, or secrets of the attacker's choosing, and a wrong key
     /// goes unnoticed for about one value in sixteen (XML Encryption's
     /// padding is all there is left to check). Check one code of each
-    /// token before trusting such an import.
+    /// token before trusting such an import. A file is still refused for a
+    /// MAC it cannot compute at all: an unknown MAC algorithm, a MAC key
+    /// kept elsewhere (`MACKeyReference`), or one of under 16 bytes.
     #[must_use]
     pub fn skip_mac_check_known_broken(mut self) -> Self {
         self.check_mac = false;
@@ -183,9 +185,7 @@ impl PskcReader {
         let mac = mac_key(root, key.as_ref().map(|key| key.as_slice())).map_err(file)?;
         let values = Values {
             key: key.as_ref().map(|key| key.as_slice()),
-            mac: mac
-                .as_ref()
-                .map(|(algorithm, key, blocks)| (*algorithm, key.as_slice(), blocks.as_slice())),
+            mac: mac.as_ref(),
             check_mac: self.check_mac,
             // A secret in the clear is taken only from a file that
             // encrypts nothing, read without a key.
@@ -277,14 +277,29 @@ fn derive(derived: Node<'_, '_>, password: &[u8]) -> Result<Zeroizing<Vec<u8>>, 
     Ok(key)
 }
 
-/// A MAC algorithm, its key opened, and the key's cipher blocks (after the
-/// IV) as the file has them.
-type MacKey = (MacAlgorithm, Zeroizing<Vec<u8>>, Vec<u8>);
+/// The MAC key of a file, opened.
+struct MacKey {
+    algorithm: MacAlgorithm,
+    key: Zeroizing<Vec<u8>>,
+    /// Its cipher blocks (after the IV) as the file has them.
+    blocks: Vec<u8>,
+    /// Whether its padding held. One that did not is kept, and fails
+    /// every MAC check as a wrong key does: nothing authenticates the MAC
+    /// key, so refusing it for its padding alone would tell whoever
+    /// altered it something of what it decrypts to (a padding oracle).
+    intact: bool,
+}
 
-/// The shortest MAC key taken: RFC 6030's examples use 20 bytes, and the
-/// MAC key is not itself authenticated, so a short one may have been
-/// spliced from known ciphertext.
-const MIN_MAC_KEY_LEN: usize = 16;
+/// The most an encrypted value or MAC key may decrypt to: a secret of
+/// [`Secret::MAX_LEN`] bytes. Its IV and ciphertext, at the most padding.
+const MAX_ENCRYPTED_LEN: usize = 16 + Secret::MAX_LEN + 16;
+
+/// The least a MAC key's IV and ciphertext may take: two blocks after the
+/// IV, so at least 16 bytes of key whatever the padding. RFC 6030's
+/// examples use 20 bytes, and the MAC key is not itself authenticated, so
+/// a short one may have been spliced from known ciphertext. Counted on the
+/// ciphertext, which is public, not on what it decrypts to.
+const MIN_MAC_KEY_ENCRYPTED_LEN: usize = 16 + 32;
 
 /// The MAC algorithm and key of `MACMethod`, when the file has one and the
 /// key to open it was given.
@@ -300,25 +315,29 @@ fn mac_key(root: Node<'_, '_>, key: Option<&[u8]>) -> Result<Option<MacKey>, Pro
     let mac_key = element(method, "MACKey").ok_or_else(|| {
         Problem::Unsupported("a MACMethod without a MACKey (a MACKeyReference)".into())
     })?;
-    let opened = open(mac_key, key)?;
-    if opened.len() < MIN_MAC_KEY_LEN {
-        return Err(Problem::Syntax("a MAC key of at least 16 bytes"));
+    let method = encryption_method(mac_key)?;
+    let data = cipher_value(mac_key)?;
+    if !(MIN_MAC_KEY_ENCRYPTED_LEN..=MAX_ENCRYPTED_LEN).contains(&data.len()) {
+        return Err(Problem::Syntax("a MAC key of 16 to 128 bytes"));
     }
-    let blocks = cipher_value(mac_key)?
-        .get(16..)
-        .unwrap_or_default()
-        .to_vec();
-    Ok(Some((algorithm, opened, blocks)))
+    let mut opened = crypto::decrypt_padded(method, key, &data)?;
+    let unpadded = crypto::unpadded_len(&opened);
+    if let Some(len) = unpadded {
+        opened.truncate(len);
+    }
+    Ok(Some(MacKey {
+        algorithm,
+        key: opened,
+        blocks: data.get(16..).unwrap_or_default().to_vec(),
+        intact: unpadded.is_some(),
+    }))
 }
 
-/// The opened `xenc:EncryptedData`-shaped element: an `EncryptionMethod`
-/// and `CipherData/CipherValue`.
-fn open(encrypted: Node<'_, '_>, key: &[u8]) -> Result<Zeroizing<Vec<u8>>, Problem> {
-    let method = element(encrypted, "EncryptionMethod")
+/// The `EncryptionMethod` of an `xenc:EncryptedData`-shaped element.
+fn encryption_method<'a>(encrypted: Node<'a, '_>) -> Result<&'a str, Problem> {
+    element(encrypted, "EncryptionMethod")
         .and_then(|method| method.attribute("Algorithm"))
-        .ok_or(Problem::Missing("the EncryptionMethod"))?;
-    let data = cipher_value(encrypted)?;
-    crypto::decrypt(method, key, &data)
+        .ok_or(Problem::Missing("the EncryptionMethod"))
 }
 
 fn cipher_value(encrypted: Node<'_, '_>) -> Result<Zeroizing<Vec<u8>>, Problem> {
@@ -331,8 +350,7 @@ fn cipher_value(encrypted: Node<'_, '_>) -> Result<Zeroizing<Vec<u8>>, Problem> 
 /// How values are opened and checked.
 struct Values<'a> {
     key: Option<&'a [u8]>,
-    /// The MAC algorithm, its key, and the key's cipher blocks.
-    mac: Option<(MacAlgorithm, &'a [u8], &'a [u8])>,
+    mac: Option<&'a MacKey>,
     check_mac: bool,
     encrypted: bool,
 }
@@ -475,23 +493,27 @@ impl Values<'_> {
             .ok_or(Problem::Missing("a PlainValue or EncryptedValue"))?;
         let key = self.key.ok_or(Problem::KeyRequired)?;
         let data = cipher_value(encrypted)?;
+        if data.len() > MAX_ENCRYPTED_LEN {
+            return Err(Problem::Syntax("an encrypted value of at most 128 bytes"));
+        }
         let expected = element(value, "ValueMAC")
             .map(|mac| base64::decode(text(mac).as_bytes()))
             .transpose()?;
         let checked = match (self.mac, expected) {
             // The MAC key's own blocks in a value: a value spliced from the
             // (unauthenticated) MAC key, whose MAC anyone could compute.
-            (Some((_, _, blocks)), Some(_))
+            (Some(mac), Some(_))
                 if data
                     .get(16..)
                     .unwrap_or_default()
                     .chunks(16)
-                    .any(|block| blocks.chunks(16).any(|known| known == block)) =>
+                    .any(|block| mac.blocks.chunks(16).any(|known| known == block)) =>
             {
                 Err(Problem::MacMismatch)
             }
-            (Some((algorithm, mac_key, _)), Some(expected)) => {
-                if algorithm.verify(mac_key, &data, &expected) {
+            (Some(mac), Some(expected)) => {
+                // Computed whether or not the MAC key's padding held.
+                if mac.algorithm.verify(&mac.key, &data, &expected) & mac.intact {
                     Ok(())
                 } else {
                     Err(Problem::MacMismatch)
@@ -502,10 +524,7 @@ impl Values<'_> {
         if self.check_mac {
             checked?;
         }
-        let method = element(encrypted, "EncryptionMethod")
-            .and_then(|method| method.attribute("Algorithm"))
-            .ok_or(Problem::Missing("the EncryptionMethod"))?;
-        crypto::decrypt(method, key, &data)
+        crypto::decrypt(encryption_method(encrypted)?, key, &data)
     }
 }
 

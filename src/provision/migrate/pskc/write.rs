@@ -35,7 +35,8 @@ const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// An [`ImportError`] for a pre-shared key of another length or a failing
 /// generator (the file), or naming the first key (from 1) the format
 /// cannot hold: Steam Guard codes, a PIN kept outside the token, a name
-/// with characters XML 1.0 cannot carry.
+/// with control characters (those XML 1.0 cannot carry, and the C1
+/// controls, which it discourages).
 pub fn write_pskc<R: TryCryptoRng + ?Sized>(
     keys: &[ImportedKey],
     pre_shared_key: &[u8],

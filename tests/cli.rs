@@ -595,4 +595,33 @@ otpauth://totp/bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA&a
             "line 1",
         );
     }
+
+    /// liboath writes local time: a TOTP key's last step is found from its
+    /// last code only in the zone of the server that wrote the file.
+    #[test]
+    fn users_oath_in_the_writing_servers_zone() {
+        // Written at UTC+5: 09:31 there is 04:31 UTC.
+        let file = "HOTP/T30 carol - 3132333435363738393031323334353637383930 0 737723 2026-11-22T09:31:00L\n";
+        refused(
+            &with_stdin(&["import", "-"], file),
+            "is the UTC offset right?",
+        );
+        let keys = uris(&with_stdin(&["import", "--utc-offset", "18000", "-"], file));
+        assert_eq!(totp_at(&keys[0], 1_795_321_860), "737723");
+    }
+
+    /// An argument that is no file may be a pasted secret or URI: it is
+    /// named by its place, never echoed.
+    #[test]
+    fn a_pasted_uri_or_secret_is_not_echoed() {
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let uri = format!("otpauth://totp/alice?secret={secret}");
+        let output = twofa(&["import", &uri]);
+        refused(&output, "argument 1: no such file");
+        assert!(stderr(&output).contains("already what import prints"));
+        let output = twofa(&["import", secret]);
+        refused(&output, "argument 1: no such file");
+        assert!(!stderr(&output).contains(secret), "{}", stderr(&output));
+        assert!(!stderr(&twofa(&["import", &uri])).contains(secret));
+    }
 }

@@ -53,7 +53,7 @@ fn log_fields_comments_and_pins() {
 # users.oath as pam_oath keeps it\r
 \r
 HOTP\talice\t-\t3132333435363738393031323334353637383930\r
-HOTP/E/8 bob 1234 3132333435363738393031323334353637383930 41 26140417 2026-11-22T09:30:00L
+HOTP/E/8 bob 1234 3132333435363738393031323334353637383930 41 36471723 2026-11-22T09:30:00L
    # an indented comment
 HOTP/T30 carol + 3132333435363738393031323334353637383930 -1 287082 1970-01-01T01:01:00L
 ";
@@ -67,7 +67,7 @@ HOTP/T30 carol + 3132333435363738393031323334353637383930 -1 287082 1970-01-01T0
     // liboath records the counter it matched: the next is one past.
     assert_eq!(keys[1].origin(), &Origin::Line(4));
     assert_eq!(keys[1].hotp_account().unwrap().counter, 42);
-    assert_eq!(keys[1].last_code(), Some("26140417"));
+    assert_eq!(keys[1].last_code(), Some("36471723"));
     assert_eq!(keys[1].last_used(), Some(1_795_336_200));
     assert!(matches!(keys[1].pin(), Pin::Stored(pin) if pin.as_str() == "1234"));
     assert!(!format!("{:?}", keys[1]).contains("1234"));

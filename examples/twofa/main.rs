@@ -44,11 +44,14 @@ usage:
       the secret sealed for storage (kind from the URI, --counter for HOTP)
   twofa open --key-env VAR --account NAME [--purpose P] [--counter N] SEALED|-
       the secret a sealed form holds, as base32 (HOTP with --counter)
-  twofa import [--pskc-key[-env] HEX|VAR | --pskc-password-env VAR] FILE_OR_URI...
+  twofa import [--pskc-key[-env] HEX|VAR | --pskc-password-env VAR]
+               [--utc-offset SECONDS] FILE_OR_URI...
       one otpauth:// URI per key of Google Authenticator exports
       (otpauth-migration://, every batch), PSKC files or users.oath (- for
       standard input); a PSKC value whose MAC does not match is refused
-      unless --pskc-skip-mac-check-known-broken is given
+      unless --pskc-skip-mac-check-known-broken is given; --utc-offset is
+      the zone of the server that wrote users.oath (3600 for UTC+1;
+      default 0), whose times are local
   twofa export --format users.oath|pskc [--pskc-key[-env] HEX|VAR]
       the otpauth:// URIs on standard input as users.oath, or as PSKC
       encrypted under the key (a fresh key, printed on stderr, without one)

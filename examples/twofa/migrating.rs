@@ -5,6 +5,7 @@
 use std::{
     env, fs,
     io::{self, Read, Write},
+    path::Path,
 };
 
 use twofa::{
@@ -32,10 +33,23 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
     let mut keys: Vec<Vec<ImportedKey>> = Vec::new();
     // Every batch of an export, wherever it came from: read together.
     let mut exports: Vec<Zeroizing<String>> = Vec::new();
-    for input in inputs {
+    for (number, input) in inputs.iter().enumerate() {
         if is_export(input) {
             exports.push(Zeroizing::new(input.clone()));
             continue;
+        }
+        // An argument that is neither a file nor `-` may be a pasted secret
+        // or URI: named by its place, never quoted.
+        if input != "-" && !Path::new(input).exists() {
+            return Err(Failure::usage(format!(
+                "argument {}: no such file, and not an otpauth-migration:// URI{}",
+                number + 1,
+                if is_scheme(input, "otpauth:") {
+                    " (an otpauth:// URI is already what import prints)"
+                } else {
+                    ""
+                }
+            )));
         }
         let text = read_input(input)?;
         let named = |error: ImportError| Failure::usage(format!("{input}: {error}"));
@@ -50,9 +64,10 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
                 exports.push(Zeroizing::new(line.to_owned()));
             }
         } else {
-            // liboath writes local time; the URIs carry no state, so the
-            // zone does not matter here.
-            keys.push(read_users_oath(&text, 0).map_err(named)?);
+            // liboath writes local time: the zone finds a TOTP key's last
+            // step from its last code, which a wrong zone misses.
+            let utc_offset = options.utc_offset.unwrap_or(0);
+            keys.push(read_users_oath(&text, utc_offset).map_err(named)?);
         }
     }
     if !exports.is_empty() {
@@ -166,10 +181,14 @@ fn write_out(text: &str) -> Result<(), Failure> {
 }
 
 fn is_export(text: &str) -> bool {
-    const SCHEME: &str = "otpauth-migration:";
+    is_scheme(text, "otpauth-migration:")
+}
+
+/// Whether `text` starts with `scheme`, in any case.
+fn is_scheme(text: &str, scheme: &str) -> bool {
     text.trim()
-        .get(..SCHEME.len())
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case(SCHEME))
+        .get(..scheme.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
 }
 
 /// A file's text, or standard input's for `-`, into a buffer sized before
@@ -177,23 +196,16 @@ fn is_export(text: &str) -> bool {
 fn read_input(input: &str) -> Result<Zeroizing<String>, Failure> {
     let limit = MAX_USERS_OATH_LEN;
     let cannot = |e: io::Error| Failure::usage(format!("{input}: cannot read: {e}"));
-    let mut text = Zeroizing::new(String::new());
+    // Room for the most, whatever a file says of its size (a pipe, a file
+    // under /proc or one still being written says too little).
+    let mut text = Zeroizing::new(String::with_capacity(limit + 1));
     let read = if input == "-" {
-        text.reserve_exact(limit + 1);
         io::stdin()
             .lock()
             .take(limit as u64 + 1)
             .read_to_string(&mut text)
     } else {
         let mut file = fs::File::open(input).map_err(cannot)?;
-        let metadata = file.metadata().map_err(cannot)?;
-        // A pipe or device says nothing of its size: room for the most.
-        let len = if metadata.is_file() {
-            usize::try_from(metadata.len()).unwrap_or(limit).min(limit)
-        } else {
-            limit
-        };
-        text.reserve_exact(len + 1);
         Read::by_ref(&mut file)
             .take(limit as u64 + 1)
             .read_to_string(&mut text)

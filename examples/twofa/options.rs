@@ -33,6 +33,7 @@ pub(crate) struct Options {
     pub(crate) pskc_key_env: Option<String>,
     pub(crate) pskc_password_env: Option<String>,
     pub(crate) skip_mac_check: bool,
+    pub(crate) utc_offset: Option<i32>,
 }
 
 impl Options {
@@ -72,6 +73,7 @@ impl Options {
                 "pskc-key" => options.pskc_key = Some(value.clone()),
                 "pskc-key-env" => options.pskc_key_env = Some(value.clone()),
                 "pskc-password-env" => options.pskc_password_env = Some(value.clone()),
+                "utc-offset" => options.utc_offset = Some(number(name, value)?),
                 _ => {
                     return Err(Failure::usage(format!(
                         "unknown option --{}\n{USAGE}",

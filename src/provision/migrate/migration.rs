@@ -156,7 +156,11 @@ impl Batch {
 
     fn origin(&self, key: usize) -> Origin {
         Origin::Migration {
-            batch: usize::try_from(self.index).map_or(usize::MAX, |index| index + 1),
+            batch: self
+                .index
+                .checked_add(1)
+                .and_then(|batch| usize::try_from(batch).ok())
+                .unwrap_or(usize::MAX),
             key,
         }
     }

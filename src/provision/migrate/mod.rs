@@ -11,8 +11,10 @@
 //! a batch), never any part of a secret. Secrets of 80 bits, which many
 //! services issued, are taken; shorter ones are refused.
 //!
-//! The writers ([`write_users_oath`], [`write_pskc`]) move keys out again;
-//! what they write reads back the same.
+//! The writers ([`write_users_oath`], [`write_pskc`]) move keys out again:
+//! what they write reads back as the same generator, label, counter and
+//! last step. Not all of the rest: users.oath keeps no drift or serial,
+//! and writes a required PIN as `+`, which reads back as delegated.
 //!
 //! ```
 //! use twofa::migrate::{ImportedKey, read_users_oath, write_users_oath};

@@ -42,7 +42,7 @@ pub const MAX_USERS_OATH_LEN: usize = 16 * 1024 * 1024;
 /// let file = "\
 /// ## type user pin secret (hex)
 /// HOTP/T30 alice - 3132333435363738393031323334353637383930
-/// HOTP/E/8 bob 1234 3132333435363738393031323334353637383930 41 26140417 2026-11-22T09:30:00L
+/// HOTP/E/8 bob 1234 3132333435363738393031323334353637383930 41 36471723 2026-11-22T09:30:00L
 /// ";
 /// let keys = read_users_oath(file, 0)?;
 /// assert_eq!(keys[0].key_uri().account(), "alice");
@@ -363,14 +363,15 @@ pub fn write_users_oath(
     keys: &[ImportedKey],
     utc_offset: i32,
 ) -> Result<Zeroizing<String>, ImportError> {
-    let rows = keys
-        .iter()
-        .enumerate()
-        .map(|(index, key)| {
+    // Sized first: collecting into a `Result` grows the vector, leaving
+    // copies of the rows' codes behind.
+    let mut rows = Vec::with_capacity(keys.len());
+    for (index, key) in keys.iter().enumerate() {
+        rows.push(
             row(key, utc_offset)
-                .map_err(|problem| ImportError::new(Origin::Entry(index + 1), problem))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+                .map_err(|problem| ImportError::new(Origin::Entry(index + 1), problem))?,
+        );
+    }
     Ok(write_exact(|out| {
         rows.iter().try_for_each(|row| write_row(row, out))
     }))

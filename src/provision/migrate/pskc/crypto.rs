@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 use super::super::error::{Problem, Quoted};
 
 /// XML Encryption's block ciphers, by their algorithm URIs.
-pub(super) const AES128_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes128-cbc";
+const AES128_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes128-cbc";
 const AES192_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes192-cbc";
 const AES256_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes256-cbc";
 
@@ -37,17 +37,29 @@ pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 
 const BLOCK: usize = 16;
 
+/// The encryption methods taken, with their key lengths.
+const METHODS: [(&str, usize); 3] = [(AES128_CBC, 16), (AES192_CBC, 24), (AES256_CBC, 32)];
+
 /// The key length an encryption method takes, or why it is not taken.
 pub(super) fn key_len(method: &str) -> Result<usize, Problem> {
-    match method {
-        AES128_CBC => Ok(16),
-        AES192_CBC => Ok(24),
-        AES256_CBC => Ok(32),
-        other => Err(Problem::Unsupported(alloc::format!(
-            "encryption method {} (AES-CBC only)",
-            Quoted(other)
-        ))),
-    }
+    METHODS
+        .iter()
+        .find(|(uri, _)| *uri == method)
+        .map(|&(_, len)| len)
+        .ok_or_else(|| {
+            Problem::Unsupported(alloc::format!(
+                "encryption method {} (AES-CBC only)",
+                Quoted(method)
+            ))
+        })
+}
+
+/// The encryption method for a key of `len` bytes, if one takes it.
+pub(super) fn method_for_key_len(len: usize) -> Option<&'static str> {
+    METHODS
+        .iter()
+        .find(|&&(_, key_len)| key_len == len)
+        .map(|&(uri, _)| uri)
 }
 
 /// Decrypts `iv || ciphertext` under `key` with `method`, removing XML

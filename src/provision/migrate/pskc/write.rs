@@ -43,16 +43,11 @@ pub fn write_pskc<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<String, ImportError> {
     let file = |problem| ImportError::file(problem);
-    let method = match pre_shared_key.len() {
-        16 => crypto::AES128_CBC,
-        24 => "http://www.w3.org/2001/04/xmlenc#aes192-cbc",
-        32 => "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
-        _ => {
-            return Err(file(Problem::Unsupported(
-                "a pre-shared key of 16, 24 or 32 bytes".into(),
-            )));
-        }
-    };
+    let method = crypto::method_for_key_len(pre_shared_key.len()).ok_or_else(|| {
+        file(Problem::Unsupported(
+            "a pre-shared key of 16, 24 or 32 bytes".into(),
+        ))
+    })?;
     let mut mac_key = Zeroizing::new([0u8; 20]);
     rng.try_fill_bytes(&mut *mac_key)
         .map_err(|_| file(Problem::Key(Error::RngFailure)))?;

@@ -3,10 +3,13 @@
 //! seeds' 400 error body, never axum's plain text; the answer shapes; and
 //! the bounds on each field.
 
+use std::{convert::Infallible, future::poll_fn, pin::pin};
+
 use axum::{
     Json,
+    body::HttpBody as _,
     extract::{FromRequest, Request, rejection::JsonRejection},
-    http::StatusCode,
+    http::{StatusCode, header::CONTENT_TYPE},
     response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
@@ -16,6 +19,11 @@ use crate::{app::Failure, records::User};
 
 /// The largest body any endpoint reads, in bytes.
 pub const MAX_BODY: usize = 16 * 1024;
+
+/// How much of a body larger than [`MAX_BODY`] is read and thrown away
+/// before the answer (see [`Parsed`]); past this many bytes the client may
+/// lose the answer to the connection's reset.
+pub const MAX_DRAIN: usize = 4 * 1024 * 1024;
 
 /// The longest second-factor value (a DER signature in hex is at most 144).
 pub const MAX_SECOND_AUTH: usize = 256;
@@ -58,6 +66,41 @@ impl From<Failure> for Answer {
     }
 }
 
+/// A JSON body of type `T`, or why it was refused: for an endpoint that
+/// answers a refusal in a shape of its own. Never rejects.
+///
+/// The body is read before it is judged, whatever is wrong with it (up to
+/// [`MAX_DRAIN`] bytes): a server that answers without reading what the
+/// client sent closes the connection with data unread, and a client that
+/// reuses that connection, or is still sending, loses its next answer.
+#[derive(Debug)]
+pub struct Parsed<T>(pub Result<T, &'static str>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Parsed<T> {
+    type Rejection = Infallible;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Infallible> {
+        let json = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(is_json);
+        let Some(bytes) = read(request.into_body()).await else {
+            return Ok(Self(Err(TOO_LARGE)));
+        };
+        if !json {
+            return Ok(Self(Err(
+                "Malformed request: Content-Type must be application/json",
+            )));
+        }
+        Ok(Self(
+            Json::<T>::from_bytes(&bytes)
+                .map(|Json(body)| body)
+                .map_err(|rejection| malformed(&rejection)),
+        ))
+    }
+}
+
 /// A JSON body of type `T`, or the seed's 400 answer. The reason given
 /// names the problem, never the values sent (a password typed into the
 /// wrong field is not echoed back).
@@ -68,25 +111,56 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = Answer;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Answer> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(body)) => Ok(Self(body)),
-            Err(rejection) => Err(error("e-100", malformed(&rejection))),
-        }
+        let Ok(Parsed(parsed)) = Parsed::from_request(request, state).await;
+        parsed.map(Self).map_err(|reason| error("e-100", reason))
     }
 }
 
-/// Why a body was refused, in words that echo nothing of it.
-pub fn malformed(rejection: &JsonRejection) -> &'static str {
-    match rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            "Malformed request: Content-Type must be application/json"
+/// A body over [`MAX_BODY`], or one that could not be read.
+const TOO_LARGE: &str = "Malformed request: the body is too large or unreadable";
+
+/// Whether a `Content-Type` is JSON: `application/json`, or a type with a
+/// `+json` suffix, with any parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence
+                .get(essence.len() - 5..)
+                .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"))
+            && essence.starts_with("application/"))
+}
+
+/// The whole body, up to [`MAX_BODY`] bytes; `None` for one larger (whose
+/// rest is read and thrown away up to [`MAX_DRAIN`]) or one that breaks
+/// off.
+async fn read(body: axum::body::Body) -> Option<Vec<u8>> {
+    let mut body = pin!(body);
+    let mut bytes = Vec::new();
+    let mut read = 0;
+    while read <= MAX_DRAIN {
+        match poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+            Some(Ok(frame)) => {
+                let data = frame.data_ref().map_or(&[][..], |data| data.as_ref());
+                read += data.len();
+                if read <= MAX_BODY {
+                    bytes.extend_from_slice(data);
+                }
+            }
+            Some(Err(_)) => return None,
+            None => return (read <= MAX_BODY).then_some(bytes),
         }
+    }
+    None
+}
+
+/// Why a body that was read whole does not parse, in words that echo
+/// nothing of it.
+fn malformed(rejection: &JsonRejection) -> &'static str {
+    match rejection {
         JsonRejection::JsonSyntaxError(_) => "Malformed request: the body is not JSON",
         JsonRejection::JsonDataError(_) => {
             "Malformed request: a field is missing, unknown, of the wrong type or not one of its values"
-        }
-        JsonRejection::BytesRejection(_) => {
-            "Malformed request: the body is too large or unreadable"
         }
         _ => "Malformed request",
     }

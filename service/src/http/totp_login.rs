@@ -4,17 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::{
-    Json,
-    extract::{State, rejection::JsonRejection},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use twofa::{FirstFactor, Outcome};
 use zeroize::Zeroizing;
 
-use super::body::{Answer, MAX_SECOND_AUTH, check_len, check_user_id, malformed};
+use super::body::{Answer, MAX_SECOND_AUTH, Parsed, check_len, check_user_id};
 use crate::{
     app::{App, Failure},
     login::{self, FirstRefusal, OneCall},
@@ -64,12 +60,12 @@ pub const NOT_ENABLED: &str = "Two Factor Authentication is not enabled Please e
 /// The handler.
 pub async fn totp_login(
     State(app): State<Arc<App>>,
-    request: Result<Json<TotpLoginRequest>, JsonRejection>,
+    Parsed(request): Parsed<TotpLoginRequest>,
 ) -> Answer {
     // A body that does not parse: 400, in this API's shape.
     let request = match request {
-        Ok(Json(request)) => request,
-        Err(rejection) => return failed(StatusCode::BAD_REQUEST, -1, malformed(&rejection)),
+        Ok(request) => request,
+        Err(reason) => return failed(StatusCode::BAD_REQUEST, -1, reason),
     };
     match answer(&app, &request).await {
         Ok(answer) => answer,

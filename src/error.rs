@@ -127,6 +127,12 @@ pub enum Error {
     /// accepted bounds (below the floor, which would make guessing cheap,
     /// or above the ceiling, which would stall the verifier).
     StoredCostOutOfRange,
+    /// A sealed secret's name is empty or longer than
+    /// [`SealedSecrets::MAX_NAME`](crate::SealedSecrets::MAX_NAME).
+    BadSecretName,
+    /// An account holds as many sealed secrets as it may
+    /// ([`SealedSecrets::MAX`](crate::SealedSecrets::MAX)).
+    TooManySecrets,
 }
 
 impl fmt::Display for Error {
@@ -175,6 +181,8 @@ impl fmt::Display for Error {
             Self::KeyringFull => "keyring is full",
             Self::CurrentKeyRetired => "the current key cannot be retired",
             Self::StoredCostOutOfRange => "stored hash cost outside the accepted bounds",
+            Self::BadSecretName => "a sealed secret's name is 1 to 64 bytes",
+            Self::TooManySecrets => "the account holds as many sealed secrets as it may",
             Self::DuplicateParameter(name) => {
                 return write!(f, "parameter {name} appears twice");
             }

@@ -35,12 +35,12 @@ mod otp;
 mod provision;
 mod seal;
 
-#[cfg(feature = "alloc")]
-pub use account::AccountState;
 pub use account::{
     Acceptance, AccountStore, Guard, HotpAccount, Outcome, ReplayStore, Sequence, SharedError,
     ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled, TotpAccount, Versioned,
 };
+#[cfg(feature = "alloc")]
+pub use account::{AccountState, EnrollmentNames, SealedSecrets};
 #[cfg(feature = "std")]
 pub use account::{MemoryAccountStore, MemoryReplayStore, StoreFull};
 pub use error::Error;

@@ -9,14 +9,12 @@ use twofa::{
     AccountState, AccountStore, Binding, Guard, Keyring, Outcome, SealingKey, Secret, SecretKind,
     Totp,
 };
-use twofa_record::{SealedSecrets, StoreError};
+use twofa_record::StoreError;
 
 /// Enrols `account` and logs it in twice over `store`.
 pub(crate) async fn run<S, E>(store: &S, account: &str) -> Result<(), Box<dyn Error>>
 where
-    S: AccountStore<AccountState, Error = StoreError<E>>
-        + AccountStore<SealedSecrets, Error = StoreError<E>>
-        + Sync,
+    S: AccountStore<AccountState, Error = StoreError<E>> + Sync,
     E: Error + Send + Sync + 'static,
 {
     // The keyring comes from the service's secret storage; a fresh key
@@ -25,37 +23,36 @@ where
     let guard = Guard::default();
     let binding = Binding::new(account, "totp");
 
-    // Enrolment: a secret sealed for this account, stored only if the
-    // account has none (two instances enrolling at once keep one).
+    // Enrolment: a secret sealed for this account, kept in the account's
+    // one record only if it has none (two instances enrolling at once
+    // keep one). A real service confirms it with a code first
+    // (`Guard::confirm_totp`).
     let secret = Secret::generate(&mut SysRng)?;
     let sealed = keyring.seal_secret(&mut SysRng, SecretKind::Totp, &secret, binding)?;
     guard
-        .decide_shared(store, account, |secrets: &mut SealedSecrets| {
-            Ok(match secrets.get("totp") {
-                Some(_) => Ok(None),
-                None => secrets.insert("totp", sealed.clone()),
-            })
+        .decide_shared(store, account, |state: &mut AccountState| {
+            if !state.secrets.contains("totp") {
+                state.secrets.insert("totp", sealed.clone())?;
+                state.credentials_changed();
+            }
+            Ok(())
         })
-        .await??;
+        .await?;
 
-    // A login: the secret opened from the store, the code checked under
-    // the account's one state (throttle, replay, drift).
-    let secrets = AccountStore::<SealedSecrets>::load(store, account)
-        .await?
-        .state;
-    let stored = secrets.get("totp").ok_or("no TOTP secret enrolled")?;
-    let totp = Totp::new(
-        keyring
-            .open_secret(stored, SecretKind::Totp, binding)?
-            .value,
-    );
     let now = twofa::unix_time()?;
     // What the person's authenticator shows at this moment.
-    let code = totp.generate_at(now)?.to_string();
+    let code = Totp::new(secret).generate_at(now)?.to_string();
     for attempt in ["first", "second"] {
+        // A login: the secret opened from the very state decided on, the
+        // code checked under the account's one state (throttle, replay,
+        // drift), all saved in one compare-and-swap.
         let outcome = guard
             .decide_shared(store, account, |state: &mut AccountState| {
-                guard.verify_totp(&totp, &mut state.totp, &code, now)
+                let secret = state
+                    .secrets
+                    .open(&keyring, account, "totp", SecretKind::Totp)?
+                    .ok_or(twofa::Error::MissingSecret)?;
+                guard.verify_totp(&Totp::new(secret), &mut state.totp, &code, now)
             })
             .await?;
         match outcome {

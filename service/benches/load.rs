@@ -19,8 +19,7 @@ use std::{
 };
 
 use common::{Client, MPIN, SEALING_KEY, Server, Store, fresh_user, scratch};
-use twofa::{Binding, Keyring, SealingKey, Secret, SecretKind, Totp};
-use twofa_record::SealedSecrets;
+use twofa::{AccountState, Binding, Keyring, SealingKey, Secret, SecretKind, Totp};
 use twofa_service::records::User;
 use twofa_stores::AnyStore;
 use zeroize::Zeroizing;
@@ -77,11 +76,10 @@ async fn enrol(store: &Store, count: usize) -> Vec<(String, Totp)> {
             .await
             .unwrap();
         guard
-            .decide_shared(&any, &name, |secrets: &mut SealedSecrets| {
-                Ok(secrets.insert("totp", sealed.clone()).map(|_| ()))
+            .decide_shared(&any, &name, |state: &mut AccountState| {
+                state.secrets.insert("totp", sealed.clone()).map(|_| ())
             })
             .await
-            .unwrap()
             .unwrap();
         users.push((name, Totp::new(secret)));
     }

@@ -10,7 +10,7 @@ use twofa::{
     AccountState, Binding, DevicePolicy, DigestKey, Guard, OobPolicy, RecoveryPolicy,
     RememberPolicy, SecretKind, SharedError, ThrottlePolicy, TicketPolicy, Token, Totp,
 };
-use twofa_record::{Record, SealedSecrets};
+use twofa_record::Record;
 use twofa_stores::{AnyStore, BoxError};
 use zeroize::Zeroizing;
 
@@ -30,7 +30,7 @@ pub const SESSION_TTL: u64 = 3600;
 pub const FRESH_LOGIN: u64 = 300;
 
 /// The purpose TOTP secrets are sealed for, and the name they are kept
-/// under in the account's [`SealedSecrets`].
+/// under in the account's [`twofa::SealedSecrets`].
 pub const TOTP: &str = "totp";
 
 /// A TOTP secret shown for enrollment and not yet confirmed.
@@ -228,28 +228,33 @@ impl App {
     /// Rounds of the core's retries [`App::decide`] runs before it gives up.
     pub const CONTENTION_ROUNDS: u32 = 8;
 
-    /// `account`'s TOTP factor, if one is enabled.
+    /// Whether `account` has a TOTP factor enabled (for the answers
+    /// given before a decision; a login opens the secret inside its own
+    /// decision, [`App::open_totp`]).
     ///
     /// # Errors
-    /// The store failed, or the sealed secret does not open.
-    pub async fn totp(&self, account: &str) -> Result<Option<Totp>, Failure> {
-        self.open_totp(account, TOTP).await
+    /// The store failed.
+    pub async fn has_totp(&self, account: &str) -> Result<bool, Failure> {
+        let state: AccountState = self.load(account).await?;
+        Ok(state.secrets.contains(TOTP))
     }
 
-    /// The TOTP secret kept under `name` (and sealed for that purpose).
+    /// The TOTP secret kept under `name` in `state` (the state a decision
+    /// is being made on, so that a secret replaced by another instance is
+    /// never used after the change).
     ///
     /// # Errors
-    /// The store failed, or the sealed secret does not open.
-    pub async fn open_totp(&self, account: &str, name: &str) -> Result<Option<Totp>, Failure> {
-        let secrets: SealedSecrets = self.load(account).await?;
-        let Some(sealed) = secrets.get(name) else {
-            return Ok(None);
-        };
-        let opened =
-            self.keys
-                .keyring
-                .open_secret(sealed, SecretKind::Totp, Binding::new(account, name))?;
-        Ok(Some(Totp::new(opened.value)))
+    /// The sealed secret does not open.
+    pub fn open_totp(
+        &self,
+        state: &AccountState,
+        account: &str,
+        name: &str,
+    ) -> Result<Option<Totp>, twofa::Error> {
+        let secret = state
+            .secrets
+            .open(&self.keys.keyring, account, name, SecretKind::Totp)?;
+        Ok(secret.map(Totp::new))
     }
 
     /// A new request token for `account`: `ACCOUNT:TOKEN`, its keyed digest

@@ -7,10 +7,9 @@
 use std::{fs, io::Write, path::Path};
 
 use twofa::{Binding, DigestKey, Guard, Keyring, RecoveryPepper, SealingKey};
-use twofa_record::SealedSecrets;
 use twofa_stores::AnyStore;
 
-use crate::config::Config;
+use crate::{config::Config, records::ServiceSecrets};
 
 /// The account name the service's secrets are kept under: no user can
 /// take it ([`User::valid_id`](crate::records::User::valid_id)).
@@ -49,14 +48,18 @@ impl Keys {
             .map_err(|e| e.to_string())?;
         // Two instances starting at once: one set is kept, both use it.
         let secrets = Guard::default()
-            .decide_shared(store, SERVICE_ACCOUNT, |secrets: &mut SealedSecrets| {
-                if secrets.is_empty() {
-                    // Two names in an empty set: within every bound.
-                    let _ = secrets.insert("digest-key", sealed_digest.clone());
-                    let _ = secrets.insert("recovery-pepper", sealed_pepper.clone());
-                }
-                Ok(secrets.clone())
-            })
+            .decide_shared(
+                store,
+                SERVICE_ACCOUNT,
+                |ServiceSecrets(secrets): &mut ServiceSecrets| {
+                    if secrets.is_empty() {
+                        // Two names in an empty set: within every bound.
+                        let _ = secrets.insert("digest-key", sealed_digest.clone());
+                        let _ = secrets.insert("recovery-pepper", sealed_pepper.clone());
+                    }
+                    Ok(secrets.clone())
+                },
+            )
             .await
             .map_err(|e| format!("the store failed: {e}"))?;
         let opened = |name: &str| {

@@ -7,7 +7,7 @@ use twofa::{AccountState, Binding, FirstFactor, Outcome, SecondFactor, SecondFac
 use zeroize::Zeroizing;
 
 use crate::{
-    app::{App, Failure},
+    app::{App, Failure, TOTP},
     passwords,
     records::User,
 };
@@ -48,7 +48,7 @@ pub async fn second_factors(
     user: &User,
 ) -> Result<SecondFactors, Failure> {
     let state: AccountState = app.load(account).await?;
-    let totp = app.totp(account).await?.is_some();
+    let totp = state.secrets.contains(TOTP);
     let mut allowed = SecondFactors::NONE.with(SecondFactor::RememberedDevice);
     if totp {
         allowed = allowed.with(SecondFactor::Totp);
@@ -171,27 +171,25 @@ pub async fn login_with_totp(
         Ok((_, matched)) => matched,
         Err(refused) => return Ok(OneCall::First(refused)),
     };
-    let Some(totp) = app.totp(account).await? else {
-        // A wrong password or PIN counts, and answers as one, whether or
-        // not the account has TOTP: only its owner learns that it has not.
-        if !matched {
-            return app
-                .decide(account, |state: &mut AccountState| {
-                    Ok(
-                        match app
-                            .guard
-                            .check_first_factor(state.throttle(), now, || false)
-                        {
-                            Outcome::Invalid { .. } => OneCall::First(FirstRefusal::Invalid),
-                            refused => OneCall::First(FirstRefusal::Refused(refused)),
-                        },
-                    )
-                })
-                .await;
-        }
-        return Ok(OneCall::NotEnabled);
-    };
     app.decide(account, |state: &mut AccountState| {
+        // The secret of the state decided on, never of an earlier read.
+        let Some(totp) = app.open_totp(state, account, TOTP)? else {
+            // A wrong password or PIN counts, and answers as one, whether
+            // or not the account has TOTP: only its owner learns that it
+            // has not.
+            if matched {
+                return Ok(OneCall::NotEnabled);
+            }
+            return Ok(
+                match app
+                    .guard
+                    .check_first_factor(state.throttle(), now, || false)
+                {
+                    Outcome::Invalid { .. } => OneCall::First(FirstRefusal::Invalid),
+                    refused => OneCall::First(FirstRefusal::Refused(refused)),
+                },
+            );
+        };
         Ok(
             match app
                 .guard
@@ -221,24 +219,27 @@ pub async fn complete_with_totp(
     code: &str,
     now: u64,
 ) -> Result<Option<Outcome<()>>, Failure> {
-    let Some(totp) = app.totp(account).await? else {
-        return Ok(None);
-    };
     let binding = Binding::new(account, LOGIN);
     let outcome = app
         .decide(account, |state: &mut AccountState| {
-            app.guard.complete_login(
-                state,
-                &app.keys.digest,
-                binding,
-                ticket,
-                SecondFactor::Totp,
-                now,
-                |guard, state| guard.verify_totp(&totp, &mut state.totp, code, now),
-            )
+            // The secret of the state decided on, never of an earlier read.
+            let Some(totp) = app.open_totp(state, account, TOTP)? else {
+                return Ok(None);
+            };
+            app.guard
+                .complete_login(
+                    state,
+                    &app.keys.digest,
+                    binding,
+                    ticket,
+                    SecondFactor::Totp,
+                    now,
+                    |guard, state| guard.verify_totp(&totp, &mut state.totp, code, now),
+                )
+                .map(Some)
         })
         .await?;
-    Ok(Some(outcome.map(|_| ())))
+    Ok(outcome.map(|outcome| outcome.map(|_| ())))
 }
 
 /// Step two with the SMS code sent for this pending login.

@@ -3,7 +3,7 @@
 //! factors and phone, and the request tokens issued to them.
 
 use serde::{Deserialize, Serialize};
-use twofa::RememberedDevice;
+use twofa::{RememberedDevice, SealedSecrets};
 use twofa_record::{Corrupt, Record, StoreError, from_json, to_json};
 
 /// A user of the service: what the first step checks, and where SMS codes
@@ -109,6 +109,30 @@ impl Record for Sessions {
         if self.tokens.len() > Self::MAX {
             return Err("more sessions than Sessions::MAX");
         }
+        Ok(())
+    }
+}
+
+/// The service's own sealed secrets (its digest key and recovery pepper),
+/// kept under the service's account name in a record of their own: a JSON
+/// object from each name to the sealed form's text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ServiceSecrets(pub SealedSecrets);
+
+impl Record for ServiceSecrets {
+    const KIND: &'static str = "secrets";
+
+    fn encode<E>(&self) -> Result<String, StoreError<E>> {
+        to_json(self)
+    }
+
+    fn decode(body: &str) -> Result<Self, Corrupt> {
+        from_json(body)
+    }
+
+    /// Within bounds by construction: [`SealedSecrets::insert`] keeps them.
+    fn check(&self) -> Result<(), &'static str> {
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! The one call that checks a login's second factor completely: throttle,
 //! verify (with drift), replay check, state update.
 
+#[cfg(feature = "alloc")]
+use super::state::AccountState;
 use super::{
     factors::default_send_policy,
     outcome::{Outcome, Verdict},
@@ -42,8 +44,12 @@ pub struct TotpAccount {
     pub drift: i64,
 }
 
-/// What an HOTP second factor remembers about an account between logins.
-/// As [`TotpAccount`], load and save it around each call.
+/// What an HOTP second factor remembers about an HOTP-only account between
+/// logins (a token that is the account's only factor). As [`TotpAccount`],
+/// load and save it around each call. An account with a password, other
+/// factors or two-step logins keeps its counter in
+/// [`AccountState::hotp_counter`](crate::AccountState::hotp_counter),
+/// counted on its one throttle.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
@@ -246,9 +252,12 @@ impl Guard {
         Outcome::Accepted(found)
     }
 
-    /// Checks an HOTP code at `now` for an account from its stored counter
-    /// with the look-ahead, and updates its state: the counter moves past
-    /// the match, so the code is never accepted again.
+    /// Checks an HOTP code at `now` for an HOTP-only account from its
+    /// stored counter with the look-ahead, and updates its state: the
+    /// counter moves past the match, so the code is never accepted again.
+    /// An account with other factors keeps its counter in its
+    /// [`AccountState`](crate::AccountState) instead, on the one throttle:
+    /// [`Guard::verify_account_hotp`].
     ///
     /// # Errors
     /// [`Error::CounterExhausted`] for a match at counter 2^64 - 1 (the
@@ -260,7 +269,8 @@ impl Guard {
         code: &str,
         now: u64,
     ) -> Result<Outcome<HotpMatch>, Error> {
-        self.hotp_attempt(account, now, |counter| hotp.verify(code, counter))
+        let HotpAccount { throttle, counter } = account;
+        self.hotp_attempt(throttle, counter, now, |counter| hotp.verify(code, counter))
     }
 
     /// Resynchronises an HOTP token ([`Hotp::resync`]) under the same
@@ -277,27 +287,74 @@ impl Guard {
         codes: &[&str],
         now: u64,
     ) -> Result<Outcome<HotpMatch>, Error> {
-        self.hotp_attempt(account, now, |counter| hotp.resync(codes, counter))
+        let HotpAccount { throttle, counter } = account;
+        self.hotp_attempt(throttle, counter, now, |counter| {
+            hotp.resync(codes, counter)
+        })
     }
 
-    /// An HOTP attempt: throttle first, then `check` from the account's
-    /// counter, then the state update.
-    fn hotp_attempt(
+    /// Checks an HOTP code for an account whose state is an
+    /// [`AccountState`]: from [`AccountState::hotp_counter`] with the
+    /// look-ahead, counted on the account's one throttle like every other
+    /// factor, so a wrong code brings the account nearer its lock and a
+    /// right one completes the login and forgets every failure. Call it
+    /// inside [`Guard::complete_login`] with [`SecondFactor::Hotp`], so the
+    /// ticket and the counter are spent in one compare-and-swap.
+    ///
+    /// # Errors
+    /// As [`Guard::verify_hotp`].
+    ///
+    /// [`SecondFactor::Hotp`]: crate::SecondFactor::Hotp
+    #[cfg(feature = "alloc")]
+    pub fn verify_account_hotp(
         &self,
-        account: &mut HotpAccount,
+        hotp: &Hotp,
+        state: &mut AccountState,
+        code: &str,
+        now: u64,
+    ) -> Result<Outcome<HotpMatch>, Error> {
+        let (throttle, counter) = (&mut state.totp.throttle, &mut state.hotp_counter);
+        self.hotp_attempt(throttle, counter, now, |counter| hotp.verify(code, counter))
+    }
+
+    /// Resynchronises the HOTP token of an [`AccountState`] ([`Hotp::resync`])
+    /// on the account's one throttle, as [`Guard::verify_account_hotp`].
+    ///
+    /// # Errors
+    /// As [`Guard::resync_hotp`].
+    #[cfg(feature = "alloc")]
+    pub fn resync_account_hotp(
+        &self,
+        hotp: &Hotp,
+        state: &mut AccountState,
+        codes: &[&str],
+        now: u64,
+    ) -> Result<Outcome<HotpMatch>, Error> {
+        let (throttle, counter) = (&mut state.totp.throttle, &mut state.hotp_counter);
+        self.hotp_attempt(throttle, counter, now, |counter| {
+            hotp.resync(codes, counter)
+        })
+    }
+
+    /// An HOTP attempt: throttle first, then `check` from the counter,
+    /// then the state update (a success forgets every failure).
+    pub(super) fn hotp_attempt(
+        &self,
+        throttle: &mut ThrottleState,
+        counter: &mut u64,
         now: u64,
         check: impl FnOnce(u64) -> Result<HotpMatch, Error>,
     ) -> Result<Outcome<HotpMatch>, Error> {
-        if let Err(throttled) = self.throttle.check(&account.throttle, now) {
+        if let Err(throttled) = self.throttle.check(throttle, now) {
             return Ok(throttled.into());
         }
-        match check(account.counter) {
+        match check(*counter) {
             Ok(found) => {
-                account.counter = found.next_counter().ok_or(Error::CounterExhausted)?;
-                self.throttle.record_success(&mut account.throttle);
+                *counter = found.next_counter().ok_or(Error::CounterExhausted)?;
+                self.throttle.record_success(throttle);
                 Ok(Outcome::Accepted(found))
             }
-            Err(e) => self.failed(&mut account.throttle, e, now),
+            Err(e) => self.failed(throttle, e, now),
         }
     }
 

@@ -3,6 +3,8 @@
 //! tracking, and the compare-and-swap contract for state shared by many
 //! instances.
 
+#[cfg(feature = "alloc")]
+mod enroll;
 mod factors;
 mod guard;
 #[cfg(feature = "alloc")]
@@ -10,11 +12,15 @@ mod login;
 mod outcome;
 mod replay;
 #[cfg(feature = "alloc")]
+mod secrets;
+#[cfg(feature = "alloc")]
 mod state;
 mod store;
 mod throttle;
 mod used_steps;
 
+#[cfg(feature = "alloc")]
+pub use enroll::EnrollmentNames;
 pub use guard::{Guard, HotpAccount, TotpAccount};
 pub use outcome::Outcome;
 #[cfg(feature = "alloc")]
@@ -22,6 +28,8 @@ pub(crate) use replay::record;
 pub use replay::{Acceptance, ReplayStore, Sequence};
 #[cfg(feature = "std")]
 pub use replay::{MemoryReplayStore, StoreFull};
+#[cfg(feature = "alloc")]
+pub use secrets::SealedSecrets;
 #[cfg(feature = "alloc")]
 pub use state::AccountState;
 #[cfg(feature = "std")]

@@ -1,7 +1,7 @@
 //! One state per account for everything its logins touch: the one
-//! throttle, TOTP replay and drift, the send limit, pending logins, the
-//! out-of-band challenge, registered devices and their challenge,
-//! remembered devices and recovery codes. Plain data, saved through the
+//! throttle, TOTP replay and drift, the HOTP counter, the sealed secrets,
+//! the send limit, pending logins, the out-of-band challenge, registered
+//! devices and their challenge, remembered devices and recovery codes. Plain data, saved through the
 //! same versioned compare-and-swap as the rest ([`AccountStore`]), so that
 //! every guarantee holds across instances: a ticket spent once, a
 //! challenge answered once, one throttle.
@@ -10,7 +10,7 @@
 
 use alloc::vec::Vec;
 
-use super::{guard::TotpAccount, throttle::ThrottleState};
+use super::{guard::TotpAccount, secrets::SealedSecrets, throttle::ThrottleState};
 #[cfg(feature = "device")]
 use crate::factor::{Device, DeviceChallenge, RegistrationChallenge};
 use crate::factor::{OobChallenge, PendingLogin, RecoveryCodes, RememberedDevice};
@@ -26,6 +26,14 @@ use crate::factor::{OobChallenge, PendingLogin, RecoveryCodes, RememberedDevice}
 pub struct AccountState {
     /// The one throttle, and TOTP's last accepted step and drift.
     pub totp: TotpAccount,
+    /// The next HOTP counter expected: one past the last accepted (RFC
+    /// 4226 §7.2). Counted on the one throttle, like every factor
+    /// ([`Guard::verify_account_hotp`](crate::Guard::verify_account_hotp)).
+    pub hotp_counter: u64,
+    /// The account's sealed secrets (its TOTP or HOTP secret, a pending
+    /// enrollment's): in this record, so that a secret changes in the same
+    /// compare-and-swap as the decisions made with it.
+    pub secrets: SealedSecrets,
     /// How often codes were sent since the last completed login.
     pub sends: ThrottleState,
     /// Bumped whenever the password or a second factor changes: every
@@ -121,9 +129,8 @@ impl AccountState {
     /// the limit, the oldest.
     pub(super) fn add_pending(&mut self, pending: PendingLogin, now: u64) {
         self.pending.retain(|old| !old.is_over(now));
-        while self.pending.len() >= Self::MAX_PENDING {
-            self.pending.remove(0);
-        }
+        let excess = (self.pending.len() + 1).saturating_sub(Self::MAX_PENDING);
+        self.pending.drain(..excess);
         self.pending.push(pending);
     }
 
@@ -132,9 +139,8 @@ impl AccountState {
     pub(super) fn add_remembered(&mut self, remembered: RememberedDevice, now: u64) {
         let version = self.credential_version;
         self.remembered.retain(|old| !old.is_over(version, now));
-        while self.remembered.len() >= Self::MAX_REMEMBERED {
-            self.remembered.remove(0);
-        }
+        let excess = (self.remembered.len() + 1).saturating_sub(Self::MAX_REMEMBERED);
+        self.remembered.drain(..excess);
         self.remembered.push(remembered);
     }
 }

@@ -13,8 +13,9 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::json;
-use twofa::{AccountState, Binding, DeviceAlgorithm, Enrollment, Outcome, SecretKind};
-use twofa_record::SealedSecrets;
+use twofa::{
+    AccountState, Binding, DeviceAlgorithm, Enrollment, EnrollmentNames, Outcome, SecretKind, Totp,
+};
 use zeroize::Zeroizing;
 
 use super::body::{Answer, Body, check_len, check_user_id, error, success};
@@ -168,11 +169,12 @@ pub async fn enroll_totp(
             totp.secret(),
             Binding::new(account, TOTP_PENDING),
         )?;
-        app.decide(account, |secrets: &mut SealedSecrets| {
-            Ok(secrets.insert(TOTP_PENDING, sealed.clone()).map(|_| ()))
+        // Pending until confirmed: no credential changes yet.
+        app.decide(account, |state: &mut AccountState| {
+            state.secrets.insert(TOTP_PENDING, sealed.clone())?;
+            Ok(())
         })
-        .await?
-        .map_err(|e| Failure(e.to_string()))?;
+        .await?;
         let svg = uri.to_qr()?.to_svg();
         Ok(success(
             "Scan the QR code, then confirm with the code your app shows",
@@ -204,57 +206,37 @@ pub async fn confirm_totp(
 ) -> Answer {
     async fn answer(app: &App, account: &str, code: &str) -> Result<Answer, Answer> {
         check_len("code", code, 16)?;
-        let Some(totp) = app.open_totp(account, TOTP_PENDING).await? else {
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        let names = EnrollmentNames {
+            pending: TOTP_PENDING,
+            active: TOTP,
+        };
+        // One decision: the pending secret opened from the state decided
+        // on, the code checked, the secret made active and the credential
+        // version moved, all in one compare-and-swap.
+        let outcome = app
+            .decide(account, |state: &mut AccountState| {
+                app.guard.confirm_totp(
+                    state,
+                    &app.keys.keyring,
+                    &mut getrandom::SysRng,
+                    account,
+                    names,
+                    |secret| Ok(Totp::new(secret)),
+                    code,
+                    now,
+                )
+            })
+            .await?;
+        if outcome == Outcome::Expired {
             return Ok(error(
                 "e-106",
                 "No TOTP enrollment pending: start one first",
             ));
-        };
-        let now = twofa::unix_time().map_err(Failure::from)?;
-        let outcome = app
-            .decide(account, |state: &mut AccountState| {
-                let mut step = None;
-                let outcome = app.guard.check_first_factor(state.throttle(), now, || {
-                    match totp.verify_at(code, now) {
-                        Ok(found) => {
-                            step = Some(found.step);
-                            true
-                        }
-                        Err(_) => false,
-                    }
-                });
-                if let (Outcome::Accepted(()), Some(step)) = (&outcome, step) {
-                    // Never backwards: a code the old secret used at a
-                    // later step stays used until the new one replaces it.
-                    let last = state.totp.last_step.map_or(step, |last| last.max(step));
-                    state.totp.last_step = Some(last);
-                    state.totp.used_below = 0;
-                    state.totp.drift = 0;
-                    state.credentials_changed();
-                }
-                Ok(outcome)
-            })
-            .await?;
+        }
         if !outcome.is_accepted() {
             return Ok(super::session::refusal(&outcome, now, "Invalid TOTP"));
         }
-        let mut rng = getrandom::SysRng;
-        let sealed = app
-            .keys
-            .keyring
-            .seal_secret(
-                &mut rng,
-                SecretKind::Totp,
-                totp.secret(),
-                Binding::new(account, TOTP),
-            )
-            .map_err(Failure::from)?;
-        app.decide(account, |secrets: &mut SealedSecrets| {
-            secrets.remove(TOTP_PENDING);
-            Ok(secrets.insert(TOTP, sealed.clone()).map(|_| ()))
-        })
-        .await?
-        .map_err(|e| Failure(e.to_string()))?;
         let token = app.issue_session(account, now).await?;
         Ok(success("TOTP enabled", json!({"access_token": token})))
     }

@@ -93,7 +93,7 @@ async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure
     // The seed's answer for a client code it does not know, as for one
     // without TOTP: this API tells them apart from a wrong PIN, as the
     // seed does (the session API does not).
-    if app.totp(account).await?.is_none() {
+    if !app.has_totp(account).await? {
         return Ok(failed(StatusCode::OK, 2, NOT_ENABLED));
     }
     let pin = body.pin.clone();

@@ -4,10 +4,9 @@
 
 use getrandom::SysRng;
 use twofa::{
-    AccountState, FirstFactor, Guard, HotpAccount, Outcome, SecondFactor, Secret, SecretKind,
-    SharedError, TotpAccount,
+    AccountState, EnrollmentNames, FirstFactor, Guard, HotpAccount, Outcome, SecondFactor, Secret,
+    SecretKind, SharedError, Totp, TotpAccount,
 };
-use twofa_record::SealedSecrets;
 
 use crate::{
     AnyStore, BoxError,
@@ -39,9 +38,10 @@ pub enum Scenario {
     OobChallenge,
     /// Every task answers the device challenge with the phone's signature.
     DeviceChallenge,
-    /// Every task enrols a TOTP secret of its own if none is (kind
-    /// `secrets`).
-    SecretEnroll,
+    /// Every task confirms the one pending TOTP enrollment with the same
+    /// code: the secret, its step and the credential version move in the
+    /// account's one record.
+    TotpConfirm,
 }
 
 /// Rounds of the code races: each round a new code.
@@ -61,7 +61,7 @@ impl Scenario {
         Self::RecoveryCode,
         Self::OobChallenge,
         Self::DeviceChallenge,
-        Self::SecretEnroll,
+        Self::TotpConfirm,
     ];
 
     /// The name on the command line and in the table.
@@ -76,7 +76,7 @@ impl Scenario {
             Self::RecoveryCode => "recovery-code",
             Self::OobChallenge => "oob-challenge",
             Self::DeviceChallenge => "device-challenge",
-            Self::SecretEnroll => "secret-enroll",
+            Self::TotpConfirm => "totp-confirm",
         }
     }
 
@@ -94,7 +94,6 @@ impl Scenario {
         match self {
             Self::TotpCode | Self::TotpGuess => "totp",
             Self::HotpCode => "hotp",
-            Self::SecretEnroll => "secrets",
             _ => "account",
         }
     }
@@ -110,7 +109,7 @@ impl Scenario {
             Self::RecoveryCode => "a recovery code used once",
             Self::OobChallenge => "an out-of-band code answered once",
             Self::DeviceChallenge => "a device challenge answered once",
-            Self::SecretEnroll => "a secret enrolled once",
+            Self::TotpConfirm => "an enrollment confirmed once",
         }
     }
 
@@ -225,6 +224,14 @@ pub async fn setup(
                             }
                         }
                     }
+                }
+                Scenario::TotpConfirm => {
+                    let secret = Secret::generate(&mut SysRng)?;
+                    let pending = binding(account, ENROLLMENT.pending);
+                    let sealed =
+                        keyring().seal_secret(&mut SysRng, SecretKind::Totp, &secret, pending)?;
+                    state.secrets.insert(ENROLLMENT.pending, sealed)?;
+                    data.push(Totp::new(secret).generate_at(NOW)?.to_string());
                 }
                 Scenario::OobChallenge => {
                     let (code, challenge) = oob_policy().issue(&key, &mut SysRng, login, NOW)?;
@@ -400,25 +407,31 @@ pub async fn attempt(
                     .await,
             )
         }
-        Scenario::SecretEnroll => {
-            let mine = Secret::generate(&mut SysRng)?;
-            let binding = binding(account, "totp");
-            let sealed = keyring().seal_secret(&mut SysRng, SecretKind::Totp, &mine, binding)?;
-            let enrolled = guard
-                .decide_shared(store, account, |secrets: &mut SealedSecrets| {
-                    Ok(match secrets.get("totp") {
-                        Some(_) => Outcome::Replayed,
-                        None => match secrets.insert("totp", sealed.clone()) {
-                            Ok(_) => Outcome::Accepted(()),
-                            Err(_) => Outcome::NotAllowed,
-                        },
-                    })
+        Scenario::TotpConfirm => {
+            let confirmed = guard
+                .decide_shared(store, account, |state: &mut AccountState| {
+                    guard.confirm_totp(
+                        state,
+                        &keyring(),
+                        &mut SysRng,
+                        account,
+                        ENROLLMENT,
+                        |secret| Ok(Totp::new(secret)),
+                        item(0),
+                        NOW,
+                    )
                 })
                 .await;
-            answer(enrolled)
+            answer(confirmed)
         }
     }
 }
+
+/// Where the confirmation race's secret waits and goes.
+const ENROLLMENT: EnrollmentNames<'static> = EnrollmentNames {
+    pending: "totp-pending",
+    active: "totp",
+};
 
 /// A guess of task `index` at the account's factor number `index % 5`:
 /// the PIN, a TOTP code, the out-of-band code, a recovery code or a
@@ -484,7 +497,8 @@ fn wrong_code(totp: &twofa::Totp, task: usize, attempt: usize) -> Result<String,
 /// What a race left in the store, as `name value` lines: the failures of
 /// the account's throttle, the last TOTP step, the next HOTP counter, the
 /// pending logins spent, the recovery codes used, whether the out-of-band
-/// code and the device challenge were used, the secrets enrolled.
+/// code and the device challenge were used, the names of the sealed
+/// secrets, the credential version.
 ///
 /// # Errors
 /// The store failed.
@@ -493,7 +507,6 @@ pub async fn left(store: &AnyStore, account: &str) -> Result<Vec<String>, BoxErr
     let totp: TotpAccount = AccountStore::load(store, account).await?.state;
     let hotp: HotpAccount = AccountStore::load(store, account).await?.state;
     let state: AccountState = AccountStore::load(store, account).await?.state;
-    let secrets: SealedSecrets = AccountStore::load(store, account).await?.state;
     let spent = state.pending.iter().filter(|pending| pending.spent).count();
     let recovery_used = state
         .recovery
@@ -521,6 +534,15 @@ pub async fn left(store: &AnyStore, account: &str) -> Result<Vec<String>, BoxErr
                 .as_ref()
                 .is_some_and(|challenge| challenge.used)
         ),
-        format!("secrets {}", secrets.len()),
+        format!(
+            "secrets {}",
+            state
+                .secrets
+                .iter()
+                .map(|(name, _)| name)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        format!("credential-version {}", state.credential_version),
     ])
 }

@@ -98,7 +98,7 @@ fn expected_left(scenario: Scenario) -> &'static [(&'static str, &'static str)] 
         Scenario::RecoveryCode => &[("tickets-spent", "1"), ("recovery-used", "1")],
         Scenario::OobChallenge => &[("oob-used", "true"), ("account-failures", "0")],
         Scenario::DeviceChallenge => &[("tickets-spent", "1"), ("account-failures", "0")],
-        Scenario::SecretEnroll => &[("secrets", "1")],
+        Scenario::TotpConfirm => &[("secrets", "totp"), ("credential-version", "1")],
     }
 }
 

@@ -14,6 +14,10 @@ pub trait Record: Clone + PartialEq + Default + Send + Sync + 'static {
     /// The kind's name in the store (the second half of a record's key).
     const KIND: &'static str;
 
+    /// The body format written, stored beside every body, so that a later
+    /// format is refused by an instance that cannot read it, never misread.
+    const FORMAT: i64 = 1;
+
     /// The body to store, once [`Record::check`] holds: a state no
     /// instance could read back is never written.
     ///
@@ -140,6 +144,10 @@ impl Record for HotpAccount {
 
 impl Record for AccountState {
     const KIND: &'static str = "account";
+    /// Format 2: the sealed secrets and the HOTP counter joined the
+    /// record, and recovery codes grew to 16 symbols. A format-1 row is
+    /// refused rather than read as an account without its secrets.
+    const FORMAT: i64 = 2;
 
     fn encode<E>(&self) -> Result<String, StoreError<E>> {
         to_json(self)

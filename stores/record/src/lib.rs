@@ -5,10 +5,16 @@
 //!
 //! | kind      | type                  | what it holds                                              |
 //! |-----------|-----------------------|------------------------------------------------------------|
-//! | `account` | [`twofa::AccountState`] | the one throttle, TOTP replay and drift, sends, pending logins, the out-of-band challenge, devices and their challenges, remembered devices, recovery codes |
+//! | `account` | [`twofa::AccountState`] | the one throttle, TOTP replay and drift, the HOTP counter, the sealed secrets, sends, pending logins, the out-of-band challenge, devices and their challenges, remembered devices, recovery codes |
 //! | `totp`    | [`twofa::TotpAccount`]  | a TOTP-only service's throttle, last step and drift        |
-//! | `hotp`    | [`twofa::HotpAccount`]  | an HOTP token's throttle and counter                       |
-//! | `secrets` | [`SealedSecrets`]       | the account's sealed secrets, by name                      |
+//! | `hotp`    | [`twofa::HotpAccount`]  | an HOTP-only token's throttle and counter                  |
+//!
+//! An account with more than one factor keeps all of it in its one
+//! `account` record, sealed secrets included, so that every decision
+//! (a login, an enrollment, a device registered) is one compare-and-swap
+//! of one row. Format 1 kept sealed secrets in a record of their own
+//! (kind `secrets`); format 2 refuses format-1 rows as corrupt rather than
+//! read an account without its secrets (see the README's migration note).
 //!
 //! A body that cannot be read back as exactly what was written is an
 //! error, never a default: a missing field, an unknown one (written by a
@@ -24,10 +30,9 @@
 
 mod error;
 mod kinds;
-mod secrets;
 mod version;
 
 pub use error::{Corrupt, StoreError};
 pub use kinds::{Record, from_json, to_json};
-pub use secrets::{SealedSecrets, SecretsRefusal};
-pub use version::{FORMAT, check_account, decode, next_version};
+pub use twofa::SealedSecrets;
+pub use version::{check_account, decode, next_version};

@@ -4,10 +4,6 @@ use twofa::Versioned;
 
 use crate::{Corrupt, Record, StoreError};
 
-/// The body format written: stored beside every body, so that a later
-/// format is refused by an instance that cannot read it, never misread.
-pub const FORMAT: i64 = 1;
-
 /// A stored version, which is never below 1 (0 stands for a record never
 /// saved, and is never stored).
 ///
@@ -52,10 +48,10 @@ pub fn check_account<E>(account: &str) -> Result<(), StoreError<E>> {
 /// not exactly a record of kind `T`.
 pub fn decode<T: Record>(version: i64, format: i64, body: &str) -> Result<Versioned<T>, Corrupt> {
     let version = stored_version(T::KIND, version)?;
-    if format != FORMAT {
+    if format != T::FORMAT {
         return Err(Corrupt::new(
             T::KIND,
-            format!("format {format}, this version reads {FORMAT}"),
+            format!("format {format}, this version reads {}", T::FORMAT),
         ));
     }
     Ok(Versioned {

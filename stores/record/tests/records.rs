@@ -7,11 +7,11 @@ use twofa::{
     AccountState, Binding, HotpAccount, Keyring, SealingKey, Secret, SecretKind, ThrottleState,
     TotpAccount,
 };
-use twofa_record::{Corrupt, FORMAT, Record, SealedSecrets, StoreError, decode, next_version};
+use twofa_record::{Corrupt, Record, SealedSecrets, StoreError, decode, next_version};
 
 fn round_trip<T: Record + std::fmt::Debug>(state: &T) {
     let body = state.encode::<()>().unwrap();
-    let read = decode::<T>(7, FORMAT, &body).unwrap();
+    let read = decode::<T>(7, T::FORMAT, &body).unwrap();
     assert_eq!((&read.state, read.version), (state, 7), "{body}");
 }
 
@@ -41,11 +41,12 @@ fn every_kind_reads_back_exactly_at_the_ends_of_its_ranges() {
     let mut state = AccountState::new();
     state.totp = extreme_totp();
     state.credential_version = u64::MAX;
+    state.hotp_counter = u64::MAX;
     round_trip(&state);
 
-    round_trip(&SealedSecrets::new());
     let secrets = sealed_secrets();
-    round_trip(&secrets);
+    state.secrets = secrets.clone();
+    round_trip(&state);
     assert_eq!(format!("{secrets:?}"), r#"{"totp"}"#, "names only");
 }
 
@@ -85,7 +86,7 @@ fn a_state_no_instance_could_read_back_is_never_written() {
 }
 
 fn refused<T: Record + std::fmt::Debug>(body: &str) -> Corrupt {
-    decode::<T>(1, FORMAT, body).unwrap_err()
+    decode::<T>(1, T::FORMAT, body).unwrap_err()
 }
 
 #[test]
@@ -175,15 +176,27 @@ fn a_body_that_is_not_exactly_a_record_is_refused() {
         assert!(corrupt.problem.contains(problem), "{body}: {corrupt}");
         assert_eq!(corrupt.kind, "totp");
     }
-    let secrets = refused::<SealedSecrets>(r#"{"totp":"sealed:AAAA"}"#);
-    assert!(secrets.problem.contains("not a sealed form"), "{secrets}");
-    let sealed = sealed_secrets().encode::<()>().unwrap();
-    let text = sealed.split('"').nth(3).unwrap();
-    let twice = format!(r#"{{"totp":"{text}","totp":"{text}"}}"#);
-    let secrets = refused::<SealedSecrets>(&twice);
-    assert!(secrets.problem.contains("given twice"), "{secrets}");
-    let secrets = refused::<SealedSecrets>(r#"{"totp":"sealed:AAAA"}"#);
-    assert!(secrets.problem.contains("not a sealed form"), "{secrets}");
+    // The sealed secrets inside an account: each a sealed form, each name once.
+    let mut state = AccountState::new();
+    state.secrets = sealed_secrets();
+    let body = state.encode::<()>().unwrap();
+    let text = body
+        .split(r#""totp":""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let bad = body.replace(text, "sealed:AAAA");
+    let corrupt = refused::<AccountState>(&bad);
+    assert!(corrupt.problem.contains("not a sealed form"), "{corrupt}");
+    let twice = body.replace(
+        &format!(r#""totp":"{text}""#),
+        &format!(r#""totp":"{text}","totp":"{text}""#),
+    );
+    assert_ne!(twice, body);
+    let corrupt = refused::<AccountState>(&twice);
+    assert!(corrupt.problem.contains("given twice"), "{corrupt}");
     let mut state = AccountState::new();
     state.totp.drift = 5;
     let mut value: serde_json::Value =
@@ -195,10 +208,16 @@ fn a_body_that_is_not_exactly_a_record_is_refused() {
 #[test]
 fn versions_and_formats_out_of_range_are_refused() {
     let body = TotpAccount::default().encode::<()>().unwrap();
-    assert!(decode::<TotpAccount>(0, FORMAT, &body).is_err());
-    assert!(decode::<TotpAccount>(-5, FORMAT, &body).is_err());
-    let later = decode::<TotpAccount>(1, FORMAT + 1, &body).unwrap_err();
+    let format = TotpAccount::FORMAT;
+    assert!(decode::<TotpAccount>(0, format, &body).is_err());
+    assert!(decode::<TotpAccount>(-5, format, &body).is_err());
+    let later = decode::<TotpAccount>(1, format + 1, &body).unwrap_err();
     assert!(later.problem.contains("format"), "{later}");
+    // An account row of format 1 kept its secrets elsewhere: refused, never
+    // read as an account without them.
+    let account = AccountState::new().encode::<()>().unwrap();
+    let old = decode::<AccountState>(1, 1, &account).unwrap_err();
+    assert!(old.problem.contains("format 1"), "{old}");
     assert_eq!(next_version::<()>(0).unwrap(), 1);
     assert_eq!(next_version::<()>(i64::MAX as u64 - 1).unwrap(), i64::MAX);
     assert!(matches!(

@@ -40,4 +40,4 @@
 mod store;
 
 pub use store::{RedisFailure, RedisStore, key};
-pub use twofa_record::{Corrupt, Record, SealedSecrets, SecretsRefusal, StoreError};
+pub use twofa_record::{Corrupt, Record, SealedSecrets, StoreError};

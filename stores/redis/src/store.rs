@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use redis::{RedisError, Script, aio::ConnectionLike};
 use twofa::{AccountStore, Versioned};
-use twofa_record::{Corrupt, FORMAT, Record, StoreError, check_account, decode, next_version};
+use twofa_record::{Corrupt, Record, StoreError, check_account, decode, next_version};
 
 /// Saves the record if its version is still the one loaded (`ARGV[1]`,
 /// `0` for a key that does not exist); returns 1 if it did, 0 otherwise.
@@ -233,7 +233,7 @@ impl<T: Record, C: ConnectionLike + Clone + Send + Sync> AccountStore<T> for Red
         let (expected, version, format) = (
             expected.to_string(),
             version.to_string(),
-            FORMAT.to_string(),
+            T::FORMAT.to_string(),
         );
         let mut connection = self.connection.clone();
         let Some((required, timeout)) = self.replicas else {

@@ -38,4 +38,4 @@ mod store;
 pub use postgres::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use twofa_record::{Corrupt, Record, SealedSecrets, SecretsRefusal, StoreError};
+pub use twofa_record::{Corrupt, Record, SealedSecrets, StoreError};

@@ -3,7 +3,7 @@
 
 use sqlx::PgPool;
 use twofa::{AccountStore, Versioned};
-use twofa_record::{Corrupt, FORMAT, Record, StoreError, check_account, decode, next_version};
+use twofa_record::{Corrupt, Record, StoreError, check_account, decode, next_version};
 
 use crate::store::sql_store;
 

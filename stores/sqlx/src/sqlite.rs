@@ -8,7 +8,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 use twofa::{AccountStore, Versioned};
-use twofa_record::{Corrupt, FORMAT, Record, StoreError, check_account, decode, next_version};
+use twofa_record::{Corrupt, Record, StoreError, check_account, decode, next_version};
 
 use crate::store::sql_store;
 

@@ -55,7 +55,10 @@ pub use factor::{
     RegistrationChallenge,
 };
 #[cfg(feature = "alloc")]
-pub use factor::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPepper, RecoveryPolicy};
+pub use factor::{
+    RecoveryAccepted, RecoveryCode, RecoveryCodes, RecoveryKeys, RecoveryOutcome, RecoveryPepper,
+    RecoveryPolicy,
+};
 #[cfg(feature = "std")]
 pub use otp::unix_time;
 pub use otp::{

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 use twofa::{
-    Binding, DigestKey, Guard, OobPolicy, Outcome, RecoveryPolicy, ThrottlePolicy, ThrottleState,
-    Throttled,
+    Binding, DigestKey, Guard, OobPolicy, Outcome, RecoveryAccepted, RecoveryCodes, RecoveryKeys,
+    RecoveryPolicy, ThrottlePolicy, ThrottleState, Throttled,
 };
 
 const NOW: u64 = 1_700_000_000;
@@ -21,6 +21,30 @@ fn login() -> Binding<'static> {
 }
 
 /// A wrong code for a challenge whose right code is `code`.
+fn recovery_keys(digest: &[DigestKey]) -> RecoveryKeys<'_> {
+    RecoveryKeys {
+        digest,
+        peppers: &[],
+    }
+}
+
+/// `typed` as alice's recovery code, under the throttle.
+fn recovery(
+    guard: &Guard,
+    throttle: &mut ThrottleState,
+    record: &mut RecoveryCodes,
+    typed: &str,
+    now: u64,
+) -> Outcome<RecoveryAccepted> {
+    let policy = RecoveryPolicy::default();
+    let digest = keys();
+    let (keys, owner) = (recovery_keys(&digest), Binding::new("alice", "recovery"));
+    let rng = &mut getrandom::SysRng;
+    guard
+        .verify_recovery(throttle, record, &policy, keys, owner, rng, typed, now)
+        .unwrap()
+}
+
 fn wrong(code: &str) -> String {
     format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
 }
@@ -71,7 +95,11 @@ fn every_factor_shares_the_one_lockout() {
     );
     let recovery_policy = RecoveryPolicy::new(2, 7 * 1024, 5).unwrap();
     let (codes, mut record) = recovery_policy
-        .generate(&mut getrandom::SysRng, None)
+        .generate(
+            &mut getrandom::SysRng,
+            recovery_keys(&keys()),
+            Binding::new("alice", "recovery"),
+        )
         .unwrap();
     let mut throttle = ThrottleState::default();
     let (sms, mut challenge) = OobPolicy::default()
@@ -101,15 +129,11 @@ fn every_factor_shares_the_one_lockout() {
         ));
     }
     assert_eq!(
-        guard
-            .verify_recovery(&mut throttle, &mut record, &[], "0000000000", NOW)
-            .unwrap(),
+        recovery(&guard, &mut throttle, &mut record, "0000000000000000", NOW),
         Outcome::Invalid { attempts_left: 1 }
     );
     assert_eq!(
-        guard
-            .verify_recovery(&mut throttle, &mut record, &[], "1111111111", NOW)
-            .unwrap(),
+        recovery(&guard, &mut throttle, &mut record, "1111111111111111", NOW),
         Outcome::Invalid { attempts_left: 0 }
     );
     // Locked: nothing is checked, whatever the factor.
@@ -124,13 +148,12 @@ fn every_factor_shares_the_one_lockout() {
             .unwrap(),
         Outcome::Locked { until: None }
     );
+    let before = record.clone();
     assert_eq!(
-        guard
-            .verify_recovery(&mut throttle, &mut record, &[], &codes[0].to_text(), NOW)
-            .unwrap(),
+        recovery(&guard, &mut throttle, &mut record, &codes[0].to_text(), NOW),
         Outcome::Locked { until: None }
     );
-    assert_eq!(record.remaining(), 2, "nothing was hashed or used");
+    assert_eq!(record, before, "nothing was hashed or used");
     assert!(!challenge.used);
 }
 
@@ -192,36 +215,37 @@ fn a_right_pin_does_not_forget_failures_but_a_completed_login_does() {
 }
 
 #[test]
-fn a_used_recovery_code_counts_as_a_replay_and_a_right_one_completes_the_login() {
+fn a_used_recovery_code_is_replaced_and_counts_as_wrong_and_a_right_one_completes_the_login() {
     let guard = Guard::default();
     let policy = RecoveryPolicy::new(2, 7 * 1024, 5).unwrap();
-    let (codes, mut record) = policy.generate(&mut getrandom::SysRng, None).unwrap();
+    let owner = Binding::new("alice", "recovery");
+    let (codes, mut record) = policy
+        .generate(&mut getrandom::SysRng, recovery_keys(&keys()), owner)
+        .unwrap();
     let mut throttle = ThrottleState {
         failures: 3,
         retry_at: NOW,
     };
     let code = codes[1].to_text();
-    assert_eq!(
-        guard
-            .verify_recovery(&mut throttle, &mut record, &[], &code, NOW)
-            .unwrap(),
-        Outcome::Accepted(1)
-    );
+    let Outcome::Accepted(accepted) = recovery(&guard, &mut throttle, &mut record, &code, NOW)
+    else {
+        panic!("the right code")
+    };
+    assert_eq!(accepted.remaining, 2);
     assert_eq!(throttle, ThrottleState::default());
     assert_eq!(
-        guard
-            .verify_recovery(&mut throttle, &mut record, &[], &code, NOW)
-            .unwrap(),
-        Outcome::Replayed
+        recovery(&guard, &mut throttle, &mut record, &code, NOW),
+        Outcome::Invalid { attempts_left: 9 }
     );
     assert_eq!(throttle.failures, 1);
     assert_eq!(
-        guard
-            .verify_recovery(&mut throttle, &mut record, &[], "not a code", NOW + 10)
-            .unwrap(),
+        recovery(&guard, &mut throttle, &mut record, "not a code", NOW + 10),
         Outcome::Malformed
     );
     assert_eq!(throttle.failures, 1);
+    // The replacement completes a later login.
+    let replacement = accepted.replacement.to_text();
+    assert!(recovery(&guard, &mut throttle, &mut record, &replacement, NOW + 10).is_accepted());
 }
 
 #[test]

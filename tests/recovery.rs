@@ -1,28 +1,80 @@
-//! Recovery codes: generation, single use, lenient typing, and what the
+//! Recovery codes: generation, single use and replacement, lenient
+//! typing, the set authenticated and bound to its account, and what the
 //! stored record reveals.
 #![cfg(feature = "alloc")]
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
 
-use twofa::{Error, RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPepper, RecoveryPolicy};
+use twofa::{
+    Binding, DigestKey, Error, RecoveryCode, RecoveryCodes, RecoveryKeys, RecoveryOutcome,
+    RecoveryPepper, RecoveryPolicy,
+};
 
-fn generate() -> (Vec<RecoveryCode>, RecoveryCodes) {
-    RecoveryPolicy::default()
-        .generate(&mut getrandom::SysRng, None)
+fn digest_keys() -> [DigestKey; 1] {
+    [DigestKey::new(1, [9; 32])]
+}
+
+fn alice() -> Binding<'static> {
+    Binding::new("alice", "recovery")
+}
+
+fn keys<'a>(digest: &'a [DigestKey], peppers: &'a [RecoveryPepper]) -> RecoveryKeys<'a> {
+    RecoveryKeys { digest, peppers }
+}
+
+fn generate_with(policy: &RecoveryPolicy) -> (Vec<RecoveryCode>, RecoveryCodes) {
+    policy
+        .generate(&mut getrandom::SysRng, keys(&digest_keys(), &[]), alice())
         .unwrap()
 }
 
+fn generate() -> (Vec<RecoveryCode>, RecoveryCodes) {
+    generate_with(&RecoveryPolicy::default())
+}
+
+/// Checks `typed` against alice's unpeppered set under the default policy.
+fn check(record: &mut RecoveryCodes, typed: &str) -> Result<RecoveryOutcome, Error> {
+    check_with(record, &RecoveryPolicy::default(), &[], typed)
+}
+
+fn check_with(
+    record: &mut RecoveryCodes,
+    policy: &RecoveryPolicy,
+    peppers: &[RecoveryPepper],
+    typed: &str,
+) -> Result<RecoveryOutcome, Error> {
+    let digest = digest_keys();
+    record.verify(
+        policy,
+        keys(&digest, peppers),
+        alice(),
+        &mut getrandom::SysRng,
+        typed,
+    )
+}
+
+fn accepted(outcome: Result<RecoveryOutcome, Error>) -> twofa::RecoveryAccepted {
+    match outcome.unwrap() {
+        RecoveryOutcome::Accepted(accepted) => accepted,
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
-fn a_set_of_ten_readable_distinct_codes() {
+fn a_set_of_ten_readable_distinct_codes_of_80_bits() {
     let (codes, record) = generate();
     assert_eq!(codes.len(), 10);
     assert_eq!((record.digests.len(), record.remaining()), (10, 10));
     let texts: HashSet<String> = codes.iter().map(|c| c.to_text().to_string()).collect();
     assert_eq!(texts.len(), 10);
     for text in &texts {
-        assert_eq!(text.len(), 11);
-        assert_eq!(&text[5..6], "-");
+        // 16 symbols of 32: 80 bits, in four groups of four.
+        assert_eq!(text.len(), 19);
+        assert_eq!(
+            text.split('-').map(str::len).collect::<Vec<_>>(),
+            [4, 4, 4, 4]
+        );
         assert!(
             text.chars()
                 .all(|c| c == '-' || "0123456789abcdefghjkmnpqrstvwxyz".contains(c)),
@@ -36,24 +88,145 @@ fn a_set_of_ten_readable_distinct_codes() {
     let debug = format!("{record:?}");
     assert_eq!(
         debug,
-        "RecoveryCodes { memory_kib: 19456, passes: 2, pepper_id: None, codes: 10, remaining: 10, .. }"
+        "RecoveryCodes { memory_kib: 19456, passes: 2, pepper_id: None, codes: 10, used: 0, .. }"
     );
 }
 
 #[test]
-fn each_code_works_once_and_the_set_counts_down() {
+fn the_symbols_are_uniform_enough_to_carry_their_bits() {
+    // 100 codes of 16 symbols: each of the 32 symbols expected 50 times;
+    // a symbol never drawn, or drawn 100 times, would be a broken draw.
+    let policy = RecoveryPolicy::new(100, 7 * 1024, 5).unwrap();
+    let (codes, _) = generate_with(&policy);
+    let mut counts = [0u32; 32];
+    for code in &codes {
+        for c in code.to_text().chars().filter(|&c| c != '-') {
+            let value = "0123456789abcdefghjkmnpqrstvwxyz".find(c).unwrap();
+            counts[value] += 1;
+        }
+    }
+    assert!(counts.iter().all(|&n| (20..=90).contains(&n)), "{counts:?}");
+}
+
+#[test]
+fn each_code_works_once_and_is_replaced_by_a_new_one() {
     let (codes, mut record) = generate();
+    let mut replacements = Vec::new();
     for (i, code) in codes.iter().enumerate().take(3) {
+        let accepted = accepted(check(&mut record, &code.to_text()));
+        assert_eq!(accepted.remaining, 10, "the set stays whole");
+        assert_eq!(record.used, i as u64 + 1);
+        assert_ne!(accepted.replacement, *code);
         assert_eq!(
-            record.verify(&[], &code.to_text()).unwrap(),
-            RecoveryOutcome::Accepted { remaining: 9 - i }
+            format!("{accepted:?}"),
+            "RecoveryAccepted { replacement: RecoveryCode(..), remaining: 10 }"
         );
+        // The used code is invalid now: replaced, so not in the set.
         assert_eq!(
-            record.verify(&[], &code.to_text()).unwrap(),
-            RecoveryOutcome::AlreadyUsed
+            check(&mut record, &code.to_text()).unwrap(),
+            RecoveryOutcome::Invalid
+        );
+        replacements.push(accepted.replacement);
+    }
+    // Every replacement works, once, and the untouched codes still do.
+    for replacement in &replacements {
+        accepted(check(&mut record, &replacement.to_text()));
+        assert_eq!(
+            check(&mut record, &replacement.to_text()).unwrap(),
+            RecoveryOutcome::Invalid
         );
     }
-    assert_eq!(record.remaining(), 7);
+    accepted(check(&mut record, &codes[9].to_text()));
+    assert_eq!(record.used, 7);
+}
+
+#[test]
+fn a_set_not_made_for_this_account_under_the_digest_key_is_refused_before_hashing() {
+    let (codes, record) = generate();
+    let code = codes[0].to_text();
+    // Generated by someone with the database but not the digest key.
+    let stranger = [DigestKey::new(1, [8; 32])];
+    let (theirs, mut injected) = RecoveryPolicy::default()
+        .generate(&mut getrandom::SysRng, keys(&stranger, &[]), alice())
+        .unwrap();
+    assert_eq!(
+        check(&mut injected, &theirs[0].to_text()).unwrap(),
+        RecoveryOutcome::Forged
+    );
+    // Bob's genuine set, copied into alice's row.
+    let (bobs, mut copied) = RecoveryPolicy::default()
+        .generate(
+            &mut getrandom::SysRng,
+            keys(&digest_keys(), &[]),
+            Binding::new("bob", "recovery"),
+        )
+        .unwrap();
+    assert_eq!(
+        check(&mut copied, &bobs[0].to_text()).unwrap(),
+        RecoveryOutcome::Forged
+    );
+    // Alice's own set with a field changed: a digest swapped in, the used
+    // count rolled back, the pepper dropped.
+    let mut swapped = record.clone();
+    swapped.digests[1] = injected.digests[0];
+    assert_eq!(
+        check(&mut swapped, &theirs[0].to_text()).unwrap(),
+        RecoveryOutcome::Forged
+    );
+    let mut used = record.clone();
+    accepted(check(&mut used, &code));
+    let mut rolled_back = used.clone();
+    rolled_back.used = 0;
+    assert_eq!(
+        check(&mut rolled_back, &codes[1].to_text()).unwrap(),
+        RecoveryOutcome::Forged
+    );
+    // A set under a key the service does not hold: an error, nothing hashed.
+    let mut unknown = record.clone();
+    unknown.key_id = 2;
+    assert_eq!(check(&mut unknown, &code), Err(Error::UnknownKeyId));
+    assert!(record.is_genuine(&digest_keys(), alice()).unwrap());
+    assert!(!copied.is_genuine(&digest_keys(), alice()).unwrap());
+}
+
+#[test]
+fn a_policy_that_requires_a_pepper_refuses_a_set_without_one() {
+    let required = RecoveryPolicy::default().with_pepper_required();
+    assert!(required.pepper_required());
+    // Genuine, but made without a pepper (before one was required, or by
+    // a service that forgot it): refused under the policy that requires it.
+    let (codes, mut record) = generate();
+    assert_eq!(
+        check_with(
+            &mut record,
+            &required,
+            &[RecoveryPepper::new(1, [4; 32])],
+            &codes[0].to_text()
+        )
+        .unwrap(),
+        RecoveryOutcome::Forged
+    );
+    // And such a policy makes no set without a pepper.
+    assert_eq!(
+        required
+            .generate(&mut getrandom::SysRng, keys(&digest_keys(), &[]), alice())
+            .unwrap_err(),
+        Error::InvalidPolicy
+    );
+    let pepper = RecoveryPepper::new(1, [4; 32]);
+    let (codes, mut record) = required
+        .generate(
+            &mut getrandom::SysRng,
+            keys(&digest_keys(), std::slice::from_ref(&pepper)),
+            alice(),
+        )
+        .unwrap();
+    accepted(check_with(
+        &mut record,
+        &required,
+        &[pepper],
+        &codes[0].to_text(),
+    ));
 }
 
 #[test]
@@ -67,39 +240,31 @@ fn typing_is_forgiving_but_guessing_is_not() {
         text.replace('-', ""),
         format!(" {text} "),
     ] {
-        assert!(
-            matches!(
-                record.clone().verify(&[], &typed).unwrap(),
-                RecoveryOutcome::Accepted { .. }
-            ),
-            "{typed}"
-        );
+        accepted(check(&mut record.clone(), &typed));
     }
     // Crockford's readings: o for 0, i and l for 1.
     if let Some(zero) = text.find('0') {
         let mut typed = text.clone();
         typed.replace_range(zero..=zero, "O");
-        assert!(matches!(
-            record.clone().verify(&[], &typed).unwrap(),
-            RecoveryOutcome::Accepted { .. }
-        ));
+        accepted(check(&mut record.clone(), &typed));
     }
     // One symbol changed.
     let first = text.chars().next().unwrap();
     let changed = format!("{}{}", if first == 'z' { 'y' } else { 'z' }, &text[1..]);
     assert_eq!(
-        record.clone().verify(&[], &changed).unwrap(),
+        check(&mut record.clone(), &changed).unwrap(),
         RecoveryOutcome::Invalid
     );
     for malformed in [
         "",
-        "abcde-fghj",
-        "abcde-fghjkm",
-        "abcde-fghju",
-        "abcde_fghjk",
+        "abcd-efgh-jkmn-pqr",
+        "abcd-efgh-jkmn-pqrst",
+        "abcd-efgh-jkmn-pqru",
+        "abcd_efgh-jkmn-pqrs",
+        "abcde-fghjk",
     ] {
         assert_eq!(
-            record.clone().verify(&[], malformed).unwrap(),
+            check(&mut record.clone(), malformed).unwrap(),
             RecoveryOutcome::Malformed,
             "{malformed}"
         );
@@ -111,7 +276,7 @@ fn codes_of_one_set_do_not_open_another() {
     let (codes, _) = generate();
     let (_, mut other) = generate();
     assert_eq!(
-        other.verify(&[], &codes[0].to_text()).unwrap(),
+        check(&mut other, &codes[0].to_text()).unwrap(),
         RecoveryOutcome::Invalid
     );
 }
@@ -139,7 +304,7 @@ fn the_cost_may_not_fall_below_owasp() {
         Err(Error::InvalidPolicy)
     );
     let policy = RecoveryPolicy::new(3, 7 * 1024, 5).unwrap();
-    let (codes, mut record) = policy.generate(&mut getrandom::SysRng, None).unwrap();
+    let (codes, mut record) = generate_with(&policy);
     assert_eq!(
         (
             codes.len(),
@@ -150,13 +315,13 @@ fn the_cost_may_not_fall_below_owasp() {
         (3, 3, 7168, 5)
     );
     assert_eq!(
-        record.verify(&[], &codes[2].to_text()).unwrap(),
-        RecoveryOutcome::Accepted { remaining: 2 }
+        accepted(check(&mut record, &codes[2].to_text())).remaining,
+        3
     );
     // A damaged record is an error, not a panic.
     record.passes = 0;
     assert_eq!(
-        record.verify(&[], &codes[1].to_text()),
+        check(&mut record, &codes[1].to_text()),
         Err(Error::StoredCostOutOfRange)
     );
 }
@@ -170,10 +335,7 @@ fn every_record_survives_serialization() {
     let stored = serde_json::to_string(&record).unwrap();
     let mut loaded: RecoveryCodes = serde_json::from_str(&stored).unwrap();
     assert_eq!(loaded, record);
-    assert!(matches!(
-        loaded.verify(&[], &codes[0].to_text()).unwrap(),
-        RecoveryOutcome::Accepted { .. }
-    ));
+    accepted(check(&mut loaded, &codes[0].to_text()));
 
     let key = DigestKey::new(1, [1; 32]);
     let binding = twofa::Binding::new("alice", "login");
@@ -230,7 +392,7 @@ fn a_stored_cost_outside_the_bounds_is_refused_before_hashing() {
         tampered.memory_kib = memory_kib;
         tampered.passes = passes;
         assert_eq!(
-            tampered.verify(&[], &codes[0].to_text()),
+            check(&mut tampered, &codes[0].to_text()),
             Err(Error::StoredCostOutOfRange),
             "{memory_kib} KiB, {passes} passes"
         );
@@ -250,38 +412,48 @@ fn a_stored_cost_outside_the_bounds_is_refused_before_hashing() {
 fn a_pepper_is_needed_to_check_a_peppered_set_and_is_found_by_its_id() {
     let pepper = RecoveryPepper::new(3, [5; 32]);
     let policy = RecoveryPolicy::new(2, 7 * 1024, 5).unwrap();
+    let digest = digest_keys();
     let (codes, record) = policy
-        .generate(&mut getrandom::SysRng, Some(&pepper))
+        .generate(
+            &mut getrandom::SysRng,
+            keys(&digest, std::slice::from_ref(&pepper)),
+            alice(),
+        )
         .unwrap();
     assert_eq!(record.pepper_id, Some(3));
     let code = codes[0].to_text();
     // Without the pepper, or with only another one: refused as unknown.
-    assert_eq!(record.clone().verify(&[], &code), Err(Error::UnknownKeyId));
+    assert_eq!(
+        check_with(&mut record.clone(), &policy, &[], &code),
+        Err(Error::UnknownKeyId)
+    );
     let other = RecoveryPepper::new(4, [5; 32]);
     assert_eq!(
-        record.clone().verify(std::slice::from_ref(&other), &code),
+        check_with(
+            &mut record.clone(),
+            &policy,
+            std::slice::from_ref(&other),
+            &code
+        ),
         Err(Error::UnknownKeyId)
     );
     // Among several peppers, the record's is used.
+    let both = [other, pepper.clone()];
     assert_eq!(
-        record
-            .clone()
-            .verify(&[other, pepper.clone()], &code)
-            .unwrap(),
-        RecoveryOutcome::Accepted { remaining: 1 }
+        accepted(check_with(&mut record.clone(), &policy, &both, &code)).remaining,
+        2
     );
-    // The same bytes under another id, or other bytes under its id, do not open it.
+    // Relabelled as unpeppered: no longer the set that was made.
     let mut relabelled = record.clone();
     relabelled.pepper_id = None;
     assert_eq!(
-        relabelled.verify(&[], &code).unwrap(),
-        RecoveryOutcome::Invalid
+        check_with(&mut relabelled, &policy, &[], &code).unwrap(),
+        RecoveryOutcome::Forged
     );
+    // Other bytes under its id do not open it.
+    let wrong = [RecoveryPepper::new(3, [6; 32])];
     assert_eq!(
-        record
-            .clone()
-            .verify(&[RecoveryPepper::new(3, [6; 32])], &code)
-            .unwrap(),
+        check_with(&mut record.clone(), &policy, &wrong, &code).unwrap(),
         RecoveryOutcome::Invalid
     );
     assert_eq!(format!("{pepper:?}"), "RecoveryPepper { id: 3, .. }");
@@ -290,13 +462,10 @@ fn a_pepper_is_needed_to_check_a_peppered_set_and_is_found_by_its_id() {
 #[test]
 fn every_lookalike_and_case_reads_as_its_symbol_and_nothing_else_does() {
     let policy = RecoveryPolicy::new(1, 7 * 1024, 5).unwrap();
-    let (codes, record) = policy.generate(&mut getrandom::SysRng, None).unwrap();
+    let (codes, record) = generate_with(&policy);
     let text = codes[0].to_text();
     let upper = text.to_uppercase();
-    assert!(matches!(
-        record.clone().verify(&[], &upper).unwrap(),
-        RecoveryOutcome::Accepted { .. }
-    ));
+    accepted(check(&mut record.clone(), &upper));
     // Every byte that is not a symbol, a look-alike, a space or a hyphen
     // makes the code malformed wherever it stands.
     for byte in 0..=255u8 {
@@ -305,9 +474,9 @@ fn every_lookalike_and_case_reads_as_its_symbol_and_nothing_else_does() {
         if known || c == ' ' || c == '-' || !c.is_ascii() {
             continue;
         }
-        let typed = format!("{}{c}", &text[..10]);
+        let typed = format!("{}{c}", &text[..text.len() - 1]);
         assert_eq!(
-            record.clone().verify(&[], &typed).unwrap(),
+            check(&mut record.clone(), &typed).unwrap(),
             RecoveryOutcome::Malformed,
             "{byte:#x}"
         );

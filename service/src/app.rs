@@ -7,7 +7,7 @@ use std::fmt;
 
 use subtle::ConstantTimeEq;
 use twofa::{
-    AccountState, Binding, DevicePolicy, DigestKey, Guard, OobPolicy, RecoveryPolicy,
+    AccountState, Binding, DevicePolicy, DigestKey, Guard, OobPolicy, RecoveryKeys, RecoveryPolicy,
     RememberPolicy, SecretKind, SharedError, ThrottlePolicy, TicketPolicy, Token, Totp,
 };
 use twofa_record::Record;
@@ -32,6 +32,9 @@ pub const FRESH_LOGIN: u64 = 300;
 /// The purpose TOTP secrets are sealed for, and the name they are kept
 /// under in the account's [`twofa::SealedSecrets`].
 pub const TOTP: &str = "totp";
+
+/// The purpose recovery-code sets are bound to.
+pub const RECOVERY: &str = "recovery";
 
 /// A TOTP secret shown for enrollment and not yet confirmed.
 pub const TOTP_PENDING: &str = "totp-pending";
@@ -151,7 +154,9 @@ impl App {
             devices: DevicePolicy::default(),
             remember: RememberPolicy::default(),
             sessions: RememberPolicy::new(SESSION_TTL)?,
-            recovery: RecoveryPolicy::default(),
+            // The service always has a pepper: a stored set without one
+            // was not made here.
+            recovery: RecoveryPolicy::default().with_pepper_required(),
             sender,
             api_keys,
             issuer: config.issuer.clone(),
@@ -179,6 +184,14 @@ impl App {
             .digest
             .first()
             .ok_or_else(|| Failure("no digest key".into()))
+    }
+
+    /// The keys recovery-code sets are made and checked with.
+    pub fn recovery_keys(&self) -> RecoveryKeys<'_> {
+        RecoveryKeys {
+            digest: &self.keys.digest,
+            peppers: &self.keys.peppers,
+        }
     }
 
     /// `account`'s record of kind `T` (the default if it has none).

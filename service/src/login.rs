@@ -3,11 +3,13 @@
 //! completing it, SMS codes and device challenges sent for it. Every step
 //! answers with the core's [`Outcome`]; each API words it its own way.
 
-use twofa::{AccountState, Binding, FirstFactor, Outcome, SecondFactor, SecondFactors, Token};
+use twofa::{
+    AccountState, Binding, FirstFactor, Outcome, RecoveryCode, SecondFactor, SecondFactors, Token,
+};
 use zeroize::Zeroizing;
 
 use crate::{
-    app::{App, Failure, TOTP},
+    app::{App, Failure, RECOVERY, TOTP},
     passwords,
     records::User,
 };
@@ -325,13 +327,13 @@ pub async fn complete_with_recovery(
     ticket: &str,
     code: &str,
     now: u64,
-) -> Result<Outcome<()>, Failure> {
+) -> Result<Outcome<RecoveryCode>, Failure> {
     let binding = Binding::new(account, LOGIN);
     let outcome = tokio::task::block_in_place(|| {
         tokio::runtime::Handle::current().block_on(app.decide(
             account,
             |state: &mut AccountState| {
-                let peppers = &app.keys.peppers;
+                let keys = app.recovery_keys();
                 app.guard.complete_login(
                     state,
                     &app.keys.digest,
@@ -343,13 +345,16 @@ pub async fn complete_with_recovery(
                         let Some(codes) = state.recovery.as_mut() else {
                             return Ok(Outcome::Expired);
                         };
-                        guard.verify_recovery(&mut state.totp.throttle, codes, peppers, code, now)
+                        let throttle = &mut state.totp.throttle;
+                        let (policy, rng) = (&app.recovery, &mut getrandom::SysRng);
+                        let owner = Binding::new(account, RECOVERY);
+                        guard.verify_recovery(throttle, codes, policy, keys, owner, rng, code, now)
                     },
                 )
             },
         ))
     })?;
-    Ok(outcome.map(|_| ()))
+    Ok(outcome.map(|accepted| accepted.replacement))
 }
 
 /// Step two with a remembered browser's cookie in place of a second

@@ -9,7 +9,12 @@ use super::{
     throttle::{ThrottlePolicy, ThrottleState, Throttled},
 };
 #[cfg(feature = "alloc")]
-use crate::factor::{RecoveryCodes, RecoveryOutcome, RecoveryPepper};
+use rand_core::TryCryptoRng;
+
+#[cfg(feature = "alloc")]
+use crate::factor::{
+    RecoveryAccepted, RecoveryCodes, RecoveryKeys, RecoveryOutcome, RecoveryPolicy,
+};
 use crate::{
     error::Error,
     factor::{Binding, DigestKey, OobChallenge, OobOutcome},
@@ -86,28 +91,32 @@ impl Guard {
         })
     }
 
-    /// Checks a recovery code ([`RecoveryCodes::verify`]) under the
-    /// account's throttle: nothing is hashed while it refuses; a wrong code,
-    /// or one already used, counts against the account; a right one
-    /// completes the login, forgets every failure, and is accepted with the
-    /// number of codes left.
+    /// Checks a recovery code ([`RecoveryCodes::verify`]) for `binding`'s
+    /// account under its throttle: nothing is hashed while it refuses; a
+    /// wrong code (a used one included: it was replaced) or a forged set
+    /// counts against the account; a right one completes the login,
+    /// forgets every failure, and is accepted with the one new code that
+    /// replaces it, to show the person (NIST SP 800-63B-4 §4.2.1.1).
     ///
     /// # Errors
     /// As [`RecoveryCodes::verify`]; the state is unchanged.
     #[cfg(feature = "alloc")]
-    pub fn verify_recovery(
+    #[allow(clippy::too_many_arguments)]
+    pub fn verify_recovery<R: TryCryptoRng + ?Sized>(
         &self,
         throttle: &mut ThrottleState,
         codes: &mut RecoveryCodes,
-        peppers: &[RecoveryPepper],
+        policy: &RecoveryPolicy,
+        keys: RecoveryKeys<'_>,
+        binding: Binding<'_>,
+        rng: &mut R,
         code: &str,
         now: u64,
-    ) -> Result<Outcome<usize>, Error> {
+    ) -> Result<Outcome<RecoveryAccepted>, Error> {
         self.second_factor(throttle, now, || {
-            Ok(match codes.verify(peppers, code)? {
-                RecoveryOutcome::Accepted { remaining } => Verdict::Accepted(remaining),
-                RecoveryOutcome::AlreadyUsed => Verdict::Replayed,
-                RecoveryOutcome::Invalid => Verdict::Invalid,
+            Ok(match codes.verify(policy, keys, binding, rng, code)? {
+                RecoveryOutcome::Accepted(accepted) => Verdict::Accepted(accepted),
+                RecoveryOutcome::Invalid | RecoveryOutcome::Forged => Verdict::Invalid,
                 RecoveryOutcome::Malformed => Verdict::Malformed,
             })
         })

@@ -27,7 +27,9 @@ pub use oob::{OobChallenge, OobOutcome, OobPolicy};
 #[cfg(feature = "alloc")]
 pub use pepper::RecoveryPepper;
 #[cfg(feature = "alloc")]
-pub use recovery::{RecoveryCode, RecoveryCodes, RecoveryOutcome, RecoveryPolicy};
+pub use recovery::{
+    RecoveryAccepted, RecoveryCode, RecoveryCodes, RecoveryKeys, RecoveryOutcome, RecoveryPolicy,
+};
 pub use remember::{RememberPolicy, RememberRefusal, RememberedDevice};
 pub use ticket::{
     FirstFactor, PendingLogin, SecondFactor, SecondFactors, TicketPolicy, TicketRefusal,

@@ -409,14 +409,15 @@ pub async fn recovery_codes(
 ) -> Answer {
     async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
         let policy = app.recovery;
-        let pepper = app
-            .keys
-            .peppers
-            .first()
-            .cloned()
-            .ok_or_else(|| Failure("no recovery pepper".into()))?;
+        let (digest, peppers) = (app.keys.digest.clone(), app.keys.peppers.clone());
+        let owner = account.to_owned();
         let (codes, record) = tokio::task::spawn_blocking(move || {
-            policy.generate(&mut getrandom::SysRng, Some(&pepper))
+            let keys = twofa::RecoveryKeys {
+                digest: &digest,
+                peppers: &peppers,
+            };
+            let binding = Binding::new(&owner, crate::app::RECOVERY);
+            policy.generate(&mut getrandom::SysRng, keys, binding)
         })
         .await
         .map_err(|e| Failure(e.to_string()))??;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::json;
-use twofa::{FirstFactor, Outcome, SecondFactors};
+use twofa::{FirstFactor, Outcome, RecoveryCode, SecondFactors};
 use zeroize::Zeroizing;
 
 use super::{
@@ -152,7 +152,8 @@ async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
         return Ok(
             match login::login_with_totp(app, account, first, typed, code, now).await? {
                 OneCall::Second(Outcome::Accepted(())) => {
-                    return logged_in(app, account, "TOTP", request.remember_device, now).await;
+                    return logged_in(app, account, "TOTP", request.remember_device, None, now)
+                        .await;
                 }
                 OneCall::Second(refused) => refusal(&refused, now, "Invalid TOTP"),
                 OneCall::First(FirstRefusal::Refused(refused)) => {
@@ -176,7 +177,7 @@ async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
         let cookie = &request.remember_device_cookie;
         match login::complete_with_cookie(app, account, &ticket, cookie, now).await? {
             Outcome::Accepted(()) => {
-                return logged_in(app, account, "REMEMBERED", false, now).await;
+                return logged_in(app, account, "REMEMBERED", false, None, now).await;
             }
             refused @ (Outcome::TooSoon { .. } | Outcome::Locked { .. }) => {
                 return Ok(refusal(&refused, now, "Invalid remember_device_cookie"));
@@ -222,7 +223,7 @@ async fn second_step(
         }
         SecondAuthType::Totp => {
             match login::complete_with_totp(app, account, ticket, value, now).await? {
-                Some(outcome) => ("TOTP", outcome, "Invalid TOTP"),
+                Some(outcome) => ("TOTP", outcome.map(|()| None), "Invalid TOTP"),
                 None => {
                     return Ok(error(
                         "e-108",
@@ -236,7 +237,9 @@ async fn second_step(
         }
         SecondAuthType::Otp => (
             "OTP",
-            login::complete_with_sms(app, account, ticket, value, now).await?,
+            login::complete_with_sms(app, account, ticket, value, now)
+                .await?
+                .map(|()| None),
             "Invalid OTP",
         ),
         SecondAuthType::Fingerprint if value.is_empty() => {
@@ -252,17 +255,24 @@ async fn second_step(
         }
         SecondAuthType::Fingerprint => (
             "FINGERPRINT",
-            login::complete_with_device(app, account, ticket, value, now).await?,
+            login::complete_with_device(app, account, ticket, value, now)
+                .await?
+                .map(|()| None),
             "Invalid device signature",
         ),
         SecondAuthType::Recovery => (
             "RECOVERY",
-            login::complete_with_recovery(app, account, ticket, value, now).await?,
+            login::complete_with_recovery(app, account, ticket, value, now)
+                .await?
+                .map(Some),
             "Invalid recovery code",
         ),
     };
     match outcome {
-        Outcome::Accepted(()) => logged_in(app, account, name, request.remember_device, now).await,
+        Outcome::Accepted(replacement) => {
+            let remember = request.remember_device;
+            logged_in(app, account, name, remember, replacement, now).await
+        }
         refused => Ok(refusal(&refused, now, invalid)),
     }
 }
@@ -273,6 +283,7 @@ async fn logged_in(
     account: &str,
     factor: &str,
     remember: bool,
+    replacement: Option<RecoveryCode>,
     now: u64,
 ) -> Result<Answer, Answer> {
     let token = app.issue_session(account, now).await?;
@@ -282,6 +293,11 @@ async fn logged_in(
         "expires_in": crate::app::SESSION_TTL,
         "second_factor": factor,
     });
+    if let Some(replacement) = replacement {
+        // The used code no longer works; this one takes its place (NIST SP
+        // 800-63B-4 §4.2.1.1), shown once.
+        data["replacement_recovery_code"] = json!(replacement.to_text().as_str());
+    }
     if remember {
         // A browser service sets it as an HttpOnly, Secure cookie.
         data["remember_device_cookie"] = json!(login::remember(app, account, now).await?);

@@ -95,6 +95,15 @@ pub fn recovery_policy() -> RecoveryPolicy {
     RecoveryPolicy::new(8, RecoveryPolicy::MIN_MEMORY_KIB, 5).unwrap()
 }
 
+/// The keys recovery codes are made and checked with: `digest`, no pepper.
+#[must_use]
+pub fn recovery_keys(digest: &[DigestKey]) -> twofa::RecoveryKeys<'_> {
+    twofa::RecoveryKeys {
+        digest,
+        peppers: &[],
+    }
+}
+
 /// The out-of-band codes' policy.
 #[must_use]
 pub fn oob_policy() -> OobPolicy {

@@ -11,8 +11,8 @@ use twofa::{
 use crate::{
     AnyStore, BoxError,
     fixtures::{
-        NOW, allowed, binding, digest_key, guard, hotp, keyring, oob_policy, recovery_policy, sign,
-        ticket_policy, totp,
+        NOW, allowed, binding, digest_key, guard, hotp, keyring, oob_policy, recovery_keys,
+        recovery_policy, sign, ticket_policy, totp,
     },
 };
 
@@ -192,7 +192,12 @@ pub async fn setup(
             };
             match scenario {
                 Scenario::AccountGuess | Scenario::Ticket | Scenario::RecoveryCode => {
-                    let (codes, record) = recovery_policy().generate(&mut SysRng, None)?;
+                    let owner = binding(account, "recovery");
+                    let (codes, record) = recovery_policy().generate(
+                        &mut SysRng,
+                        recovery_keys(std::slice::from_ref(&key)),
+                        owner,
+                    )?;
                     state.recovery = Some(record);
                     let (_, challenge) = oob_policy().issue(&key, &mut SysRng, login, NOW)?;
                     state.oob = Some(challenge);
@@ -209,7 +214,12 @@ pub async fn setup(
                                 allowed(),
                                 NOW,
                             )?;
-                            let (others, _) = recovery_policy().generate(&mut SysRng, None)?;
+                            let elsewhere = binding("someone-else", "recovery");
+                            let (others, _) = recovery_policy().generate(
+                                &mut SysRng,
+                                recovery_keys(std::slice::from_ref(&key)),
+                                elsewhere,
+                            )?;
                             data.push(ticket.to_string());
                             data.extend(others.first().map(ToString::to_string));
                         }
@@ -368,7 +378,19 @@ pub async fn attempt(
                             let Some(codes) = s.recovery.as_mut() else {
                                 return Ok(Outcome::Expired);
                             };
-                            g.verify_recovery(&mut s.totp.throttle, codes, &[], code, NOW)
+                            let (policy, owner) = (recovery_policy(), binding(account, "recovery"));
+                            let keys = recovery_keys(&keys);
+                            let throttle = &mut s.totp.throttle;
+                            g.verify_recovery(
+                                throttle,
+                                codes,
+                                &policy,
+                                keys,
+                                owner,
+                                &mut SysRng,
+                                code,
+                                NOW,
+                            )
                         })
                     })
                     .await,
@@ -427,6 +449,11 @@ pub async fn attempt(
     }
 }
 
+/// The recovery codes' binding for the account of `login`.
+fn login_owner(login: twofa::Binding<'_>) -> twofa::Binding<'_> {
+    binding(login.account(), "recovery")
+}
+
 /// Where the confirmation race's secret waits and goes.
 const ENROLLMENT: EnrollmentNames<'static> = EnrollmentNames {
     pending: "totp-pending",
@@ -459,7 +486,16 @@ fn guess(
         },
         3 => match state.recovery.as_mut() {
             Some(codes) => guard
-                .verify_recovery(&mut state.totp.throttle, codes, &[], unknown_recovery, NOW)?
+                .verify_recovery(
+                    &mut state.totp.throttle,
+                    codes,
+                    &recovery_policy(),
+                    recovery_keys(keys),
+                    login_owner(login),
+                    &mut SysRng,
+                    unknown_recovery,
+                    NOW,
+                )?
                 .map(|_| ()),
             None => Outcome::Expired,
         },
@@ -508,10 +544,7 @@ pub async fn left(store: &AnyStore, account: &str) -> Result<Vec<String>, BoxErr
     let hotp: HotpAccount = AccountStore::load(store, account).await?.state;
     let state: AccountState = AccountStore::load(store, account).await?.state;
     let spent = state.pending.iter().filter(|pending| pending.spent).count();
-    let recovery_used = state
-        .recovery
-        .as_ref()
-        .map_or(0, |codes| codes.used.iter().filter(|&&used| used).count());
+    let recovery_used = state.recovery.as_ref().map_or(0, |codes| codes.used);
     Ok(vec![
         format!("totp-failures {}", totp.throttle.failures),
         format!(

@@ -101,9 +101,6 @@ fn check_account(state: &AccountState) -> Result<(), &'static str> {
         return Err("more devices than DevicePolicy::MAX_DEVICES allows");
     }
     if let Some(recovery) = &state.recovery {
-        if recovery.digests.len() != recovery.used.len() {
-            return Err("recovery codes and their marks differ in number");
-        }
         RecoveryPolicy::new(recovery.digests.len(), recovery.memory_kib, recovery.passes)
             .map_err(|_| "recovery codes beyond RecoveryPolicy's bounds")?;
     }

@@ -260,9 +260,11 @@ fn device_right_vs_wrong_number(runner: &mut CtRunner, rng: &mut BenchRng) {
         .expect("the system generator works");
     let message = registration.message("alice", DeviceAlgorithm::EcdsaP256, &public_key);
     let signature: Signature = phone.sign(&message);
+    let keys = [twofa::DigestKey::new(1, [7; 32])];
     let device = registration
         .register(
             &mut getrandom::SysRng,
+            &keys[0],
             "alice",
             DeviceAlgorithm::EcdsaP256,
             &public_key,
@@ -298,7 +300,7 @@ fn device_right_vs_wrong_number(runner: &mut CtRunner, rng: &mut BenchRng) {
     for (class, signature) in inputs {
         runner.run_one(class, || {
             let mut challenge = challenge.clone(); // the same cost for both classes
-            challenge.verify(&device, "alice", &[3; 16], signature, 1_700_000_001)
+            challenge.verify(&device, &keys, "alice", &[3; 16], signature, 1_700_000_001)
         });
     }
 }

@@ -70,6 +70,7 @@ fn register(guard: &Guard, state: &mut AccountState, phone: &Phone, now: u64) ->
             state,
             &policy,
             &mut getrandom::SysRng,
+            &keys()[0],
             "alice",
             phone.algorithm(),
             &public_key,
@@ -333,6 +334,7 @@ fn devices_are_limited_revocable_and_need_a_valid_registration() {
             &mut state,
             &policy,
             &mut getrandom::SysRng,
+            &keys()[0],
             "alice",
             phone.algorithm(),
             &public_key,
@@ -349,6 +351,7 @@ fn devices_are_limited_revocable_and_need_a_valid_registration() {
             &mut state,
             &policy,
             &mut getrandom::SysRng,
+            &keys()[0],
             "alice",
             phone.algorithm(),
             &public_key,
@@ -368,6 +371,7 @@ fn devices_are_limited_revocable_and_need_a_valid_registration() {
             &mut state,
             &policy,
             &mut getrandom::SysRng,
+            &keys()[0],
             "alice",
             phone.algorithm(),
             &public_key,
@@ -441,4 +445,95 @@ fn the_whole_state_survives_serialization() {
         let text = serde_json::to_string(&state).unwrap();
         assert_eq!(serde_json::from_str::<AccountState>(&text).unwrap(), state);
     }
+}
+
+#[test]
+fn a_device_not_registered_here_is_refused_before_any_signature_is_checked() {
+    let guard = patient();
+    let phone = Phone::p256();
+    // Alice's genuine device, to challenge it.
+    let mut state = AccountState::new();
+    let id = register(&guard, &mut state, &phone, NOW);
+    let genuine = state.devices[0].clone();
+    assert!(genuine.is_genuine(&keys(), "alice").unwrap());
+    let (alice_ticket, number, prompt) = challenge(&guard, &mut state, &id, NOW);
+    let signature = phone.sign(&prompt.message("alice", number));
+
+    // Someone who can write the row swaps in their own public key, under
+    // the same id: the challenge is answered by their key, and refused.
+    let thief = Phone::ed25519();
+    let mut injected = state.clone();
+    injected.devices[0].algorithm = thief.algorithm();
+    injected.devices[0].public_key = thief.public_key();
+    let theirs = thief.sign(&prompt.message("alice", number));
+    let outcome = guard
+        .complete_login_with_device(&mut injected, &keys(), alice(), &alice_ticket, &theirs, NOW)
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Invalid { .. }), "{outcome:?}");
+    assert_eq!(
+        injected.totp.throttle.failures, 1,
+        "refused like a wrong answer"
+    );
+    assert!(injected.device_challenge.as_ref().unwrap().used);
+
+    // Bob's genuine device, copied into alice's row, is not hers.
+    let mut bobs = AccountState::new();
+    guard
+        .start_device_registration(
+            &mut bobs,
+            &DevicePolicy::default(),
+            &mut getrandom::SysRng,
+            NOW,
+        )
+        .unwrap();
+    let registration = bobs.registration.clone().unwrap();
+    let message = registration.message("bob", phone.algorithm(), &phone.public_key());
+    let registered = guard
+        .finish_device_registration(
+            &mut bobs,
+            &DevicePolicy::default(),
+            &mut getrandom::SysRng,
+            &keys()[0],
+            "bob",
+            phone.algorithm(),
+            &phone.public_key(),
+            &phone.sign(&message),
+            NOW,
+        )
+        .unwrap();
+    assert!(registered.is_accepted());
+    assert!(!bobs.devices[0].is_genuine(&keys(), "alice").unwrap());
+    let mut copied = AccountState::new();
+    copied.devices.push(bobs.devices[0].clone());
+    let ticket = first_step(
+        &guard,
+        &mut copied,
+        [SecondFactor::Device].into_iter().collect(),
+        NOW,
+    );
+    let device = bobs.devices[0].id;
+    let refused = guard.challenge_device(
+        &mut copied,
+        &DevicePolicy::default(),
+        &mut getrandom::SysRng,
+        &keys(),
+        alice(),
+        &ticket,
+        &device,
+        "",
+        NOW,
+    );
+    assert_eq!(refused, Err(Error::UnknownDevice));
+
+    // Revoked, then set back by hand: its digest is gone, so it stays out.
+    let mut revived = state.clone();
+    assert!(revived.revoke_device(&id));
+    revived.devices[0].revoked = false;
+    assert!(!revived.devices[0].is_genuine(&keys(), "alice").unwrap());
+
+    // Unchanged, the genuine device completes the login.
+    let outcome = guard
+        .complete_login_with_device(&mut state, &keys(), alice(), &alice_ticket, &signature, NOW)
+        .unwrap();
+    assert_eq!(outcome, Outcome::Accepted(id));
 }

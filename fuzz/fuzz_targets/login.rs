@@ -128,6 +128,7 @@ fuzz_target!(|input: Input| {
             &mut state,
             &devices,
             &mut rng,
+            &keys[0],
             "alice",
             DeviceAlgorithm::EcdsaP256,
             &public_key,

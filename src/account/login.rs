@@ -212,8 +212,10 @@ impl Guard {
 
     /// Finishes registering a device: its public key and its signature
     /// over the registration challenge, under the account's throttle. A
-    /// bad signature counts as a failure. Register devices only in a
-    /// session that completed a login with a second factor.
+    /// bad signature counts as a failure. The device is stored with a
+    /// keyed digest under `key` that binds it to `account`. Register
+    /// devices only in a session that completed a login with a second
+    /// factor.
     ///
     /// # Errors
     /// [`Error::TooManyDevices`] at the policy's limit of active devices,
@@ -225,6 +227,7 @@ impl Guard {
         state: &mut AccountState,
         policy: &DevicePolicy,
         rng: &mut R,
+        key: &DigestKey,
         account: &str,
         algorithm: DeviceAlgorithm,
         public_key: &[u8],
@@ -240,7 +243,7 @@ impl Guard {
         let Some(challenge) = state.registration.as_mut() else {
             return Ok(Outcome::Expired);
         };
-        match challenge.register(rng, account, algorithm, public_key, signature, now) {
+        match challenge.register(rng, key, account, algorithm, public_key, signature, now) {
             Ok(device) => {
                 let id = device.id;
                 state.registration = None;
@@ -273,7 +276,8 @@ impl Guard {
     ///
     /// # Errors
     /// [`Error::UnknownDevice`] for a device that is not registered and
-    /// active, [`Error::UnknownKeyId`] or [`Error::RngFailure`].
+    /// active (or whose keyed digest does not match), [`Error::UnknownKeyId`]
+    /// or [`Error::RngFailure`].
     #[cfg(feature = "device")]
     #[allow(clippy::too_many_arguments)]
     pub fn challenge_device<R: TryCryptoRng + ?Sized>(
@@ -297,6 +301,11 @@ impl Guard {
             .active_devices()
             .find(|device| &device.id == device_id)
             .ok_or(Error::UnknownDevice)?;
+        // A device not registered here (written by someone without the
+        // digest key) is not challenged.
+        if !device.is_genuine(keys, binding.account())? {
+            return Err(Error::UnknownDevice);
+        }
         let challenge = policy.login_challenge(rng, device, ticket_id, transaction, now)?;
         if let Err(throttled) = self.allow_send(&state.totp.throttle, &mut state.sends, now) {
             return Ok(throttled.into());
@@ -328,7 +337,7 @@ impl Guard {
         };
         let factor = SecondFactor::Device;
         self.complete_login(state, keys, binding, ticket, factor, now, |guard, state| {
-            guard.verify_device(state, binding.account(), &ticket_id, signature, now)
+            guard.verify_device(state, keys, binding.account(), &ticket_id, signature, now)
         })
     }
 
@@ -338,12 +347,15 @@ impl Guard {
     /// come from nowhere else), under the account's throttle: a valid one
     /// is accepted; a wrong one (a wrong number entered, another key, an
     /// approval given for another pending login) counts as a failure and
-    /// uses the challenge up; a used or expired challenge, or a revoked
-    /// device, is [`Outcome::Expired`] with nothing checked.
+    /// uses the challenge up, and so does a device whose keyed digest does
+    /// not match (not registered here), with no signature checked; a used
+    /// or expired challenge, or a revoked device, is [`Outcome::Expired`]
+    /// with nothing checked.
     #[cfg(feature = "device")]
     fn verify_device(
         &self,
         state: &mut AccountState,
+        keys: &[DigestKey],
         account: &str,
         ticket_id: &[u8; 16],
         signature: &[u8],
@@ -359,12 +371,12 @@ impl Guard {
                 return Ok(Verdict::Expired);
             };
             Ok(
-                match challenge.verify(device, account, ticket_id, signature, now) {
+                match challenge.verify(device, keys, account, ticket_id, signature, now)? {
                     DeviceOutcome::Accepted => {
                         device.last_used = Some(now);
                         Verdict::Accepted(device.id)
                     }
-                    DeviceOutcome::Invalid => Verdict::Invalid,
+                    DeviceOutcome::Invalid | DeviceOutcome::Forged => Verdict::Invalid,
                     DeviceOutcome::Expired | DeviceOutcome::Revoked => Verdict::Expired,
                 },
             )

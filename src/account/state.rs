@@ -97,7 +97,7 @@ impl AccountState {
             .find(|device| &device.id == id && !device.revoked);
         match found {
             Some(device) => {
-                device.revoked = true;
+                device.revoke();
                 self.credentials_changed();
                 true
             }

@@ -14,15 +14,31 @@
 //! login:        "twofa device login v1\0" | account | device id (16) | nonce (32)
 //!               | ticket id (16) | number (1) | SHA-256 of the transaction text
 //! ```
+//!
+//! Each registered device carries a keyed digest under the service's
+//! [`DigestKey`], bound to the account (purpose `"device"`), over its id,
+//! algorithm, public key and time of registration: a device written into
+//! the database by someone without the key (their own public key, or
+//! another account's device copied over) is refused before any signature
+//! is checked. Revoking a device wipes its digest, so setting `revoked`
+//! back does not bring it back.
 
 use alloc::vec::Vec;
 use core::fmt;
 
+use hmac::Mac;
 use rand_core::TryCryptoRng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::{
+    binding::Binding,
+    digest_key::{DigestKey, digest_matches},
+};
 use crate::{error::Error, otp::random};
+
+/// The purpose a device's keyed digest is bound to, with its account.
+const PURPOSE: &str = "device";
 
 /// The signature algorithms a device may hold its key in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -81,6 +97,11 @@ pub struct Device {
     pub last_used: Option<u64>,
     /// Revoked devices are kept (to show in a list) but never accepted.
     pub revoked: bool,
+    /// The id of the [`DigestKey`] the device's digest was made under.
+    pub key_id: u32,
+    /// HMAC-SHA-256 under that key of the id, algorithm, public key and
+    /// time of registration, bound to the account; all zeros once revoked.
+    pub mac: [u8; 32],
 }
 
 /// A challenge to register a device, as the service stores it while the
@@ -152,6 +173,10 @@ pub enum DeviceOutcome {
     Expired,
     /// The device was revoked, or is not the one challenged.
     Revoked,
+    /// The stored device is not one the service registered for this
+    /// account (its keyed digest does not match): nothing was checked.
+    /// Refuse it like a wrong answer.
+    Forged,
 }
 
 impl DevicePolicy {
@@ -253,16 +278,19 @@ impl RegistrationChallenge {
     }
 
     /// Checks a device's answer at `now` and returns the device to store:
-    /// its public key, proven by a signature over this challenge. The
-    /// challenge is used once, whatever the answer.
+    /// its public key, proven by a signature over this challenge, and a
+    /// keyed digest under `key` that binds it to `account`. The challenge
+    /// is used once, whatever the answer.
     ///
     /// # Errors
     /// [`Error::ChallengeSpent`] when already answered or expired (nothing
     /// checked), or [`Error::InvalidDeviceKey`] when the key is malformed
     /// or the signature does not verify.
+    #[allow(clippy::too_many_arguments)]
     pub fn register<R: TryCryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
+        key: &DigestKey,
         account: &str,
         algorithm: DeviceAlgorithm,
         public_key: &[u8],
@@ -279,14 +307,50 @@ impl RegistrationChallenge {
         }
         let mut id = [0; 16];
         rng.try_fill_bytes(&mut id).map_err(|_| Error::RngFailure)?;
-        Ok(Device {
+        let mut device = Device {
             id,
             algorithm,
             public_key: public_key.to_vec(),
             registered_at: now,
             last_used: None,
             revoked: false,
-        })
+            key_id: key.id(),
+            mac: [0; 32],
+        };
+        device.mac = device.keyed(key, account).finalize().into_bytes().into();
+        Ok(device)
+    }
+}
+
+impl Device {
+    /// Whether the device is one the service registered for `account`:
+    /// its keyed digest matches, under the digest key it names, and it
+    /// was not revoked (revoking wipes the digest).
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`] when that key is not among `keys`.
+    pub fn is_genuine(&self, keys: &[DigestKey], account: &str) -> Result<bool, Error> {
+        let key = DigestKey::find(keys, self.key_id)?;
+        Ok(digest_matches(self.keyed(key, account), &self.mac))
+    }
+
+    /// Revokes the device: it is kept to be listed, and its digest is
+    /// wiped, so it is never accepted again, even with `revoked` set back.
+    pub fn revoke(&mut self) {
+        self.revoked = true;
+        self.mac = [0; 32];
+    }
+
+    /// The keyed digest of what the device is, bound to `account`.
+    fn keyed(&self, key: &DigestKey, account: &str) -> hmac::Hmac<sha2::Sha256> {
+        let mut mac = key.mac(b"twofa device v1\0", Binding::new(account, PURPOSE));
+        mac.update(&self.id);
+        mac.update(&[self.algorithm.code()]);
+        mac.update(&(self.public_key.len() as u64).to_be_bytes());
+        mac.update(&self.public_key);
+        mac.update(&self.registered_at.to_be_bytes());
+        mac.update(&self.key_id.to_be_bytes());
+        mac
     }
 }
 
@@ -324,30 +388,43 @@ impl DeviceChallenge {
     /// challenge up: a wrong number cannot be tried again on it. A wrong
     /// signature counts against the account (through
     /// [`Guard::complete_login_with_device`](crate::Guard::complete_login_with_device)).
+    /// A device whose keyed digest does not match under `keys` is
+    /// [`DeviceOutcome::Forged`], with no signature checked (and the
+    /// challenge used up).
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`] when the device's digest key is not among
+    /// `keys`; the challenge is unchanged.
+    #[allow(clippy::too_many_arguments)]
     pub fn verify(
         &mut self,
         device: &Device,
+        keys: &[DigestKey],
         account: &str,
         ticket_id: &[u8; 16],
         signature: &[u8],
         now: u64,
-    ) -> DeviceOutcome {
+    ) -> Result<DeviceOutcome, Error> {
         if self.used || now >= self.expires_at {
-            return DeviceOutcome::Expired;
+            return Ok(DeviceOutcome::Expired);
         }
         if device.revoked || !bool::from(device.id.ct_eq(&self.device_id)) {
-            return DeviceOutcome::Revoked;
+            return Ok(DeviceOutcome::Revoked);
         }
+        let genuine = device.is_genuine(keys, account)?;
         self.used = true;
+        if !genuine {
+            return Ok(DeviceOutcome::Forged);
+        }
         // An approval given for one pending login completes no other.
         let same_login = bool::from(self.ticket_id.ct_eq(ticket_id));
         let message = self.prompt().message(account, self.number);
         let valid = verify_signature(device.algorithm, &device.public_key, &message, signature);
-        if valid && same_login {
+        Ok(if valid && same_login {
             DeviceOutcome::Accepted
         } else {
             DeviceOutcome::Invalid
-        }
+        })
     }
 }
 

@@ -313,12 +313,14 @@ pub async fn register_device_finish(
             ));
         };
         let now = twofa::unix_time().map_err(Failure::from)?;
+        let key = app.digest_key()?;
         let outcome = app
             .decide(account, |state: &mut AccountState| {
                 let finished = app.guard.finish_device_registration(
                     state,
                     &app.devices,
                     &mut getrandom::SysRng,
+                    key,
                     account,
                     request.algorithm,
                     &public_key,

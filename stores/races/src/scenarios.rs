@@ -262,6 +262,7 @@ pub async fn setup(
                         state,
                         &policy,
                         &mut SysRng,
+                        &key,
                         account,
                         algorithm,
                         &public_key,

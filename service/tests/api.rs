@@ -201,15 +201,24 @@ async fn seed_004_two_steps_with_each_factor() {
         .token(&server, &user, &ticket, "RECOVERY", &recovery)
         .await;
     assert_eq!(status, 200, "{answer}");
+    // The used code is replaced by a new one, handed over once.
+    let replacement = answer["data"]["replacement_recovery_code"]
+        .as_str()
+        .expect("a replacement")
+        .to_owned();
+    assert_eq!(replacement.len(), 19, "{replacement}");
+    assert_ne!(replacement, recovery);
     let ticket = client.register(&server, &user).await;
     let (status, answer) = client
         .token(&server, &user, &ticket, "RECOVERY", &recovery)
         .await;
     assert_eq!(status, 400);
-    assert_eq!(
-        message(&answer),
-        "OTP has been used in past, Please try next OTP"
-    );
+    assert_eq!(message(&answer), "Invalid recovery code (9 attempts left)");
+    let ticket = client.register(&server, &user).await;
+    let (status, answer) = client
+        .token(&server, &user, &ticket, "RECOVERY", &replacement)
+        .await;
+    assert_eq!(status, 200, "the replacement works: {answer}");
 
     // The factors now listed at REGISTER.
     let (_, answer) = client

@@ -135,70 +135,109 @@ fn many_tickets_never_multiply_the_guesses() {
     assert!(state.pending.len() <= AccountState::MAX_PENDING);
 }
 
+/// Remembers a device for alice at `now`: its token.
+fn remember(guard: &Guard, state: &mut AccountState, now: u64) -> String {
+    guard
+        .remember_device(
+            state,
+            &RememberPolicy::default(),
+            &keys()[0],
+            &mut getrandom::SysRng,
+            alice(),
+            now,
+        )
+        .unwrap()
+        .to_string()
+}
+
+/// Step one, then `token` in place of the second factor.
+fn with_cookie(
+    guard: &Guard,
+    state: &mut AccountState,
+    token: &str,
+    binding: Binding<'_>,
+    now: u64,
+) -> Outcome<twofa::Token> {
+    let allowed: SecondFactors = [SecondFactor::RememberedDevice].into_iter().collect();
+    let ticket = first_step(guard, state, allowed, now);
+    let policy = RememberPolicy::default();
+    let rng = &mut getrandom::SysRng;
+    guard
+        .verify_remembered(state, &policy, &keys(), rng, binding, &ticket, token, now)
+        .unwrap()
+}
+
 #[test]
 fn a_remembered_device_skips_the_second_factor_until_credentials_change() {
     let guard = Guard::default();
     let mut state = AccountState::new();
     let policy = RememberPolicy::default();
-    let token = guard
-        .remember_device(
-            &mut state,
+    let token = remember(&guard, &mut state, NOW);
+    assert_eq!(state.remembered[0].expires_at, NOW + 30 * 86_400);
+    // Without a genuine ticket from step one, the token does nothing.
+    let outcome = guard
+        .verify_remembered(
+            &mut state.clone(),
             &policy,
-            &keys()[0],
+            &keys(),
             &mut getrandom::SysRng,
             alice(),
+            &"A".repeat(52),
+            &token,
             NOW,
         )
-        .unwrap()
-        .to_string();
-    assert_eq!(state.remembered[0].expires_at, NOW + 30 * 86_400);
-    // Each check follows its own first step, as the token never replaces it.
-    let allowed: SecondFactors = [SecondFactor::RememberedDevice].into_iter().collect();
-    let check = |state: &mut AccountState, token: &str, binding, now| {
-        let ticket = first_step(&guard, state, allowed, now);
-        guard
-            .verify_remembered(state, &keys(), binding, &ticket, token, now)
-            .unwrap()
-    };
-    // Without a genuine ticket from step one, the token does nothing.
-    assert!(matches!(
-        guard
-            .verify_remembered(
-                &mut state.clone(),
-                &keys(),
-                alice(),
-                &"A".repeat(52),
-                &token,
-                NOW
-            )
-            .unwrap(),
-        Outcome::Invalid { .. }
-    ));
-    assert!(check(&mut state, &token, alice(), NOW + 100).is_accepted());
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Invalid { .. }), "{outcome:?}");
     // Another account or purpose: wrong, and counted.
     assert!(matches!(
-        check(&mut state, &token, Binding::new("bob", "login"), NOW + 100),
+        with_cookie(
+            &guard,
+            &mut state,
+            &token,
+            Binding::new("bob", "login"),
+            NOW + 100
+        ),
         Outcome::Invalid { .. }
     ));
     state.totp.throttle = twofa::ThrottleState::default();
     // Expiry boundary.
     assert_eq!(
-        check(&mut state.clone(), &token, alice(), NOW + 30 * 86_400),
+        with_cookie(
+            &guard,
+            &mut state.clone(),
+            &token,
+            alice(),
+            NOW + 30 * 86_400
+        ),
         Outcome::Expired
     );
+    let Outcome::Accepted(next) = with_cookie(&guard, &mut state, &token, alice(), NOW + 100)
+    else {
+        panic!("a good token")
+    };
     // A password change revokes it: the second factor is asked for, and
     // the old cookie is not counted as a wrong one.
     state.credentials_changed();
     assert_eq!(
-        check(&mut state, &token, alice(), NOW + 200),
+        with_cookie(&guard, &mut state, &next.to_string(), alice(), NOW + 200),
         Outcome::Expired
     );
     assert_eq!(state.totp.throttle.failures, 0);
     // A ticket that does not allow a remembered device.
+    let token = remember(&guard, &mut state, NOW + 300);
     let ticket = first_step(&guard, &mut state, totp_only(), NOW + 300);
     assert_eq!(
         guard
-            .verify_remembered(&mut state, &keys(), alice(), &ticket, &token, NOW + 300)
+            .verify_remembered(
+                &mut state,
+                &policy,
+                &keys(),
+                &mut getrandom::SysRng,
+                alice(),
+                &ticket,
+                &token,
+                NOW + 300
+            )
             .unwrap(),
         Outcome::NotAllowed
     );
@@ -206,4 +245,71 @@ fn a_remembered_device_skips_the_second_factor_until_credentials_change() {
         RememberPolicy::new(365 * 86_400 + 1),
         Err(Error::InvalidPolicy)
     );
+}
+
+#[test]
+fn a_remembered_token_rotates_on_use_and_a_copy_presented_again_revokes_every_device() {
+    let no_wait = ThrottlePolicy::builder().base_delay(0).max_delay(0);
+    let guard = Guard::new(no_wait.lockout_after(100).build().unwrap());
+    let mut state = AccountState::new();
+    let laptop = remember(&guard, &mut state, NOW);
+    let phone = remember(&guard, &mut state, NOW);
+    // Each use hands over a new token; the used one is kept, marked.
+    let Outcome::Accepted(second) = with_cookie(&guard, &mut state, &laptop, alice(), NOW + 10)
+    else {
+        panic!("a good token")
+    };
+    let second = second.to_string();
+    assert_ne!(second, laptop);
+    assert_eq!(state.remembered.len(), 3);
+    assert!(state.remembered[0].rotated && !state.remembered[2].rotated);
+    let Outcome::Accepted(third) = with_cookie(&guard, &mut state, &second, alice(), NOW + 20)
+    else {
+        panic!("the rotated-to token")
+    };
+    // Clearing the mark in the database makes the record refuse every token.
+    let mut unmarked = state.clone();
+    unmarked.remembered[0].rotated = false;
+    assert!(matches!(
+        with_cookie(&guard, &mut unmarked, &laptop, alice(), NOW + 25),
+        Outcome::Invalid { .. }
+    ));
+    // The first token again, from the browser it was copied to: a replay,
+    // counted, and every remembered device of the account is revoked.
+    assert_eq!(
+        with_cookie(&guard, &mut state, &laptop, alice(), NOW + 30),
+        Outcome::Replayed
+    );
+    assert_eq!(state.totp.throttle.failures, 1);
+    assert!(state.remembered.is_empty());
+    for token in [third.to_string(), phone] {
+        assert!(matches!(
+            with_cookie(&guard, &mut state, &token, alice(), NOW + 40),
+            Outcome::Invalid { .. }
+        ));
+    }
+}
+
+#[test]
+fn rotated_records_make_way_before_live_ones() {
+    let guard = Guard::default();
+    let mut state = AccountState::new();
+    let mut live = Vec::new();
+    for i in 0..5 {
+        live.push(remember(&guard, &mut state, NOW + i));
+    }
+    // One browser logs in many times: its rotated records never push the
+    // other browsers' tokens out.
+    let mut token = live.pop().unwrap();
+    for i in 0..20 {
+        let outcome = with_cookie(&guard, &mut state, &token, alice(), NOW + 100 + i);
+        let Outcome::Accepted(next) = outcome else {
+            panic!("login {i}: {outcome:?}")
+        };
+        token = next.to_string();
+        assert!(state.remembered.len() <= AccountState::MAX_REMEMBERED);
+    }
+    for other in live {
+        assert!(with_cookie(&guard, &mut state, &other, alice(), NOW + 200).is_accepted());
+    }
 }

@@ -152,6 +152,7 @@ fuzz_target!(|input: Input| {
     let mut answers: Vec<(Vec<u8>, u64)> = Vec::new();
     let mut answered: HashSet<Vec<u8>> = HashSet::new();
     let mut cookies: Vec<(String, u64, u64)> = Vec::new();
+    let mut used_cookies: HashSet<String> = HashSet::new();
     let mut failures = Failures(0);
 
     for event in input.events {
@@ -342,7 +343,9 @@ fuzz_target!(|input: Input| {
                 };
                 let text = if bad { alter(&text) } else { text };
                 let outcome = guard
-                    .verify_remembered(&mut state, &keys, binding, &ticket, &text, now)
+                    .verify_remembered(
+                        &mut state, &remember, &keys, &mut rng, binding, &ticket, &text, now,
+                    )
                     .unwrap();
                 check_second(
                     &outcome,
@@ -356,14 +359,21 @@ fuzz_target!(|input: Input| {
                     &mut Failures(0),
                 );
                 match outcome {
-                    Outcome::Accepted(()) => {
+                    Outcome::Accepted(next) => {
                         assert!(!bad && !throttled);
                         assert_eq!(
                             version, state.credential_version,
                             "a revoked device remembered"
                         );
                         assert!(now < at + remember.ttl(), "an expired device remembered");
+                        assert!(used_cookies.insert(text), "a cookie accepted twice");
+                        cookies.push((next.to_string(), now, state.credential_version));
                         failures.succeeded();
+                    }
+                    Outcome::Replayed => {
+                        assert!(used_cookies.contains(&text), "a fresh cookie read as copied");
+                        assert!(state.remembered.is_empty(), "a copy left devices remembered");
+                        failures.failed();
                     }
                     Outcome::Invalid { .. } => failures.failed(),
                     _ => {}

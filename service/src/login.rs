@@ -358,7 +358,9 @@ pub async fn complete_with_recovery(
 }
 
 /// Step two with a remembered browser's cookie in place of a second
-/// factor (never in place of the first).
+/// factor (never in place of the first): the cookie that replaces it. A
+/// cookie presented again after it was replaced revokes every remembered
+/// browser of the account.
 ///
 /// # Errors
 /// The store failed.
@@ -368,13 +370,24 @@ pub async fn complete_with_cookie(
     ticket: &str,
     cookie: &str,
     now: u64,
-) -> Result<Outcome<()>, Failure> {
+) -> Result<Outcome<String>, Failure> {
     let binding = Binding::new(account, LOGIN);
-    app.decide(account, |state: &mut AccountState| {
-        app.guard
-            .verify_remembered(state, &app.keys.digest, binding, ticket, cookie, now)
-    })
-    .await
+    let outcome = app
+        .decide(account, |state: &mut AccountState| {
+            app.guard.verify_remembered(
+                state,
+                &app.remember,
+                &app.keys.digest,
+                &mut getrandom::SysRng,
+                binding,
+                ticket,
+                cookie,
+                now,
+            )
+        })
+        .await?;
+    // The cookie is rotated: the new one replaces it in the browser.
+    Ok(outcome.map(|token| token.to_string()))
 }
 
 /// Remembers the browser a login was just completed on: its cookie.

@@ -96,6 +96,8 @@ impl Sessions {
 
 impl Record for Sessions {
     const KIND: &'static str = "sessions";
+    /// Format 2: each token's record carries its rotation mark.
+    const FORMAT: i64 = 2;
 
     fn encode<E>(&self) -> Result<String, StoreError<E>> {
         to_json(self)

@@ -293,6 +293,12 @@ async fn sessions_end_when_a_factor_changes_and_cookies_skip_only_the_second_fac
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"]["second_factor"], "REMEMBERED");
     access_token(&answer);
+    // The cookie rotates at each use: the answer carries its replacement.
+    let rotated = answer["data"]["remember_device_cookie"]
+        .as_str()
+        .expect("a new cookie")
+        .to_owned();
+    assert_ne!(rotated, cookie);
     // The cookie with a wrong password: nothing.
     let (status, answer) = client
         .session(
@@ -305,6 +311,21 @@ async fn sessions_end_when_a_factor_changes_and_cookies_skip_only_the_second_fac
         (status, message(&answer)),
         (400, "Invalid user id or password")
     );
+    // The first cookie again, as a copy would be used: no login without a
+    // second factor, and every remembered browser is revoked, the
+    // rotated-to cookie too.
+    for presented in [&cookie, &rotated] {
+        let (status, answer) = client
+            .session(
+                &server,
+                json!({"user_id": user, "password": PASSWORD, "second_auth_type": "REGISTER",
+                       "remember_device_cookie": presented}),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        assert!(answer["data"]["register_token"].is_string(), "{answer}");
+        assert!(answer["data"]["access_token"].is_null(), "{answer}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

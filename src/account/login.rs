@@ -133,41 +133,81 @@ impl Guard {
 
     /// Completes the pending login `ticket` (step one's, so the first
     /// factor was checked) with a remembered device's token in place of the
-    /// second factor, under the account's throttle: a good token completes
-    /// the login and spends the ticket; a wrong one counts as a failure; an
-    /// expired or revoked one (the credentials changed) is
-    /// [`Outcome::Expired`]: ask for the second factor. The pending login
-    /// must allow [`SecondFactor::RememberedDevice`].
+    /// second factor, under the account's throttle. The pending login must
+    /// allow [`SecondFactor::RememberedDevice`].
+    ///
+    /// - A good token completes the login and spends the ticket; it is
+    ///   rotated: its record is marked used, and the outcome carries the
+    ///   new token that replaces it (set it as the cookie), issued under
+    ///   the first of `keys` for `policy`'s lifetime.
+    /// - A token already rotated, presented again, is a copy: every
+    ///   remembered device of the account is revoked, and the answer is
+    ///   [`Outcome::Replayed`] (counted). Ask for the second factor.
+    /// - A wrong token counts as a failure; an expired or revoked one (the
+    ///   credentials changed) is [`Outcome::Expired`]: ask for the second
+    ///   factor.
     ///
     /// # Errors
-    /// [`Error::UnknownKeyId`]; the state is unchanged.
-    pub fn verify_remembered(
+    /// [`Error::UnknownKeyId`], [`Error::RngFailure`]; the state is
+    /// unchanged.
+    #[allow(clippy::too_many_arguments)]
+    pub fn verify_remembered<R: TryCryptoRng + ?Sized>(
         &self,
         state: &mut AccountState,
+        policy: &RememberPolicy,
         keys: &[DigestKey],
+        rng: &mut R,
         binding: Binding<'_>,
         ticket: &str,
         token: &str,
         now: u64,
-    ) -> Result<Outcome<()>, Error> {
+    ) -> Result<Outcome<Token>, Error> {
         let factor = SecondFactor::RememberedDevice;
+        let key = keys.first().ok_or(Error::UnknownKeyId)?;
         self.complete_login(state, keys, binding, ticket, factor, now, |guard, state| {
             let version = state.credential_version;
-            let remembered = &state.remembered;
-            guard.second_factor(&mut state.totp.throttle, now, || {
+            let mut found = None;
+            let outcome = guard.second_factor(&mut state.totp.throttle, now, || {
                 let Ok(token) = token.parse::<Token>() else {
                     return Ok(Verdict::Malformed);
                 };
                 let id = token.id();
-                let Some(record) = remembered.iter().find(|record| record.id == id) else {
+                let Some(index) = state.remembered.iter().position(|record| record.id == id) else {
                     return Ok(Verdict::Invalid);
                 };
-                Ok(match record.check(keys, binding, &token, version, now)? {
-                    Ok(()) => Verdict::Accepted(()),
-                    Err(RememberRefusal::Invalid) => Verdict::Invalid,
-                    Err(RememberRefusal::Expired | RememberRefusal::Revoked) => Verdict::Expired,
+                let checked = state
+                    .remembered
+                    .get(index)
+                    .map(|record| record.check(keys, binding, &token, version, now))
+                    .transpose()?;
+                Ok(match checked {
+                    Some(Ok(())) => {
+                        let (new, record) = policy.issue(key, rng, binding, version, now)?;
+                        found = Some((index, token, record));
+                        Verdict::Accepted(new)
+                    }
+                    Some(Err(RememberRefusal::Rotated)) => {
+                        found = None;
+                        Verdict::Replayed
+                    }
+                    Some(Err(RememberRefusal::Expired | RememberRefusal::Revoked)) => {
+                        Verdict::Expired
+                    }
+                    Some(Err(_)) | None => Verdict::Invalid,
                 })
-            })
+            })?;
+            match (&outcome, found) {
+                (Outcome::Accepted(_), Some((index, used, record))) => {
+                    if let Some(old) = state.remembered.get_mut(index) {
+                        old.rotate(keys, binding, &used)?;
+                    }
+                    state.add_remembered(record, now);
+                }
+                // A copied token: every remembered device goes.
+                (Outcome::Replayed, _) => state.remembered.clear(),
+                _ => {}
+            }
+            Ok(outcome)
         })
     }
 

@@ -135,10 +135,19 @@ impl AccountState {
     }
 
     /// Adds `remembered`, dropping records that are over at `now` and,
-    /// past the limit, the oldest.
+    /// past the limit, the oldest rotated ones, then the oldest.
     pub(super) fn add_remembered(&mut self, remembered: RememberedDevice, now: u64) {
         let version = self.credential_version;
         self.remembered.retain(|old| !old.is_over(version, now));
+        // Past the limit, rotated records go first (each kept only to
+        // catch a copied token), oldest first; then the oldest others.
+        let excess = (self.remembered.len() + 1).saturating_sub(Self::MAX_REMEMBERED);
+        let mut rotated_to_drop = excess;
+        self.remembered.retain(|old| {
+            let drop = old.rotated && rotated_to_drop > 0;
+            rotated_to_drop -= usize::from(drop);
+            !drop
+        });
         let excess = (self.remembered.len() + 1).saturating_sub(Self::MAX_REMEMBERED);
         self.remembered.drain(..excess);
         self.remembered.push(remembered);

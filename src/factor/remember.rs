@@ -47,6 +47,9 @@ pub struct RememberedDevice {
     pub issued_at: u64,
     /// Unix time from which the token is refused.
     pub expires_at: u64,
+    /// Whether the token was used and replaced by a new one: presented
+    /// again, it was copied ([`RememberRefusal::Rotated`]).
+    pub rotated: bool,
 }
 
 /// Why a remembered-device token was refused.
@@ -60,6 +63,11 @@ pub enum RememberRefusal {
     /// The password or a second factor changed since: every remembered
     /// device was revoked.
     Revoked,
+    /// The token was already used and replaced by a new one: whoever
+    /// presents it again holds a copy. Revoke every remembered device of
+    /// the account ([`Guard::verify_remembered`](crate::Guard::verify_remembered)
+    /// does).
+    Rotated,
 }
 
 impl RememberPolicy {
@@ -101,6 +109,7 @@ impl RememberPolicy {
             credential_version,
             issued_at: now,
             expires_at: now.saturating_add(self.ttl),
+            rotated: false,
         };
         record.digest = record
             .mac(key, binding, &token)
@@ -141,6 +150,8 @@ impl RememberedDevice {
             Err(RememberRefusal::Revoked)
         } else if now >= self.expires_at {
             Err(RememberRefusal::Expired)
+        } else if self.rotated {
+            Err(RememberRefusal::Rotated)
         } else {
             Ok(())
         };
@@ -151,8 +162,28 @@ impl RememberedDevice {
         })
     }
 
+    /// Marks the record's token as used and replaced, with its digest made
+    /// anew over that mark (so that clearing the mark in the database
+    /// makes the record refuse every token). `token` is the one just
+    /// checked good.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`]; the record is unchanged.
+    pub fn rotate(
+        &mut self,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        token: &Token,
+    ) -> Result<(), Error> {
+        let key = DigestKey::find(keys, self.key_id)?;
+        self.rotated = true;
+        self.digest = self.mac(key, binding, token).finalize().into_bytes().into();
+        Ok(())
+    }
+
     /// Whether the record can no longer be used at `now` under
-    /// `credential_version`, so it may be dropped.
+    /// `credential_version`, so it may be dropped (a rotated record is
+    /// kept until then, to catch a copied token).
     #[must_use]
     pub fn is_over(&self, credential_version: u64, now: u64) -> bool {
         credential_version != self.credential_version || now >= self.expires_at
@@ -164,11 +195,12 @@ impl RememberedDevice {
         binding: Binding<'_>,
         token: &Token,
     ) -> hmac::Hmac<sha2::Sha256> {
-        let mut mac = key.mac(b"twofa remembered device v1\0", binding);
+        let mut mac = key.mac(b"twofa remembered device v2\0", binding);
         mac.update(token.expose_bytes());
         mac.update(&self.credential_version.to_be_bytes());
         mac.update(&self.issued_at.to_be_bytes());
         mac.update(&self.expires_at.to_be_bytes());
+        mac.update(&[u8::from(self.rotated)]);
         mac
     }
 }
@@ -181,6 +213,7 @@ impl fmt::Debug for RememberedDevice {
             .field("credential_version", &self.credential_version)
             .field("issued_at", &self.issued_at)
             .field("expires_at", &self.expires_at)
+            .field("rotated", &self.rotated)
             .finish_non_exhaustive()
     }
 }

@@ -176,8 +176,11 @@ async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
     if !request.remember_device_cookie.is_empty() {
         let cookie = &request.remember_device_cookie;
         match login::complete_with_cookie(app, account, &ticket, cookie, now).await? {
-            Outcome::Accepted(()) => {
-                return logged_in(app, account, "REMEMBERED", false, None, now).await;
+            Outcome::Accepted(next) => {
+                let mut answer = logged_in(app, account, "REMEMBERED", false, None, now).await?;
+                // The cookie rotates at every use (a copy used later is caught).
+                answer.1["data"]["remember_device_cookie"] = json!(next);
+                return Ok(answer);
             }
             refused @ (Outcome::TooSoon { .. } | Outcome::Locked { .. }) => {
                 return Ok(refusal(&refused, now, "Invalid remember_device_cookie"));

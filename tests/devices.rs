@@ -114,7 +114,11 @@ fn challenge(
     let Outcome::Accepted(number) = outcome else {
         panic!("{outcome:?}")
     };
-    let prompt = state.device_challenge.as_ref().unwrap().prompt();
+    let prompt = state
+        .device_challenges(device, now)
+        .last()
+        .unwrap()
+        .prompt();
     (ticket, number, prompt)
 }
 
@@ -267,6 +271,26 @@ fn an_approval_completes_only_the_login_it_was_given_for() {
     );
     let (_victim, number, prompt) = challenge(&guard, &mut state, &device, NOW + 1);
     let approval = phone.sign(&prompt.message("alice", number));
+    // Through a login that has no challenge of its own: nothing to answer.
+    let outcome = guard
+        .complete_login_with_device(&mut state, &keys(), alice(), &attacker, &approval, NOW + 2)
+        .unwrap();
+    assert_eq!(outcome, Outcome::Expired);
+    // Through one whose own challenge waits: the approval was not for it.
+    let challenged = guard
+        .challenge_device(
+            &mut state,
+            &DevicePolicy::default(),
+            &mut getrandom::SysRng,
+            &keys(),
+            alice(),
+            &attacker,
+            &device,
+            "pay 10 EUR to ACME",
+            NOW + 2,
+        )
+        .unwrap();
+    assert!(challenged.is_accepted());
     let outcome = guard
         .complete_login_with_device(&mut state, &keys(), alice(), &attacker, &approval, NOW + 2)
         .unwrap();
@@ -474,7 +498,11 @@ fn a_device_not_registered_here_is_refused_before_any_signature_is_checked() {
         injected.totp.throttle.failures, 1,
         "refused like a wrong answer"
     );
-    assert!(injected.device_challenge.as_ref().unwrap().used);
+    let used = injected
+        .pending
+        .iter()
+        .find_map(|p| p.device_challenge.as_ref());
+    assert!(used.unwrap().used, "the challenge is used up");
 
     // Bob's genuine device, copied into alice's row, is not hers.
     let mut bobs = AccountState::new();
@@ -536,4 +564,48 @@ fn a_device_not_registered_here_is_refused_before_any_signature_is_checked() {
         .complete_login_with_device(&mut state, &keys(), alice(), &alice_ticket, &signature, NOW)
         .unwrap();
     assert_eq!(outcome, Outcome::Accepted(id));
+}
+
+#[test]
+fn each_login_has_its_own_device_challenge_and_asking_again_shows_the_same() {
+    let guard = patient();
+    let phone = Phone::p256();
+    let mut state = AccountState::new();
+    let id = register(&guard, &mut state, &phone, NOW);
+    let (first, first_number, first_prompt) = challenge(&guard, &mut state, &id, NOW);
+    // A second login challenges the device too: the first's stays live.
+    let (second, second_number, second_prompt) = challenge(&guard, &mut state, &id, NOW + 1);
+    assert_ne!(first_prompt.ticket_id, second_prompt.ticket_id);
+    assert_eq!(state.device_challenges(&id, NOW + 2).count(), 2);
+    // Asked again for the first login while live: the same challenge.
+    let again = guard
+        .challenge_device(
+            &mut state,
+            &DevicePolicy::default(),
+            &mut getrandom::SysRng,
+            &keys(),
+            alice(),
+            &first,
+            &id,
+            "pay 10 EUR to ACME",
+            NOW + 2,
+        )
+        .unwrap();
+    assert_eq!(again, Outcome::Accepted(first_number));
+    let answer = |prompt: &DevicePrompt, number| phone.sign(&prompt.message("alice", number));
+    let complete = |state: &mut AccountState, ticket: &str, signature: &[u8]| {
+        guard
+            .complete_login_with_device(state, &keys(), alice(), ticket, signature, NOW + 3)
+            .unwrap()
+    };
+    assert_eq!(
+        complete(&mut state, &first, &answer(&first_prompt, first_number)),
+        Outcome::Accepted(id)
+    );
+    assert_eq!(
+        complete(&mut state, &second, &answer(&second_prompt, second_number)),
+        Outcome::Accepted(id)
+    );
+    assert_eq!(state.totp.throttle.failures, 0);
+    assert_eq!(state.device_challenges(&id, NOW + 3).count(), 0);
 }

@@ -9,8 +9,8 @@ mod login;
 
 use login::{NOW, alice, first_step, keys, second_step_totp, totp, totp_only};
 use twofa::{
-    AccountState, Binding, Error, FirstFactor, Guard, Outcome, RememberPolicy, SecondFactor,
-    SecondFactors, ThrottlePolicy, TicketPolicy,
+    AccountState, Binding, Error, FirstFactor, Guard, OobPolicy, Outcome, RememberPolicy,
+    SecondFactor, SecondFactors, ThrottlePolicy, TicketPolicy,
 };
 
 #[test]
@@ -312,4 +312,122 @@ fn rotated_records_make_way_before_live_ones() {
     for other in live {
         assert!(with_cookie(&guard, &mut state, &other, alice(), NOW + 200).is_accepted());
     }
+}
+
+/// Step one allowing SMS, and a code sent for it: the ticket and the code.
+fn sms_login(guard: &Guard, state: &mut AccountState, now: u64) -> (String, String) {
+    let allowed: SecondFactors = [SecondFactor::OutOfBand].into_iter().collect();
+    let ticket = first_step(guard, state, allowed, now);
+    (ticket.clone(), send(guard, state, &ticket, now))
+}
+
+/// A code sent for the pending login `ticket`.
+fn send(guard: &Guard, state: &mut AccountState, ticket: &str, now: u64) -> String {
+    let outcome = guard
+        .challenge_oob(
+            state,
+            &OobPolicy::default(),
+            &keys()[0],
+            &mut getrandom::SysRng,
+            &keys(),
+            alice(),
+            ticket,
+            now,
+        )
+        .unwrap();
+    let Outcome::Accepted(code) = outcome else {
+        panic!("{outcome:?}")
+    };
+    code.to_string()
+}
+
+fn with_sms(
+    guard: &Guard,
+    state: &mut AccountState,
+    ticket: &str,
+    code: &str,
+    now: u64,
+) -> Outcome<()> {
+    guard
+        .complete_login_with_oob(state, &keys(), alice(), ticket, code, now)
+        .unwrap()
+}
+
+/// No waits, between failures or between sends.
+fn patient() -> Guard {
+    let none = || {
+        ThrottlePolicy::builder()
+            .base_delay(0)
+            .max_delay(0)
+            .lockout_after(100)
+            .build()
+            .unwrap()
+    };
+    Guard::new(none()).with_send_policy(none())
+}
+
+#[test]
+fn a_second_login_leaves_the_first_logins_sms_code_working() {
+    let guard = patient();
+    let mut state = AccountState::new();
+    let (first, first_code) = sms_login(&guard, &mut state, NOW);
+    // Someone with the password logs in meanwhile and has a code sent.
+    let (second, second_code) = sms_login(&guard, &mut state, NOW + 1);
+    // Each code completes its own login only: another login's code is a
+    // wrong one there, counted.
+    assert!(matches!(
+        with_sms(&guard, &mut state, &first, &second_code, NOW + 2),
+        Outcome::Invalid { .. }
+    ));
+    assert_eq!(state.totp.throttle.failures, 1);
+    assert!(with_sms(&guard, &mut state, &first, &first_code, NOW + 3).is_accepted());
+    assert_eq!(state.totp.throttle.failures, 0);
+    assert!(with_sms(&guard, &mut state, &second, &second_code, NOW + 4).is_accepted());
+    // Spent with its login, the code is over.
+    assert_eq!(
+        with_sms(&guard, &mut state, &first, &first_code, NOW + 5),
+        Outcome::Expired
+    );
+}
+
+#[test]
+fn an_answer_to_a_replaced_code_is_expired_and_never_counted() {
+    let guard = patient();
+    let mut state = AccountState::new();
+    let (ticket, old) = sms_login(&guard, &mut state, NOW);
+    let new = send(&guard, &mut state, &ticket, NOW + 30);
+    let pending = &state.pending[0];
+    let attempts = pending.oob.as_ref().unwrap().attempts_left;
+    // The code of the first message, arriving late: expired, not a failure,
+    // and the new code keeps every attempt.
+    if old != new {
+        assert_eq!(
+            with_sms(&guard, &mut state, &ticket, &old, NOW + 31),
+            Outcome::Expired
+        );
+        assert_eq!(state.totp.throttle.failures, 0);
+        assert_eq!(
+            state.pending[0].oob.as_ref().unwrap().attempts_left,
+            attempts
+        );
+    }
+    // A code of neither: wrong, and counted.
+    let wrong = (0..1_000_000)
+        .map(|n| format!("{n:06}"))
+        .find(|c| *c != old && *c != new)
+        .unwrap();
+    assert!(matches!(
+        with_sms(&guard, &mut state, &ticket, &wrong, NOW + 32),
+        Outcome::Invalid { .. }
+    ));
+    assert_eq!(state.totp.throttle.failures, 1);
+    assert!(with_sms(&guard, &mut state, &ticket, &new, NOW + 33).is_accepted());
+    // A login with no code sent: expired, nothing compared.
+    let allowed: SecondFactors = [SecondFactor::OutOfBand].into_iter().collect();
+    let unsent = first_step(&guard, &mut state, allowed, NOW + 40);
+    assert_eq!(
+        with_sms(&guard, &mut state, &unsent, &new, NOW + 41),
+        Outcome::Expired
+    );
+    assert_eq!(state.totp.throttle.failures, 0);
 }

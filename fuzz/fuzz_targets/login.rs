@@ -153,6 +153,7 @@ fuzz_target!(|input: Input| {
     let mut answered: HashSet<Vec<u8>> = HashSet::new();
     let mut cookies: Vec<(String, u64, u64)> = Vec::new();
     let mut used_cookies: HashSet<String> = HashSet::new();
+    let mut last_challenge: Option<twofa::DeviceChallenge> = None;
     let mut failures = Failures(0);
 
     for event in input.events {
@@ -246,9 +247,13 @@ fuzz_target!(|input: Input| {
                     )
                     .unwrap();
                 match outcome {
-                    Outcome::Accepted(_) => {
+                    Outcome::Accepted(number) => {
                         let id = text.parse::<Token>().unwrap().id();
-                        assert_eq!(state.device_challenge.as_ref().unwrap().ticket_id, id);
+                        let pending = state.pending.iter().find(|p| p.id == id).unwrap();
+                        let challenge = pending.device_challenge.clone().unwrap();
+                        assert_eq!(challenge.ticket_id, id);
+                        assert_eq!(challenge.number, number);
+                        last_challenge = Some(challenge);
                     }
                     Outcome::Invalid { .. } => failures.failed(),
                     _ => {}
@@ -261,7 +266,8 @@ fuzz_target!(|input: Input| {
                 let Some((text, at)) = pick(&issued, ticket) else {
                     continue;
                 };
-                let Some(challenge) = state.device_challenge.clone() else {
+                // The last challenge sent, answered through any ticket.
+                let Some(challenge) = last_challenge.clone() else {
                     continue;
                 };
                 let number = if right_number {
@@ -371,8 +377,14 @@ fuzz_target!(|input: Input| {
                         failures.succeeded();
                     }
                     Outcome::Replayed => {
-                        assert!(used_cookies.contains(&text), "a fresh cookie read as copied");
-                        assert!(state.remembered.is_empty(), "a copy left devices remembered");
+                        assert!(
+                            used_cookies.contains(&text),
+                            "a fresh cookie read as copied"
+                        );
+                        assert!(
+                            state.remembered.is_empty(),
+                            "a copy left devices remembered"
+                        );
                         failures.failed();
                     }
                     Outcome::Invalid { .. } => failures.failed(),

@@ -256,31 +256,10 @@ pub async fn complete_with_sms(
     now: u64,
 ) -> Result<Outcome<()>, Failure> {
     let binding = Binding::new(account, LOGIN);
-    let purpose = sms_purpose(ticket);
-    let sent_for = Binding::new(account, &purpose);
     app.decide(account, |state: &mut AccountState| {
-        let keys = &app.keys.digest;
-        app.guard.complete_login(
-            state,
-            keys,
-            binding,
-            ticket,
-            SecondFactor::OutOfBand,
-            now,
-            |guard, state| {
-                let Some(challenge) = state.oob.as_mut() else {
-                    return Ok(Outcome::Expired);
-                };
-                guard.verify_oob(
-                    &mut state.totp.throttle,
-                    challenge,
-                    keys,
-                    sent_for,
-                    code,
-                    now,
-                )
-            },
-        )
+        // The code sent for this pending login, never another's.
+        app.guard
+            .complete_login_with_oob(state, &app.keys.digest, binding, ticket, code, now)
     })
     .await
 }
@@ -424,7 +403,9 @@ pub enum NotSent {
 }
 
 /// Sends an SMS code for the pending login `ticket` (its first factor
-/// passed), within the send limit. A new code replaces the last one.
+/// passed), within the send limit. The code is that login's own; sent
+/// again, a new code replaces the last one, whose answer then reads as
+/// expired.
 ///
 /// # Errors
 /// The store or the random generator failed.
@@ -435,40 +416,30 @@ pub async fn send_sms(
     ticket: &str,
     now: u64,
 ) -> Result<Result<(), NotSent>, Failure> {
-    let Ok(ticket) = ticket.parse::<Token>() else {
-        return Ok(Err(NotSent::Ticket));
-    };
     let key = app.digest_key()?;
     let binding = Binding::new(account, LOGIN);
-    let purpose = sms_purpose(&ticket.to_string());
-    let sent_for = Binding::new(account, &purpose);
     let issued = app
         .decide(account, |state: &mut AccountState| {
-            let pending = state.pending.iter().find(|p| p.id == ticket.id());
-            let live = match pending {
-                Some(pending) => pending
-                    .check(
-                        &app.keys.digest,
-                        binding,
-                        &ticket,
-                        SecondFactor::OutOfBand,
-                        now,
-                    )?
-                    .is_ok(),
-                None => false,
-            };
-            if !live {
-                return Ok(Err(NotSent::Ticket));
-            }
-            if let Err(refused) = app
-                .guard
-                .allow_send(&state.totp.throttle, &mut state.sends, now)
-            {
-                return Ok(Err(NotSent::Limit(refused.to_string())));
-            }
-            let (code, challenge) = app.sms.issue(key, &mut getrandom::SysRng, sent_for, now)?;
-            state.oob = Some(challenge);
-            Ok(Ok(Zeroizing::new(code.to_string())))
+            let outcome = app.guard.challenge_oob(
+                state,
+                &app.sms,
+                key,
+                &mut getrandom::SysRng,
+                &app.keys.digest,
+                binding,
+                ticket,
+                now,
+            )?;
+            Ok(match outcome {
+                Outcome::Accepted(code) => Ok(Zeroizing::new(code.to_string())),
+                Outcome::TooSoon { retry_at } => Err(NotSent::Limit(
+                    twofa::Throttled::TooSoon { retry_at }.to_string(),
+                )),
+                Outcome::Locked { until } => Err(NotSent::Limit(
+                    twofa::Throttled::Locked { until }.to_string(),
+                )),
+                _ => Err(NotSent::Ticket),
+            })
         })
         .await?;
     // Sent once the challenge is stored, so that the code can be checked.
@@ -525,14 +496,6 @@ pub fn factor_names(factors: SecondFactors) -> Vec<&'static str> {
 
 /// What an SMS code is bound to: the account and the pending login it was
 /// sent for, so that it completes that login and no other.
-fn sms_purpose(ticket: &str) -> String {
-    match ticket.parse::<Token>() {
-        Ok(ticket) => format!("sms {}", hex(&ticket.id())),
-        // A malformed ticket is refused before any code is compared.
-        Err(_) => "sms".to_owned(),
-    }
-}
-
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -16,9 +16,10 @@ use crate::factor::{DeviceAlgorithm, DeviceOutcome, DevicePolicy};
 use crate::{
     error::Error,
     factor::{
-        Binding, DigestKey, FirstFactor, RememberPolicy, RememberRefusal, SecondFactor,
-        SecondFactors, TicketPolicy, TicketRefusal, Token,
+        Binding, DigestKey, FirstFactor, OobOutcome, OobPolicy, RememberPolicy, RememberRefusal,
+        SecondFactor, SecondFactors, TicketPolicy, TicketRefusal, Token,
     },
+    otp::Code,
 };
 
 impl Guard {
@@ -307,7 +308,9 @@ impl Guard {
     /// `device_id`: the ticket is checked first (a wrong one counts as a
     /// failure), then the send limit, like a code's; the answer is the
     /// two-digit number to show on the login screen. The challenge, bound
-    /// to the ticket and the `transaction` text, waits in `state`; send the
+    /// to the ticket and the `transaction` text, waits in that pending
+    /// login (each login has its own; asked again while it is live, the
+    /// same challenge is shown again); send the
     /// device its [`DeviceChallenge::prompt`](crate::DeviceChallenge::prompt),
     /// never the number.
     ///
@@ -346,13 +349,128 @@ impl Guard {
         if !device.is_genuine(keys, binding.account())? {
             return Err(Error::UnknownDevice);
         }
-        let challenge = policy.login_challenge(rng, device, ticket_id, transaction, now)?;
+        let mut challenge = policy.login_challenge(rng, device, ticket_id, transaction, now)?;
         if let Err(throttled) = self.allow_send(&state.totp.throttle, &mut state.sends, now) {
             return Ok(throttled.into());
         }
+        let Some(pending) = state.pending_mut(&ticket_id) else {
+            return Ok(Outcome::Expired);
+        };
+        // Asked again while the device's challenge for this login is live:
+        // the same one is shown again, so no answer to it goes stale.
+        if let Some(live) = &pending.device_challenge
+            && &live.device_id == device_id
+            && !live.used
+            && now < live.expires_at
+        {
+            challenge = live.clone();
+        }
         let number = challenge.number;
-        state.device_challenge = Some(challenge);
+        pending.device_challenge = Some(challenge);
         Ok(Outcome::Accepted(number))
+    }
+
+    /// Sends an out-of-band code (by SMS, say) for the pending login
+    /// `ticket`: the ticket is checked first (a wrong one counts as a
+    /// failure), then the send limit ([`Guard::allow_send`]); the code is
+    /// the answer, to send, and its challenge waits in that pending login,
+    /// bound to `binding`. Each pending login has its own: a second login
+    /// of the account leaves this one's code working. Sent again for the
+    /// same login, the new code replaces the old, and an answer to the
+    /// replaced one is [`Outcome::Expired`], never counted.
+    ///
+    /// The send limit's refusals are answered as [`Outcome::TooSoon`] and
+    /// [`Outcome::Locked`].
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`] or [`Error::RngFailure`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn challenge_oob<R: TryCryptoRng + ?Sized>(
+        &self,
+        state: &mut AccountState,
+        policy: &OobPolicy,
+        key: &DigestKey,
+        rng: &mut R,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        ticket: &str,
+        now: u64,
+    ) -> Result<Outcome<Code>, Error> {
+        let ticket_id =
+            match self.check_ticket(state, keys, binding, ticket, SecondFactor::OutOfBand, now)? {
+                Ok(id) => id,
+                Err(refused) => return Ok(refused),
+            };
+        let (code, challenge) = policy.issue(key, rng, binding, now)?;
+        if let Err(throttled) = self.allow_send(&state.totp.throttle, &mut state.sends, now) {
+            return Ok(throttled.into());
+        }
+        let Some(pending) = state.pending_mut(&ticket_id) else {
+            return Ok(Outcome::Expired);
+        };
+        pending.replaced_oob = pending.oob.replace(challenge);
+        Ok(Outcome::Accepted(code))
+    }
+
+    /// Completes the pending login `ticket` with the out-of-band code sent
+    /// for it ([`Guard::challenge_oob`]): [`Guard::complete_login`] with
+    /// that login's own challenge, under the account's throttle. A wrong
+    /// code counts against the account; the code of a challenge since
+    /// replaced is [`Outcome::Expired`], not counted; no code sent, or one
+    /// expired or out of attempts, is [`Outcome::Expired`].
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`].
+    pub fn complete_login_with_oob(
+        &self,
+        state: &mut AccountState,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        ticket: &str,
+        code: &str,
+        now: u64,
+    ) -> Result<Outcome<()>, Error> {
+        let Ok(ticket_id) = ticket.parse::<Token>().map(|ticket| ticket.id()) else {
+            return Ok(Outcome::Malformed);
+        };
+        let factor = SecondFactor::OutOfBand;
+        self.complete_login(state, keys, binding, ticket, factor, now, |guard, state| {
+            let AccountState { totp, pending, .. } = state;
+            let Some(pending) = pending.iter_mut().find(|p| p.id == ticket_id) else {
+                return Ok(Outcome::Expired);
+            };
+            let (current, replaced) = (&mut pending.oob, &pending.replaced_oob);
+            guard.second_factor(&mut totp.throttle, now, || {
+                let Some(challenge) = current.as_mut() else {
+                    return Ok(Verdict::Expired);
+                };
+                // Checked on a copy: a code of the replaced challenge
+                // must not use up the current one's attempts.
+                let mut checked = challenge.clone();
+                Ok(match checked.verify(keys, binding, code, now)? {
+                    OobOutcome::Accepted => {
+                        *challenge = checked;
+                        Verdict::Accepted(())
+                    }
+                    OobOutcome::Invalid { .. } => {
+                        let stale = match replaced {
+                            Some(old) => old.is_code(keys, binding, code)?,
+                            None => false,
+                        };
+                        if stale {
+                            Verdict::Expired
+                        } else {
+                            *challenge = checked;
+                            Verdict::Invalid
+                        }
+                    }
+                    OobOutcome::Malformed => Verdict::Malformed,
+                    OobOutcome::Expired
+                    | OobOutcome::AttemptsExhausted
+                    | OobOutcome::AlreadyUsed => Verdict::Expired,
+                })
+            })
+        })
     }
 
     /// Completes the pending login `ticket` with the challenged device's
@@ -401,10 +519,18 @@ impl Guard {
         signature: &[u8],
         now: u64,
     ) -> Result<Outcome<[u8; 16]>, Error> {
-        let devices = &mut state.devices;
-        let challenge = &mut state.device_challenge;
-        self.second_factor(&mut state.totp.throttle, now, || {
-            let Some(challenge) = challenge.as_mut() else {
+        let AccountState {
+            totp,
+            devices,
+            pending,
+            ..
+        } = state;
+        let challenge = pending
+            .iter_mut()
+            .find(|pending| &pending.id == ticket_id)
+            .and_then(|pending| pending.device_challenge.as_mut());
+        self.second_factor(&mut totp.throttle, now, || {
+            let Some(challenge) = challenge else {
                 return Ok(Verdict::Expired);
             };
             let Some(device) = devices.iter_mut().find(|d| d.id == challenge.device_id) else {

@@ -1,7 +1,7 @@
 //! One state per account for everything its logins touch: the one
 //! throttle, TOTP replay and drift, the HOTP counter, the sealed secrets,
-//! the send limit, pending logins, the out-of-band challenge, registered
-//! devices and their challenge, remembered devices and recovery codes. Plain data, saved through the
+//! the send limit, pending logins with the codes and challenges sent for
+//! each, registered devices, remembered devices and recovery codes. Plain data, saved through the
 //! same versioned compare-and-swap as the rest ([`AccountStore`]), so that
 //! every guarantee holds across instances: a ticket spent once, a
 //! challenge answered once, one throttle.
@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use super::{guard::TotpAccount, secrets::SealedSecrets, throttle::ThrottleState};
 #[cfg(feature = "device")]
 use crate::factor::{Device, DeviceChallenge, RegistrationChallenge};
-use crate::factor::{OobChallenge, PendingLogin, RecoveryCodes, RememberedDevice};
+use crate::factor::{PendingLogin, RecoveryCodes, RememberedDevice};
 
 /// Everything a service keeps about one account's logins.
 ///
@@ -40,11 +40,9 @@ pub struct AccountState {
     /// remembered device is then revoked.
     pub credential_version: u64,
     /// Pending logins (tickets issued by a first step), at most
-    /// [`AccountState::MAX_PENDING`].
+    /// [`AccountState::MAX_PENDING`], each with the out-of-band code and
+    /// the device challenge sent for it.
     pub pending: Vec<PendingLogin>,
-    /// The out-of-band code sent, if any.
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
-    pub oob: Option<OobChallenge>,
     /// Registered devices, revoked ones included.
     #[cfg(feature = "device")]
     pub devices: Vec<Device>,
@@ -52,10 +50,6 @@ pub struct AccountState {
     #[cfg(feature = "device")]
     #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub registration: Option<RegistrationChallenge>,
-    /// The login challenge sent to a device.
-    #[cfg(feature = "device")]
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
-    pub device_challenge: Option<DeviceChallenge>,
     /// Remembered devices, at most [`AccountState::MAX_REMEMBERED`].
     pub remembered: Vec<RememberedDevice>,
     /// The recovery codes, if any were made.
@@ -113,16 +107,37 @@ impl AccountState {
     pub fn credentials_changed(&mut self) {
         self.credential_version = self.credential_version.wrapping_add(1);
         // Spent rather than dropped: a genuine ticket then reads as over,
-        // not as a wrong one, until the next first step prunes it.
+        // not as a wrong one, until the next first step prunes it. Its
+        // codes and challenges go with it.
         for pending in &mut self.pending {
             pending.spend();
         }
-        self.oob = None;
         #[cfg(feature = "device")]
         {
-            self.device_challenge = None;
             self.registration = None;
         }
+    }
+
+    /// The pending login whose ticket has id `id`.
+    pub(super) fn pending_mut(&mut self, id: &[u8; 16]) -> Option<&mut PendingLogin> {
+        self.pending.iter_mut().find(|pending| &pending.id == id)
+    }
+
+    /// The live challenges sent to device `device_id`, one per pending
+    /// login, newest login last: what the device shows, to approve one.
+    #[cfg(feature = "device")]
+    pub fn device_challenges(
+        &self,
+        device_id: &[u8; 16],
+        now: u64,
+    ) -> impl Iterator<Item = &DeviceChallenge> {
+        self.pending
+            .iter()
+            .filter(move |pending| !pending.is_over(now))
+            .filter_map(|pending| pending.device_challenge.as_ref())
+            .filter(move |challenge| {
+                &challenge.device_id == device_id && !challenge.used && now < challenge.expires_at
+            })
     }
 
     /// Adds `pending`, dropping logins that are over at `now` and, past

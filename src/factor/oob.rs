@@ -212,6 +212,32 @@ impl OobPolicy {
 }
 
 impl OobChallenge {
+    /// Whether `typed` is this challenge's code, whatever its state (used,
+    /// out of attempts, expired), compared in constant time and changing
+    /// nothing: how an answer to a challenge since replaced is told from a
+    /// wrong one.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`].
+    pub fn is_code(
+        &self,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+        typed: &str,
+    ) -> Result<bool, Error> {
+        let key = DigestKey::find(keys, self.key_id)?;
+        let Ok(digits) = Digits::new(self.digits) else {
+            return Ok(false);
+        };
+        let Ok(code) = Code::parse(typed, digits) else {
+            return Ok(false);
+        };
+        Ok(digest_matches(
+            digest(key, binding, &self.id, &code),
+            &self.digest,
+        ))
+    }
+
     /// Checks the code typed at `now` for `binding`'s account and purpose,
     /// and updates the challenge: used on success, one attempt fewer on a
     /// wrong code. The digest is made under the key among `keys` whose id

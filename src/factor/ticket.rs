@@ -8,9 +8,12 @@ use core::fmt;
 use hmac::Mac;
 use rand_core::TryCryptoRng;
 
+#[cfg(feature = "device")]
+use super::device::DeviceChallenge;
 use super::{
     binding::Binding,
     digest_key::{DigestKey, digest_matches},
+    oob::OobChallenge,
     token::Token,
 };
 use crate::error::Error;
@@ -139,6 +142,18 @@ pub struct PendingLogin {
     pub expires_at: u64,
     /// Whether the ticket was spent on a completed login.
     pub spent: bool,
+    /// The out-of-band code sent for this login, if any: its own, so a
+    /// second login of the account leaves it working.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
+    pub oob: Option<OobChallenge>,
+    /// The code that one replaced, when a code was sent again: an answer
+    /// to it is expired, never counted.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
+    pub replaced_oob: Option<OobChallenge>,
+    /// The challenge sent to a registered device for this login, if any.
+    #[cfg(feature = "device")]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
+    pub device_challenge: Option<DeviceChallenge>,
 }
 
 /// Why a ticket was refused. Nothing more is said of a wrong ticket than
@@ -211,6 +226,10 @@ impl TicketPolicy {
             issued_at: now,
             expires_at: now.saturating_add(self.ttl),
             spent: false,
+            oob: None,
+            replaced_oob: None,
+            #[cfg(feature = "device")]
+            device_challenge: None,
         };
         pending.digest = pending
             .mac(key, binding, &ticket)
@@ -267,10 +286,17 @@ impl PendingLogin {
         })
     }
 
-    /// Marks the ticket spent: call it with the second factor's success,
-    /// and save it in the same compare-and-swap.
+    /// Marks the ticket spent, and ends the challenges sent for it: call
+    /// it with the second factor's success, and save it in the same
+    /// compare-and-swap.
     pub fn spend(&mut self) {
         self.spent = true;
+        self.oob = None;
+        self.replaced_oob = None;
+        #[cfg(feature = "device")]
+        {
+            self.device_challenge = None;
+        }
     }
 
     /// Whether the pending login can no longer be completed at `now`, so
@@ -305,6 +331,7 @@ impl fmt::Debug for PendingLogin {
             .field("issued_at", &self.issued_at)
             .field("expires_at", &self.expires_at)
             .field("spent", &self.spent)
+            .field("oob", &self.oob)
             .finish_non_exhaustive()
     }
 }

@@ -390,7 +390,13 @@ pub async fn device_prompt(
             return Ok(error("e-109", "Invalid api_key"));
         }
         let state: AccountState = app.load(account).await?;
-        let Some(challenge) = &state.device_challenge else {
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        // The newest live challenge of any pending login, for the device
+        // the service challenges.
+        let challenge = state
+            .active_devices()
+            .find_map(|device| state.device_challenges(&device.id, now).last());
+        let Some(challenge) = challenge else {
             return Ok(error("e-106", "No device challenge pending"));
         };
         Ok(success(

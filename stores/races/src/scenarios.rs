@@ -199,12 +199,25 @@ pub async fn setup(
                         owner,
                     )?;
                     state.recovery = Some(record);
-                    let (_, challenge) = oob_policy().issue(&key, &mut SysRng, login, NOW)?;
-                    state.oob = Some(challenge);
                     match scenario {
                         // A ticket and a recovery code of another
                         // account: unknown here.
                         Scenario::AccountGuess => {
+                            // A login waiting for its SMS code, to guess at.
+                            let sms = first_step(state)?;
+                            let sent = guard.challenge_oob(
+                                state,
+                                &oob_policy(),
+                                &key,
+                                &mut SysRng,
+                                std::slice::from_ref(&key),
+                                login,
+                                &sms,
+                                NOW,
+                            )?;
+                            if !sent.is_accepted() {
+                                return Err(twofa::Error::InvalidPolicy);
+                            }
                             let other = binding("someone-else", "login");
                             let (ticket, _) = ticket_policy().issue(
                                 &key,
@@ -244,9 +257,21 @@ pub async fn setup(
                     data.push(Totp::new(secret).generate_at(NOW)?.to_string());
                 }
                 Scenario::OobChallenge => {
-                    let (code, challenge) = oob_policy().issue(&key, &mut SysRng, login, NOW)?;
-                    state.oob = Some(challenge);
-                    data.push(code.to_string());
+                    let ticket = first_step(state)?;
+                    let sent = guard.challenge_oob(
+                        state,
+                        &oob_policy(),
+                        &key,
+                        &mut SysRng,
+                        std::slice::from_ref(&key),
+                        login,
+                        &ticket,
+                        NOW,
+                    )?;
+                    if let Outcome::Accepted(code) = sent {
+                        data.push(code.to_string());
+                    }
+                    data.push(ticket);
                 }
                 Scenario::DeviceChallenge => {
                     let policy = twofa::DevicePolicy::default();
@@ -400,11 +425,7 @@ pub async fn attempt(
         Scenario::OobChallenge => answer(
             guard
                 .decide_shared(store, account, |state: &mut AccountState| {
-                    let Some(challenge) = state.oob.as_mut() else {
-                        return Ok(Outcome::Expired);
-                    };
-                    let throttle = &mut state.totp.throttle;
-                    guard.verify_oob(throttle, challenge, &keys, login, item(0), NOW)
+                    guard.complete_login_with_oob(state, &keys, login, item(1), item(0), NOW)
                 })
                 .await,
         ),
@@ -412,8 +433,8 @@ pub async fn attempt(
             // The phone reads its prompt and signs what it shows.
             let state: AccountState = twofa::AccountStore::load(store, account).await?.state;
             let signature = state
-                .device_challenge
-                .as_ref()
+                .active_devices()
+                .find_map(|device| state.device_challenges(&device.id, NOW).last())
                 .map(|challenge| {
                     let number = item(0).parse().unwrap_or_default();
                     sign(&challenge.prompt().message(account, number))
@@ -479,7 +500,9 @@ fn guess(
         1 => guard
             .verify_totp(&totp, &mut state.totp, wrong, NOW)?
             .map(|_| ()),
-        2 => match state.oob.as_mut() {
+        // The SMS code of the login waiting for one, through the
+        // pending login's own challenge.
+        2 => match state.pending.iter_mut().find_map(|p| p.oob.as_mut()) {
             Some(challenge) => {
                 guard.verify_oob(&mut state.totp.throttle, challenge, keys, login, wrong, NOW)?
             }
@@ -533,8 +556,7 @@ fn wrong_code(totp: &twofa::Totp, task: usize, attempt: usize) -> Result<String,
 
 /// What a race left in the store, as `name value` lines: the failures of
 /// the account's throttle, the last TOTP step, the next HOTP counter, the
-/// pending logins spent, the recovery codes used, whether the out-of-band
-/// code and the device challenge were used, the names of the sealed
+/// pending logins spent, the recovery codes used, the names of the sealed
 /// secrets, the credential version.
 ///
 /// # Errors
@@ -557,17 +579,6 @@ pub async fn left(store: &AnyStore, account: &str) -> Result<Vec<String>, BoxErr
         format!("account-failures {}", state.totp.throttle.failures),
         format!("tickets-spent {spent}"),
         format!("recovery-used {recovery_used}"),
-        format!(
-            "oob-used {}",
-            state.oob.as_ref().is_some_and(|oob| oob.used)
-        ),
-        format!(
-            "device-challenge-used {}",
-            state
-                .device_challenge
-                .as_ref()
-                .is_some_and(|challenge| challenge.used)
-        ),
         format!(
             "secrets {}",
             state

@@ -96,7 +96,7 @@ fn expected_left(scenario: Scenario) -> &'static [(&'static str, &'static str)] 
         Scenario::AccountGuess => &[("account-failures", "100"), ("recovery-used", "0")],
         Scenario::Ticket => &[("tickets-spent", "1"), ("recovery-used", "1")],
         Scenario::RecoveryCode => &[("tickets-spent", "1"), ("recovery-used", "1")],
-        Scenario::OobChallenge => &[("oob-used", "true"), ("account-failures", "0")],
+        Scenario::OobChallenge => &[("tickets-spent", "1"), ("account-failures", "0")],
         Scenario::DeviceChallenge => &[("tickets-spent", "1"), ("account-failures", "0")],
         Scenario::TotpConfirm => &[("secrets", "totp"), ("credential-version", "1")],
     }

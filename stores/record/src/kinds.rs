@@ -91,10 +91,15 @@ fn check_account(state: &AccountState) -> Result<(), &'static str> {
     if state.remembered.len() > AccountState::MAX_REMEMBERED {
         return Err("more remembered devices than AccountState::MAX_REMEMBERED");
     }
-    if let Some(oob) = &state.oob
-        && (oob.attempts_left > OobPolicy::MAX_ATTEMPTS || Digits::new(oob.digits).is_err())
-    {
-        return Err("out-of-band challenge beyond OobPolicy's bounds");
+    let codes = state
+        .pending
+        .iter()
+        .flat_map(|pending| [&pending.oob, &pending.replaced_oob])
+        .flatten();
+    for oob in codes {
+        if oob.attempts_left > OobPolicy::MAX_ATTEMPTS || Digits::new(oob.digits).is_err() {
+            return Err("out-of-band challenge beyond OobPolicy's bounds");
+        }
     }
     // Revoked devices are kept up to twice the largest limit of active ones.
     if state.devices.len() > 2 * DevicePolicy::MAX_DEVICES {

@@ -28,6 +28,8 @@ extern crate std;
 // `provision`. Each module imports only from its own layer and those below
 // it; `error` is shared by all.
 mod account;
+#[cfg(all(feature = "serde", feature = "alloc"))]
+mod bounded;
 mod error;
 mod factor;
 mod otp;

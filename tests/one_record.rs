@@ -378,3 +378,40 @@ fn a_login_decided_after_a_secret_is_replaced_is_refused_with_the_old_secret() {
     let new_later = Totp::new(new).generate_at(NOW + 30).unwrap().to_string();
     assert!(login(&store, &new_later).is_accepted());
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_state_is_bounded_while_it_is_read_whatever_store_it_came_from() {
+    let guard = guard();
+    let mut state = AccountState::new();
+    for i in 0..AccountState::MAX_PENDING as u64 {
+        first_step(
+            &guard,
+            &mut state,
+            [SecondFactor::Totp].into_iter().collect(),
+            NOW + i,
+        );
+    }
+    let full = serde_json::to_value(&state).unwrap();
+    assert_eq!(
+        serde_json::from_value::<AccountState>(full.clone()).unwrap(),
+        state
+    );
+    // One pending login more than the core keeps: refused.
+    let mut over = full.clone();
+    let first = over["pending"][0].clone();
+    over["pending"].as_array_mut().unwrap().push(first.clone());
+    let refused = serde_json::from_value::<AccountState>(over).unwrap_err();
+    assert!(refused.to_string().contains("at most 8"), "{refused}");
+    // 40,000 of them: refused at the ninth, quickly, never all allocated.
+    let mut huge = full;
+    *huge["pending"].as_array_mut().unwrap() = vec![first; 40_000];
+    let text = huge.to_string();
+    let started = std::time::Instant::now();
+    assert!(serde_json::from_str::<AccountState>(&text).is_err());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}

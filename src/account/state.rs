@@ -42,15 +42,30 @@ pub struct AccountState {
     /// Pending logins (tickets issued by a first step), at most
     /// [`AccountState::MAX_PENDING`], each with the out-of-band code and
     /// the device challenge sent for it.
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::bounded::at_most::<_, _, { AccountState::MAX_PENDING }>")
+    )]
     pub pending: Vec<PendingLogin>,
-    /// Registered devices, revoked ones included.
+    /// Registered devices, revoked ones included (at most twice
+    /// [`DevicePolicy::MAX_DEVICES`](crate::DevicePolicy::MAX_DEVICES)).
     #[cfg(feature = "device")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::bounded::at_most::<_, _, { AccountState::MAX_DEVICES }>")
+    )]
     pub devices: Vec<Device>,
     /// The challenge for a device being registered.
     #[cfg(feature = "device")]
     #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub registration: Option<RegistrationChallenge>,
     /// Remembered devices, at most [`AccountState::MAX_REMEMBERED`].
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "crate::bounded::at_most::<_, _, { AccountState::MAX_REMEMBERED }>"
+        )
+    )]
     pub remembered: Vec<RememberedDevice>,
     /// The recovery codes, if any were made.
     #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
@@ -62,6 +77,10 @@ impl AccountState {
     pub const MAX_PENDING: usize = 8;
     /// The most remembered devices kept: remembering more drops the oldest.
     pub const MAX_REMEMBERED: usize = 10;
+    /// The most device records kept, revoked ones included: twice the
+    /// largest limit of active ones.
+    #[cfg(feature = "device")]
+    pub const MAX_DEVICES: usize = 2 * crate::factor::DevicePolicy::MAX_DEVICES;
 
     /// A new state for an account that has never logged in.
     #[must_use]

@@ -109,7 +109,11 @@ pub struct RecoveryCodes {
     #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub pepper_id: Option<u32>,
     /// One digest per code: a used code's digest is replaced by its
-    /// replacement's.
+    /// replacement's. At most [`RecoveryPolicy::MAX_COUNT`].
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::bounded::at_most::<_, _, { RecoveryPolicy::MAX_COUNT }>")
+    )]
     pub digests: Vec<[u8; DIGEST_LEN]>,
     /// How many codes were used (each replaced) since the set was made.
     pub used: u64,

@@ -6,6 +6,7 @@
 use core::{fmt, str::FromStr};
 
 use rand_core::TryCryptoRng;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::{error::Error, otp::base32};
@@ -13,7 +14,7 @@ use crate::{error::Error, otp::base32};
 /// A bearer token: 32 random bytes from the caller's generator. `Display`
 /// writes 52 base32 characters for the client; `Debug` hides it; wiped on
 /// drop.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Token(Zeroizing<[u8; 32]>);
 
 impl Token {
@@ -72,6 +73,15 @@ impl FromStr for Token {
         }
     }
 }
+
+/// Compared in constant time: a token is a bearer secret.
+impl PartialEq for Token {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&*other.0).into()
+    }
+}
+
+impl Eq for Token {}
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

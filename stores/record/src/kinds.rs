@@ -3,8 +3,8 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 use twofa::{
-    AccountState, DevicePolicy, Digits, Guard, HotpAccount, OobPolicy, RecoveryPolicy,
-    ThrottlePolicy, ThrottleState, TotpAccount,
+    AccountState, Digits, Guard, HotpAccount, OobPolicy, RecoveryPolicy, ThrottlePolicy,
+    ThrottleState, TotpAccount,
 };
 
 use crate::{Corrupt, StoreError};
@@ -102,7 +102,7 @@ fn check_account(state: &AccountState) -> Result<(), &'static str> {
         }
     }
     // Revoked devices are kept up to twice the largest limit of active ones.
-    if state.devices.len() > 2 * DevicePolicy::MAX_DEVICES {
+    if state.devices.len() > AccountState::MAX_DEVICES {
         return Err("more devices than DevicePolicy::MAX_DEVICES allows");
     }
     if let Some(recovery) = &state.recovery {

@@ -23,6 +23,9 @@ pub enum Scenario {
     TotpCode,
     /// Every task tries each round's HOTP code (kind `hotp`).
     HotpCode,
+    /// Every task tries each round's HOTP code on the account's one record
+    /// (kind `account`: the counter beside every other factor).
+    AccountHotp,
     /// Every task guesses wrong TOTP codes (kind `totp`).
     TotpGuess,
     /// Every task guesses wrong, cycling through the PIN, TOTP,
@@ -52,9 +55,10 @@ pub const GUESSES: usize = 30;
 
 impl Scenario {
     /// Every race.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::TotpCode,
         Self::HotpCode,
+        Self::AccountHotp,
         Self::TotpGuess,
         Self::AccountGuess,
         Self::Ticket,
@@ -70,6 +74,7 @@ impl Scenario {
         match self {
             Self::TotpCode => "totp-code",
             Self::HotpCode => "hotp-code",
+            Self::AccountHotp => "account-hotp",
             Self::TotpGuess => "totp-guess",
             Self::AccountGuess => "account-guess",
             Self::Ticket => "ticket",
@@ -102,7 +107,7 @@ impl Scenario {
     #[must_use]
     pub fn claim(self) -> &'static str {
         match self {
-            Self::TotpCode | Self::HotpCode => "each code accepted once",
+            Self::TotpCode | Self::HotpCode | Self::AccountHotp => "each code accepted once",
             Self::TotpGuess => "at most 100 guesses compared",
             Self::AccountGuess => "at most 100 guesses compared, every factor mixed",
             Self::Ticket => "a ticket spent once",
@@ -117,7 +122,7 @@ impl Scenario {
     #[must_use]
     pub fn rounds(self) -> u64 {
         match self {
-            Self::TotpCode | Self::HotpCode => ROUNDS,
+            Self::TotpCode | Self::HotpCode | Self::AccountHotp => ROUNDS,
             _ => 1,
         }
     }
@@ -364,6 +369,16 @@ pub async fn attempt(
                     .await,
             )
         }
+        Scenario::AccountHotp => {
+            let (hotp, code) = (hotp()?, hotp()?.generate(round).to_string());
+            answer(
+                guard
+                    .decide_shared(store, account, |state: &mut AccountState| {
+                        guard.verify_account_hotp(&hotp, state, &code, NOW)
+                    })
+                    .await,
+            )
+        }
         Scenario::TotpGuess => {
             let wrong = wrong_code(&totp, task, attempt)?;
             answer(
@@ -555,7 +570,7 @@ fn wrong_code(totp: &twofa::Totp, task: usize, attempt: usize) -> Result<String,
 }
 
 /// What a race left in the store, as `name value` lines: the failures of
-/// the account's throttle, the last TOTP step, the next HOTP counter, the
+/// the account's throttle, the last TOTP step, the next HOTP counters, the
 /// pending logins spent, the recovery codes used, the names of the sealed
 /// secrets, the credential version.
 ///
@@ -577,6 +592,7 @@ pub async fn left(store: &AnyStore, account: &str) -> Result<Vec<String>, BoxErr
         format!("hotp-failures {}", hotp.throttle.failures),
         format!("hotp-counter {}", hotp.counter),
         format!("account-failures {}", state.totp.throttle.failures),
+        format!("account-hotp-counter {}", state.hotp_counter),
         format!("tickets-spent {spent}"),
         format!("recovery-used {recovery_used}"),
         format!(

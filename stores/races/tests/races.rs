@@ -92,6 +92,7 @@ fn expected_left(scenario: Scenario) -> &'static [(&'static str, &'static str)] 
         // failures, so the throttle is not checked here.)
         Scenario::TotpCode => &[("totp-last-step", "56666675")],
         Scenario::HotpCode => &[("hotp-counter", "10")],
+        Scenario::AccountHotp => &[("account-hotp-counter", "10")],
         Scenario::TotpGuess => &[("totp-failures", "100")],
         Scenario::AccountGuess => &[("account-failures", "100"), ("recovery-used", "0")],
         Scenario::Ticket => &[("tickets-spent", "1"), ("recovery-used", "1")],

@@ -487,8 +487,30 @@ mod migrating {
             .output()
             .unwrap();
         assert_eq!(hotp_codes(&uris(&output)[0]), RFC4226_8);
-        let bulk = uris(&twofa(&["import", &data("pskc/rfc6030-figure10.pskcxml")]));
-        assert_eq!(bulk.len(), 4);
+        // Keys valid in 2006 only: refused now, naming the expiry, unless
+        // accepted by name; read at a time within the first key's month,
+        // the third (March) is named as expired.
+        let bulk = data("pskc/rfc6030-figure10.pskcxml");
+        refused(&twofa(&["import", &bulk]), "an expired key");
+        refused(
+            &twofa(&["import", "--time", "1147000000", &bulk]),
+            "key package 3",
+        );
+        let accepted = ["import", "--pskc-accept-outside-validity", &bulk];
+        assert_eq!(uris(&twofa(&accepted)).len(), 4);
+        // A file with no key to import is an error, never "0 keys".
+        let empty =
+            std::env::temp_dir().join(format!("twofa-empty-{}.pskcxml", std::process::id()));
+        std::fs::write(
+            &empty,
+            r#"<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc"/>"#,
+        )
+        .unwrap();
+        refused(
+            &twofa(&["import", empty.to_str().unwrap()]),
+            "no key to import",
+        );
+        std::fs::remove_file(&empty).unwrap();
         refused(
             &twofa(&["import", &data("pskc/rfc6030-figure2.pskcxml")]),
             "secret too short",

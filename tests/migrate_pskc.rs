@@ -203,7 +203,46 @@ fn figure7_password_derived_key() {
 
 #[test]
 fn figure10_bulk_provisioning() {
-    let keys = PskcReader::new().read(&figure(10)).unwrap();
+    // Valid in May 2006 only: refused without a time, refused after, and
+    // read within it or when accepted by name, the dates carried.
+    let file = figure(10);
+    assert!(matches!(
+        problem(PskcReader::new().read(&file)),
+        Problem::Validity(_)
+    ));
+    let december_2026 = 1_796_083_200;
+    let expired = problem(PskcReader::new().at(december_2026).read(&file));
+    assert_eq!(
+        expired,
+        Problem::Validity("an expired key (its ExpiryDate)")
+    );
+    assert!(expired.to_string().contains("expired"), "{expired}");
+    let april_2006 = 1_145_000_000;
+    let early = problem(PskcReader::new().at(april_2006).read(&file));
+    assert_eq!(
+        early,
+        Problem::Validity("a key not valid yet (its StartDate)")
+    );
+    // Each key has its own month: in May 2006 the third (March) is over,
+    // and the error names it.
+    let may_2006 = 1_147_000_000;
+    let error = PskcReader::new().at(may_2006).read(&file).unwrap_err();
+    assert_eq!(
+        error.origin,
+        Origin::Package {
+            index: 3,
+            id: Some("3".into())
+        }
+    );
+    let keys = PskcReader::new()
+        .accept_outside_validity()
+        .read(&file)
+        .unwrap();
+    let (start, expiry) = (1_146_441_600, 1_149_033_600);
+    assert_eq!(
+        (keys[0].policy().start, keys[0].policy().expiry),
+        (Some(start), Some(expiry))
+    );
     let serials: Vec<_> = keys.iter().map(|key| key.serial().unwrap()).collect();
     assert_eq!(serials, ["654321", "123456", "9999999", "9999999"]);
     for (index, key) in keys.iter().enumerate() {
@@ -541,4 +580,173 @@ fn oversized_encrypted_values_and_mac_keys_are_refused_before_decrypting() {
         problem(reader.read(&file.replace(mac_key, &huge))),
         Problem::Syntax("a MAC key of 16 to 128 bytes")
     );
+}
+
+/// A plaintext container whose `KeyContainer` holds `inside` as it is.
+fn raw_container(inside: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?>
+<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">{inside}</KeyContainer>"#
+    )
+}
+
+#[test]
+fn keys_where_the_reader_does_not_look_and_files_without_keys_are_errors() {
+    let package = format!(
+        r#"<KeyPackage><Key Id="1" Algorithm="{HOTP}"><Data><Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret></Data></Key></KeyPackage>"#
+    );
+    assert_eq!(
+        PskcReader::new()
+            .read(&raw_container(&package))
+            .unwrap()
+            .len(),
+        1
+    );
+    // The same package under a container child the reader does not know.
+    let hidden = raw_container(&format!("<Batch>{package}</Batch>"));
+    match problem(PskcReader::new().read(&hidden)) {
+        Problem::Unexpected(what) => assert!(what.contains("Batch"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    // In another namespace, or a second Key in one package.
+    let foreign = raw_container(
+        &package
+            .replace("<KeyPackage>", r#"<x:KeyPackage xmlns:x="urn:other">"#)
+            .replace("</KeyPackage>", "</x:KeyPackage>"),
+    );
+    assert!(matches!(
+        problem(PskcReader::new().read(&foreign)),
+        Problem::Unexpected(_)
+    ));
+    let key = package
+        .trim_start_matches("<KeyPackage>")
+        .trim_end_matches("</KeyPackage>");
+    let twice = raw_container(&format!("<KeyPackage>{key}{key}</KeyPackage>"));
+    assert!(matches!(
+        problem(PskcReader::new().read(&twice)),
+        Problem::Unexpected(_)
+    ));
+    // An unknown element in a key's data.
+    let data = raw_container(&package.replace("</Data>", "<Seed>AAAA</Seed></Data>"));
+    assert!(matches!(
+        problem(PskcReader::new().read(&data)),
+        Problem::Unexpected(_)
+    ));
+    // No key at all, or only a PIN key: an error saying so, never 0 keys.
+    assert_eq!(
+        problem(PskcReader::new().read(&raw_container(""))),
+        Problem::NoKeys {
+            packages: 0,
+            pins: 0
+        }
+    );
+    let pin = package.replace(HOTP, "urn:ietf:params:xml:ns:keyprov:pskc#pin");
+    let only_pin = problem(PskcReader::new().read(&raw_container(&pin)));
+    assert_eq!(
+        only_pin,
+        Problem::NoKeys {
+            packages: 1,
+            pins: 1
+        }
+    );
+    assert!(only_pin.to_string().contains("no key"), "{only_pin}");
+}
+
+#[test]
+fn a_policy_the_reader_does_not_understand_or_that_forbids_otp_is_refused_by_name() {
+    let with_policy = |policy: &str| {
+        container(
+            HOTP,
+            &format!(
+                "<Data><Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret></Data><Policy>{policy}</Policy>"
+            ),
+        )
+    };
+    let read = |policy: &str| PskcReader::new().read(&with_policy(policy));
+    let keys =
+        read("<KeyUsage>OTP</KeyUsage><NumberOfTransactions>42</NumberOfTransactions>").unwrap();
+    let policy = keys[0].policy();
+    assert_eq!(policy.usage, [twofa::migrate::KeyUsage::Otp]);
+    assert_eq!(policy.transactions, Some(42));
+    match problem(read("<KeyUsage>Encrypt</KeyUsage>")) {
+        Problem::Policy(what) => assert!(what.contains("OTP"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    match problem(read("<Geofence>EU</Geofence>")) {
+        Problem::Policy(what) => assert!(what.contains("Geofence"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        problem(read("<KeyUsage>Teleport</KeyUsage>")),
+        Problem::Policy(_)
+    ));
+    // Dates in every form xs:dateTime takes; nonsense is a syntax error.
+    let at = |date: &str| {
+        PskcReader::new()
+            .accept_outside_validity()
+            .read(&with_policy(&format!("<ExpiryDate>{date}</ExpiryDate>")))
+            .map(|keys| keys[0].policy().expiry)
+    };
+    assert_eq!(at("2038-01-19T03:14:08Z").unwrap(), Some(1 << 31));
+    assert_eq!(at("2038-01-19T03:14:08.250Z").unwrap(), Some(1 << 31));
+    assert_eq!(at("2038-01-19T04:14:08+01:00").unwrap(), Some(1 << 31));
+    assert_eq!(at("2106-02-07T06:28:16").unwrap(), Some(1 << 32));
+    for bad in [
+        "2038-02-30T00:00:00Z",
+        "2038-01-19",
+        "2038-01-19T03:14:08+1:00",
+        "soon",
+    ] {
+        assert!(
+            matches!(
+                at(bad),
+                Err(ImportError {
+                    problem: Problem::Syntax(_),
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn every_refusal_states_its_true_reason() {
+    let aes = "http://www.w3.org/2001/04/xmlenc#aes128-cbc";
+    for (method, named) in [
+        ("http://www.w3.org/2001/04/xmlenc#tripledes-cbc", "3DES"),
+        ("http://www.w3.org/2001/04/xmlenc#kw-aes128", "key wrap"),
+        (
+            "http://www.w3.org/2001/04/xmldsig-more#camellia128-cbc",
+            "Camellia",
+        ),
+    ] {
+        let file = figure(6).replace(aes, method);
+        // With the key, without it, and with MAC checks waived: named.
+        for reader in [
+            PskcReader::new().pre_shared_key(&FIGURE6_KEY),
+            PskcReader::new(),
+            PskcReader::new()
+                .pre_shared_key(&FIGURE6_KEY)
+                .skip_mac_check_known_broken(),
+        ] {
+            match problem(reader.read(&file)) {
+                Problem::Unsupported(what) => {
+                    assert!(what.contains(named), "{what} should name {named}")
+                }
+                other => panic!("{named}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_key_id_in_an_error_is_quoted_and_cut() {
+    let id = "x".repeat(100_000);
+    let file = container(HOTP, "<Data></Data>").replacen("Id=\"", &format!("Id=\"{id}"), 1);
+    let error = PskcReader::new().read(&file).unwrap_err();
+    let message = error.to_string();
+    assert!(message.len() < 300, "{} bytes", message.len());
+    assert!(message.contains("…"), "{message}");
+    assert!(format!("{error:?}").len() < 400);
 }

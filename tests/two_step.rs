@@ -431,3 +431,31 @@ fn an_answer_to_a_replaced_code_is_expired_and_never_counted() {
     );
     assert_eq!(state.totp.throttle.failures, 0);
 }
+
+#[test]
+fn at_the_limit_a_copied_cookie_is_still_caught_and_use_never_extends_a_cookie() {
+    let guard = patient();
+    let mut state = AccountState::new();
+    let tokens: Vec<String> = (0..AccountState::MAX_REMEMBERED as u64)
+        .map(|i| remember(&guard, &mut state, NOW + i))
+        .collect();
+    let expires = state.remembered[0].expires_at;
+    let Outcome::Accepted(next) =
+        with_cookie(&guard, &mut state, &tokens[0], alice(), NOW + 86_400)
+    else {
+        panic!("a good token")
+    };
+    assert!(state.remembered.len() <= AccountState::MAX_REMEMBERED);
+    let renewed = state.remembered.iter().find(|r| r.id == next.id()).unwrap();
+    assert_eq!(
+        renewed.expires_at, expires,
+        "rotation keeps the first expiry"
+    );
+    // The rotated record was kept (another browser's made way), so the
+    // copy is caught.
+    assert_eq!(
+        with_cookie(&guard, &mut state, &tokens[0], alice(), NOW + 86_401),
+        Outcome::Replayed
+    );
+    assert!(state.remembered.is_empty());
+}

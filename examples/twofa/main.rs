@@ -49,7 +49,9 @@ usage:
       one otpauth:// URI per key of Google Authenticator exports
       (otpauth-migration://, every batch), PSKC files or users.oath (- for
       standard input); a PSKC value whose MAC does not match is refused
-      unless --pskc-skip-mac-check-known-broken is given; --utc-offset is
+      unless --pskc-skip-mac-check-known-broken is given, and a key outside
+      its policy's StartDate and ExpiryDate (at --time, default now) unless
+      --pskc-accept-outside-validity is given; --utc-offset is
       the zone of the server that wrote users.oath (3600 for UTC+1;
       default 0), whose times are local
   twofa export --format users.oath|pskc [--pskc-key[-env] HEX|VAR]

@@ -74,6 +74,10 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
         let read = read_migration(exports.iter().map(|uri| uri.as_str()));
         keys.push(read.map_err(|error| Failure::usage(format!("export: {error}")))?);
     }
+    // Nothing read is an error, never "0 keys" and success.
+    if keys.iter().all(Vec::is_empty) {
+        return Err(Failure::usage("no key found in the input"));
+    }
     // Checked before printing any: all or nothing.
     for key in keys.iter().flatten() {
         if let Otp::Totp(totp) = key.key_uri().otp()
@@ -218,11 +222,19 @@ fn read_input(input: &str) -> Result<Zeroizing<String>, Failure> {
 }
 
 fn pskc_reader(options: &Options) -> Result<PskcReader, Failure> {
-    let reader = if options.skip_mac_check {
-        PskcReader::new().skip_mac_check_known_broken()
-    } else {
-        PskcReader::new()
+    let mut reader = PskcReader::new();
+    if options.skip_mac_check {
+        reader = reader.skip_mac_check_known_broken();
+    }
+    // A key's policy dates are checked at this time.
+    let now = match options.time {
+        Some(time) => time,
+        None => twofa::unix_time().map_err(|e| Failure::usage(e.to_string()))?,
     };
+    reader = reader.at(now);
+    if options.accept_outside_validity {
+        reader = reader.accept_outside_validity();
+    }
     Ok(
         match (pre_shared_key(options)?, &options.pskc_password_env) {
             (Some(_), Some(_)) => {

@@ -33,6 +33,7 @@ pub(crate) struct Options {
     pub(crate) pskc_key_env: Option<String>,
     pub(crate) pskc_password_env: Option<String>,
     pub(crate) skip_mac_check: bool,
+    pub(crate) accept_outside_validity: bool,
     pub(crate) utc_offset: Option<i32>,
 }
 
@@ -51,6 +52,10 @@ impl Options {
             }
             if name == "pskc-skip-mac-check-known-broken" {
                 options.skip_mac_check = true;
+                continue;
+            }
+            if name == "pskc-accept-outside-validity" {
+                options.accept_outside_validity = true;
                 continue;
             }
             let value = args.next().ok_or_else(|| {

@@ -138,9 +138,10 @@ impl Guard {
     /// allow [`SecondFactor::RememberedDevice`].
     ///
     /// - A good token completes the login and spends the ticket; it is
-    ///   rotated: its record is marked used, and the outcome carries the
-    ///   new token that replaces it (set it as the cookie), issued under
-    ///   the first of `keys` for `policy`'s lifetime.
+    ///   rotated: its record is marked used (and kept, to catch a copy),
+    ///   and the outcome carries the new token that replaces it (set it as
+    ///   the cookie), issued under the first of `keys`, expiring when the
+    ///   used one would have: use never extends a remembered device.
     /// - A token already rotated, presented again, is a copy: every
     ///   remembered device of the account is revoked, and the answer is
     ///   [`Outcome::Replayed`] (counted). Ask for the second factor.
@@ -183,7 +184,11 @@ impl Guard {
                     .transpose()?;
                 Ok(match checked {
                     Some(Ok(())) => {
-                        let (new, record) = policy.issue(key, rng, binding, version, now)?;
+                        // The new token lives no longer than the one it
+                        // replaces: use never extends a remembered device.
+                        let expires_at = state.remembered.get(index).map_or(now, |r| r.expires_at);
+                        let (new, record) =
+                            policy.issue_until(key, rng, binding, version, now, expires_at)?;
                         found = Some((index, token, record));
                         Verdict::Accepted(new)
                     }
@@ -199,10 +204,12 @@ impl Guard {
             })?;
             match (&outcome, found) {
                 (Outcome::Accepted(_), Some((index, used, record))) => {
+                    let mut rotated = None;
                     if let Some(old) = state.remembered.get_mut(index) {
                         old.rotate(keys, binding, &used)?;
+                        rotated = Some(old.id);
                     }
-                    state.add_remembered(record, now);
+                    state.add_remembered(record, rotated, now);
                 }
                 // A copied token: every remembered device goes.
                 (Outcome::Replayed, _) => state.remembered.clear(),
@@ -228,7 +235,7 @@ impl Guard {
         now: u64,
     ) -> Result<Token, Error> {
         let (token, record) = policy.issue(key, rng, binding, state.credential_version, now)?;
-        state.add_remembered(record, now);
+        state.add_remembered(record, None, now);
         Ok(token)
     }
 
@@ -453,10 +460,11 @@ impl Guard {
                         Verdict::Accepted(())
                     }
                     OobOutcome::Invalid { .. } => {
-                        let stale = match replaced {
-                            Some(old) => old.is_code(keys, binding, code)?,
-                            None => false,
-                        };
+                        // A replaced challenge under a key since retired
+                        // cannot be told: the guess is counted.
+                        let stale = replaced
+                            .as_ref()
+                            .is_some_and(|old| old.is_code(keys, binding, code).unwrap_or(false));
                         if stale {
                             Verdict::Expired
                         } else {

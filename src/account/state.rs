@@ -169,21 +169,31 @@ impl AccountState {
     }
 
     /// Adds `remembered`, dropping records that are over at `now` and,
-    /// past the limit, the oldest rotated ones, then the oldest.
-    pub(super) fn add_remembered(&mut self, remembered: RememberedDevice, now: u64) {
+    /// past the limit, the oldest rotated ones other than `rotated` (the
+    /// record just rotated, kept to catch a copy of its token), then the
+    /// oldest others.
+    pub(super) fn add_remembered(
+        &mut self,
+        remembered: RememberedDevice,
+        rotated: Option<[u8; 16]>,
+        now: u64,
+    ) {
         let version = self.credential_version;
         self.remembered.retain(|old| !old.is_over(version, now));
-        // Past the limit, rotated records go first (each kept only to
-        // catch a copied token), oldest first; then the oldest others.
+        let keep = |old: &RememberedDevice| rotated == Some(old.id);
         let excess = (self.remembered.len() + 1).saturating_sub(Self::MAX_REMEMBERED);
         let mut rotated_to_drop = excess;
         self.remembered.retain(|old| {
-            let drop = old.rotated && rotated_to_drop > 0;
+            let drop = old.rotated && !keep(old) && rotated_to_drop > 0;
             rotated_to_drop -= usize::from(drop);
             !drop
         });
-        let excess = (self.remembered.len() + 1).saturating_sub(Self::MAX_REMEMBERED);
-        self.remembered.drain(..excess);
+        let mut excess = (self.remembered.len() + 1).saturating_sub(Self::MAX_REMEMBERED);
+        self.remembered.retain(|old| {
+            let drop = !keep(old) && excess > 0;
+            excess -= usize::from(drop);
+            !drop
+        });
         self.remembered.push(remembered);
     }
 }

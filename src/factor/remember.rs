@@ -101,6 +101,31 @@ impl RememberPolicy {
         credential_version: u64,
         now: u64,
     ) -> Result<(Token, RememberedDevice), Error> {
+        self.issue_until(
+            key,
+            rng,
+            binding,
+            credential_version,
+            now,
+            now.saturating_add(self.ttl),
+        )
+    }
+
+    /// As [`RememberPolicy::issue`], expiring at `expires_at` or at the
+    /// policy's lifetime from `now`, whichever comes first: the token that
+    /// replaces a rotated one keeps its expiry.
+    ///
+    /// # Errors
+    /// [`Error::RngFailure`].
+    pub fn issue_until<R: TryCryptoRng + ?Sized>(
+        &self,
+        key: &DigestKey,
+        rng: &mut R,
+        binding: Binding<'_>,
+        credential_version: u64,
+        now: u64,
+        expires_at: u64,
+    ) -> Result<(Token, RememberedDevice), Error> {
         let token = Token::generate(rng)?;
         let mut record = RememberedDevice {
             id: token.id(),
@@ -108,7 +133,7 @@ impl RememberPolicy {
             digest: [0; 32],
             credential_version,
             issued_at: now,
-            expires_at: now.saturating_add(self.ttl),
+            expires_at: expires_at.min(now.saturating_add(self.ttl)),
             rotated: false,
         };
         record.digest = record

@@ -42,7 +42,7 @@ impl fmt::Display for Origin {
             Self::Package {
                 index,
                 id: Some(id),
-            } => write!(f, "key package {index} (Id {id:?})"),
+            } => write!(f, "key package {index} (Id {})", Quoted(id)),
             Self::Package { index, id: None } => write!(f, "key package {index}"),
             Self::Entry(index) => write!(f, "key {index}"),
         }
@@ -90,6 +90,25 @@ pub enum Problem {
     Batches(&'static str),
     /// A writer cannot express this key in its format; says what.
     NotRepresentable(&'static str),
+    /// An element the reader does not understand, where keys or their
+    /// settings could be (a reader that skipped it could drop a key or a
+    /// restriction silently): names it, quoted and cut, and its parent.
+    Unexpected(String),
+    /// A file with no key to import: says what it held instead.
+    NoKeys {
+        /// Key packages in the file.
+        packages: usize,
+        /// Of which PIN keys (not one-time-password keys).
+        pins: usize,
+    },
+    /// A key policy the reader does not understand, or one that forbids
+    /// the key's use for one-time passwords: RFC 6030 §5 says such a key
+    /// may not be used. Names it.
+    Policy(String),
+    /// The key's policy puts now outside its validity (`StartDate`,
+    /// `ExpiryDate`), or gives dates and the reader was given no time to
+    /// check them at; says which.
+    Validity(&'static str),
 }
 
 impl fmt::Display for Problem {
@@ -108,6 +127,24 @@ impl fmt::Display for Problem {
             Self::MacMismatch => f.write_str("MAC does not match: altered, damaged or wrong key"),
             Self::Batches(what) => write!(f, "export batches: {what}"),
             Self::NotRepresentable(what) => write!(f, "cannot be written: {what}"),
+            Self::Unexpected(what) => {
+                write!(
+                    f,
+                    "an element the reader does not understand, where keys could be: {what}"
+                )
+            }
+            Self::NoKeys { packages, pins } => write!(
+                f,
+                "no key to import ({packages} key packages, {pins} of them PIN keys)"
+            ),
+            Self::Policy(what) => write!(
+                f,
+                "a key policy that forbids the key or is not understood (RFC 6030 section 5): {what}"
+            ),
+            Self::Validity(what) => write!(
+                f,
+                "{what} (accept it by name, accept_outside_validity, to import it all the same)"
+            ),
         }
     }
 }
@@ -146,17 +183,24 @@ impl core::error::Error for ImportError {}
 /// most 64 characters of it.
 pub(super) struct Quoted<'a>(pub(super) &'a str);
 
+/// The most characters of a file's text a message shows.
+const SHOWN: usize = 64;
+
+/// The first [`SHOWN`] characters of `text`: how much of a file's text an
+/// error keeps (an `Origin` holds at most this of a key's `Id`).
+pub(super) fn cut(text: &str) -> &str {
+    let end = text
+        .char_indices()
+        .nth(SHOWN)
+        .map_or(text.len(), |(at, _)| at);
+    text.get(..end).unwrap_or_default()
+}
+
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const SHOWN: usize = 64;
-        let end = self
-            .0
-            .char_indices()
-            .nth(SHOWN)
-            .map_or(self.0.len(), |(at, _)| at);
-        let shown = self.0.get(..end).unwrap_or_default();
+        let shown = cut(self.0);
         write!(f, "{shown:?}")?;
-        if end < self.0.len() {
+        if shown.len() < self.0.len() {
             f.write_str("…")?;
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! A key read from another system's file, with the state that system kept
 //! about it.
 
-use alloc::string::String;
+use alloc::{string::String, vec::Vec};
 use core::fmt;
 
 use subtle::ConstantTimeEq;
@@ -73,6 +73,74 @@ pub struct ImportedKey {
     drift: i64,
     last_code: Option<Zeroizing<String>>,
     last_used: Option<u64>,
+    policy: KeyPolicy,
+}
+
+/// What a key's issuer allows it for: PSKC's `Policy` (RFC 6030 §5), as
+/// read. A reader refuses a key whose policy it does not understand, one
+/// not for one-time passwords, and (unless told otherwise by name) one
+/// outside its validity; what is left is carried here for the service to
+/// keep, such as how many times an HOTP key may be used.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyPolicy {
+    /// Unix time from which the key may be used (`StartDate`).
+    pub start: Option<u64>,
+    /// Unix time from which it may no longer be used (`ExpiryDate`).
+    pub expiry: Option<u64>,
+    /// How many times it may be used (`NumberOfTransactions`).
+    pub transactions: Option<u64>,
+    /// What it may be used for (`KeyUsage`); empty when the file says
+    /// nothing, which restricts nothing.
+    pub usage: Vec<KeyUsage>,
+}
+
+/// A use PSKC names for a key (`KeyUsage`, RFC 6030 §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyUsage {
+    /// One-time passwords: what this crate verifies.
+    Otp,
+    /// Challenge-response (`CR`).
+    ChallengeResponse,
+    /// Encryption.
+    Encrypt,
+    /// Integrity (MACs).
+    Integrity,
+    /// Verification of integrity values.
+    Verify,
+    /// Unlock codes.
+    Unlock,
+    /// Decryption.
+    Decrypt,
+    /// Wrapping other keys.
+    KeyWrap,
+    /// Unwrapping other keys.
+    Unwrap,
+    /// Deriving other keys.
+    Derive,
+    /// Generating other keys.
+    Generate,
+}
+
+impl KeyUsage {
+    /// The usage named `text` in a file, if PSKC names it.
+    pub(super) fn from_name(text: &str) -> Option<Self> {
+        Some(match text {
+            "OTP" => Self::Otp,
+            "CR" => Self::ChallengeResponse,
+            "Encrypt" => Self::Encrypt,
+            "Integrity" => Self::Integrity,
+            "Verify" => Self::Verify,
+            "Unlock" => Self::Unlock,
+            "Decrypt" => Self::Decrypt,
+            "KeyWrap" => Self::KeyWrap,
+            "Unwrap" => Self::Unwrap,
+            "Derive" => Self::Derive,
+            "Generate" => Self::Generate,
+            _ => return None,
+        })
+    }
 }
 
 impl ImportedKey {
@@ -92,6 +160,7 @@ impl ImportedKey {
             drift: 0,
             last_code: None,
             last_used: None,
+            policy: KeyPolicy::default(),
         }
     }
 
@@ -122,6 +191,19 @@ impl ImportedKey {
         self.last_step = last_step;
         self.drift = drift;
         self
+    }
+
+    /// With the issuer's policy for the key.
+    #[must_use]
+    pub fn with_policy(mut self, policy: KeyPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The issuer's policy for the key (what a PSKC file said of it).
+    #[must_use]
+    pub fn policy(&self) -> &KeyPolicy {
+        &self.policy
     }
 
     /// With the last accepted code and when it was accepted (Unix seconds),
@@ -237,6 +319,7 @@ impl fmt::Debug for ImportedKey {
             .field("drift", &self.drift)
             .field("last_code", &self.last_code.as_ref().map(|_| ".."))
             .field("last_used", &self.last_used)
+            .field("policy", &self.policy)
             .finish()
     }
 }

@@ -30,6 +30,7 @@
 //! ```
 
 mod base64;
+mod civil;
 mod error;
 mod imported;
 mod migration;
@@ -38,7 +39,7 @@ mod pskc;
 mod usersfile;
 
 pub use error::{ImportError, Origin, Problem};
-pub use imported::{ImportedKey, Pin};
+pub use imported::{ImportedKey, KeyPolicy, KeyUsage, Pin};
 pub use migration::{MAX_MIGRATION_URI_LEN, read_migration};
 pub use pskc::{MAX_PBKDF2_ITERATIONS, MAX_PSKC_LEN, PskcReader, write_pskc};
 pub use usersfile::{MAX_USERS_OATH_LEN, read_users_oath, write_users_oath};

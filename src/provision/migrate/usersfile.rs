@@ -17,6 +17,7 @@ use core::fmt::{self, Write};
 use zeroize::Zeroizing;
 
 use super::{
+    civil::{self, civil_from_days},
     error::{ImportError, Origin, Problem},
     imported::{ImportedKey, Kind, Pin, decimal_digits, generator},
 };
@@ -286,46 +287,9 @@ fn parse_time(text: &str, utc_offset: i32) -> Result<u64, Problem> {
             .and_then(|digits| digits.parse::<i64>().ok())
             .ok_or(invalid.clone())
     };
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        _ => return Err(invalid),
-    };
-    if !(1..=days_in_month).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return Err(invalid);
-    }
-    let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    u64::try_from(local - i64::from(utc_offset)).map_err(|_| Problem::Syntax("a time after 1970"))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The date of a day since 1970-01-01: (year, month, day).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let date = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let time = (number(11..13)?, number(14..16)?, number(17..19)?);
+    civil::unix_time(date, time, i64::from(utc_offset)).ok_or(invalid)
 }
 
 /// The longest secret liboath reads from a users.oath line.

@@ -48,10 +48,30 @@ pub(super) fn key_len(method: &str) -> Result<usize, Problem> {
         .map(|&(_, len)| len)
         .ok_or_else(|| {
             Problem::Unsupported(alloc::format!(
-                "encryption method {} (AES-CBC only)",
+                "{} encryption method {} (AES-CBC only)",
+                family(method),
                 Quoted(method)
             ))
         })
+}
+
+/// What kind of encryption an unsupported method's URI names, so that a
+/// refusal states its true reason.
+fn family(method: &str) -> &'static str {
+    let name = method
+        .rsplit('#')
+        .next()
+        .unwrap_or(method)
+        .to_ascii_lowercase();
+    if name.starts_with("kw-") {
+        "key wrap (RFC 3394)"
+    } else if name.contains("tripledes") || name.contains("3des") {
+        "3DES"
+    } else if name.contains("camellia") {
+        "Camellia"
+    } else {
+        "an unknown"
+    }
 }
 
 /// The encryption method for a key of `len` bytes, if one takes it.

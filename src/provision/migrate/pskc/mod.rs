@@ -16,9 +16,9 @@ pub use self::crypto::MAX_PBKDF2_ITERATIONS;
 use self::crypto::MacAlgorithm;
 pub use self::write::write_pskc;
 use super::{
-    base64,
-    error::{ImportError, Origin, Problem, Quoted},
-    imported::{ImportedKey, Kind, Pin, generator},
+    base64, civil,
+    error::{ImportError, Origin, Problem, Quoted, cut},
+    imported::{ImportedKey, KeyPolicy, KeyUsage, Kind, Pin, generator},
 };
 use crate::{
     otp::{Algorithm, Secret, Totp},
@@ -79,6 +79,8 @@ const MAX_NODES: u32 = 1_000_000;
 pub struct PskcReader {
     secret: Option<Opener>,
     check_mac: bool,
+    now: Option<u64>,
+    outside_validity: bool,
 }
 
 /// What the reader was given to open encrypted values with.
@@ -98,6 +100,8 @@ impl core::fmt::Debug for PskcReader {
         f.debug_struct("PskcReader")
             .field("opener", &opener)
             .field("check_mac", &self.check_mac)
+            .field("now", &self.now)
+            .field("outside_validity", &self.outside_validity)
             .finish()
     }
 }
@@ -109,7 +113,28 @@ impl PskcReader {
         Self {
             secret: None,
             check_mac: true,
+            now: None,
+            outside_validity: false,
         }
+    }
+
+    /// Checks keys' validity periods (their policy's `StartDate` and
+    /// `ExpiryDate`) at `unix_time`. Without a time, a key whose policy
+    /// gives dates is refused, since they cannot be checked.
+    #[must_use]
+    pub fn at(mut self, unix_time: u64) -> Self {
+        self.now = Some(unix_time);
+        self
+    }
+
+    /// Reads keys outside their validity period, or with dates and no
+    /// time to check them at ([`PskcReader::at`]): for a file whose dates
+    /// are known to be wrong. The dates are still carried on
+    /// [`ImportedKey::policy`].
+    #[must_use]
+    pub fn accept_outside_validity(mut self) -> Self {
+        self.outside_validity = true;
+        self
     }
 
     /// Opens encrypted values with this pre-shared key (16, 24 or 32 bytes
@@ -181,12 +206,17 @@ impl PskcReader {
             }
             None => return Err(file(Problem::Missing("the KeyContainer's Version"))),
         }
+        // What the reader takes, and where keys sit, before any work.
+        check_methods(root).map_err(file)?;
+        check_layout(root).map_err(file)?;
         let key = self.encryption_key(root).map_err(file)?;
         let mac = mac_key(root, key.as_ref().map(|key| key.as_slice())).map_err(file)?;
         let values = Values {
             key: key.as_ref().map(|key| key.as_slice()),
             mac: mac.as_ref(),
             check_mac: self.check_mac,
+            now: self.now,
+            outside_validity: self.outside_validity,
             // A secret in the clear is taken only from a file that
             // encrypts nothing, read without a key.
             encrypted: self.secret.is_some()
@@ -194,14 +224,18 @@ impl PskcReader {
                 || element(root, "MACMethod").is_some(),
         };
         // Sized first: a growing vector would leave copies of the secrets.
-        let mut keys = Vec::with_capacity(elements(root, "KeyPackage").count());
+        let packages = elements(root, "KeyPackage").count();
+        let mut keys = Vec::with_capacity(packages);
         for (index, package) in elements(root, "KeyPackage").enumerate() {
             let element = element(package, "Key");
             let origin = Origin::Package {
                 index: index + 1,
                 id: element
                     .and_then(|key| key.attribute("Id"))
-                    .map(String::from),
+                    .map(|id| match cut(id) {
+                        shown if shown.len() < id.len() => format!("{shown}…"),
+                        _ => String::from(id),
+                    }),
             };
             let read = element
                 .ok_or(Problem::Missing("the Key"))
@@ -211,6 +245,10 @@ impl PskcReader {
                 Ok(None) => {}
                 Err(problem) => return Err(ImportError::new(origin, problem)),
             }
+        }
+        if keys.is_empty() {
+            let pins = packages;
+            return Err(file(Problem::NoKeys { packages, pins }));
         }
         Ok(keys)
     }
@@ -333,11 +371,29 @@ fn mac_key(root: Node<'_, '_>, key: Option<&[u8]>) -> Result<Option<MacKey>, Pro
     }))
 }
 
-/// The `EncryptionMethod` of an `xenc:EncryptedData`-shaped element.
+/// The `EncryptionMethod` of an `xenc:EncryptedData`-shaped element, once
+/// it is one the reader takes (anything else is refused by name, before
+/// its lengths or MACs are looked at).
 fn encryption_method<'a>(encrypted: Node<'a, '_>) -> Result<&'a str, Problem> {
-    element(encrypted, "EncryptionMethod")
+    let method = element(encrypted, "EncryptionMethod")
         .and_then(|method| method.attribute("Algorithm"))
-        .ok_or(Problem::Missing("the EncryptionMethod"))
+        .ok_or(Problem::Missing("the EncryptionMethod"))?;
+    crypto::key_len(method)?;
+    Ok(method)
+}
+
+/// Every encryption method the file names is one the reader takes:
+/// checked before anything is derived or decrypted, so that a file in 3DES,
+/// key wrap or Camellia is refused as such, never for a length or a MAC it
+/// could not have had.
+fn check_methods(root: Node<'_, '_>) -> Result<(), Problem> {
+    for method in root
+        .descendants()
+        .filter(|node| node.tag_name().name() == "EncryptionMethod")
+    {
+        crypto::key_len(method.attribute("Algorithm").unwrap_or_default())?;
+    }
+    Ok(())
 }
 
 fn cipher_value(encrypted: Node<'_, '_>) -> Result<Zeroizing<Vec<u8>>, Problem> {
@@ -353,6 +409,8 @@ struct Values<'a> {
     mac: Option<&'a MacKey>,
     check_mac: bool,
     encrypted: bool,
+    now: Option<u64>,
+    outside_validity: bool,
 }
 
 /// What a key's `Algorithm` names.
@@ -446,16 +504,43 @@ impl Values<'_> {
         {
             uri = uri.with_issuer(&issuer)?;
         }
-        let has_pin = element(key, "Policy")
-            .and_then(|policy| element(policy, "PINPolicy"))
-            .is_some();
+        let (policy, has_pin) = match element(key, "Policy") {
+            Some(policy) => read_policy(policy)?,
+            None => (KeyPolicy::default(), false),
+        };
+        self.check_policy(&policy)?;
         let mut imported = ImportedKey::new(uri)
             .with_pin(if has_pin { Pin::Required } else { Pin::None })
-            .with_last_step(None, drift);
+            .with_last_step(None, drift)
+            .with_policy(policy);
         if let Some(serial) = serial {
             imported = imported.with_serial(serial);
         }
         Ok(Some(imported))
+    }
+
+    /// Whether `policy` lets the key be imported as a one-time-password
+    /// key now: for one-time passwords if it names uses at all, and within
+    /// its dates unless the reader accepts keys outside them by name.
+    fn check_policy(&self, policy: &KeyPolicy) -> Result<(), Problem> {
+        if !policy.usage.is_empty() && !policy.usage.contains(&KeyUsage::Otp) {
+            return Err(Problem::Policy(
+                "a KeyUsage without OTP: not a one-time-password key".into(),
+            ));
+        }
+        if self.outside_validity || (policy.start.is_none() && policy.expiry.is_none()) {
+            return Ok(());
+        }
+        let now = self.now.ok_or(Problem::Validity(
+            "a validity period (StartDate or ExpiryDate) and no time to check it at (PskcReader::at)",
+        ))?;
+        if policy.start.is_some_and(|start| now < start) {
+            return Err(Problem::Validity("a key not valid yet (its StartDate)"));
+        }
+        if policy.expiry.is_some_and(|expiry| now >= expiry) {
+            return Err(Problem::Validity("an expired key (its ExpiryDate)"));
+        }
+        Ok(())
     }
 
     /// A data element's value as bytes: base64 in the clear, or opened.
@@ -610,6 +695,168 @@ fn elements<'a, 'input: 'a>(
 
 /// An element's text, trimmed, into a string that is wiped: it may be a
 /// secret's base64.
+/// The elements RFC 6030 has where keys and their settings sit, by
+/// parent. Any other element there is refused by name: a reader that
+/// skipped it could drop a key, or a restriction on one, silently.
+const CONTAINER: &[&str] = &[
+    "EncryptionKey",
+    "MACMethod",
+    "KeyPackage",
+    "Signature",
+    "Extensions",
+];
+const PACKAGE: &[&str] = &["DeviceInfo", "CryptoModuleInfo", "Key", "Extensions"];
+const KEY: &[&str] = &[
+    "Issuer",
+    "AlgorithmParameters",
+    "KeyProfileId",
+    "KeyReference",
+    "FriendlyName",
+    "Data",
+    "UserId",
+    "Policy",
+    "Extensions",
+];
+const DATA: &[&str] = &["Secret", "Counter", "Time", "TimeInterval", "TimeDrift"];
+/// XML Signature's namespace, of a container's `Signature`.
+const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+
+/// Every element under the container, its key packages, their keys and
+/// the keys' data is one the reader understands, in PSKC's namespace (a
+/// signature in XML Signature's), and each package holds at most one key.
+fn check_layout(root: Node<'_, '_>) -> Result<(), Problem> {
+    known(root, CONTAINER, "the KeyContainer")?;
+    for package in elements(root, "KeyPackage") {
+        known(package, PACKAGE, "a KeyPackage")?;
+        if elements(package, "Key").count() > 1 {
+            return Err(Problem::Unexpected("a second Key in one KeyPackage".into()));
+        }
+        for key in elements(package, "Key") {
+            known(key, KEY, "a Key")?;
+            if let Some(data) = element(key, "Data") {
+                known(data, DATA, "a Key's Data")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether every element child of `parent` is one of `names` in PSKC's
+/// namespace (or XML Signature's `Signature`).
+fn known(parent: Node<'_, '_>, names: &[&str], what: &str) -> Result<(), Problem> {
+    for child in parent.children().filter(Node::is_element) {
+        let tag = child.tag_name();
+        let namespace = match tag.name() {
+            "Signature" => DSIG,
+            _ => NS,
+        };
+        if !names.contains(&tag.name()) || tag.namespace() != Some(namespace) {
+            return Err(Problem::Unexpected(format!(
+                "{} under {what}",
+                Quoted(tag.name())
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A key's `Policy` (RFC 6030 §5), and whether it asks for a PIN. An
+/// element the reader does not understand is refused by name: §5 says a
+/// key whose policy a recipient does not understand may not be used.
+fn read_policy(policy: Node<'_, '_>) -> Result<(KeyPolicy, bool), Problem> {
+    let mut read = KeyPolicy::default();
+    let mut pin = false;
+    for child in policy.children().filter(Node::is_element) {
+        let tag = child.tag_name();
+        let name = tag.name();
+        if tag.namespace() != Some(NS) {
+            return Err(Problem::Policy(format!("{}", Quoted(name))));
+        }
+        match name {
+            "StartDate" => read.start = Some(date_time(&text(child))?),
+            "ExpiryDate" => read.expiry = Some(date_time(&text(child))?),
+            "PINPolicy" => pin = true,
+            "NumberOfTransactions" => {
+                let count = text(child)
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| Problem::Syntax("a NumberOfTransactions from 0 to 2^64-1"))?;
+                read.transactions = Some(count);
+            }
+            "KeyUsage" => {
+                let usage = text(child);
+                let usage = KeyUsage::from_name(usage.trim()).ok_or_else(|| {
+                    Problem::Policy(format!("a KeyUsage of {}", Quoted(usage.trim())))
+                })?;
+                if !read.usage.contains(&usage) {
+                    read.usage.push(usage);
+                }
+            }
+            other => return Err(Problem::Policy(format!("{}", Quoted(other)))),
+        }
+    }
+    Ok((read, pin))
+}
+
+/// An `xs:dateTime` as Unix time: `YYYY-MM-DDThh:mm:ss`, a fraction of a
+/// second (dropped), and `Z` or an offset `±hh:mm` (without one, the time
+/// is read as UTC).
+fn date_time(text: &str) -> Result<u64, Problem> {
+    let invalid = || Problem::Syntax("a date and time as 2026-12-01T00:00:00Z");
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    let head = bytes.get(..shape.len()).ok_or_else(invalid)?;
+    let fits = head.iter().zip(shape).all(|(&b, &s)| match s {
+        b'd' => b.is_ascii_digit(),
+        _ => b == s,
+    });
+    if !fits {
+        return Err(invalid());
+    }
+    let number = |range: core::ops::Range<usize>| {
+        text.get(range)
+            .and_then(|digits| digits.parse::<i64>().ok())
+            .ok_or_else(invalid)
+    };
+    let date = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let time = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let mut rest = text.get(shape.len()..).unwrap_or_default();
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(invalid());
+        }
+        rest = fraction.get(digits..).unwrap_or_default();
+    }
+    let offset = match rest {
+        "" | "Z" => 0,
+        zone => {
+            let sign = match zone.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return Err(invalid()),
+            };
+            let zone = zone.get(1..).unwrap_or_default();
+            let two = |range: core::ops::Range<usize>| {
+                zone.get(range)
+                    .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|digits| digits.parse::<i64>().ok())
+                    .ok_or_else(invalid)
+            };
+            if zone.len() != 5 || zone.as_bytes().get(2) != Some(&b':') {
+                return Err(invalid());
+            }
+            let (hours, minutes) = (two(0..2)?, two(3..5)?);
+            if hours > 14 || minutes > 59 {
+                return Err(invalid());
+            }
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    civil::unix_time(date, time, offset).ok_or_else(invalid)
+}
+
 fn text(node: Node<'_, '_>) -> Zeroizing<String> {
     let len = node
         .children()

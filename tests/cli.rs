@@ -442,10 +442,72 @@ mod migrating {
     fn pskc_with_a_pre_shared_key_and_its_mac() {
         let figure6 = data("pskc/rfc6030-figure6.pskcxml");
         let key = "12345678901234567890123456789012";
-        let keys = uris(&twofa(&["import", "--pskc-key", key, &figure6]));
+        // Pending until its token's code confirms it; printed past that code.
+        refused(
+            &twofa(&["import", "--pskc-key", key, &figure6]),
+            "1 keys from a PSKC file are pending",
+        );
+        refused(
+            &twofa(&[
+                "import",
+                "--pskc-key",
+                key,
+                "--code",
+                "12345678",
+                &figure6,
+            ]),
+            "not confirmed: invalid code",
+        );
+        let confirm = [
+            "import",
+            "--pskc-key",
+            key,
+            "--code",
+            RFC4226_8[0],
+            &figure6,
+        ];
+        let keys = uris(&twofa(&confirm));
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].account(), "987654321");
         assert_eq!(hotp_codes(&keys[0]), RFC4226_8);
+        let Otp::Hotp { counter, .. } = keys[0].otp() else {
+            panic!("expected HOTP")
+        };
+        assert_eq!(*counter, 1, "the confirming code is used");
+        let unconfirmed = twofa(&["import", "--pskc-key", key, "--pskc-unconfirmed", &figure6]);
+        assert!(
+            stderr(&unconfirmed).contains("unconfirmed"),
+            "{}",
+            stderr(&unconfirmed)
+        );
+        assert_eq!(uris(&unconfirmed).len(), 1);
+        let text = std::fs::read(&figure6).unwrap();
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(&text);
+        let mut digest: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(
+            uris(&twofa(&[
+                "import",
+                "--pskc-key",
+                key,
+                "--pskc-sha256",
+                &digest,
+                &figure6
+            ]))
+            .len(),
+            1
+        );
+        digest.replace_range(0..1, if digest.starts_with('0') { "1" } else { "0" });
+        refused(
+            &twofa(&[
+                "import",
+                "--pskc-key",
+                key,
+                "--pskc-sha256",
+                &digest,
+                &figure6,
+            ]),
+            "SHA-256 is not the one expected",
+        );
 
         refused(&twofa(&["import", &figure6]), "key or password is needed");
         let wrong = "12345678901234567890123456789013";
@@ -472,6 +534,8 @@ mod migrating {
             "--pskc-key",
             key,
             "--pskc-skip-mac-check-known-broken",
+            "--code",
+            RFC4226_8[0],
             &altered,
         ]);
         assert_eq!(hotp_codes(&uris(&forced)[0]), RFC4226_8);
@@ -482,6 +546,7 @@ mod migrating {
     fn pskc_with_a_password_and_in_the_clear() {
         let output = example::command("twofa")
             .args(["import", "--pskc-password-env", "TWOFA_TEST_PSKC_PASSWORD"])
+            .args(["--code", RFC4226_8[0]])
             .arg(data("pskc/rfc6030-figure7.pskcxml"))
             .env("TWOFA_TEST_PSKC_PASSWORD", "qwerty")
             .output()
@@ -496,7 +561,12 @@ mod migrating {
             &twofa(&["import", "--time", "1147000000", &bulk]),
             "key package 3",
         );
-        let accepted = ["import", "--pskc-accept-outside-validity", &bulk];
+        let accepted = [
+            "import",
+            "--pskc-accept-outside-validity",
+            "--pskc-unconfirmed",
+            &bulk,
+        ];
         assert_eq!(uris(&twofa(&accepted)).len(), 4);
         // A file with no key to import is an error, never "0 keys".
         let empty =
@@ -593,7 +663,10 @@ otpauth://totp/bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA&a
             std::process::id()
         );
         std::fs::write(&file, &pskc.stdout).unwrap();
-        let back = twofa(&["import", "--pskc-key", key, &file]);
+        // The file's own digest, as its writer would hand it over.
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(&pskc.stdout);
+        let digest: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        let back = twofa(&["import", "--pskc-key", key, "--pskc-sha256", &digest, &file]);
         std::fs::remove_file(&file).unwrap();
         assert_eq!(stdout(&back), uris_in);
 

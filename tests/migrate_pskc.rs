@@ -63,8 +63,14 @@ fn figure3_plaintext_with_supplementary_data() {
     assert_eq!(key.serial(), Some("987654321"));
     assert_eq!(key.pin(), &Pin::None);
     assert_eq!(uri.otp().secret().expose_bytes(), b"12345678901234567890");
-    assert_eq!(key.hotp_account().unwrap().counter, 0);
     assert_eq!(hotp_codes(uri.otp()), RFC4226_8);
+    // Pending until the token shows a code: then the counter moves past it.
+    assert!(key.is_pending());
+    assert_eq!(key.hotp_account(), None);
+    let mut key = key.clone();
+    key.confirm(RFC4226_8[0], 0).unwrap();
+    assert!(!key.is_pending());
+    assert_eq!(key.hotp_account().unwrap().counter, 1);
 }
 
 #[test]
@@ -310,7 +316,20 @@ fn totp_with_suite_interval_time_and_drift() {
         "68084774"
     );
     assert_eq!(keys[0].drift(), -1);
-    assert_eq!(keys[0].totp_account().unwrap().drift, -1);
+    // Confirmed by a code from a token one step behind, as the file says.
+    let mut key = keys[0].clone();
+    assert_eq!(key.totp_account(), None);
+    let now = 1_111_111_109;
+    key.confirm(&totp.generate_at(now - 30).unwrap().to_string(), now)
+        .unwrap();
+    assert_eq!(key.totp_account().unwrap().drift, -1);
+    assert_eq!(key.last_step(), Some(now / 30 - 1));
+    // That code, or an older one, does not confirm it again.
+    assert_eq!(
+        key.clone()
+            .confirm(&totp.generate_at(now - 30).unwrap().to_string(), now),
+        Err(Error::Replayed)
+    );
     assert_eq!(keys[0].key_uri().account(), "carol");
 }
 
@@ -447,7 +466,8 @@ fn a_secret_in_the_clear_is_refused_where_the_file_encrypts() {
         "AAECAwQFBgcICQoLDA0OD+cIHItlB3Wra1DUpxVvOx2lef1VmNPCMl8jwZqIUqGv",
         mac_key,
     );
-    assert_eq!(problem(reader.read(&spliced)), Problem::MacMismatch);
+    // Caught before any MAC: a block of one value repeats in another.
+    assert_eq!(problem(reader.read(&spliced)), Problem::RepeatedBlock);
     // In place of them: refused, unless MAC checks are waived by name.
     let start = file.find("<EncryptedValue>").unwrap();
     let end = file.find("</ValueMAC>").unwrap() + "</ValueMAC>".len();
@@ -749,4 +769,63 @@ fn a_key_id_in_an_error_is_quoted_and_cut() {
     assert!(message.len() < 300, "{} bytes", message.len());
     assert!(message.contains("…"), "{message}");
     assert!(format!("{error:?}").len() < 400);
+}
+
+#[test]
+fn an_altered_file_is_never_activated_without_a_code_from_the_token() {
+    // Figure 6 with its secret's ciphertext replaced and MAC checks waived
+    // (or a splice that recomputes every MAC): a secret the token does not
+    // hold, read, but pending.
+    let file = figure(6);
+    let genuine = PskcReader::new()
+        .pre_shared_key(&FIGURE6_KEY)
+        .read(&file)
+        .unwrap();
+    assert!(genuine[0].is_pending());
+    // The IV's first byte changed: the secret's first byte with it, the
+    // padding intact, so the read succeeds once MACs are waived.
+    let altered = file.replacen(
+        "AAECAwQFBgcICQoLDA0OD+cIHItlB3Wra1DUpxVvOx2lef1VmNPCMl8jwZqIUqGv",
+        "AQECAwQFBgcICQoLDA0OD+cIHItlB3Wra1DUpxVvOx2lef1VmNPCMl8jwZqIUqGv",
+        1,
+    );
+    assert_ne!(altered, file);
+    let mut planted = PskcReader::new()
+        .pre_shared_key(&FIGURE6_KEY)
+        .skip_mac_check_known_broken()
+        .read(&altered)
+        .unwrap();
+    assert_ne!(planted[0].key_uri(), genuine[0].key_uri(), "another secret");
+    assert!(planted[0].is_pending());
+    assert_eq!(planted[0].hotp_account(), None, "no state while pending");
+    // The token's own codes do not confirm a secret it does not hold.
+    for code in RFC4226_8 {
+        assert_eq!(planted[0].confirm(code, 0), Err(Error::InvalidCode));
+    }
+    assert!(planted[0].is_pending());
+    // The genuine key is confirmed by its token's code.
+    let mut key = genuine[0].clone();
+    key.confirm(RFC4226_8[0], 0).unwrap();
+    assert_eq!(key.hotp_account().unwrap().counter, 1);
+    // A file checked against the vendor's SHA-256 is not pending; another
+    // digest refuses it.
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(file.as_bytes()).into();
+    let checked = PskcReader::new()
+        .pre_shared_key(&FIGURE6_KEY)
+        .expect_sha256(digest)
+        .read(&file)
+        .unwrap();
+    assert!(!checked[0].is_pending());
+    assert_eq!(checked[0].hotp_account().unwrap().counter, 0);
+    let mut other = digest;
+    other[0] ^= 1;
+    assert_eq!(
+        problem(
+            PskcReader::new()
+                .pre_shared_key(&FIGURE6_KEY)
+                .expect_sha256(other)
+                .read(&file)
+        ),
+        Problem::DigestMismatch
+    );
 }

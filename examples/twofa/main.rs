@@ -6,7 +6,7 @@
 //! twofa verify - 123456 < secret.txt
 //! twofa uri 'otpauth://totp/ACME:alice?secret=…&algorithm=SHA256'
 //! TWOFA_KEY=$(twofa keygen --id 1) twofa seal --key-env TWOFA_KEY --account alice - < secret.txt
-//! twofa import --pskc-key 0123456789abcdef0123456789abcdef tokens.pskcxml > uris.txt
+//! twofa import --pskc-key 0123456789abcdef0123456789abcdef --code 755224 token.pskcxml > uris.txt
 //! twofa export --format users.oath < uris.txt > users.oath
 //! ```
 //!
@@ -45,13 +45,18 @@ usage:
   twofa open --key-env VAR --account NAME [--purpose P] [--counter N] SEALED|-
       the secret a sealed form holds, as base32 (HOTP with --counter)
   twofa import [--pskc-key[-env] HEX|VAR | --pskc-password-env VAR]
+               [--code CODE]... [--pskc-sha256 HEX] [--pskc-unconfirmed]
                [--utc-offset SECONDS] FILE_OR_URI...
       one otpauth:// URI per key of Google Authenticator exports
       (otpauth-migration://, every batch), PSKC files or users.oath (- for
       standard input); a PSKC value whose MAC does not match is refused
       unless --pskc-skip-mac-check-known-broken is given, and a key outside
       its policy's StartDate and ExpiryDate (at --time, default now) unless
-      --pskc-accept-outside-validity is given; --utc-offset is
+      --pskc-accept-outside-validity is given; a PSKC file's keys are
+      printed once each is confirmed by a code from its token (--code CODE,
+      one per key in file order), or the file matches the vendor's SHA-256
+      (--pskc-sha256 HEX), or unconfirmed by name (--pskc-unconfirmed);
+      --utc-offset is
       the zone of the server that wrote users.oath (3600 for UTC+1;
       default 0), whose times are local
   twofa export --format users.oath|pskc [--pskc-key[-env] HEX|VAR]

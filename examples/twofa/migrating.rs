@@ -27,7 +27,12 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
             "import needs a FILE, - or otpauth-migration:// URI",
         ));
     }
-    let reader = pskc_reader(options)?;
+    // A key's policy dates, and the codes that confirm keys, at this time.
+    let now = match options.time {
+        Some(time) => time,
+        None => twofa::unix_time()?,
+    };
+    let reader = pskc_reader(options, now)?;
     // A vector per input, each sized by its reader: growing one vector of
     // keys would leave copies of their secrets behind.
     let mut keys: Vec<Vec<ImportedKey>> = Vec::new();
@@ -78,6 +83,7 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
     if keys.iter().all(Vec::is_empty) {
         return Err(Failure::usage("no key found in the input"));
     }
+    confirm_pending(options, &mut keys, now)?;
     // Checked before printing any: all or nothing.
     for key in keys.iter().flatten() {
         if let Otp::Totp(totp) = key.key_uri().otp()
@@ -221,17 +227,69 @@ fn read_input(input: &str) -> Result<Zeroizing<String>, Failure> {
     Ok(text)
 }
 
-fn pskc_reader(options: &Options) -> Result<PskcReader, Failure> {
-    let mut reader = PskcReader::new();
+/// Keys read from a PSKC file are pending (RFC 6030's MACs do not stop
+/// someone who can alter the file from planting a secret): each is
+/// confirmed by a code from its token (`--code`, one per pending key in
+/// file order), unless the file was checked against the vendor's SHA-256
+/// (`--pskc-sha256`) or they are printed unconfirmed by name
+/// (`--pskc-unconfirmed`). All or nothing: one key not confirmed prints
+/// none.
+fn confirm_pending(
+    options: &Options,
+    keys: &mut [Vec<ImportedKey>],
+    now: u64,
+) -> Result<(), Failure> {
+    let mut pending: Vec<&mut ImportedKey> = keys
+        .iter_mut()
+        .flatten()
+        .filter(|key| key.is_pending())
+        .collect();
+    if pending.is_empty() {
+        if !options.codes.is_empty() {
+            return Err(Failure::usage(
+                "--code confirms keys from a PSKC file, and none is pending",
+            ));
+        }
+        return Ok(());
+    }
+    if options.codes.is_empty() {
+        if options.pskc_unconfirmed {
+            note(format_args!(
+                "twofa: {} keys are unconfirmed: check one code of each token before using it",
+                pending.len()
+            ));
+            return Ok(());
+        }
+        return Err(Failure::usage(format!(
+            "{} keys from a PSKC file are pending: confirm each with --code CODE (one code its token shows now, in file order), check the file with --pskc-sha256 HEX (the vendor's digest of it), or print them unconfirmed with --pskc-unconfirmed",
+            pending.len()
+        )));
+    }
+    if options.codes.len() != pending.len() {
+        return Err(Failure::usage(format!(
+            "{} keys are pending and {} codes were given: one --code for each, in file order",
+            pending.len(),
+            options.codes.len()
+        )));
+    }
+    for (key, code) in pending.iter_mut().zip(&options.codes) {
+        key.confirm(code, now)
+            .map_err(|error| Failure::usage(format!("{}: not confirmed: {error}", key.origin())))?;
+    }
+    Ok(())
+}
+
+fn pskc_reader(options: &Options, now: u64) -> Result<PskcReader, Failure> {
+    let mut reader = PskcReader::new().at(now);
     if options.skip_mac_check {
         reader = reader.skip_mac_check_known_broken();
     }
-    // A key's policy dates are checked at this time.
-    let now = match options.time {
-        Some(time) => time,
-        None => twofa::unix_time().map_err(|e| Failure::usage(e.to_string()))?,
-    };
-    reader = reader.at(now);
+    if let Some(digest) = &options.pskc_sha256 {
+        let bad = || Failure::usage("--pskc-sha256 takes 64 hex digits");
+        let bytes = unhex(digest).map_err(|_| bad())?;
+        let digest = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| bad())?;
+        reader = reader.expect_sha256(digest);
+    }
     if options.accept_outside_validity {
         reader = reader.accept_outside_validity();
     }

@@ -34,6 +34,10 @@ pub(crate) struct Options {
     pub(crate) pskc_password_env: Option<String>,
     pub(crate) skip_mac_check: bool,
     pub(crate) accept_outside_validity: bool,
+    pub(crate) pskc_sha256: Option<String>,
+    pub(crate) pskc_unconfirmed: bool,
+    /// One code per pending PSKC key, in file order.
+    pub(crate) codes: Vec<Zeroizing<String>>,
     pub(crate) utc_offset: Option<i32>,
 }
 
@@ -58,6 +62,10 @@ impl Options {
                 options.accept_outside_validity = true;
                 continue;
             }
+            if name == "pskc-unconfirmed" {
+                options.pskc_unconfirmed = true;
+                continue;
+            }
             let value = args.next().ok_or_else(|| {
                 Failure::usage(format!("--{} needs a value", name.escape_debug()))
             })?;
@@ -78,6 +86,8 @@ impl Options {
                 "pskc-key" => options.pskc_key = Some(value.clone()),
                 "pskc-key-env" => options.pskc_key_env = Some(value.clone()),
                 "pskc-password-env" => options.pskc_password_env = Some(value.clone()),
+                "pskc-sha256" => options.pskc_sha256 = Some(value.clone()),
+                "code" => options.codes.push(Zeroizing::new(value.clone())),
                 "utc-offset" => options.utc_offset = Some(number(name, value)?),
                 _ => {
                     return Err(Failure::usage(format!(

@@ -105,6 +105,13 @@ pub enum Problem {
     /// the key's use for one-time passwords: RFC 6030 §5 says such a key
     /// may not be used. Names it.
     Policy(String),
+    /// The file's SHA-256 is not the one the vendor gave: altered, or
+    /// another file.
+    DigestMismatch,
+    /// An AES-CBC block (16 bytes of an IV or a ciphertext) appears twice
+    /// in the file's encrypted values: values spliced from one another's
+    /// blocks, which RFC 6030's MACs do not catch.
+    RepeatedBlock,
     /// The key's policy puts now outside its validity (`StartDate`,
     /// `ExpiryDate`), or gives dates and the reader was given no time to
     /// check them at; says which.
@@ -141,6 +148,12 @@ impl fmt::Display for Problem {
                 f,
                 "a key policy that forbids the key or is not understood (RFC 6030 section 5): {what}"
             ),
+            Self::DigestMismatch => {
+                f.write_str("the file's SHA-256 is not the one expected: altered, or another file")
+            }
+            Self::RepeatedBlock => {
+                f.write_str("an encrypted block repeats: values spliced from one another")
+            }
             Self::Validity(what) => write!(
                 f,
                 "{what} (accept it by name, accept_outside_validity, to import it all the same)"

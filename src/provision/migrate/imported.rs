@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use super::error::{Origin, Problem};
 use crate::{
     account::{HotpAccount, TotpAccount},
+    error::Error,
     otp::{Algorithm, Format, Hotp, Secret, Totp},
     provision::uri::{KeyUri, Otp},
 };
@@ -74,6 +75,7 @@ pub struct ImportedKey {
     last_code: Option<Zeroizing<String>>,
     last_used: Option<u64>,
     policy: KeyPolicy,
+    pending: bool,
 }
 
 /// What a key's issuer allows it for: PSKC's `Policy` (RFC 6030 §5), as
@@ -161,7 +163,63 @@ impl ImportedKey {
             last_code: None,
             last_used: None,
             policy: KeyPolicy::default(),
+            pending: false,
         }
+    }
+
+    /// The same key, pending until a code from its token confirms it.
+    pub(super) fn pending(mut self) -> Self {
+        self.pending = true;
+        self
+    }
+
+    /// Whether the key still needs one code from its token before it is
+    /// used ([`ImportedKey::confirm`]). Keys read from a PSKC file are,
+    /// unless the file's SHA-256 was checked against the vendor's
+    /// ([`PskcReader::expect_sha256`](super::PskcReader::expect_sha256)):
+    /// RFC 6030's MACs do not stop someone who can alter the file from
+    /// planting a secret of their choosing, and only the token itself can
+    /// show that the secret is its own. While pending, the account states
+    /// to start from ([`ImportedKey::totp_account`],
+    /// [`ImportedKey::hotp_account`]) are `None`: keep the key as a pending
+    /// enrollment (sealed under a name of its own) and confirm it with the
+    /// person's first code, as [`Enrollment`](crate::Enrollment) does.
+    #[must_use]
+    pub fn is_pending(&self) -> bool {
+        self.pending
+    }
+
+    /// Confirms a pending key with a code its token shows at `now`: a
+    /// TOTP code in the window around the drift the file gives (the step
+    /// must be newer than the last one used), or an HOTP code within the
+    /// look-ahead of the counter. The code's step or counter is then the
+    /// last one used, so it is never accepted again (an HOTP key's URI
+    /// starts at the counter after it).
+    ///
+    /// # Errors
+    /// [`Error::InvalidCode`], [`Error::MalformedCode`],
+    /// [`Error::Replayed`] (a step not newer than the last one used),
+    /// [`Error::CounterExhausted`] or [`Error::TimeBeforeEpoch`]; the key
+    /// stays as it was.
+    pub fn confirm(&mut self, code: &str, now: u64) -> Result<(), Error> {
+        match self.uri.otp() {
+            Otp::Totp(totp) => {
+                let found = totp.verify_with_drift_at(code, now, self.drift)?;
+                if self.last_step.is_some_and(|last| found.step <= last) {
+                    return Err(Error::Replayed);
+                }
+                self.last_step = Some(found.step);
+                self.drift = found.drift;
+            }
+            Otp::Hotp { hotp, counter } => {
+                let found = hotp.verify(code, *counter)?;
+                let next = found.next_counter().ok_or(Error::CounterExhausted)?;
+                // The URI too starts past the confirming code.
+                self.uri.set_counter(next);
+            }
+        }
+        self.pending = false;
+        Ok(())
     }
 
     /// The same key, read at `origin`.
@@ -274,11 +332,15 @@ impl ImportedKey {
     }
 
     /// The TOTP account state to start from (last accepted step and
-    /// drift, throttle clear), or `None` for an HOTP key. Every step below
+    /// drift, throttle clear), or `None` for an HOTP key or a key still
+    /// [pending](ImportedKey::is_pending). Every step below
     /// the last accepted one counts as used: the old system recorded no
     /// more than that mark, so none of them may be accepted again.
     #[must_use]
     pub fn totp_account(&self) -> Option<TotpAccount> {
+        if self.pending {
+            return None;
+        }
         match self.uri.otp() {
             Otp::Totp(_) => Some(TotpAccount {
                 last_step: self.last_step,
@@ -295,9 +357,13 @@ impl ImportedKey {
     }
 
     /// The HOTP account state to start from (the next counter expected,
-    /// throttle clear), or `None` for a TOTP key.
+    /// past a confirming code; throttle clear), or `None` for a TOTP key or
+    /// a key still [pending](ImportedKey::is_pending).
     #[must_use]
     pub fn hotp_account(&self) -> Option<HotpAccount> {
+        if self.pending {
+            return None;
+        }
         match self.uri.otp() {
             Otp::Hotp { counter, .. } => Some(HotpAccount {
                 counter: *counter,
@@ -320,6 +386,7 @@ impl fmt::Debug for ImportedKey {
             .field("last_code", &self.last_code.as_ref().map(|_| ".."))
             .field("last_used", &self.last_used)
             .field("policy", &self.policy)
+            .field("pending", &self.pending)
             .finish()
     }
 }

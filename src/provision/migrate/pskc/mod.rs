@@ -81,6 +81,7 @@ pub struct PskcReader {
     check_mac: bool,
     now: Option<u64>,
     outside_validity: bool,
+    sha256: Option<[u8; 32]>,
 }
 
 /// What the reader was given to open encrypted values with.
@@ -102,6 +103,7 @@ impl core::fmt::Debug for PskcReader {
             .field("check_mac", &self.check_mac)
             .field("now", &self.now)
             .field("outside_validity", &self.outside_validity)
+            .field("sha256", &self.sha256.is_some())
             .finish()
     }
 }
@@ -115,7 +117,19 @@ impl PskcReader {
             check_mac: true,
             now: None,
             outside_validity: false,
+            sha256: None,
         }
+    }
+
+    /// Checks the file against the SHA-256 its vendor gave by another
+    /// channel (a delivery note, a signed mail): a file that does not match
+    /// is refused, and the keys of one that does are not pending
+    /// ([`ImportedKey::is_pending`]). Without it, every key read is
+    /// pending until a code from its token confirms it.
+    #[must_use]
+    pub fn expect_sha256(mut self, digest: [u8; 32]) -> Self {
+        self.sha256 = Some(digest);
+        self
     }
 
     /// Checks keys' validity periods (their policy's `StartDate` and
@@ -184,6 +198,11 @@ impl PskcReader {
         if xml.len() > MAX_PSKC_LEN {
             return Err(file(Problem::TooLarge("a PSKC file of 8 MiB")));
         }
+        if let Some(expected) = self.sha256
+            && <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(xml.as_bytes())) != expected
+        {
+            return Err(file(Problem::DigestMismatch));
+        }
         bounds::check(xml).map_err(file)?;
         let options = ParsingOptions {
             allow_dtd: false,
@@ -209,6 +228,7 @@ impl PskcReader {
         // What the reader takes, and where keys sit, before any work.
         check_methods(root).map_err(file)?;
         check_layout(root).map_err(file)?;
+        check_blocks(root).map_err(file)?;
         let key = self.encryption_key(root).map_err(file)?;
         let mac = mac_key(root, key.as_ref().map(|key| key.as_slice())).map_err(file)?;
         let values = Values {
@@ -241,7 +261,9 @@ impl PskcReader {
                 .ok_or(Problem::Missing("the Key"))
                 .and_then(|key| values.package(package, key));
             match read {
-                Ok(Some(key)) => keys.push(key.at(origin)),
+                Ok(Some(key)) if self.sha256.is_some() => keys.push(key.at(origin)),
+                // Unauthenticated: pending until its token shows a code.
+                Ok(Some(key)) => keys.push(key.at(origin).pending()),
                 Ok(None) => {}
                 Err(problem) => return Err(ImportError::new(origin, problem)),
             }
@@ -380,6 +402,33 @@ fn encryption_method<'a>(encrypted: Node<'a, '_>) -> Result<&'a str, Problem> {
         .ok_or(Problem::Missing("the EncryptionMethod"))?;
     crypto::key_len(method)?;
     Ok(method)
+}
+
+/// No AES-CBC block (16 bytes of an IV or a ciphertext) appears twice
+/// across the file's encrypted values. With random IVs, a repeat is never
+/// chance: it is a value built from another's blocks, which can make a
+/// MAC key or a secret of the attacker's choosing when some plaintext is
+/// guessable. Values too long to be read are left to be refused as such.
+fn check_blocks(root: Node<'_, '_>) -> Result<(), Problem> {
+    let mut blocks: Vec<[u8; 16]> = Vec::new();
+    for value in root
+        .descendants()
+        .filter(|node| node.tag_name().name() == "CipherValue")
+    {
+        let data = base64::decode(text(value).as_bytes())?;
+        if data.len() > MAX_ENCRYPTED_LEN {
+            continue;
+        }
+        blocks.extend(
+            data.chunks_exact(16)
+                .filter_map(|block| <[u8; 16]>::try_from(block).ok()),
+        );
+    }
+    blocks.sort_unstable();
+    if blocks.windows(2).any(|pair| pair.first() == pair.get(1)) {
+        return Err(Problem::RepeatedBlock);
+    }
+    Ok(())
 }
 
 /// Every encryption method the file names is one the reader takes:

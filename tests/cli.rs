@@ -448,14 +448,7 @@ mod migrating {
             "1 keys from a PSKC file are pending",
         );
         refused(
-            &twofa(&[
-                "import",
-                "--pskc-key",
-                key,
-                "--code",
-                "12345678",
-                &figure6,
-            ]),
+            &twofa(&["import", "--pskc-key", key, "--code", "12345678", &figure6]),
             "not confirmed: invalid code",
         );
         let confirm = [

@@ -65,8 +65,12 @@ impl Guard {
     /// Step two: checks the ticket the client brought back, then the
     /// second factor (`second`, one of the guard's own checks on `state`),
     /// all under the account's throttle. On success the ticket is spent
-    /// and the send limit starts again; a wrong ticket counts as a failure
-    /// like a wrong code.
+    /// and the send limit starts again. A ticket that does not verify
+    /// (made up, another account's, altered) is [`Outcome::Expired`] with
+    /// nothing written or counted: tickets are 256 random bits, so guessing
+    /// one is not the threat, and whoever cannot pass the first factor must
+    /// not be able to bring an account nearer its lock, nor learn whether
+    /// it is locked.
     ///
     /// ```text
     /// guard.complete_login(&mut state, &keys, binding, ticket, SecondFactor::Totp, now,
@@ -100,8 +104,9 @@ impl Guard {
         Ok(outcome)
     }
 
-    /// The pending login `ticket` names, checked for `factor` under the
-    /// throttle: its id, or the outcome to answer (a wrong ticket counted).
+    /// The pending login `ticket` names, checked for `factor`, then the
+    /// throttle: its id, or the outcome to answer. A ticket that does not
+    /// verify changes nothing and says nothing of the account's throttle.
     #[allow(clippy::too_many_arguments)]
     fn check_ticket<M>(
         &self,
@@ -112,9 +117,6 @@ impl Guard {
         factor: SecondFactor,
         now: u64,
     ) -> Result<Result<[u8; 16], Outcome<M>>, Error> {
-        if let Err(throttled) = self.throttle().check(state.throttle(), now) {
-            return Ok(Err(throttled.into()));
-        }
         let Ok(ticket) = ticket.parse::<Token>() else {
             return Ok(Err(Outcome::Malformed));
         };
@@ -124,12 +126,20 @@ impl Guard {
             // Never issued, or long over: a wrong ticket.
             None => Err(TicketRefusal::Invalid),
         };
-        Ok(match checked {
-            Ok(()) => Ok(id),
-            Err(TicketRefusal::Invalid) => Err(self.failed_attempt(state.throttle(), now)),
-            Err(TicketRefusal::Expired | TicketRefusal::Spent) => Err(Outcome::Expired),
-            Err(TicketRefusal::FactorNotAllowed) => Err(Outcome::NotAllowed),
-        })
+        match checked {
+            Ok(()) => {}
+            // Nothing counted: whoever brings it has not passed the first
+            // factor, and learns nothing of the account's lock.
+            Err(TicketRefusal::Invalid | TicketRefusal::Expired | TicketRefusal::Spent) => {
+                return Ok(Err(Outcome::Expired));
+            }
+            Err(TicketRefusal::FactorNotAllowed) => return Ok(Err(Outcome::NotAllowed)),
+        }
+        // A genuine ticket: its bearer passed the first factor.
+        if let Err(throttled) = self.throttle().check(state.throttle(), now) {
+            return Ok(Err(throttled.into()));
+        }
+        Ok(Ok(id))
     }
 
     /// Completes the pending login `ticket` (step one's, so the first
@@ -145,8 +155,9 @@ impl Guard {
     /// - A token already rotated, presented again, is a copy: every
     ///   remembered device of the account is revoked, and the answer is
     ///   [`Outcome::Replayed`] (counted). Ask for the second factor.
-    /// - A wrong token counts as a failure; an expired or revoked one (the
-    ///   credentials changed) is [`Outcome::Expired`]: ask for the second
+    /// - A token that does not verify (made up, another account's), an
+    ///   expired one or a revoked one (the credentials changed) is
+    ///   [`Outcome::Expired`], with nothing counted: ask for the second
     ///   factor.
     ///
     /// # Errors
@@ -174,8 +185,10 @@ impl Guard {
                     return Ok(Verdict::Malformed);
                 };
                 let id = token.id();
+                // A cookie that does not verify is not counted: 256 random
+                // bits are not guessed; the second factor is asked for.
                 let Some(index) = state.remembered.iter().position(|record| record.id == id) else {
-                    return Ok(Verdict::Invalid);
+                    return Ok(Verdict::Expired);
                 };
                 let checked = state
                     .remembered
@@ -199,7 +212,7 @@ impl Guard {
                     Some(Err(RememberRefusal::Expired | RememberRefusal::Revoked)) => {
                         Verdict::Expired
                     }
-                    Some(Err(_)) | None => Verdict::Invalid,
+                    Some(Err(_)) | None => Verdict::Expired,
                 })
             })?;
             match (&outcome, found) {

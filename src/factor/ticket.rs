@@ -252,8 +252,8 @@ impl PendingLogin {
     /// in constant time; nothing is spent here ([`PendingLogin::spend`]
     /// once the second factor succeeds).
     ///
-    /// A wrong ticket is a failed attempt: check it through
-    /// [`Guard`](crate::Guard), which counts it against the account.
+    /// Check it through [`Guard`](crate::Guard): a wrong ticket is then
+    /// answered as over, with nothing counted or written.
     ///
     /// # Errors
     /// [`Error::UnknownKeyId`] when its key is not among `keys`; otherwise

@@ -1,0 +1,65 @@
+//! The reference service under abuse by someone who has the API key but
+//! not the password: what they send must not lock an account, nor make
+//! the store grow.
+
+mod common;
+
+use common::{Client, Server, Store, fresh_user, scratch};
+use twofa::{AccountState, AccountStore};
+
+const PHONE: &str = "+91 98000 00011";
+
+/// A well-formed ticket no server issued: 52 base32 symbols (256 bits).
+fn made_up(i: u32) -> String {
+    let suffix: String = format!("{i:08}")
+        .bytes()
+        .map(|digit| char::from(b'A' + (digit - b'0')))
+        .collect();
+    format!("{}{suffix}A", "Q".repeat(43))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn made_up_tickets_leave_no_record_and_no_lock() {
+    let dir = scratch("made-up-tickets");
+    let store = Store::sqlite(&dir);
+    let server = Server::start(&store, &dir, 10);
+    let client = Client::default();
+    let user = fresh_user("M");
+    client.signup(&server, &user, PHONE).await;
+    // 1,000 made-up tickets against a known id, each factor in turn: each
+    // refused, none counted (the lock is at 10).
+    let factors = ["OTP", "TOTP", "RECOVERY", "FINGERPRINT"];
+    for i in 0..1000u32 {
+        let factor = factors[i as usize % factors.len()];
+        let (status, answer) = client
+            .token(&server, &user, &made_up(i), factor, "123456")
+            .await;
+        assert_eq!(status, 400, "{factor}: {answer}");
+    }
+    // Not locked: the password still opens a login.
+    client.register(&server, &user).await;
+    // 1,000 against ids nobody signed up with.
+    let strangers: Vec<String> = (0..1000).map(|_| fresh_user("N")).collect();
+    for (i, id) in (0u32..).zip(&strangers) {
+        let (status, answer) = client
+            .token(&server, id, &made_up(i), "OTP", "123456")
+            .await;
+        assert_eq!(status, 400, "{answer}");
+    }
+    // Nothing was written for any of them, and the known account counts
+    // no failure.
+    let path = store.url.trim_start_matches("sqlite:");
+    let records = twofa_stores::AnyStore::connect("sqlite", path)
+        .await
+        .unwrap();
+    for id in &strangers {
+        let loaded = AccountStore::<AccountState>::load(&records, id)
+            .await
+            .unwrap();
+        assert_eq!(loaded.version, 0, "a record for {id}");
+    }
+    let known = AccountStore::<AccountState>::load(&records, &user)
+        .await
+        .unwrap();
+    assert_eq!(known.state.totp.throttle.failures, 0);
+}

@@ -135,6 +135,12 @@ impl App {
             })?;
         let keys = Keys::load(config, &store).await.map_err(Failure)?;
         let mut api_keys = config.api_keys.clone();
+        if api_keys.iter().any(|key| key.len() > Self::MAX_API_KEY) {
+            return Err(Failure(format!(
+                "TWOFA_API_KEYS: each key is at most {} bytes",
+                Self::MAX_API_KEY
+            )));
+        }
         if api_keys.is_empty() {
             eprintln!("WARNING: no TWOFA_API_KEYS: the demo key \"demo-api-key\" is accepted");
             api_keys.push(Zeroizing::new("demo-api-key".to_owned()));
@@ -164,14 +170,30 @@ impl App {
         })
     }
 
-    /// Whether `key` is one of the configured API keys (compared in
-    /// constant time, every key tried).
+    /// The longest API key: keys are compared at this length.
+    pub const MAX_API_KEY: usize = 256;
+
+    /// Whether `key` is one of the configured API keys: every key tried,
+    /// each compared in constant time over [`App::MAX_API_KEY`] bytes (the
+    /// key zero-padded) and its length, so that neither where a key
+    /// differs nor how long it is shows in the time taken.
     pub fn api_key_ok(&self, key: &str) -> bool {
+        let padded = |text: &str| {
+            let mut block = Zeroizing::new([0u8; Self::MAX_API_KEY]);
+            for (slot, byte) in block.iter_mut().zip(text.as_bytes()) {
+                *slot = *byte;
+            }
+            block
+        };
+        let typed = padded(key);
+        let typed_len = key.len() as u64;
         let mut found = subtle::Choice::from(0);
         for known in &self.api_keys {
-            found |= known.as_bytes().ct_eq(key.as_bytes());
+            let same_len = (known.len() as u64).ct_eq(&typed_len);
+            found |= padded(known).ct_eq(&*typed) & same_len;
         }
-        found.into()
+        // A longer key is none of them (the configured ones are bounded).
+        found.into() && key.len() <= Self::MAX_API_KEY
     }
 
     /// The current digest key (what new tickets, codes and tokens are

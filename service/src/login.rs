@@ -432,12 +432,14 @@ pub async fn send_sms(
             )?;
             Ok(match outcome {
                 Outcome::Accepted(code) => Ok(Zeroizing::new(code.to_string())),
-                Outcome::TooSoon { retry_at } => Err(NotSent::Limit(
-                    twofa::Throttled::TooSoon { retry_at }.to_string(),
-                )),
-                Outcome::Locked { until } => Err(NotSent::Limit(
-                    twofa::Throttled::Locked { until }.to_string(),
-                )),
+                Outcome::TooSoon { retry_at } => Err(NotSent::Limit(waiting(
+                    twofa::Throttled::TooSoon { retry_at },
+                    now,
+                ))),
+                Outcome::Locked { until } => Err(NotSent::Limit(waiting(
+                    twofa::Throttled::Locked { until },
+                    now,
+                ))),
                 _ => Err(NotSent::Ticket),
             })
         })
@@ -521,4 +523,21 @@ pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
             u8::try_from(high << 4 | low).ok()
         })
         .collect()
+}
+
+/// How long to wait, in the one wording every answer uses: "Too many
+/// attempts: try again in N s", "Account locked: try again in N s", or
+/// "Account locked: contact support".
+pub fn waiting(throttled: twofa::Throttled, now: u64) -> String {
+    match throttled {
+        twofa::Throttled::TooSoon { retry_at } => format!(
+            "Too many attempts: try again in {} s",
+            retry_at.saturating_sub(now)
+        ),
+        twofa::Throttled::Locked { until: Some(until) } => format!(
+            "Account locked: try again in {} s",
+            until.saturating_sub(now)
+        ),
+        twofa::Throttled::Locked { until: None } => "Account locked: contact support".to_owned(),
+    }
 }

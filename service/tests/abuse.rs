@@ -63,3 +63,49 @@ async fn made_up_tickets_leave_no_record_and_no_lock() {
         .unwrap();
     assert_eq!(known.state.totp.throttle.failures, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_keys_are_matched_whole_and_waits_have_one_wording() {
+    let dir = scratch("keys-and-waits");
+    let server = Server::start(&Store::sqlite(&dir), &dir, 10);
+    let client = Client::default();
+    let user = fresh_user("K");
+    client.signup(&server, &user, PHONE).await;
+    // The key itself opens the session endpoint; a prefix, an extension,
+    // one byte changed and one far too long do not.
+    let key = common::API_KEY;
+    let changed = format!("{}X", &key[..key.len() - 1]);
+    let longer = format!("{key}x");
+    let long = "k".repeat(300);
+    for wrong in [
+        &key[..key.len() - 1],
+        longer.as_str(),
+        changed.as_str(),
+        long.as_str(),
+        "",
+    ] {
+        let body = serde_json::json!({"user_id": user, "password": common::PASSWORD,
+            "second_auth_type": "REGISTER", "api_key": wrong, "source": "WEBAPI"});
+        let (status, answer) = client
+            .post(&server, "/authentication/v1/user/session", &body)
+            .await;
+        assert_eq!(status, 400, "{wrong:?}: {answer}");
+        assert_ne!(
+            answer["data"]["register_token"].as_str().map(str::len),
+            Some(52)
+        );
+    }
+    let ticket = client.register(&server, &user).await;
+    // A second SMS at once: the send limit's answer says how long to wait
+    // in the words every other wait uses.
+    let (status, _) = client.token(&server, &user, &ticket, "OTP", "").await;
+    assert_eq!(status, 200);
+    let (status, answer) = client.token(&server, &user, &ticket, "OTP", "").await;
+    assert_eq!(status, 400, "{answer}");
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("try again in") && message.ends_with(" s"),
+        "{message}"
+    );
+    assert!(!message.contains("retry at"), "{message}");
+}

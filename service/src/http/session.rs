@@ -343,19 +343,17 @@ pub fn refusal<M>(outcome: &Outcome<M>, now: u64, invalid: &str) -> Answer {
         Outcome::Malformed => error("e-101", &format!("{invalid}: malformed")),
         Outcome::TooSoon { retry_at } => error(
             "e-105",
-            &format!(
-                "Too many attempts: try again in {} s",
-                retry_at.saturating_sub(now)
+            &login::waiting(
+                twofa::Throttled::TooSoon {
+                    retry_at: *retry_at,
+                },
+                now,
             ),
         ),
-        Outcome::Locked { until: Some(until) } => error(
+        Outcome::Locked { until } => error(
             "e-104",
-            &format!(
-                "Account locked: try again in {} s",
-                until.saturating_sub(now)
-            ),
+            &login::waiting(twofa::Throttled::Locked { until: *until }, now),
         ),
-        Outcome::Locked { until: None } => error("e-104", "Account locked: contact support"),
         Outcome::Expired => error(
             "e-106",
             "register_token or challenge expired or used: log in again",

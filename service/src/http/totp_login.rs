@@ -131,15 +131,15 @@ async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure
 fn refusal<M>(outcome: &Outcome<M>, now: u64) -> String {
     match outcome {
         Outcome::Replayed => "OTP has been used in past, Please try next OTP".to_owned(),
-        Outcome::TooSoon { retry_at } => format!(
-            "Too many attempts: try again in {} s",
-            retry_at.saturating_sub(now)
+        Outcome::TooSoon { retry_at } => login::waiting(
+            twofa::Throttled::TooSoon {
+                retry_at: *retry_at,
+            },
+            now,
         ),
-        Outcome::Locked { until: Some(until) } => format!(
-            "Account locked: try again in {} s",
-            until.saturating_sub(now)
-        ),
-        Outcome::Locked { until: None } => "Account locked: contact support".to_owned(),
+        Outcome::Locked { until } => {
+            login::waiting(twofa::Throttled::Locked { until: *until }, now)
+        }
         Outcome::Invalid { attempts_left: 0 } => "Invalid TOTP. Account locked".to_owned(),
         _ => "Invalid TOTP".to_owned(),
     }

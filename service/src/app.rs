@@ -39,6 +39,17 @@ pub const RECOVERY: &str = "recovery";
 /// A TOTP secret shown for enrollment and not yet confirmed.
 pub const TOTP_PENDING: &str = "totp-pending";
 
+/// A live session, as its bearer token names it.
+#[derive(Debug)]
+pub struct LiveSession {
+    /// The account it is a session of.
+    pub account: String,
+    /// Its token's public half, by which it is ended.
+    pub id: [u8; 16],
+    /// When it was issued (the login it began with, or a factor change).
+    pub issued_at: u64,
+}
+
 /// A server-side failure: the store, the random generator, a key. The
 /// client gets a 503 and the details go to the log (they hold no secret).
 #[derive(Debug)]
@@ -314,8 +325,8 @@ impl App {
     }
 
     /// The account a bearer token (`ACCOUNT:TOKEN`) is a live session of
-    /// (issued here, not expired, and issued since the account's
-    /// credentials last changed), and when it was issued.
+    /// (issued here, not expired, not ended, and issued since the
+    /// account's credentials last changed).
     ///
     /// # Errors
     /// The store failed.
@@ -323,7 +334,7 @@ impl App {
         &self,
         bearer: &str,
         now: u64,
-    ) -> Result<Option<(String, u64)>, Failure> {
+    ) -> Result<Option<LiveSession>, Failure> {
         let Some((account, token)) = bearer.rsplit_once(':') else {
             return Ok(None);
         };
@@ -350,6 +361,30 @@ impl App {
             state.credential_version,
             now,
         )?;
-        Ok(live.is_ok().then(|| (account.to_owned(), record.issued_at)))
+        Ok(live.is_ok().then(|| LiveSession {
+            account: account.to_owned(),
+            id: record.id,
+            issued_at: record.issued_at,
+        }))
+    }
+
+    /// Ends `account`'s session `id` (a logout), or, with `keep_only`,
+    /// every session of the account but that one.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn end_sessions(
+        &self,
+        account: &str,
+        id: &[u8; 16],
+        keep_only: bool,
+    ) -> Result<(), Failure> {
+        self.decide(account, |sessions: &mut Sessions| {
+            sessions
+                .tokens
+                .retain(|record| (&record.id == id) == keep_only);
+            Ok(())
+        })
+        .await
     }
 }

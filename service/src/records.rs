@@ -87,9 +87,8 @@ impl Sessions {
     pub fn add(&mut self, token: RememberedDevice, credential_version: u64, now: u64) {
         self.tokens
             .retain(|old| !old.is_over(credential_version, now));
-        while self.tokens.len() >= Self::MAX {
-            self.tokens.remove(0);
-        }
+        let excess = (self.tokens.len() + 1).saturating_sub(Self::MAX);
+        self.tokens.drain(..excess);
         self.tokens.push(token);
     }
 }

@@ -527,3 +527,59 @@ async fn hostile_bodies_get_the_seeds_400() {
     let (status, answer) = client.post(&server, session, &body).await;
     assert_eq!((status, answer["code"].as_str()), (400, Some("e-109")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_can_be_ended_and_so_can_every_other() {
+    let (server, _dir) = server("logout", 10);
+    let client = Client::default();
+    let user = fresh_user("O");
+    client.signup(&server, &user, PHONE).await;
+    let first = client.login_by_sms(&server, &user, PHONE).await;
+    let (totp, second) = client.enroll_totp(&server, &first).await;
+    // A third session, by seed 001's PIN and TOTP login.
+    let (status, answer) = client
+        .totp_login(&server, &user, MPIN, &code_at(&totp, 1))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let third = answer["body"]["RequestToken"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let profile = "/authentication/v1/user/profile";
+    for live in [&second, &third] {
+        assert_eq!(
+            client.with_bearer(&server, profile, live, None).await.0,
+            200
+        );
+    }
+    // Every other session ended, from the third: the second is over.
+    let (status, answer) = client
+        .with_bearer(
+            &server,
+            "/authentication/v1/user/sessions/end-others",
+            &third,
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        client.with_bearer(&server, profile, &second, None).await.0,
+        401
+    );
+    assert_eq!(
+        client.with_bearer(&server, profile, &third, None).await.0,
+        200
+    );
+    // Logout: the third is over too, and logging out again is refused.
+    let session = "/authentication/v1/user/session";
+    let (status, answer) = client.delete_with_bearer(&server, session, &third).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        client.with_bearer(&server, profile, &third, None).await.0,
+        401
+    );
+    assert_eq!(
+        client.delete_with_bearer(&server, session, &third).await.0,
+        401
+    );
+}

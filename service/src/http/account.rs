@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 
 use super::body::{Answer, Body, check_len, check_user_id, error, success};
 use crate::{
-    app::{App, FRESH_LOGIN, Failure, TOTP, TOTP_PENDING},
+    app::{App, FRESH_LOGIN, Failure, LiveSession, TOTP, TOTP_PENDING},
     login::{self, DEVICE_TRANSACTION, hex, hex_decode},
     passwords,
     records::User,
@@ -42,8 +42,8 @@ fn unauthorized(message: &str) -> Answer {
     )
 }
 
-/// The bearer's account and when its session began.
-async fn bearer(parts: &Parts, app: &App, now: u64) -> Result<(String, u64), Answer> {
+/// The session the bearer token names, live.
+async fn bearer(parts: &Parts, app: &App, now: u64) -> Result<LiveSession, Answer> {
     let missing = || unauthorized("A live access_token is needed: Authorization: Bearer TOKEN");
     let bearer = parts
         .headers
@@ -61,7 +61,21 @@ impl FromRequestParts<Arc<App>> for SessionOf {
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Answer> {
         let now = twofa::unix_time().map_err(Failure::from)?;
-        Ok(Self(bearer(parts, app, now).await?.0))
+        Ok(Self(bearer(parts, app, now).await?.account))
+    }
+}
+
+/// The live session the request comes with (`Authorization: Bearer`), to
+/// end it or the others.
+#[derive(Debug)]
+pub struct ThisSession(pub LiveSession);
+
+impl FromRequestParts<Arc<App>> for ThisSession {
+    type Rejection = Answer;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Answer> {
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        Ok(Self(bearer(parts, app, now).await?))
     }
 }
 
@@ -70,7 +84,9 @@ impl FromRequestParts<Arc<App>> for FreshSessionOf {
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Answer> {
         let now = twofa::unix_time().map_err(Failure::from)?;
-        let (account, issued_at) = bearer(parts, app, now).await?;
+        let LiveSession {
+            account, issued_at, ..
+        } = bearer(parts, app, now).await?;
         if now.saturating_sub(issued_at) > FRESH_LOGIN {
             return Err(unauthorized(
                 "Changing a factor needs a login of the last 5 minutes: log in again",

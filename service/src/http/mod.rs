@@ -19,7 +19,14 @@ use crate::app::App;
 /// Every route, over `app`.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/authentication/v1/user/session", post(session::session))
+        .route(
+            "/authentication/v1/user/session",
+            post(session::session).delete(session::logout),
+        )
+        .route(
+            "/authentication/v1/user/sessions/end-others",
+            post(session::end_other_sessions),
+        )
         .route(
             "/VendorsAPI/Service1.svc/TOTPLogin",
             post(totp_login::totp_login),

@@ -4,7 +4,9 @@
 //! `FINGERPRINT`, or `RECOVERY`, a recovery code). `TOKEN` with `OTP` or
 //! `FINGERPRINT` and no value sends an SMS code or challenges the
 //! registered device. `PASSWORD`/`MPIN` with a second factor and its value
-//! does both steps in one call.
+//! does both steps in one call. `DELETE` of the same path logs out, and
+//! `POST /authentication/v1/user/sessions/end-others` ends every other
+//! session of the account.
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use twofa::{FirstFactor, Outcome, RecoveryCode, SecondFactors};
 use zeroize::Zeroizing;
 
 use super::{
+    account::ThisSession,
     body::{Answer, Body, MAX_SECOND_AUTH, check_len, check_user_id, error, success},
     totp_login::NOT_ENABLED,
 };
@@ -360,5 +363,27 @@ pub fn refusal<M>(outcome: &Outcome<M>, now: u64, invalid: &str) -> Answer {
         ),
         Outcome::NotAllowed => error("e-107", "Second factor not enabled for this login"),
         Outcome::Accepted(_) => error("e-101", invalid),
+    }
+}
+
+/// `DELETE /authentication/v1/user/session`: logs out, ending the session
+/// the request comes with.
+pub async fn logout(State(app): State<Arc<App>>, ThisSession(session): ThisSession) -> Answer {
+    match app.end_sessions(&session.account, &session.id, false).await {
+        Ok(()) => success("Logged out", json!({})),
+        Err(failure) => failure.into(),
+    }
+}
+
+/// `POST /authentication/v1/user/sessions/end-others`: ends every session
+/// of the account but the one the request comes with (a lost phone, a
+/// shared computer).
+pub async fn end_other_sessions(
+    State(app): State<Arc<App>>,
+    ThisSession(session): ThisSession,
+) -> Answer {
+    match app.end_sessions(&session.account, &session.id, true).await {
+        Ok(()) => success("Every other session ended", json!({})),
+        Err(failure) => failure.into(),
     }
 }

@@ -221,6 +221,24 @@ impl Client {
         (status, response.json().await.expect("JSON"))
     }
 
+    /// `DELETE` with a bearer token and no body.
+    pub async fn delete_with_bearer(
+        &self,
+        server: &Server,
+        path: &str,
+        token: &str,
+    ) -> (u16, Value) {
+        let response = self
+            .http
+            .delete(format!("{}{path}", server.base))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON"))
+    }
+
     /// Seed 004's endpoint.
     pub async fn session(&self, server: &Server, fields: Value) -> (u16, Value) {
         let mut body = json!({"api_key": API_KEY, "source": "WEBAPI"});

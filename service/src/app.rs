@@ -25,10 +25,6 @@ use crate::{
 /// 60 minutes, as the seeds say.
 pub const SESSION_TTL: u64 = 3600;
 
-/// How recent a login must be to change the account's factors: a token
-/// that leaked cannot install an attacker's factor an hour later.
-pub const FRESH_LOGIN: u64 = 300;
-
 /// The purpose TOTP secrets are sealed for, and the name they are kept
 /// under in the account's [`twofa::SealedSecrets`].
 pub const TOTP: &str = "totp";
@@ -46,8 +42,21 @@ pub struct LiveSession {
     pub account: String,
     /// Its token's public half, by which it is ended.
     pub id: [u8; 16],
-    /// When it was issued (the login it began with, or a factor change).
-    pub issued_at: u64,
+    /// The login it began with.
+    pub login: Login,
+    /// The account's credential version it was issued at: a factor change
+    /// decided for it checks that the account is still there.
+    pub credential_version: u64,
+}
+
+/// The login a session began with: when, and whether a second factor was
+/// checked (a remembered browser's cookie skips it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Login {
+    /// Unix time of the login.
+    pub at: u64,
+    /// Whether it checked a second factor.
+    pub second_factor: bool,
 }
 
 /// A server-side failure: the store, the random generator, a key. The
@@ -105,6 +114,10 @@ pub struct App {
     pub api_keys: Vec<Zeroizing<String>>,
     /// The issuer in otpauth URIs.
     pub issuer: String,
+    /// How recent a login with a second factor must be to change the
+    /// account's factors (`TWOFA_FRESH_LOGIN`): a token that leaked cannot
+    /// install an attacker's factor later, however it was renewed.
+    pub fresh_login: u64,
     /// An Argon2id hash of random bytes: what an unknown user's password
     /// is checked against, so that the answer takes as long.
     pub decoy: String,
@@ -177,6 +190,7 @@ impl App {
             sender,
             api_keys,
             issuer: config.issuer.clone(),
+            fresh_login: config.fresh_login,
             decoy: crate::passwords::hash(decoy).await.map_err(Failure)?,
         })
     }
@@ -303,21 +317,36 @@ impl App {
         Ok(secret.map(Totp::new))
     }
 
-    /// A new request token for `account`: `ACCOUNT:TOKEN`, its keyed digest
-    /// kept in the account's [`Sessions`].
+    /// A new request token for `account`, for the session that `login`
+    /// began: `ACCOUNT:TOKEN`, its keyed digest kept in the account's
+    /// [`Sessions`].
     ///
     /// # Errors
     /// The store or the random generator failed.
-    pub async fn issue_session(&self, account: &str, now: u64) -> Result<String, Failure> {
+    pub async fn issue_session(
+        &self,
+        account: &str,
+        login: Login,
+        now: u64,
+    ) -> Result<String, Failure> {
         let state: AccountState = self.load(account).await?;
         let version = state.credential_version;
         let key = self.digest_key()?;
         let binding = Binding::new(account, "session");
-        let (token, record) =
-            self.sessions
-                .issue(key, &mut getrandom::SysRng, binding, version, now)?;
+        // Dated from the login, never from now: a token renewed by a
+        // factor change is no fresher than the login it began with, and
+        // ends when that login's session would have.
+        let ends = login.at.saturating_add(SESSION_TTL);
+        let (token, record) = self.sessions.issue_until(
+            key,
+            &mut getrandom::SysRng,
+            binding,
+            version,
+            login.at,
+            ends,
+        )?;
         self.decide(account, |sessions: &mut Sessions| {
-            sessions.add(record.clone(), version, now);
+            sessions.add(record.clone(), login.second_factor, version, now);
             Ok(())
         })
         .await?;
@@ -364,7 +393,11 @@ impl App {
         Ok(live.is_ok().then(|| LiveSession {
             account: account.to_owned(),
             id: record.id,
-            issued_at: record.issued_at,
+            login: Login {
+                at: record.issued_at,
+                second_factor: !sessions.cookie_only.contains(&record.id),
+            },
+            credential_version: record.credential_version,
         }))
     }
 

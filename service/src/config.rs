@@ -38,6 +38,10 @@ pub struct Config {
     /// default 900, at least 300). Failures go on counting through it,
     /// and at 100 in a row the account stays locked until reset.
     pub lockout_seconds: u64,
+    /// How recent a login with a second factor must be to change the
+    /// account's factors, in seconds (`TWOFA_FRESH_LOGIN`, default 300, 1
+    /// to 3600).
+    pub fresh_login: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -51,7 +55,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// The settings, their variables and flags, and their defaults.
-const SETTINGS: [(&str, &str, &str); 9] = [
+const SETTINGS: [(&str, &str, &str); 10] = [
     ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
     ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
     ("TWOFA_SEALING_KEY", "--sealing-key", ""),
@@ -61,6 +65,7 @@ const SETTINGS: [(&str, &str, &str); 9] = [
     ("TWOFA_THROTTLE_DELAY", "--throttle-delay", "1"),
     ("TWOFA_LOCKOUT_AFTER", "--lockout-after", "10"),
     ("TWOFA_LOCKOUT_SECONDS", "--lockout-seconds", "900"),
+    ("TWOFA_FRESH_LOGIN", "--fresh-login", "300"),
 ];
 
 impl Config {
@@ -126,6 +131,10 @@ impl Config {
             throttle_delay: number("TWOFA_THROTTLE_DELAY")?,
             lockout_after,
             lockout_seconds: number("TWOFA_LOCKOUT_SECONDS")?,
+            fresh_login: match number("TWOFA_FRESH_LOGIN")? {
+                seconds @ 1..=3600 => seconds,
+                _ => return Err("TWOFA_FRESH_LOGIN must be 1 to 3600 seconds".into()),
+            },
         })
     }
 }

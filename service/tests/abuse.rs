@@ -109,3 +109,72 @@ async fn api_keys_are_matched_whole_and_waits_have_one_wording() {
     );
     assert!(!message.contains("retry at"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn freshness_comes_from_a_login_with_a_second_factor_and_is_never_renewed() {
+    let dir = scratch("freshness");
+    let settings = [("TWOFA_FRESH_LOGIN", "4")];
+    let server = Server::start_with(&Store::sqlite(&dir), &dir, 10, &settings);
+    let client = Client::default();
+    let user = fresh_user("F");
+    client.signup(&server, &user, PHONE).await;
+    let login = client.login_by_sms(&server, &user, PHONE).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // 2.5 s after the login: still fresh, and enrolling renews the token.
+    let (_totp, renewed) = client.enroll_totp(&server, &login).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // 5 s after the login, 2.5 s after the renewal: the login is what
+    // counts, so no factor changes with the renewed token.
+    let codes = "/authentication/v1/user/recovery-codes";
+    let (status, answer) = client
+        .with_bearer(&server, codes, &renewed, Some(&serde_json::json!({})))
+        .await;
+    assert_eq!(status, 401, "{answer}");
+    // It is still a live session for everything else.
+    let profile = "/authentication/v1/user/profile";
+    assert_eq!(
+        client.with_bearer(&server, profile, &renewed, None).await.0,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_begun_with_a_remembered_cookie_cannot_change_a_factor() {
+    let dir = scratch("cookie-session");
+    let server = Server::start(&Store::sqlite(&dir), &dir, 10);
+    let client = Client::default();
+    let user = fresh_user("R");
+    client.signup(&server, &user, PHONE).await;
+    // A login with the SMS code, remembering the browser.
+    let ticket = client.register(&server, &user).await;
+    let (status, _) = client.token(&server, &user, &ticket, "OTP", "").await;
+    assert_eq!(status, 200);
+    let code = server.last_sms(PHONE);
+    let (status, answer) = client
+        .session(
+            &server,
+            serde_json::json!({"user_id": user, "login_type": "TOKEN", "password": ticket,
+                "second_auth_type": "OTP", "second_auth": code, "remember_device": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let cookie = answer["data"]["remember_device_cookie"]
+        .as_str()
+        .expect("a cookie")
+        .to_owned();
+    // The password and the cookie: a session, but not one that may enrol.
+    let (status, answer) = client
+        .session(
+            &server,
+            serde_json::json!({"user_id": user, "password": common::PASSWORD,
+                "second_auth_type": "REGISTER", "remember_device_cookie": cookie}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let access = common::access_token(&answer);
+    let enroll = "/authentication/v1/user/totp/enroll";
+    let (status, answer) = client
+        .with_bearer(&server, enroll, &access, Some(&serde_json::json!({})))
+        .await;
+    assert_eq!(status, 401, "{answer}");
+}

@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 
 use super::body::{Answer, Body, check_len, check_user_id, error, success};
 use crate::{
-    app::{App, FRESH_LOGIN, Failure, LiveSession, TOTP, TOTP_PENDING},
+    app::{App, Failure, LiveSession, TOTP, TOTP_PENDING},
     login::{self, DEVICE_TRANSACTION, hex, hex_decode},
     passwords,
     records::User,
@@ -30,10 +30,19 @@ use crate::{
 #[derive(Debug)]
 pub struct SessionOf(pub String);
 
-/// The account of a session whose login was at most [`FRESH_LOGIN`]
-/// seconds ago: what changing a factor needs.
+/// A session whose login was at most [`App::fresh_login`] seconds ago and
+/// checked a second factor: what changing a factor needs. However often
+/// its token was renewed by factor changes, its login time is the
+/// login's.
 #[derive(Debug)]
-pub struct FreshSessionOf(pub String);
+pub struct FreshSessionOf(pub LiveSession);
+
+/// The answer to a factor change decided after the session's account
+/// changed its credentials (another session re-enrolled, say): the session
+/// is over, and nothing was changed.
+fn session_over() -> Answer {
+    unauthorized("This session ended when the account's factors changed: log in again")
+}
 
 fn unauthorized(message: &str) -> Answer {
     Answer(
@@ -84,15 +93,13 @@ impl FromRequestParts<Arc<App>> for FreshSessionOf {
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Answer> {
         let now = twofa::unix_time().map_err(Failure::from)?;
-        let LiveSession {
-            account, issued_at, ..
-        } = bearer(parts, app, now).await?;
-        if now.saturating_sub(issued_at) > FRESH_LOGIN {
+        let session = bearer(parts, app, now).await?;
+        if now.saturating_sub(session.login.at) > app.fresh_login || !session.login.second_factor {
             return Err(unauthorized(
-                "Changing a factor needs a login of the last 5 minutes: log in again",
+                "Changing a factor needs a recent login with a second factor: log in again",
             ));
         }
-        Ok(Self(account))
+        Ok(Self(session))
     }
 }
 
@@ -170,8 +177,9 @@ pub async fn signup(State(app): State<Arc<App>>, Body(request): Body<Signup>) ->
 /// as an otpauth URI and its QR code, kept sealed until confirmed.
 pub async fn enroll_totp(
     State(app): State<Arc<App>>,
-    FreshSessionOf(account): FreshSessionOf,
+    FreshSessionOf(session): FreshSessionOf,
 ) -> Answer {
+    let account = session.account;
     async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
         let mut rng = getrandom::SysRng;
         let enrollment = Enrollment::start(&mut rng, &app.issuer, account)?;
@@ -217,10 +225,11 @@ impl core::fmt::Debug for Confirm {
 /// any other code; the code's step is marked used).
 pub async fn confirm_totp(
     State(app): State<Arc<App>>,
-    FreshSessionOf(account): FreshSessionOf,
+    FreshSessionOf(session): FreshSessionOf,
     Body(request): Body<Confirm>,
 ) -> Answer {
-    async fn answer(app: &App, account: &str, code: &str) -> Result<Answer, Answer> {
+    async fn answer(app: &App, session: &LiveSession, code: &str) -> Result<Answer, Answer> {
+        let account = session.account.as_str();
         check_len("code", code, 16)?;
         let now = twofa::unix_time().map_err(Failure::from)?;
         let names = EnrollmentNames {
@@ -232,18 +241,28 @@ pub async fn confirm_totp(
         // version moved, all in one compare-and-swap.
         let outcome = app
             .decide(account, |state: &mut AccountState| {
-                app.guard.confirm_totp(
-                    state,
-                    &app.keys.keyring,
-                    &mut getrandom::SysRng,
-                    account,
-                    names,
-                    |secret| Ok(Totp::new(secret)),
-                    code,
-                    now,
-                )
+                // Decided for a session still of this account's
+                // credentials: one ended meanwhile changes nothing.
+                if state.credential_version != session.credential_version {
+                    return Ok(None);
+                }
+                app.guard
+                    .confirm_totp(
+                        state,
+                        &app.keys.keyring,
+                        &mut getrandom::SysRng,
+                        account,
+                        names,
+                        |secret| Ok(Totp::new(secret)),
+                        code,
+                        now,
+                    )
+                    .map(Some)
             })
             .await?;
+        let Some(outcome) = outcome else {
+            return Ok(session_over());
+        };
         if outcome == Outcome::Expired {
             return Ok(error(
                 "e-106",
@@ -253,10 +272,10 @@ pub async fn confirm_totp(
         if !outcome.is_accepted() {
             return Ok(super::session::refusal(&outcome, now, "Invalid TOTP"));
         }
-        let token = app.issue_session(account, now).await?;
+        let token = app.issue_session(account, session.login, now).await?;
         Ok(success("TOTP enabled", json!({"access_token": token})))
     }
-    answer(&app, &account, &request.code)
+    answer(&app, &session, &request.code)
         .await
         .unwrap_or_else(|answer| answer)
 }
@@ -276,9 +295,10 @@ pub struct DeviceKey {
 /// Starts registering a device: the message its key signs.
 pub async fn register_device_start(
     State(app): State<Arc<App>>,
-    FreshSessionOf(account): FreshSessionOf,
+    FreshSessionOf(session): FreshSessionOf,
     Body(request): Body<DeviceKey>,
 ) -> Answer {
+    let account = session.account;
     async fn answer(app: &App, account: &str, request: &DeviceKey) -> Result<Answer, Answer> {
         check_len("public_key", &request.public_key, 256)?;
         let Some(public_key) = hex_decode(&request.public_key) else {
@@ -313,10 +333,15 @@ pub async fn register_device_start(
 /// Finishes registering a device with its signature of the message.
 pub async fn register_device_finish(
     State(app): State<Arc<App>>,
-    FreshSessionOf(account): FreshSessionOf,
+    FreshSessionOf(session): FreshSessionOf,
     Body(request): Body<DeviceKey>,
 ) -> Answer {
-    async fn answer(app: &App, account: &str, request: &DeviceKey) -> Result<Answer, Answer> {
+    async fn answer(
+        app: &App,
+        session: &LiveSession,
+        request: &DeviceKey,
+    ) -> Result<Answer, Answer> {
+        let account = session.account.as_str();
         check_len("public_key", &request.public_key, 256)?;
         check_len("signature", &request.signature, 256)?;
         let (Some(public_key), Some(signature)) = (
@@ -332,6 +357,9 @@ pub async fn register_device_finish(
         let key = app.digest_key()?;
         let outcome = app
             .decide(account, |state: &mut AccountState| {
+                if state.credential_version != session.credential_version {
+                    return Ok(Err(()));
+                }
                 let finished = app.guard.finish_device_registration(
                     state,
                     &app.devices,
@@ -344,15 +372,18 @@ pub async fn register_device_finish(
                     now,
                 );
                 let outcome = match finished {
-                    Err(twofa::Error::TooManyDevices) => return Ok(None),
+                    Err(twofa::Error::TooManyDevices) => return Ok(Ok(None)),
                     finished => finished?,
                 };
                 if outcome.is_accepted() {
                     state.credentials_changed();
                 }
-                Ok(Some(outcome))
+                Ok(Ok(Some(outcome)))
             })
             .await?;
+        let Ok(outcome) = outcome else {
+            return Ok(session_over());
+        };
         let Some(outcome) = outcome else {
             return Ok(error(
                 "e-112",
@@ -366,13 +397,13 @@ pub async fn register_device_finish(
                 "Invalid device signature",
             ));
         };
-        let token = app.issue_session(account, now).await?;
+        let token = app.issue_session(account, session.login, now).await?;
         Ok(success(
             "Device registered",
             json!({"device_id": hex(&device), "access_token": token}),
         ))
     }
-    answer(&app, &account, &request)
+    answer(&app, &session, &request)
         .await
         .unwrap_or_else(|answer| answer)
 }
@@ -429,9 +460,10 @@ pub async fn device_prompt(
 /// stops working), shown once.
 pub async fn recovery_codes(
     State(app): State<Arc<App>>,
-    FreshSessionOf(account): FreshSessionOf,
+    FreshSessionOf(session): FreshSessionOf,
 ) -> Answer {
-    async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
+    async fn answer(app: &App, session: &LiveSession) -> Result<Answer, Failure> {
+        let account = session.account.as_str();
         let policy = app.recovery;
         let (digest, peppers) = (app.keys.digest.clone(), app.keys.peppers.clone());
         let owner = account.to_owned();
@@ -445,14 +477,21 @@ pub async fn recovery_codes(
         })
         .await
         .map_err(|e| Failure(e.to_string()))??;
-        app.decide(account, |state: &mut AccountState| {
-            state.recovery = Some(record.clone());
-            state.credentials_changed();
-            Ok(())
-        })
-        .await?;
+        let changed = app
+            .decide(account, |state: &mut AccountState| {
+                if state.credential_version != session.credential_version {
+                    return Ok(false);
+                }
+                state.recovery = Some(record.clone());
+                state.credentials_changed();
+                Ok(true)
+            })
+            .await?;
+        if !changed {
+            return Ok(session_over());
+        }
         let now = twofa::unix_time()?;
-        let token = app.issue_session(account, now).await?;
+        let token = app.issue_session(account, session.login, now).await?;
         let texts: Vec<Zeroizing<String>> = codes.iter().map(|code| code.to_text()).collect();
         let shown: Vec<&str> = texts.iter().map(|text| text.as_str()).collect();
         Ok(success(
@@ -460,7 +499,7 @@ pub async fn recovery_codes(
             json!({"recovery_codes": shown, "access_token": token}),
         ))
     }
-    answer(&app, &account).await.unwrap_or_else(Answer::from)
+    answer(&app, &session).await.unwrap_or_else(Answer::from)
 }
 
 /// `GET /authentication/v1/user/profile`: the session's account and its

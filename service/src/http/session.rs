@@ -22,7 +22,7 @@ use super::{
     totp_login::NOT_ENABLED,
 };
 use crate::{
-    app::{App, Failure},
+    app::{App, Failure, Login},
     login::{self, Begun, FirstRefusal, NotSent, OneCall},
     passwords,
     records::User,
@@ -292,7 +292,13 @@ async fn logged_in(
     replacement: Option<RecoveryCode>,
     now: u64,
 ) -> Result<Answer, Answer> {
-    let token = app.issue_session(account, now).await?;
+    // A remembered browser's cookie skips the second factor: such a
+    // session never counts as fresh enough to change one.
+    let login = Login {
+        at: now,
+        second_factor: factor != "REMEMBERED",
+    };
+    let token = app.issue_session(account, login, now).await?;
     let mut data = json!({
         "access_token": token,
         "token_type": "Bearer",

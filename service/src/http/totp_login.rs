@@ -101,7 +101,11 @@ async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure
         login::login_with_totp(app, account, FirstFactor::Pin, pin, &body.totp, now).await?;
     Ok(match outcome {
         OneCall::Second(Outcome::Accepted(())) => {
-            let token = app.issue_session(account, now).await?;
+            let login = crate::app::Login {
+                at: now,
+                second_factor: true,
+            };
+            let token = app.issue_session(account, login, now).await?;
             Answer(
                 StatusCode::OK,
                 envelope(json!({

@@ -99,8 +99,19 @@ impl Server {
     /// Starts a server on `store`, its SMS outbox in `dir`, locking an
     /// account after `lockout_after` failures (no waits between them).
     pub fn start(store: &Store, dir: &Path, lockout_after: u32) -> Self {
+        Self::start_with(store, dir, lockout_after, &[])
+    }
+
+    /// As [`Server::start`], with more settings.
+    pub fn start_with(
+        store: &Store,
+        dir: &Path,
+        lockout_after: u32,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let outbox = dir.join("outbox");
         let mut child = Command::new(env!("CARGO_BIN_EXE_twofa-service"))
+            .envs(settings.iter().copied())
             .env("TWOFA_LISTEN", "127.0.0.1:0")
             .env("TWOFA_STORE", &store.url)
             .env("TWOFA_SEALING_KEY", SEALING_KEY)

@@ -401,23 +401,47 @@ impl App {
         }))
     }
 
-    /// Ends `account`'s session `id` (a logout), or, with `keep_only`,
-    /// every session of the account but that one.
+    /// Ends `account`'s session `id`: a logout.
     ///
     /// # Errors
     /// The store failed.
-    pub async fn end_sessions(
-        &self,
-        account: &str,
-        id: &[u8; 16],
-        keep_only: bool,
-    ) -> Result<(), Failure> {
+    pub async fn end_session(&self, account: &str, id: &[u8; 16]) -> Result<(), Failure> {
         self.decide(account, |sessions: &mut Sessions| {
-            sessions
-                .tokens
-                .retain(|record| (&record.id == id) == keep_only);
+            sessions.tokens.retain(|record| &record.id != id);
             Ok(())
         })
         .await
+    }
+
+    /// Ends every other session of `session`'s account, and every
+    /// remembered browser and login in progress, in one decision that
+    /// moves the account's credential version: a factor change still in
+    /// flight for another session is then refused in its own decision.
+    /// The caller's session goes on under a new token (for the same
+    /// login), or `None` if the account's factors changed since it began.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn end_other_sessions(
+        &self,
+        session: &LiveSession,
+        now: u64,
+    ) -> Result<Option<String>, Failure> {
+        let ended = self
+            .decide(&session.account, |state: &mut AccountState| {
+                if state.credential_version != session.credential_version {
+                    return Ok(false);
+                }
+                state.credentials_changed();
+                Ok(true)
+            })
+            .await?;
+        if !ended {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.issue_session(&session.account, session.login, now)
+                .await?,
+        ))
     }
 }

@@ -226,7 +226,11 @@ pub async fn complete_with_totp(
         .decide(account, |state: &mut AccountState| {
             // The secret of the state decided on, never of an earlier read.
             let Some(totp) = app.open_totp(state, account, TOTP)? else {
-                return Ok(None);
+                // Without TOTP, said only to a genuine ticket's bearer.
+                return match not_enabled(app, state, account, ticket, SecondFactor::Totp, now)? {
+                    Outcome::NotAllowed => Ok(None),
+                    refused => Ok(Some(refused)),
+                };
             };
             app.guard
                 .complete_login(
@@ -238,10 +242,10 @@ pub async fn complete_with_totp(
                     now,
                     |guard, state| guard.verify_totp(&totp, &mut state.totp, code, now),
                 )
-                .map(Some)
+                .map(|outcome| Some(outcome.map(|_| ())))
         })
         .await?;
-    Ok(outcome.map(|outcome| outcome.map(|_| ())))
+    Ok(outcome)
 }
 
 /// Step two with the SMS code sent for this pending login.
@@ -465,7 +469,13 @@ pub async fn challenge_device(
     let binding = Binding::new(account, LOGIN);
     app.decide(account, |state: &mut AccountState| {
         let Some(device) = state.active_devices().next().map(|device| device.id) else {
-            return Ok(Outcome::NotAllowed);
+            // No device: said only to a genuine ticket's bearer.
+            return Ok(
+                match not_enabled(app, state, account, ticket, SecondFactor::Device, now)? {
+                    Outcome::NotAllowed => Outcome::NotAllowed,
+                    refused => refused.map(|()| 0),
+                },
+            );
         };
         app.guard.challenge_device(
             state,
@@ -478,6 +488,53 @@ pub async fn challenge_device(
             DEVICE_TRANSACTION,
             now,
         )
+    })
+    .await
+}
+
+/// The answer for `factor` when the account does not have it, once the
+/// ticket is checked: a ticket that does not verify is answered as over,
+/// whatever the account has, so that nobody without the password learns
+/// which factors it has (or whether it exists); a genuine one learns
+/// [`Outcome::NotAllowed`]. Nothing is written or counted.
+///
+/// # Errors
+/// A digest key the ticket names is missing.
+pub fn not_enabled(
+    app: &App,
+    state: &mut AccountState,
+    account: &str,
+    ticket: &str,
+    factor: SecondFactor,
+    now: u64,
+) -> Result<Outcome<()>, twofa::Error> {
+    let binding = Binding::new(account, LOGIN);
+    app.guard.complete_login(
+        state,
+        &app.keys.digest,
+        binding,
+        ticket,
+        factor,
+        now,
+        |_, _| Ok(Outcome::NotAllowed),
+    )
+}
+
+/// Whether `ticket` is a genuine pending login of `account` for `factor`
+/// when the account does not have that factor (see [`not_enabled`]): the
+/// outcome to answer.
+///
+/// # Errors
+/// The store failed.
+pub async fn check_not_enabled(
+    app: &App,
+    account: &str,
+    ticket: &str,
+    factor: SecondFactor,
+    now: u64,
+) -> Result<Outcome<()>, Failure> {
+    app.decide(account, |state: &mut AccountState| {
+        not_enabled(app, state, account, ticket, factor, now)
     })
     .await
 }

@@ -178,3 +178,38 @@ async fn a_session_begun_with_a_remembered_cookie_cannot_change_a_factor() {
         .await;
     assert_eq!(status, 401, "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_made_up_ticket_learns_nothing_of_an_account_or_its_factors() {
+    let dir = scratch("made-up-answers");
+    let server = Server::start(&Store::sqlite(&dir), &dir, 10);
+    let client = Client::default();
+    // A real account with a phone (no TOTP, no device), and an id nobody
+    // signed up with: every answer to a made-up ticket is the same.
+    let real = fresh_user("A");
+    client.signup(&server, &real, PHONE).await;
+    let unknown = fresh_user("U");
+    for (i, (factor, value)) in [
+        ("OTP", ""),
+        ("OTP", "123456"),
+        ("TOTP", "123456"),
+        ("FINGERPRINT", ""),
+        ("FINGERPRINT", "00"),
+        ("RECOVERY", "0000-0000-0000-0000"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ticket = made_up(i as u32);
+        let (status_real, real_answer) = client.token(&server, &real, &ticket, factor, value).await;
+        let (status_unknown, unknown_answer) = client
+            .token(&server, &unknown, &ticket, factor, value)
+            .await;
+        assert_eq!(status_real, status_unknown, "{factor} {value:?}");
+        assert_eq!(real_answer, unknown_answer, "{factor} {value:?}");
+        assert_eq!(
+            real_answer["code"], "e-106",
+            "{factor} {value:?}: {real_answer}"
+        );
+    }
+}

@@ -320,7 +320,12 @@ async fn logged_in(
 async fn send_sms(app: &App, account: &str, ticket: &str, now: u64) -> Result<Answer, Answer> {
     let user: User = app.load(account).await?;
     if user.phone.is_empty() {
-        return Ok(error("e-107", "Second factor not enabled for this login"));
+        // Said only to a genuine ticket's bearer: a made-up ticket learns
+        // nothing of whether the account has a phone, or exists.
+        let checked =
+            login::check_not_enabled(app, account, ticket, twofa::SecondFactor::OutOfBand, now)
+                .await?;
+        return Ok(refusal(&checked, now, "Invalid register_token"));
     }
     Ok(
         match login::send_sms(app, account, &user.phone, ticket, now).await? {
@@ -375,21 +380,29 @@ pub fn refusal<M>(outcome: &Outcome<M>, now: u64, invalid: &str) -> Answer {
 /// `DELETE /authentication/v1/user/session`: logs out, ending the session
 /// the request comes with.
 pub async fn logout(State(app): State<Arc<App>>, ThisSession(session): ThisSession) -> Answer {
-    match app.end_sessions(&session.account, &session.id, false).await {
+    match app.end_session(&session.account, &session.id).await {
         Ok(()) => success("Logged out", json!({})),
         Err(failure) => failure.into(),
     }
 }
 
-/// `POST /authentication/v1/user/sessions/end-others`: ends every session
-/// of the account but the one the request comes with (a lost phone, a
-/// shared computer).
+/// `POST /authentication/v1/user/sessions/end-others`: ends every other
+/// session of the account, its remembered browsers and its logins in
+/// progress (a lost phone, a shared computer); the caller goes on with the
+/// new `access_token` of the answer.
 pub async fn end_other_sessions(
     State(app): State<Arc<App>>,
     ThisSession(session): ThisSession,
 ) -> Answer {
-    match app.end_sessions(&session.account, &session.id, true).await {
-        Ok(()) => success("Every other session ended", json!({})),
-        Err(failure) => failure.into(),
-    }
+    let answer = async {
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        Ok::<_, Failure>(match app.end_other_sessions(&session, now).await? {
+            Some(token) => success("Every other session ended", json!({"access_token": token})),
+            None => error(
+                "e-401",
+                "This session ended when the account's factors changed: log in again",
+            ),
+        })
+    };
+    answer.await.unwrap_or_else(Answer::from)
 }

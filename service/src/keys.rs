@@ -100,6 +100,7 @@ fn sealing_key(config: &Config) -> Result<SealingKey, String> {
         path.display()
     );
     if path.exists() {
+        check_private(path)?;
         let text = zeroize::Zeroizing::new(
             fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
         );
@@ -111,6 +112,35 @@ fn sealing_key(config: &Config) -> Result<SealingKey, String> {
     write_private(path, key.to_text().as_bytes())
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(key)
+}
+
+/// Refuses a demo key file that someone else could have planted or read:
+/// it must be a plain file (not a link) owned by the user the service runs
+/// as, readable and writable by that user alone (mode 0600).
+fn check_private(path: &Path) -> Result<(), String> {
+    let metadata = fs::symlink_metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !metadata.file_type().is_file() {
+        return Err(format!("{}: not a plain file", path.display()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mode = metadata.mode() & 0o777;
+        // The owner of a file this process creates is the process's user.
+        let probe = path.with_extension("owner-check");
+        let _ = fs::remove_file(&probe);
+        write_private(&probe, b"").map_err(|e| format!("{}: {e}", probe.display()))?;
+        let ours = fs::metadata(&probe).map(|probe| probe.uid());
+        let _ = fs::remove_file(&probe);
+        let ours = ours.map_err(|e| format!("{}: {e}", probe.display()))?;
+        if metadata.uid() != ours || mode != 0o600 {
+            return Err(format!(
+                "{}: the demo key file must belong to the service's user with mode 0600 (it has mode {mode:o}): remove it to make a new one, or give TWOFA_SEALING_KEY",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Creates `path` readable by its owner only, failing if it exists.

@@ -213,3 +213,65 @@ async fn a_made_up_ticket_learns_nothing_of_an_account_or_its_factors() {
         );
     }
 }
+
+/// Starts the service over SQLite in `dir` with no sealing key (the demo
+/// key file beside the database): whether it came up, and what it said.
+#[cfg(unix)]
+fn start_without_a_sealing_key(dir: &std::path::Path) -> (bool, String) {
+    use std::{
+        io::Read,
+        process::{Command, Stdio},
+        time::{Duration, Instant},
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twofa-service"))
+        .env("TWOFA_LISTEN", "127.0.0.1:0")
+        .env(
+            "TWOFA_STORE",
+            format!("sqlite:{}", dir.join("service.db").display()),
+        )
+        .env_remove("TWOFA_SEALING_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start twofa-service");
+    let started = Instant::now();
+    let exited = loop {
+        if let Some(status) = child.try_wait().expect("its status") {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    if exited.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .expect("its stderr")
+        .read_to_string(&mut stderr);
+    (exited.is_none(), stderr)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_demo_key_file_anyone_could_read_or_have_planted_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("demo-key-file");
+    let key_file = dir.join("service.db.demo-key");
+    std::fs::write(&key_file, format!("1:{}", "11".repeat(32))).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (up, said) = start_without_a_sealing_key(&dir);
+    assert!(!up, "started on a world-readable key file");
+    assert!(said.contains("mode 0600"), "{said}");
+    // The owner's own, private file is taken (with the demo warning).
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (up, said) = start_without_a_sealing_key(&dir);
+    assert!(up, "{said}");
+    assert!(said.contains("WARNING"), "{said}");
+}

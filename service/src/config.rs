@@ -42,6 +42,10 @@ pub struct Config {
     /// account's factors, in seconds (`TWOFA_FRESH_LOGIN`, default 300, 1
     /// to 3600).
     pub fresh_login: u64,
+    /// Whether to start on a Redis whose configuration can lose a save
+    /// (`TWOFA_REDIS_ACCEPT_LOSS=1`; by default such a server is refused,
+    /// since a lost save can accept a used code again).
+    pub accept_redis_loss: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -55,7 +59,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// The settings, their variables and flags, and their defaults.
-const SETTINGS: [(&str, &str, &str); 10] = [
+const SETTINGS: [(&str, &str, &str); 11] = [
     ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
     ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
     ("TWOFA_SEALING_KEY", "--sealing-key", ""),
@@ -66,6 +70,7 @@ const SETTINGS: [(&str, &str, &str); 10] = [
     ("TWOFA_LOCKOUT_AFTER", "--lockout-after", "10"),
     ("TWOFA_LOCKOUT_SECONDS", "--lockout-seconds", "900"),
     ("TWOFA_FRESH_LOGIN", "--fresh-login", "300"),
+    ("TWOFA_REDIS_ACCEPT_LOSS", "--redis-accept-loss", "0"),
 ];
 
 impl Config {
@@ -131,6 +136,11 @@ impl Config {
             throttle_delay: number("TWOFA_THROTTLE_DELAY")?,
             lockout_after,
             lockout_seconds: number("TWOFA_LOCKOUT_SECONDS")?,
+            accept_redis_loss: match get("TWOFA_REDIS_ACCEPT_LOSS") {
+                "0" => false,
+                "1" => true,
+                _ => return Err("TWOFA_REDIS_ACCEPT_LOSS must be 0 or 1".into()),
+            },
             fresh_login: match number("TWOFA_FRESH_LOGIN")? {
                 seconds @ 1..=3600 => seconds,
                 _ => return Err("TWOFA_FRESH_LOGIN must be 1 to 3600 seconds".into()),

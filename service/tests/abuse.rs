@@ -218,18 +218,26 @@ async fn a_made_up_ticket_learns_nothing_of_an_account_or_its_factors() {
 /// key file beside the database): whether it came up, and what it said.
 #[cfg(unix)]
 fn start_without_a_sealing_key(dir: &std::path::Path) -> (bool, String) {
+    let store = format!("sqlite:{}", dir.join("service.db").display());
+    start_briefly(&[("TWOFA_STORE", &store)], &["TWOFA_SEALING_KEY"])
+}
+
+/// Starts the service with `settings` and without `unset`, for at most
+/// 5 seconds: whether it stayed up, and what it said on stderr.
+fn start_briefly(settings: &[(&str, &str)], unset: &[&str]) -> (bool, String) {
     use std::{
         io::Read,
         process::{Command, Stdio},
         time::{Duration, Instant},
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twofa-service"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_twofa-service"));
+    command
         .env("TWOFA_LISTEN", "127.0.0.1:0")
-        .env(
-            "TWOFA_STORE",
-            format!("sqlite:{}", dir.join("service.db").display()),
-        )
-        .env_remove("TWOFA_SEALING_KEY")
+        .envs(settings.iter().copied());
+    for var in unset {
+        command.env_remove(var);
+    }
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -274,4 +282,59 @@ fn a_demo_key_file_anyone_could_read_or_have_planted_is_refused() {
     let (up, said) = start_without_a_sealing_key(&dir);
     assert!(up, "{said}");
     assert!(said.contains("WARNING"), "{said}");
+}
+
+#[test]
+fn a_redis_that_can_lose_a_save_is_refused_unless_accepted_by_name() {
+    use std::process::{Command, Stdio};
+    // A Redis of the test's own, on loopback, that keeps nothing on disk.
+    let spawned = Command::new("redis-server")
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "56391",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .spawn();
+    /// Stops the test's Redis however the test ends.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let Ok(redis) = spawned else {
+        assert!(
+            std::env::var("TWOFA_REQUIRE_SERVERS").is_err(),
+            "redis-server is required by TWOFA_REQUIRE_SERVERS"
+        );
+        eprintln!("SKIPPED: no redis-server here");
+        return;
+    };
+    let redis = Stop(redis);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let store = [
+        ("TWOFA_STORE", "redis://127.0.0.1:56391/"),
+        ("TWOFA_SEALING_KEY", common::SEALING_KEY),
+    ];
+    let (up, said) = start_briefly(&store, &[]);
+    assert!(!up, "started on a Redis that can lose a save");
+    assert!(
+        said.contains("appendonly") && said.contains("TWOFA_REDIS_ACCEPT_LOSS"),
+        "{said}"
+    );
+    let accepted = [store[0], store[1], ("TWOFA_REDIS_ACCEPT_LOSS", "1")];
+    let (up, said) = start_briefly(&accepted, &[]);
+    drop(redis);
+    assert!(up, "{said}");
+    assert!(
+        said.contains("WARNING: the Redis store can lose a save"),
+        "{said}"
+    );
 }

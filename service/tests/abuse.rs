@@ -338,3 +338,22 @@ fn a_redis_that_can_lose_a_save_is_refused_unless_accepted_by_name() {
         "{said}"
     );
 }
+
+#[test]
+fn two_first_starts_on_one_fresh_sqlite_file_both_come_up() {
+    for round in 0..3 {
+        let dir = scratch(&format!("first-starts-{round}"));
+        let store = Store::sqlite(&dir);
+        // Each start panics unless the service says it is listening.
+        let servers: Vec<Server> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..2)
+                .map(|_| scope.spawn(|| Server::start(&store, &dir, 10)))
+                .collect();
+            starts
+                .into_iter()
+                .map(|start| start.join().expect("a start that came up"))
+                .collect()
+        });
+        assert_eq!(servers.len(), 2);
+    }
+}

@@ -60,12 +60,7 @@ impl AnyStore {
                 store.migrate().await?;
                 Self::Postgres(store)
             }
-            "sqlite" => {
-                let pool = SqlitePool::connect_with(SqliteStore::options(target)).await?;
-                let store = SqliteStore::new(pool);
-                store.migrate().await?;
-                Self::Sqlite(store)
-            }
+            "sqlite" => Self::Sqlite(connect_sqlite(target).await?),
             "redis" => {
                 let client = redis::Client::open(target)?;
                 Self::Redis(RedisStore::new(ConnectionManager::new(client).await?))
@@ -93,4 +88,35 @@ impl<T: Record> AccountStore<T> for AnyStore {
             Self::Redis(store) => store.save(account, expected, state).await?,
         })
     }
+}
+
+/// Opens the SQLite file `target` and brings its schema up to date. Two
+/// first starts on one fresh file can meet SQLite's lock while one of them
+/// switches the file to WAL (where the busy timeout does not wait): such a
+/// start tries again, a little later each time, rather than fail.
+async fn connect_sqlite(target: &str) -> Result<SqliteStore, BoxError> {
+    const ATTEMPTS: u64 = 20;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let opened = async {
+            let pool = SqlitePool::connect_with(SqliteStore::options(target)).await?;
+            let store = SqliteStore::new(pool);
+            store.migrate().await?;
+            Ok::<_, BoxError>(store)
+        }
+        .await;
+        match opened {
+            Err(e) if attempt < ATTEMPTS && is_busy(&*e) => {
+                tokio::time::sleep(std::time::Duration::from_millis(25 * attempt)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether `error` is SQLite's "database is locked" (or busy).
+fn is_busy(error: &(dyn std::error::Error + 'static)) -> bool {
+    let text = error.to_string();
+    text.contains("database is locked") || text.contains("database is busy")
 }

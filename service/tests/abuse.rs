@@ -357,3 +357,31 @@ fn two_first_starts_on_one_fresh_sqlite_file_both_come_up() {
         assert_eq!(servers.len(), 2);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_for_no_route_sent_slowly_gets_its_json_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = scratch("slow-404");
+    let server = Server::start(&Store::sqlite(&dir), &dir, 10);
+    let address = server.base.trim_start_matches("http://").to_owned();
+    for method in [
+        "POST /no/such/endpoint",
+        "PUT /authentication/v1/user/session",
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let body = "x".repeat(4000);
+        let head = format!(
+            "{method} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // The body in two halves, a moment apart.
+        stream.write_all(&body.as_bytes()[..2000]).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        stream.write_all(&body.as_bytes()[2000..]).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 40"), "{method}: {answer}");
+        assert!(answer.contains("\"code\":\"e-404\""), "{method}: {answer}");
+    }
+}

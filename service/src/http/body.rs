@@ -194,8 +194,11 @@ pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), Answer> {
     Ok(())
 }
 
-/// The answer to a request no route takes.
-pub async fn no_route() -> Answer {
+/// The answer to a request no route or method takes, once its body is
+/// read (and dropped): answered before it, a client still sending would
+/// see its connection broken rather than this answer.
+pub async fn no_route(request: Request) -> Answer {
+    let _ = read(request.into_body()).await;
     Answer(
         StatusCode::NOT_FOUND,
         json!({"status": "error", "code": "e-404", "message": "No such endpoint"}),

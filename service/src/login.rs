@@ -23,11 +23,10 @@ pub const DEVICE_TRANSACTION: &str = "Log in to the twofa reference service";
 /// Why the first factor did not pass.
 #[derive(Debug)]
 pub enum FirstRefusal {
-    /// No such user, or the password or PIN is wrong: the same answer
-    /// for both (the wrong one counted against the account).
+    /// No such user, the password or PIN is wrong (counted against the
+    /// account), or the account's throttle refused (nothing counted): one
+    /// answer for all, after the same hash.
     Invalid,
-    /// The throttle refused, before anything was hashed.
-    Refused(Outcome<()>),
 }
 
 /// The first step's result.
@@ -72,9 +71,12 @@ pub async fn second_factors(
 }
 
 /// The first factor, checked before any record changes: `Err` with the
-/// answer when there is no such user (checked against the decoy all the
-/// same) or the throttle refuses (nothing hashed); otherwise whether
-/// `typed` matches, to be counted under the throttle by the caller.
+/// answer when there is no such user, or the throttle refuses; otherwise
+/// whether `typed` matches, to be counted under the throttle by the
+/// caller. Both refusals hash against the decoy all the same and answer
+/// exactly as a wrong password: no answer, and no time taken, tells
+/// whether an id exists or is locked (its owner learns of a lock once a
+/// login completes, or out of band).
 async fn check_first(
     app: &App,
     account: &str,
@@ -89,8 +91,10 @@ async fn check_first(
         return Ok(Err(FirstRefusal::Invalid));
     }
     let mut state: AccountState = app.load(account).await?;
-    if let Err(throttled) = app.guard.throttle().check(state.throttle(), now) {
-        return Ok(Err(FirstRefusal::Refused(throttled.into())));
+    if app.guard.throttle().check(state.throttle(), now).is_err() {
+        // As long as a real check, nothing counted, answered as wrong.
+        passwords::verify(typed, String::new(), &app.decoy).await;
+        return Ok(Err(FirstRefusal::Invalid));
     }
     let hash = match first {
         FirstFactor::Password => user.password.clone(),
@@ -137,8 +141,9 @@ pub async fn begin(
         .await?;
     Ok(match outcome {
         Outcome::Accepted(ticket) => Begun::Ticket(ticket, allowed),
-        Outcome::Invalid { .. } => Begun::Refused(FirstRefusal::Invalid),
-        refused => Begun::Refused(FirstRefusal::Refused(refused.map(|_| ()))),
+        // Throttled meanwhile (another instance's failure): answered as a
+        // wrong password, like every refusal of the first step.
+        _ => Begun::Refused(FirstRefusal::Invalid),
     })
 }
 
@@ -182,15 +187,11 @@ pub async fn login_with_totp(
             if matched {
                 return Ok(OneCall::NotEnabled);
             }
-            return Ok(
-                match app
-                    .guard
-                    .check_first_factor(state.throttle(), now, || false)
-                {
-                    Outcome::Invalid { .. } => OneCall::First(FirstRefusal::Invalid),
-                    refused => OneCall::First(FirstRefusal::Refused(refused)),
-                },
-            );
+            // Counted; answered as every refusal of the first step.
+            let _ = app
+                .guard
+                .check_first_factor(state.throttle(), now, || false);
+            return Ok(OneCall::First(FirstRefusal::Invalid));
         };
         Ok(
             match app
@@ -202,8 +203,7 @@ pub async fn login_with_totp(
                         .verify_totp(&totp, &mut state.totp, code, now)?
                         .map(|_| ()),
                 ),
-                Outcome::Invalid { .. } => OneCall::First(FirstRefusal::Invalid),
-                refused => OneCall::First(FirstRefusal::Refused(refused)),
+                _ => OneCall::First(FirstRefusal::Invalid),
             },
         )
     })

@@ -385,3 +385,31 @@ async fn a_request_for_no_route_sent_slowly_gets_its_json_answer() {
         assert!(answer.contains("\"code\":\"e-404\""), "{method}: {answer}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_passwords_in_a_row_answer_alike_for_a_real_and_an_unknown_id() {
+    let dir = scratch("enumeration");
+    // Waits between failures, as a deployment has them.
+    let settings = [("TWOFA_THROTTLE_DELAY", "5")];
+    let server = Server::start_with(&Store::sqlite(&dir), &dir, 10, &settings);
+    let client = Client::default();
+    let real = fresh_user("E");
+    client.signup(&server, &real, PHONE).await;
+    let unknown = fresh_user("Z");
+    for attempt in 0..3 {
+        let mut answers = Vec::new();
+        for id in [&real, &unknown] {
+            let body = serde_json::json!({"user_id": id, "password": format!("guess {attempt}"),
+                "second_auth_type": "REGISTER"});
+            answers.push(client.session(&server, body).await);
+        }
+        // The second and third come while the real account waits: still
+        // the same answer as for an id nobody signed up with.
+        assert_eq!(answers[0], answers[1], "attempt {attempt}");
+        assert_eq!(
+            answers[0].1["code"], "e-101",
+            "attempt {attempt}: {:?}",
+            answers[0]
+        );
+    }
+}

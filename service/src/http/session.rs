@@ -159,9 +159,6 @@ async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
                         .await;
                 }
                 OneCall::Second(refused) => refusal(&refused, now, "Invalid TOTP"),
-                OneCall::First(FirstRefusal::Refused(refused)) => {
-                    refusal(&refused, now, INVALID_CREDENTIALS)
-                }
                 OneCall::First(FirstRefusal::Invalid) => error("e-101", INVALID_CREDENTIALS),
                 OneCall::NotEnabled => error("e-108", NOT_ENABLED),
             },
@@ -171,9 +168,6 @@ async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
     let (ticket, allowed) = match begun {
         Begun::Ticket(ticket, allowed) => (ticket.to_string(), allowed),
         Begun::Refused(FirstRefusal::Invalid) => return Ok(error("e-101", INVALID_CREDENTIALS)),
-        Begun::Refused(FirstRefusal::Refused(refused)) => {
-            return Ok(refusal(&refused, now, INVALID_CREDENTIALS));
-        }
     };
     // A remembered browser skips the second factor, never the first.
     if !request.remember_device_cookie.is_empty() {

@@ -123,9 +123,6 @@ async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure
             1,
             "Invalid login/password,use \"Forget password\"",
         ),
-        OneCall::First(FirstRefusal::Refused(refused)) => {
-            failed(StatusCode::OK, 1, &refusal(&refused, now))
-        }
         OneCall::NotEnabled => failed(StatusCode::OK, 2, NOT_ENABLED),
         OneCall::Second(refused) => failed(StatusCode::OK, 2, &refusal(&refused, now)),
     })

@@ -55,6 +55,24 @@ pub struct Store {
 }
 
 impl Store {
+    /// The failures the account's one throttle counts, read from the store
+    /// itself (the answers say nothing of them to someone without the
+    /// password).
+    pub async fn failures(&self, account: &str) -> u32 {
+        let (backend, target) = match self.url.strip_prefix("sqlite:") {
+            Some(path) => ("sqlite", path),
+            None => (self.name, self.url.as_str()),
+        };
+        let store = twofa_stores::AnyStore::connect(backend, target)
+            .await
+            .expect("the store");
+        let state: twofa::AccountState = twofa::AccountStore::load(&store, account)
+            .await
+            .expect("the account")
+            .state;
+        state.totp.throttle.failures
+    }
+
     pub fn sqlite(dir: &Path) -> Self {
         Self {
             name: "sqlite",

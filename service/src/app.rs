@@ -332,7 +332,7 @@ impl App {
         let state: AccountState = self.load(account).await?;
         let version = state.credential_version;
         let key = self.digest_key()?;
-        let binding = Binding::new(account, "session");
+        let binding = Binding::new(account, session_purpose(login.second_factor));
         // Dated from the login, never from now: a token renewed by a
         // factor change is no fresher than the login it began with, and
         // ends when that login's session would have.
@@ -346,7 +346,7 @@ impl App {
             ends,
         )?;
         self.decide(account, |sessions: &mut Sessions| {
-            sessions.add(record.clone(), login.second_factor, version, now);
+            sessions.add(record.clone(), version, now);
             Ok(())
         })
         .await?;
@@ -382,20 +382,33 @@ impl App {
             return Ok(None);
         };
         let state: AccountState = self.load(account).await?;
-        let binding = Binding::new(account, "session");
-        let live = record.check(
-            &self.keys.digest,
-            binding,
-            &token,
-            state.credential_version,
-            now,
-        )?;
-        Ok(live.is_ok().then(|| LiveSession {
+        // Whether its login checked a second factor is part of what the
+        // token's digest binds: no edit of the record can change it.
+        let live = |second_factor| {
+            let binding = Binding::new(account, session_purpose(second_factor));
+            record
+                .check(
+                    &self.keys.digest,
+                    binding,
+                    &token,
+                    state.credential_version,
+                    now,
+                )
+                .map(|checked| checked.is_ok())
+        };
+        let second_factor = if live(true)? {
+            true
+        } else if live(false)? {
+            false
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(LiveSession {
             account: account.to_owned(),
             id: record.id,
             login: Login {
                 at: record.issued_at,
-                second_factor: !sessions.cookie_only.contains(&record.id),
+                second_factor,
             },
             credential_version: record.credential_version,
         }))
@@ -443,5 +456,16 @@ impl App {
             self.issue_session(&session.account, session.login, now)
                 .await?,
         ))
+    }
+}
+
+/// The purpose a session token's digest is bound to: one for sessions
+/// whose login checked a second factor, another for those begun with a
+/// remembered browser's cookie.
+fn session_purpose(second_factor: bool) -> &'static str {
+    if second_factor {
+        "session"
+    } else {
+        "session without a second factor"
     }
 }

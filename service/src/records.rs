@@ -75,37 +75,22 @@ impl Record for User {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sessions {
-    /// Oldest first.
+    /// Oldest first. Whether a session's login checked a second factor is
+    /// bound into its digest (the purpose it is made for).
     pub tokens: Vec<RememberedDevice>,
-    /// The sessions among them that began without a second factor (a
-    /// remembered browser's cookie): never fresh enough to change one.
-    pub cookie_only: Vec<[u8; 16]>,
 }
 
 impl Sessions {
     /// Sessions kept per user: a new one ends the oldest beyond this.
     pub const MAX: usize = 16;
 
-    /// Adds `token` (of a session whose login checked a second factor, or
-    /// not), dropping expired ones and the oldest beyond [`Sessions::MAX`].
-    pub fn add(
-        &mut self,
-        token: RememberedDevice,
-        second_factor: bool,
-        credential_version: u64,
-        now: u64,
-    ) {
+    /// Adds `token`, dropping expired ones and the oldest beyond [`Sessions::MAX`].
+    pub fn add(&mut self, token: RememberedDevice, credential_version: u64, now: u64) {
         self.tokens
             .retain(|old| !old.is_over(credential_version, now));
         let excess = (self.tokens.len() + 1).saturating_sub(Self::MAX);
         self.tokens.drain(..excess);
-        if !second_factor {
-            self.cookie_only.push(token.id);
-        }
         self.tokens.push(token);
-        let tokens = &self.tokens;
-        self.cookie_only
-            .retain(|id| tokens.iter().any(|token| &token.id == id));
     }
 }
 
@@ -123,7 +108,7 @@ impl Record for Sessions {
     }
 
     fn check(&self) -> Result<(), &'static str> {
-        if self.tokens.len() > Self::MAX || self.cookie_only.len() > Self::MAX {
+        if self.tokens.len() > Self::MAX {
             return Err("more sessions than Sessions::MAX");
         }
         Ok(())

@@ -58,8 +58,8 @@ pub use factor::{
 };
 #[cfg(feature = "alloc")]
 pub use factor::{
-    RecoveryAccepted, RecoveryCode, RecoveryCodes, RecoveryKeys, RecoveryOutcome, RecoveryPepper,
-    RecoveryPolicy,
+    HashMemory, RecoveryAccepted, RecoveryCode, RecoveryCodes, RecoveryKeys, RecoveryOutcome,
+    RecoveryPepper, RecoveryPolicy,
 };
 #[cfg(feature = "std")]
 pub use otp::unix_time;

@@ -482,3 +482,59 @@ fn every_lookalike_and_case_reads_as_its_symbol_and_nothing_else_does() {
         );
     }
 }
+
+#[test]
+fn one_memory_serves_every_hash_and_is_allocated_once() {
+    let mut memory = twofa::HashMemory::new();
+    assert_eq!(memory.allocated(), 0);
+    let policy = RecoveryPolicy::new(3, 7 * 1024, 5).unwrap();
+    let digest = digest_keys();
+    let (codes, mut record) = policy
+        .generate_in(
+            &mut memory,
+            &mut getrandom::SysRng,
+            keys(&digest, &[]),
+            alice(),
+        )
+        .unwrap();
+    assert_eq!(memory.allocated(), 7 * 1024 * 1024);
+    // Made in the reused memory, checked in fresh memory each time: the
+    // same digests.
+    assert_eq!(
+        accepted(check_with(&mut record, &policy, &[], &codes[0].to_text())).remaining,
+        3
+    );
+    // And the other way round, the memory kept at its size; a wrong code
+    // is refused the same way.
+    let mut check_in = |record: &mut RecoveryCodes, typed: &str| {
+        record.verify_in(
+            &mut memory,
+            &policy,
+            keys(&digest, &[]),
+            alice(),
+            &mut getrandom::SysRng,
+            typed,
+        )
+    };
+    assert!(matches!(
+        check_in(&mut record, &codes[1].to_text()),
+        Ok(RecoveryOutcome::Accepted(_))
+    ));
+    assert!(matches!(
+        check_in(&mut record, &codes[1].to_text()),
+        Ok(RecoveryOutcome::Invalid)
+    ));
+    assert_eq!(memory.allocated(), 7 * 1024 * 1024);
+    // A set at a larger cost takes a larger memory, once.
+    let larger = RecoveryPolicy::new(1, 19 * 1024, 2).unwrap();
+    larger
+        .generate_in(
+            &mut memory,
+            &mut getrandom::SysRng,
+            keys(&digest, &[]),
+            alice(),
+        )
+        .unwrap();
+    assert_eq!(memory.allocated(), 19 * 1024 * 1024);
+    assert!(!format!("{memory:?}").is_empty());
+}

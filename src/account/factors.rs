@@ -13,7 +13,7 @@ use rand_core::TryCryptoRng;
 
 #[cfg(feature = "alloc")]
 use crate::factor::{
-    RecoveryAccepted, RecoveryCodes, RecoveryKeys, RecoveryOutcome, RecoveryPolicy,
+    HashMemory, RecoveryAccepted, RecoveryCodes, RecoveryKeys, RecoveryOutcome, RecoveryPolicy,
 };
 use crate::{
     error::Error,
@@ -113,12 +113,39 @@ impl Guard {
         code: &str,
         now: u64,
     ) -> Result<Outcome<RecoveryAccepted>, Error> {
+        let memory = &mut HashMemory::new();
+        self.verify_recovery_in(
+            memory, throttle, codes, policy, keys, binding, rng, code, now,
+        )
+    }
+
+    /// As [`Guard::verify_recovery`], hashing in `memory` rather than in
+    /// memory allocated for each hash.
+    ///
+    /// # Errors
+    /// As [`Guard::verify_recovery`].
+    #[cfg(feature = "alloc")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn verify_recovery_in<R: TryCryptoRng + ?Sized>(
+        &self,
+        memory: &mut HashMemory,
+        throttle: &mut ThrottleState,
+        codes: &mut RecoveryCodes,
+        policy: &RecoveryPolicy,
+        keys: RecoveryKeys<'_>,
+        binding: Binding<'_>,
+        rng: &mut R,
+        code: &str,
+        now: u64,
+    ) -> Result<Outcome<RecoveryAccepted>, Error> {
         self.second_factor(throttle, now, || {
-            Ok(match codes.verify(policy, keys, binding, rng, code)? {
-                RecoveryOutcome::Accepted(accepted) => Verdict::Accepted(accepted),
-                RecoveryOutcome::Invalid | RecoveryOutcome::Forged => Verdict::Invalid,
-                RecoveryOutcome::Malformed => Verdict::Malformed,
-            })
+            Ok(
+                match codes.verify_in(memory, policy, keys, binding, rng, code)? {
+                    RecoveryOutcome::Accepted(accepted) => Verdict::Accepted(accepted),
+                    RecoveryOutcome::Invalid | RecoveryOutcome::Forged => Verdict::Invalid,
+                    RecoveryOutcome::Malformed => Verdict::Malformed,
+                },
+            )
         })
     }
 

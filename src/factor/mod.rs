@@ -7,6 +7,8 @@ mod binding;
 #[cfg(feature = "device")]
 mod device;
 mod digest_key;
+#[cfg(feature = "alloc")]
+mod hash_memory;
 mod oob;
 #[cfg(feature = "alloc")]
 mod pepper;
@@ -23,6 +25,8 @@ pub use device::{
     RegistrationChallenge,
 };
 pub use digest_key::DigestKey;
+#[cfg(feature = "alloc")]
+pub use hash_memory::HashMemory;
 pub use oob::{OobChallenge, OobOutcome, OobPolicy};
 #[cfg(feature = "alloc")]
 pub use pepper::RecoveryPepper;

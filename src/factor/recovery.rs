@@ -4,7 +4,7 @@
 use alloc::{string::String, vec::Vec};
 use core::fmt;
 
-use argon2::{Argon2, Block, Params};
+use argon2::{Argon2, Params};
 use rand_core::TryCryptoRng;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
@@ -14,6 +14,7 @@ use hmac::Mac;
 use super::{
     binding::Binding,
     digest_key::{DigestKey, digest_matches},
+    hash_memory::HashMemory,
     pepper::RecoveryPepper,
 };
 use crate::{
@@ -230,6 +231,21 @@ impl RecoveryPolicy {
         keys: RecoveryKeys<'_>,
         binding: Binding<'_>,
     ) -> Result<(Vec<RecoveryCode>, RecoveryCodes), Error> {
+        self.generate_in(&mut HashMemory::new(), rng, keys, binding)
+    }
+
+    /// As [`RecoveryPolicy::generate`], hashing in `memory` rather than in
+    /// memory allocated for each code.
+    ///
+    /// # Errors
+    /// As [`RecoveryPolicy::generate`].
+    pub fn generate_in<R: TryCryptoRng + ?Sized>(
+        &self,
+        memory: &mut HashMemory,
+        rng: &mut R,
+        keys: RecoveryKeys<'_>,
+        binding: Binding<'_>,
+    ) -> Result<(Vec<RecoveryCode>, RecoveryCodes), Error> {
         let key = keys.digest.first().ok_or(Error::UnknownKeyId)?;
         let pepper = keys.peppers.first();
         if self.pepper_required && pepper.is_none() {
@@ -251,7 +267,7 @@ impl RecoveryPolicy {
         };
         for _ in 0..self.count {
             let code = RecoveryCode::generate(rng)?;
-            record.digests.push(record.digest(&code, pepper)?);
+            record.digests.push(record.digest(memory, &code, pepper)?);
             codes.push(code);
         }
         record.mac = record.keyed(key, binding).finalize().into_bytes().into();
@@ -297,6 +313,23 @@ impl RecoveryCodes {
         rng: &mut R,
         typed: &str,
     ) -> Result<RecoveryOutcome, Error> {
+        self.verify_in(&mut HashMemory::new(), policy, keys, binding, rng, typed)
+    }
+
+    /// As [`RecoveryCodes::verify`], hashing in `memory` rather than in
+    /// memory allocated for each hash.
+    ///
+    /// # Errors
+    /// As [`RecoveryCodes::verify`].
+    pub fn verify_in<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        memory: &mut HashMemory,
+        policy: &RecoveryPolicy,
+        keys: RecoveryKeys<'_>,
+        binding: Binding<'_>,
+        rng: &mut R,
+        typed: &str,
+    ) -> Result<RecoveryOutcome, Error> {
         if !cost_in_bounds(self.memory_kib, self.passes) {
             return Err(Error::StoredCostOutOfRange);
         }
@@ -318,7 +351,7 @@ impl RecoveryCodes {
         let Some(code) = RecoveryCode::parse(typed) else {
             return Ok(RecoveryOutcome::Malformed);
         };
-        let digest = Zeroizing::new(self.digest(&code, pepper)?);
+        let digest = Zeroizing::new(self.digest(memory, &code, pepper)?);
         let mut found = Choice::from(0);
         let mut index = 0u64;
         for (i, stored) in (0u64..).zip(&self.digests) {
@@ -330,7 +363,7 @@ impl RecoveryCodes {
             return Ok(RecoveryOutcome::Invalid);
         }
         let replacement = RecoveryCode::generate(rng)?;
-        let new_digest = self.digest(&replacement, pepper)?;
+        let new_digest = self.digest(memory, &replacement, pepper)?;
         let slot = usize::try_from(index)
             .ok()
             .and_then(|i| self.digests.get_mut(i))
@@ -385,17 +418,17 @@ impl RecoveryCodes {
     }
 
     /// The Argon2id digest of `code` under this set's salt and cost, and
-    /// `pepper` if given. Argon2's working memory (megabytes that are a
-    /// function of the code) is allocated here, at its exact size so that
-    /// nothing reallocates it, and wiped before it is freed.
+    /// `pepper` if given, worked out in `memory` (megabytes that are a
+    /// function of the code), which is wiped after.
     fn digest(
         &self,
+        memory: &mut HashMemory,
         code: &RecoveryCode,
         pepper: Option<&RecoveryPepper>,
     ) -> Result<[u8; DIGEST_LEN], Error> {
         let params = Params::new(self.memory_kib, self.passes, 1, Some(DIGEST_LEN))
             .map_err(|_| Error::InvalidPolicy)?;
-        let mut memory = Zeroizing::new(alloc::vec![Block::default(); params.block_count()]);
+        let blocks = params.block_count();
         let (algorithm, version) = (argon2::Algorithm::Argon2id, argon2::Version::V0x13);
         let hasher = match pepper {
             None => Argon2::new(algorithm, version, params),
@@ -405,9 +438,14 @@ impl RecoveryCodes {
             }
         };
         let mut out = [0; DIGEST_LEN];
-        hasher
-            .hash_password_into_with_memory(&*code.0, &self.salt, &mut out, &mut **memory)
-            .map_err(|_| Error::InvalidPolicy)?;
+        let hashed = hasher.hash_password_into_with_memory(
+            &*code.0,
+            &self.salt,
+            &mut out,
+            memory.blocks(blocks).ok_or(Error::InvalidPolicy)?,
+        );
+        memory.wipe();
+        hashed.map_err(|_| Error::InvalidPolicy)?;
         Ok(out)
     }
 }

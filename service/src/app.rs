@@ -121,6 +121,30 @@ pub struct App {
     /// An Argon2id hash of random bytes: what an unknown user's password
     /// is checked against, so that the answer takes as long.
     pub decoy: String,
+    /// The accounts with a factor change under way in this process.
+    changing: Changing,
+}
+
+/// The accounts with a factor change under way: one at a time each, so
+/// that one person cannot queue the hashing of every other.
+type Changing = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>;
+
+/// The one factor change of an account under way in this process; the
+/// account is free again when it drops.
+#[derive(Debug)]
+pub struct OneChange {
+    changing: Changing,
+    account: String,
+}
+
+impl Drop for OneChange {
+    fn drop(&mut self) {
+        let mut changing = self
+            .changing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        changing.remove(&self.account);
+    }
 }
 
 impl fmt::Debug for App {
@@ -192,6 +216,21 @@ impl App {
             issuer: config.issuer.clone(),
             fresh_login: config.fresh_login,
             decoy: crate::passwords::hash(decoy).await.map_err(Failure)?,
+            changing: Changing::default(),
+        })
+    }
+
+    /// `account`'s one factor change, unless another is under way in this
+    /// process. (Across instances, each change still checks the session's
+    /// credential version inside its compare-and-swap.)
+    pub fn begin_change(&self, account: &str) -> Option<OneChange> {
+        let mut changing = self
+            .changing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        changing.insert(account.to_owned()).then(|| OneChange {
+            changing: self.changing.clone(),
+            account: account.to_owned(),
         })
     }
 

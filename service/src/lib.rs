@@ -7,11 +7,13 @@
 //! The layers, top down: [`http`] turns requests into the [`login`] steps
 //! and the account endpoints, which act through [`app::App`] on the store:
 //! the core's records and the service's own ([`records`]), with first
-//! factors hashed by [`passwords`], secrets from [`keys`], and SMS codes
+//! factors hashed by [`passwords`] (every Argon2id on the [`hashing`]
+//! threads), secrets from [`keys`], and SMS codes
 //! sent by a [`sender::Sender`].
 
 pub mod app;
 pub mod config;
+pub mod hashing;
 pub mod http;
 pub mod keys;
 pub mod login;

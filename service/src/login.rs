@@ -3,6 +3,8 @@
 //! completing it, SMS codes and device challenges sent for it. Every step
 //! answers with the core's [`Outcome`]; each API words it its own way.
 
+use std::sync::Arc;
+
 use twofa::{
     AccountState, Binding, FirstFactor, Outcome, RecoveryCode, SecondFactor, SecondFactors, Token,
 };
@@ -87,20 +89,26 @@ async fn check_first(
     let user: User = app.load(account).await?;
     if !user.exists() {
         // As long as a real check, and no record written.
-        passwords::verify(typed, String::new(), &app.decoy).await;
+        passwords::verify(typed, String::new(), &app.decoy)
+            .await
+            .map_err(Failure)?;
         return Ok(Err(FirstRefusal::Invalid));
     }
     let mut state: AccountState = app.load(account).await?;
     if app.guard.throttle().check(state.throttle(), now).is_err() {
         // As long as a real check, nothing counted, answered as wrong.
-        passwords::verify(typed, String::new(), &app.decoy).await;
+        passwords::verify(typed, String::new(), &app.decoy)
+            .await
+            .map_err(Failure)?;
         return Ok(Err(FirstRefusal::Invalid));
     }
     let hash = match first {
         FirstFactor::Password => user.password.clone(),
         _ => user.pin.clone(),
     };
-    let matched = passwords::verify(typed, hash, &app.decoy).await;
+    let matched = passwords::verify(typed, hash, &app.decoy)
+        .await
+        .map_err(Failure)?;
     Ok(Ok((user, matched)))
 }
 
@@ -299,44 +307,51 @@ pub async fn complete_with_device(
     Ok(outcome.map(|_| ()))
 }
 
-/// Step two with a recovery code (each one works once). The Argon2id
-/// check runs on a blocking thread.
+/// Step two with a recovery code (each one works once). The decision
+/// runs on a [`hashing`](crate::hashing) thread: the Argon2id check (two
+/// on a hit, with the code replacing it) and the store's round trip
+/// around it.
 ///
 /// # Errors
 /// The store failed.
 pub async fn complete_with_recovery(
-    app: &App,
+    app: &Arc<App>,
     account: &str,
     ticket: &str,
     code: &str,
     now: u64,
 ) -> Result<Outcome<RecoveryCode>, Failure> {
-    let binding = Binding::new(account, LOGIN);
-    let outcome = tokio::task::block_in_place(|| {
-        tokio::runtime::Handle::current().block_on(app.decide(
-            account,
-            |state: &mut AccountState| {
-                let keys = app.recovery_keys();
-                app.guard.complete_login(
-                    state,
-                    &app.keys.digest,
-                    binding,
-                    ticket,
-                    SecondFactor::Recovery,
-                    now,
-                    |guard, state| {
-                        let Some(codes) = state.recovery.as_mut() else {
-                            return Ok(Outcome::Expired);
-                        };
-                        let throttle = &mut state.totp.throttle;
-                        let (policy, rng) = (&app.recovery, &mut getrandom::SysRng);
-                        let owner = Binding::new(account, RECOVERY);
-                        guard.verify_recovery(throttle, codes, policy, keys, owner, rng, code, now)
-                    },
-                )
-            },
-        ))
-    })?;
+    let (app, handle) = (app.clone(), tokio::runtime::Handle::current());
+    let (account, ticket) = (account.to_owned(), ticket.to_owned());
+    let code = Zeroizing::new(code.to_owned());
+    let outcome = crate::hashing::run(move |memory| {
+        let binding = Binding::new(&account, LOGIN);
+        handle.block_on(app.decide(&account, |state: &mut AccountState| {
+            let keys = app.recovery_keys();
+            app.guard.complete_login(
+                state,
+                &app.keys.digest,
+                binding,
+                &ticket,
+                SecondFactor::Recovery,
+                now,
+                |guard, state| {
+                    let Some(codes) = state.recovery.as_mut() else {
+                        return Ok(Outcome::Expired);
+                    };
+                    let throttle = &mut state.totp.throttle;
+                    let (policy, rng) = (&app.recovery, &mut getrandom::SysRng);
+                    let owner = Binding::new(&account, RECOVERY);
+                    let memory = &mut memory.recovery;
+                    guard.verify_recovery_in(
+                        memory, throttle, codes, policy, keys, owner, rng, &code, now,
+                    )
+                },
+            )
+        }))
+    })
+    .await
+    .map_err(Failure)??;
     Ok(outcome.map(|accepted| accepted.replacement))
 }
 

@@ -413,3 +413,60 @@ async fn wrong_passwords_in_a_row_answer_alike_for_a_real_and_an_unknown_id() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_recovery_sets_stays_in_bounds_and_others_still_log_in() {
+    let dir = scratch("hashing");
+    let server = Server::start(&Store::sqlite(&dir), &dir, 100);
+    let client = Client::default();
+    let other = fresh_user("O");
+    client.signup(&server, &other, "+91 98000 00012").await;
+    let mut sessions = Vec::new();
+    for _ in 0..4 {
+        let busy = fresh_user("H");
+        client.signup(&server, &busy, PHONE).await;
+        sessions.push(client.login_by_sms(&server, &busy, PHONE).await);
+    }
+    // 32 sets asked for at once, 8 by each of 4 people: each person's
+    // first is made, the others are refused while it is under way, and
+    // every hash runs on the hashing threads, in their memory.
+    let calls: Vec<_> = (0..32)
+        .map(|i| {
+            let (client, base) = (client.clone(), server.base.clone());
+            let access = sessions[i % sessions.len()].clone();
+            tokio::spawn(async move {
+                let path = "/authentication/v1/user/recovery-codes";
+                let body = serde_json::json!({});
+                client
+                    .with_bearer_at(&base, path, &access, Some(&body))
+                    .await
+            })
+        })
+        .collect();
+    // Meanwhile another person logs in.
+    let started = std::time::Instant::now();
+    client
+        .login_by_sms(&server, &other, "+91 98000 00012")
+        .await;
+    let took = started.elapsed();
+    let mut made = 0;
+    for call in calls {
+        let (status, answer) = call.await.unwrap();
+        match status {
+            200 => made += 1,
+            409 => assert_eq!(answer["code"], "e-409", "{answer}"),
+            _ => panic!("{status}: {answer}"),
+        }
+    }
+    assert!((4..=32).contains(&made), "{made} sets made");
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "the other login took {took:?}"
+    );
+    let peak = server.peak_rss_kib();
+    assert!(peak < 512 * 1024, "peak resident set {peak} KiB");
+    eprintln!(
+        "recovery burst: {made} of 32 made, other login {took:?}, peak RSS {} MiB",
+        peak / 1024
+    );
+}

@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 
 use super::body::{Answer, Body, check_len, check_user_id, error, success};
 use crate::{
-    app::{App, Failure, LiveSession, TOTP, TOTP_PENDING},
+    app::{App, Failure, LiveSession, OneChange, TOTP, TOTP_PENDING},
     login::{self, DEVICE_TRANSACTION, hex, hex_decode},
     passwords,
     records::User,
@@ -33,9 +33,10 @@ pub struct SessionOf(pub String);
 /// A session whose login was at most [`App::fresh_login`] seconds ago and
 /// checked a second factor: what changing a factor needs. However often
 /// its token was renewed by factor changes, its login time is the
-/// login's.
+/// login's. It holds the account's [`OneChange`]: a second change of the
+/// same account while one is under way is refused.
 #[derive(Debug)]
-pub struct FreshSessionOf(pub LiveSession);
+pub struct FreshSessionOf(pub LiveSession, pub OneChange);
 
 /// The answer to a factor change decided after the session's account
 /// changed its credentials (another session re-enrolled, say): the session
@@ -99,7 +100,13 @@ impl FromRequestParts<Arc<App>> for FreshSessionOf {
                 "Changing a factor needs a recent login with a second factor: log in again",
             ));
         }
-        Ok(Self(session))
+        let Some(change) = app.begin_change(&session.account) else {
+            return Err(Answer(
+                StatusCode::CONFLICT,
+                json!({"status": "error", "code": "e-409", "message": "Another change of this account is under way: try again when it ends"}),
+            ));
+        };
+        Ok(Self(session, change))
     }
 }
 
@@ -177,7 +184,7 @@ pub async fn signup(State(app): State<Arc<App>>, Body(request): Body<Signup>) ->
 /// as an otpauth URI and its QR code, kept sealed until confirmed.
 pub async fn enroll_totp(
     State(app): State<Arc<App>>,
-    FreshSessionOf(session): FreshSessionOf,
+    FreshSessionOf(session, _change): FreshSessionOf,
 ) -> Answer {
     let account = session.account;
     async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
@@ -225,7 +232,7 @@ impl core::fmt::Debug for Confirm {
 /// any other code; the code's step is marked used).
 pub async fn confirm_totp(
     State(app): State<Arc<App>>,
-    FreshSessionOf(session): FreshSessionOf,
+    FreshSessionOf(session, _change): FreshSessionOf,
     Body(request): Body<Confirm>,
 ) -> Answer {
     async fn answer(app: &App, session: &LiveSession, code: &str) -> Result<Answer, Answer> {
@@ -295,7 +302,7 @@ pub struct DeviceKey {
 /// Starts registering a device: the message its key signs.
 pub async fn register_device_start(
     State(app): State<Arc<App>>,
-    FreshSessionOf(session): FreshSessionOf,
+    FreshSessionOf(session, _change): FreshSessionOf,
     Body(request): Body<DeviceKey>,
 ) -> Answer {
     let account = session.account;
@@ -333,7 +340,7 @@ pub async fn register_device_start(
 /// Finishes registering a device with its signature of the message.
 pub async fn register_device_finish(
     State(app): State<Arc<App>>,
-    FreshSessionOf(session): FreshSessionOf,
+    FreshSessionOf(session, _change): FreshSessionOf,
     Body(request): Body<DeviceKey>,
 ) -> Answer {
     async fn answer(
@@ -460,20 +467,20 @@ pub async fn device_prompt(
 /// stops working), shown once.
 pub async fn recovery_codes(
     State(app): State<Arc<App>>,
-    FreshSessionOf(session): FreshSessionOf,
+    FreshSessionOf(session, _change): FreshSessionOf,
 ) -> Answer {
     async fn answer(app: &App, session: &LiveSession) -> Result<Answer, Failure> {
         let account = session.account.as_str();
         let policy = app.recovery;
         let (digest, peppers) = (app.keys.digest.clone(), app.keys.peppers.clone());
         let owner = account.to_owned();
-        let (codes, record) = tokio::task::spawn_blocking(move || {
+        let (codes, record) = crate::hashing::run(move |memory| {
             let keys = twofa::RecoveryKeys {
                 digest: &digest,
                 peppers: &peppers,
             };
             let binding = Binding::new(&owner, crate::app::RECOVERY);
-            policy.generate(&mut getrandom::SysRng, keys, binding)
+            policy.generate_in(&mut memory.recovery, &mut getrandom::SysRng, keys, binding)
         })
         .await
         .map_err(|e| Failure(e.to_string()))??;

@@ -113,7 +113,7 @@ pub async fn session(State(app): State<Arc<App>>, Body(request): Body<SessionReq
     }
 }
 
-async fn answer(app: &App, request: &SessionRequest) -> Result<Answer, Answer> {
+async fn answer(app: &Arc<App>, request: &SessionRequest) -> Result<Answer, Answer> {
     check_user_id(&request.user_id)?;
     check_len("password", &request.password, passwords::MAX_LEN)?;
     check_len("second_auth", &request.second_auth, MAX_SECOND_AUTH)?;
@@ -206,7 +206,7 @@ fn registered(ticket: &str, allowed: SecondFactors) -> Answer {
 /// `TOKEN` (or the second half of a one-call login): `ticket` with the
 /// second factor's value, or a request for an SMS code or a device prompt.
 async fn second_step(
-    app: &App,
+    app: &Arc<App>,
     request: &SessionRequest,
     ticket: &str,
     second: SecondAuthType,

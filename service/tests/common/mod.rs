@@ -167,6 +167,18 @@ impl Server {
         *self = Self::start(&self.store.clone(), dir, self.lockout_after);
     }
 
+    /// The most memory the process has held (its peak resident set), in
+    /// KiB, from Linux's `/proc`.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the process's status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM")
+    }
+
     /// The last SMS code sent to `phone`.
     pub fn last_sms(&self, phone: &str) -> String {
         let text = std::fs::read_to_string(&self.outbox).unwrap_or_default();
@@ -237,9 +249,20 @@ impl Client {
         token: &str,
         body: Option<&Value>,
     ) -> (u16, Value) {
+        self.with_bearer_at(&server.base, path, token, body).await
+    }
+
+    /// As [`Client::with_bearer`], to the server at `base`.
+    pub async fn with_bearer_at(
+        &self,
+        base: &str,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let request = match body {
-            Some(body) => self.http.post(format!("{}{path}", server.base)).json(body),
-            None => self.http.get(format!("{}{path}", server.base)),
+            Some(body) => self.http.post(format!("{base}{path}")).json(body),
+            None => self.http.get(format!("{base}{path}")),
         };
         let response = request
             .header("authorization", format!("Bearer {token}"))

@@ -1,7 +1,7 @@
 //! The service's configuration: environment variables, each with a flag
 //! of the same meaning (`--store` for `TWOFA_STORE`, …); a flag wins.
 
-use std::{collections::HashMap, env, net::SocketAddr, path::PathBuf};
+use std::{collections::HashMap, env, net::SocketAddr, path::PathBuf, time::Duration};
 
 use zeroize::Zeroizing;
 
@@ -46,6 +46,27 @@ pub struct Config {
     /// (`TWOFA_REDIS_ACCEPT_LOSS=1`; by default such a server is refused,
     /// since a lost save can accept a used code again).
     pub accept_redis_loss: bool,
+    /// What one client's connections and requests may take.
+    pub limits: Limits,
+}
+
+/// The bounds on connections and requests (the README's table of limits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections open at once (`TWOFA_MAX_CONNECTIONS`, default 1024,
+    /// and below the process's descriptor limit): one more evicts the
+    /// oldest with no request in progress, or is answered 503.
+    pub max_connections: usize,
+    /// Requests in progress at once (`TWOFA_MAX_IN_FLIGHT`, default 256):
+    /// one more is answered 503.
+    pub max_in_flight: usize,
+    /// How long a connection may take to send a request's headers,
+    /// counted from when it opened or answered its last request
+    /// (`TWOFA_HEADER_TIMEOUT`, seconds, default 10): also the idle limit.
+    pub header_timeout: Duration,
+    /// How long a request may take to send its body
+    /// (`TWOFA_BODY_TIMEOUT`, seconds, default 10): answered 408 after.
+    pub body_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -59,7 +80,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// The settings, their variables and flags, and their defaults.
-const SETTINGS: [(&str, &str, &str); 11] = [
+const SETTINGS: [(&str, &str, &str); 15] = [
     ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
     ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
     ("TWOFA_SEALING_KEY", "--sealing-key", ""),
@@ -71,6 +92,10 @@ const SETTINGS: [(&str, &str, &str); 11] = [
     ("TWOFA_LOCKOUT_SECONDS", "--lockout-seconds", "900"),
     ("TWOFA_FRESH_LOGIN", "--fresh-login", "300"),
     ("TWOFA_REDIS_ACCEPT_LOSS", "--redis-accept-loss", "0"),
+    ("TWOFA_MAX_CONNECTIONS", "--max-connections", "1024"),
+    ("TWOFA_MAX_IN_FLIGHT", "--max-in-flight", "256"),
+    ("TWOFA_HEADER_TIMEOUT", "--header-timeout", "10"),
+    ("TWOFA_BODY_TIMEOUT", "--body-timeout", "10"),
 ];
 
 impl Config {
@@ -120,6 +145,27 @@ impl Config {
         let lockout_after = u32::try_from(number("TWOFA_LOCKOUT_AFTER")?)
             .map_err(|_| "TWOFA_LOCKOUT_AFTER: at most 100".to_owned())?;
         let optional = |var: &str| Some(get(var)).filter(|v| !v.is_empty());
+        let bounded = |var: &str, range: std::ops::RangeInclusive<u64>| {
+            let value = number(var)?;
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(format!(
+                    "{var} must be {} to {}",
+                    range.start(),
+                    range.end()
+                ))
+            }
+        };
+        let count = |var: &str, max: u64| -> Result<usize, String> {
+            usize::try_from(bounded(var, 1..=max)?).map_err(|_| format!("{var}: too large"))
+        };
+        let limits = Limits {
+            max_connections: count("TWOFA_MAX_CONNECTIONS", 1_000_000)?,
+            max_in_flight: count("TWOFA_MAX_IN_FLIGHT", 1_000_000)?,
+            header_timeout: Duration::from_secs(bounded("TWOFA_HEADER_TIMEOUT", 1..=300)?),
+            body_timeout: Duration::from_secs(bounded("TWOFA_BODY_TIMEOUT", 1..=300)?),
+        };
         Ok(Self {
             listen,
             store,
@@ -141,6 +187,7 @@ impl Config {
                 "1" => true,
                 _ => return Err("TWOFA_REDIS_ACCEPT_LOSS must be 0 or 1".into()),
             },
+            limits,
             fresh_login: match number("TWOFA_FRESH_LOGIN")? {
                 seconds @ 1..=3600 => seconds,
                 _ => return Err("TWOFA_FRESH_LOGIN must be 1 to 3600 seconds".into()),

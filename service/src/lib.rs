@@ -53,12 +53,13 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         .map_err(|e| Failure(format!("{}: {e}", config.listen)))?;
     let address = listener.local_addr().map_err(|e| Failure(e.to_string()))?;
     println!("listening on http://{address} ({backend} store)");
-    axum::serve(listener, http::router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| Failure(e.to_string()))
+    let limits = http::server::within_descriptors(config.limits);
+    let router = http::router(app, &limits);
+    http::server::serve(listener, router, limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    Ok(())
 }
 
 /// Refuses a Redis whose configuration can lose a save (a used code

@@ -470,3 +470,111 @@ async fn a_burst_of_recovery_sets_stays_in_bounds_and_others_still_log_in() {
         peak / 1024
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_and_half_sent_connections_do_not_stop_a_login() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = scratch("connections");
+    // 256 descriptors, as the review's machine had; short timeouts.
+    let settings = [("TWOFA_HEADER_TIMEOUT", "3"), ("TWOFA_BODY_TIMEOUT", "2")];
+    let server = Server::start_with_descriptors(&Store::sqlite(&dir), &dir, &settings, 256);
+    let client = Client::default();
+    let user = fresh_user("C");
+    client.signup(&server, &user, PHONE).await;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    // 300 connections that send nothing, 10 that stop inside their
+    // headers, and 20 that stop inside their bodies.
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    let mut half_headers = Vec::new();
+    for _ in 0..10 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(b"POST /authentication/v1/user/session HTTP/1.1\r\nhost: x\r\n")
+            .await
+            .unwrap();
+        half_headers.push(stream);
+    }
+    let mut half_bodies = Vec::new();
+    for _ in 0..20 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(
+                b"POST /authentication/v1/user/session HTTP/1.1\r\nhost: x\r\n\
+                  content-type: application/json\r\ncontent-length: 200\r\n\r\n{\"user_id\"",
+            )
+            .await
+            .unwrap();
+        half_bodies.push(stream);
+    }
+    // A real login still completes, at once.
+    let started = std::time::Instant::now();
+    let login = client.login_by_sms(&server, &user, PHONE);
+    tokio::time::timeout(std::time::Duration::from_secs(10), login)
+        .await
+        .expect("the login was not answered");
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "the login took {took:?}"
+    );
+    // Each stalled body gets the API's 408 when its time is up.
+    for mut stream in half_bodies {
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            stream.read_to_end(&mut answer),
+        )
+        .await;
+        assert!(read.is_ok(), "no answer to a stalled body");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("\"code\":\"e-408\""), "{answer}");
+    }
+    // And whatever sent no whole headers is closed once its time is up.
+    for mut stream in idle.into_iter().rev().take(5).chain(half_headers) {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            stream.read_to_end(&mut rest),
+        )
+        .await;
+        assert!(read.is_ok(), "a connection left open");
+    }
+    eprintln!("330 stalled connections at 256 descriptors: login in {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_past_the_in_flight_bound_gets_the_json_503() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = scratch("in-flight");
+    let settings = [("TWOFA_MAX_IN_FLIGHT", "2"), ("TWOFA_BODY_TIMEOUT", "2")];
+    let server = Server::start_with(&Store::sqlite(&dir), &dir, 10, &settings);
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let stalled = b"POST /authentication/v1/user/session HTTP/1.1\r\nhost: x\r\n\
+                    content-type: application/json\r\ncontent-length: 200\r\n\r\n{";
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(stalled).await.unwrap();
+        held.push(stream);
+    }
+    // Let both reach the server before the third.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut third = tokio::net::TcpStream::connect(&address).await.unwrap();
+    third.write_all(stalled).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        third.read_to_end(&mut answer),
+    )
+    .await
+    .expect("answered at once")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"code\":\"e-503\""), "{answer}");
+    drop(held);
+}

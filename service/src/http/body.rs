@@ -66,6 +66,11 @@ impl From<Failure> for Answer {
     }
 }
 
+/// The body of a request, read whole by the [`limits`](super::limits)
+/// middleware: `None` if it was larger than [`MAX_BODY`] or broke off.
+#[derive(Debug, Clone)]
+pub struct WholeBody(pub Option<Vec<u8>>);
+
 /// A JSON body of type `T`, or why it was refused: for an endpoint that
 /// answers a refusal in a shape of its own. Never rejects.
 ///
@@ -79,13 +84,17 @@ pub struct Parsed<T>(pub Result<T, &'static str>);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Parsed<T> {
     type Rejection = Infallible;
 
-    async fn from_request(request: Request, _: &S) -> Result<Self, Infallible> {
+    async fn from_request(mut request: Request, _: &S) -> Result<Self, Infallible> {
         let json = request
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .is_some_and(is_json);
-        let Some(bytes) = read(request.into_body()).await else {
+        let whole = match request.extensions_mut().remove::<WholeBody>() {
+            Some(WholeBody(whole)) => whole,
+            None => read(request.into_body()).await,
+        };
+        let Some(bytes) = whole else {
             return Ok(Self(Err(TOO_LARGE)));
         };
         if !json {
@@ -134,7 +143,7 @@ fn is_json(content_type: &str) -> bool {
 /// The whole body, up to [`MAX_BODY`] bytes; `None` for one larger (whose
 /// rest is read and thrown away up to [`MAX_DRAIN`]) or one that breaks
 /// off.
-async fn read(body: axum::body::Body) -> Option<Vec<u8>> {
+pub async fn read(body: axum::body::Body) -> Option<Vec<u8>> {
     let mut body = pin!(body);
     let mut bytes = Vec::new();
     let mut read = 0;

@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod body;
+pub mod limits;
+pub mod server;
 pub mod session;
 pub mod totp_login;
 
@@ -14,10 +16,11 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::app::App;
+use crate::{app::App, config::Limits};
 
-/// Every route, over `app`.
-pub fn router(app: Arc<App>) -> Router {
+/// Every route, over `app`, each request held to `limits`
+/// ([`limits::limit`]).
+pub fn router(app: Arc<App>, limits: &Limits) -> Router {
     Router::new()
         .route(
             "/authentication/v1/user/session",
@@ -61,4 +64,8 @@ pub fn router(app: Arc<App>) -> Router {
         .method_not_allowed_fallback(body::no_route)
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .with_state(app)
+        .layer(axum::middleware::from_fn_with_state(
+            limits::RequestLimits::new(limits),
+            limits::limit,
+        ))
 }

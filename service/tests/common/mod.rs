@@ -127,8 +127,36 @@ impl Server {
         lockout_after: u32,
         settings: &[(&str, &str)],
     ) -> Self {
+        let command = Command::new(env!("CARGO_BIN_EXE_twofa-service"));
+        Self::spawn(command, store, dir, lockout_after, settings)
+    }
+
+    /// As [`Server::start_with`], the process allowed only `descriptors`
+    /// open files (`ulimit -n`).
+    pub fn start_with_descriptors(
+        store: &Store,
+        dir: &Path,
+        settings: &[(&str, &str)],
+        descriptors: u32,
+    ) -> Self {
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            &format!("ulimit -n {descriptors} && exec \"$0\""),
+            env!("CARGO_BIN_EXE_twofa-service"),
+        ]);
+        Self::spawn(command, store, dir, 100, settings)
+    }
+
+    fn spawn(
+        mut command: Command,
+        store: &Store,
+        dir: &Path,
+        lockout_after: u32,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let outbox = dir.join("outbox");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_twofa-service"))
+        let mut child = command
             .envs(settings.iter().copied())
             .env("TWOFA_LISTEN", "127.0.0.1:0")
             .env("TWOFA_STORE", &store.url)

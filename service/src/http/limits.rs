@@ -1,0 +1,69 @@
+//! Per request, before any handler or extractor sees it: at most
+//! [`Limits::max_in_flight`] in progress at once (one more is answered
+//! the JSON 503 at once), and the body read whole, up to
+//! [`MAX_DRAIN`](super::body::MAX_DRAIN) bytes, within
+//! [`Limits::body_timeout`] (the JSON 408 otherwise, and the connection
+//! closed). Every answer, a 401 from an extractor included, then goes out
+//! after the body was read, so the client gets it rather than a reset.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header::CONNECTION},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+use super::body::{Answer, WholeBody, read};
+use crate::config::Limits;
+
+/// The shared bounds: permits for requests in progress, and the body's
+/// deadline.
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    in_flight: Arc<Semaphore>,
+    body_timeout: std::time::Duration,
+}
+
+impl RequestLimits {
+    /// The bounds `limits` sets.
+    pub fn new(limits: &Limits) -> Self {
+        Self {
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+            body_timeout: limits.body_timeout,
+        }
+    }
+}
+
+/// The middleware: see the module's documentation.
+pub async fn limit(State(limits): State<RequestLimits>, request: Request, next: Next) -> Response {
+    let Ok(_permit) = limits.in_flight.clone().try_acquire_owned() else {
+        let mut answer = Answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "error", "code": "e-503", "message": "Service unavailable: try again shortly"}),
+        )
+        .into_response();
+        answer
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return answer;
+    };
+    let (mut parts, body) = request.into_parts();
+    let Ok(whole) = tokio::time::timeout(limits.body_timeout, read(body)).await else {
+        let mut answer = Answer(
+            StatusCode::REQUEST_TIMEOUT,
+            json!({"status": "error", "code": "e-408", "message": "The request's body did not arrive in time"}),
+        )
+        .into_response();
+        answer
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return answer;
+    };
+    parts.extensions.insert(WholeBody(whole));
+    next.run(Request::from_parts(parts, axum::body::Body::empty()))
+        .await
+}

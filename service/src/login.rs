@@ -86,7 +86,10 @@ async fn check_first(
     typed: Zeroizing<String>,
     now: u64,
 ) -> Result<Result<(User, bool), FirstRefusal>, Failure> {
+    // Both records read whether or not the id exists, so that the reads
+    // take as long too.
     let user: User = app.load(account).await?;
+    let mut state: AccountState = app.load(account).await?;
     if !user.exists() {
         // As long as a real check, and no record written.
         passwords::verify(typed, String::new(), &app.decoy)
@@ -94,7 +97,6 @@ async fn check_first(
             .map_err(Failure)?;
         return Ok(Err(FirstRefusal::Invalid));
     }
-    let mut state: AccountState = app.load(account).await?;
     if app.guard.throttle().check(state.throttle(), now).is_err() {
         // As long as a real check, nothing counted, answered as wrong.
         passwords::verify(typed, String::new(), &app.decoy)

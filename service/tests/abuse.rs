@@ -9,6 +9,11 @@ use twofa::{AccountState, AccountStore};
 
 const PHONE: &str = "+91 98000 00011";
 
+/// The timing test runs alone (it holds this for writing); every other
+/// test of this file shares it, so none of them loads the cores while
+/// answers are timed.
+static CORES: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 /// A well-formed ticket no server issued: 52 base32 symbols (256 bits).
 fn made_up(i: u32) -> String {
     let suffix: String = format!("{i:08}")
@@ -20,6 +25,7 @@ fn made_up(i: u32) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn made_up_tickets_leave_no_record_and_no_lock() {
+    let _shared = CORES.read().await;
     let dir = scratch("made-up-tickets");
     let store = Store::sqlite(&dir);
     let server = Server::start(&store, &dir, 10);
@@ -66,6 +72,7 @@ async fn made_up_tickets_leave_no_record_and_no_lock() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_keys_are_matched_whole_and_waits_have_one_wording() {
+    let _shared = CORES.read().await;
     let dir = scratch("keys-and-waits");
     let server = Server::start(&Store::sqlite(&dir), &dir, 10);
     let client = Client::default();
@@ -112,6 +119,7 @@ async fn api_keys_are_matched_whole_and_waits_have_one_wording() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn freshness_comes_from_a_login_with_a_second_factor_and_is_never_renewed() {
+    let _shared = CORES.read().await;
     let dir = scratch("freshness");
     let settings = [("TWOFA_FRESH_LOGIN", "4")];
     let server = Server::start_with(&Store::sqlite(&dir), &dir, 10, &settings);
@@ -140,6 +148,7 @@ async fn freshness_comes_from_a_login_with_a_second_factor_and_is_never_renewed(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_begun_with_a_remembered_cookie_cannot_change_a_factor() {
+    let _shared = CORES.read().await;
     let dir = scratch("cookie-session");
     let server = Server::start(&Store::sqlite(&dir), &dir, 10);
     let client = Client::default();
@@ -181,6 +190,7 @@ async fn a_session_begun_with_a_remembered_cookie_cannot_change_a_factor() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_made_up_ticket_learns_nothing_of_an_account_or_its_factors() {
+    let _shared = CORES.read().await;
     let dir = scratch("made-up-answers");
     let server = Server::start(&Store::sqlite(&dir), &dir, 10);
     let client = Client::default();
@@ -360,6 +370,7 @@ fn two_first_starts_on_one_fresh_sqlite_file_both_come_up() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_for_no_route_sent_slowly_gets_its_json_answer() {
+    let _shared = CORES.read().await;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = scratch("slow-404");
     let server = Server::start(&Store::sqlite(&dir), &dir, 10);
@@ -388,6 +399,7 @@ async fn a_request_for_no_route_sent_slowly_gets_its_json_answer() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_passwords_in_a_row_answer_alike_for_a_real_and_an_unknown_id() {
+    let _alone = CORES.write().await;
     let dir = scratch("enumeration");
     // Waits between failures, as a deployment has them.
     let settings = [("TWOFA_THROTTLE_DELAY", "5")];
@@ -412,10 +424,42 @@ async fn wrong_passwords_in_a_row_answer_alike_for_a_real_and_an_unknown_id() {
             answers[0]
         );
     }
+    // Nor does the time taken: the real account waits now, and each
+    // answer for it, as for the unknown id, is one hash against the decoy.
+    let mut took = [Vec::new(), Vec::new()];
+    for attempt in 0..41 {
+        // Each first in turn.
+        let order = if attempt % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let id = [&real, &unknown][i];
+            let body = serde_json::json!({"user_id": id, "password": format!("again {attempt}"),
+                "second_auth_type": "REGISTER"});
+            let started = std::time::Instant::now();
+            let (status, _) = client.session(&server, body).await;
+            took[i].push(started.elapsed());
+            assert_eq!(status, 400);
+        }
+    }
+    let median = |times: &mut Vec<std::time::Duration>| {
+        times.sort();
+        times[times.len() / 2].as_secs_f64()
+    };
+    let (real_median, unknown_median) = (median(&mut took[0]), median(&mut took[1]));
+    let ratio = real_median / unknown_median;
+    eprintln!(
+        "step one: real id {:.1} ms, unknown id {:.1} ms (ratio {ratio:.3})",
+        real_median * 1e3,
+        unknown_median * 1e3
+    );
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "medians differ: ratio {ratio:.3}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_burst_of_recovery_sets_stays_in_bounds_and_others_still_log_in() {
+    let _shared = CORES.read().await;
     let dir = scratch("hashing");
     let server = Server::start(&Store::sqlite(&dir), &dir, 100);
     let client = Client::default();
@@ -473,6 +517,7 @@ async fn a_burst_of_recovery_sets_stays_in_bounds_and_others_still_log_in() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_and_half_sent_connections_do_not_stop_a_login() {
+    let _shared = CORES.read().await;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = scratch("connections");
     // 256 descriptors, as the review's machine had; short timeouts.
@@ -548,6 +593,7 @@ async fn idle_and_half_sent_connections_do_not_stop_a_login() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_past_the_in_flight_bound_gets_the_json_503() {
+    let _shared = CORES.read().await;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = scratch("in-flight");
     let settings = [("TWOFA_MAX_IN_FLIGHT", "2"), ("TWOFA_BODY_TIMEOUT", "2")];

@@ -290,3 +290,80 @@ fn thousands_of_guesses_compare_at_most_100_under_any_valid_policy() {
     }
     assert!(policies > 50, "{policies} policies");
 }
+
+#[test]
+fn each_timed_lockout_lasts_twice_the_one_before_up_to_the_longest() {
+    let policy = ThrottlePolicy::builder()
+        .lockout_after(3)
+        .lockout_duration(Some(900))
+        .max_lockout_duration(Some(3000))
+        .build()
+        .unwrap();
+    assert_eq!(policy.max_lockout_duration(), Some(3000));
+    let mut state = ThrottleState::default();
+    for _ in 0..3 {
+        policy.record_failure(&mut state, NOW);
+    }
+    // 900 s, then 1800, then 3000 (not 3600), and 3000 from then on.
+    let mut at = NOW;
+    for lock in [900, 1800, 3000, 3000, 3000] {
+        assert_eq!(
+            policy.check(&state, at),
+            Err(Throttled::Locked {
+                until: Some(at + lock)
+            })
+        );
+        assert_eq!(policy.check(&state, at + lock), Ok(()));
+        at += lock;
+        policy.record_failure(&mut state, at);
+    }
+    // A success forgets it all: the next lockout is 900 s again.
+    policy.record_success(&mut state);
+    for _ in 0..3 {
+        policy.record_failure(&mut state, at);
+    }
+    assert_eq!(state.retry_at, at + 900);
+    // A longest lockout needs a timed one, and may not be shorter.
+    for (lock, max) in [(None, Some(900)), (Some(900), Some(899))] {
+        assert!(
+            ThrottlePolicy::builder()
+                .lockout_duration(lock)
+                .max_lockout_duration(max)
+                .build()
+                .is_err()
+        );
+    }
+}
+
+#[test]
+fn the_time_to_the_permanent_lock_is_the_sum_of_every_wait() {
+    // Lockout after 2, no backoff: 98 locks of 100 s before the 100th
+    // failure.
+    let fixed = ThrottlePolicy::builder()
+        .base_delay(0)
+        .max_delay(0)
+        .lockout_after(2)
+        .lockout_duration(Some(100))
+        .build()
+        .unwrap();
+    assert_eq!(fixed.time_to_permanent_lock(), Some(98 * 100));
+    // Doubling up to 400: 100 + 200 + 400 · 96.
+    let growing = ThrottlePolicy::builder()
+        .base_delay(0)
+        .max_delay(0)
+        .lockout_after(2)
+        .lockout_duration(Some(100))
+        .max_lockout_duration(Some(400))
+        .build()
+        .unwrap();
+    assert_eq!(growing.time_to_permanent_lock(), Some(100 + 200 + 400 * 96));
+    // Backoff counts too: 1 + 2 before the lockout at 3.
+    let backoff = ThrottlePolicy::builder()
+        .lockout_after(3)
+        .lockout_duration(Some(300))
+        .build()
+        .unwrap();
+    assert_eq!(backoff.time_to_permanent_lock(), Some(1 + 2 + 97 * 300));
+    // A lockout that never ends is already the permanent one.
+    assert_eq!(ThrottlePolicy::default().time_to_permanent_lock(), None);
+}

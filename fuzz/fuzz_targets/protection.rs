@@ -29,6 +29,7 @@ struct Input {
     base_delay: u8,
     max_delay: u16,
     lockout_duration: Option<u16>,
+    max_lockout_duration: Option<u32>,
     max_drift: u8,
     behind: u8,
     ahead: u8,
@@ -147,6 +148,7 @@ fuzz_target!(|input: Input| {
         .base_delay(u64::from(input.base_delay))
         .max_delay(u64::from(input.max_delay))
         .lockout_duration(input.lockout_duration.map(u64::from))
+        .max_lockout_duration(input.max_lockout_duration.map(u64::from))
         .build()
     else {
         return;

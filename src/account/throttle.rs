@@ -16,7 +16,9 @@ use crate::error::Error;
 /// A success forgets every failure.
 ///
 /// A timed lockout does not forget failures: they keep counting through
-/// it, each further failure locks the account again for the duration, and
+/// it, each further failure locks the account again for the duration (or
+/// for twice as long as the lock before, up to `max_lockout_duration`,
+/// if set), and
 /// at [`ThrottlePolicy::MAX_CONSECUTIVE_FAILURES`] (100, NIST SP 800-63B
 /// §5.2.2) the account is locked until a reset, whatever the policy. So no
 /// valid policy lets more than 100 consecutive wrong guesses be compared,
@@ -54,6 +56,7 @@ pub struct ThrottlePolicy {
     max_delay: u64,
     lockout_after: u32,
     lockout_duration: Option<u64>,
+    max_lockout_duration: Option<u64>,
 }
 
 /// One account's throttle state: consecutive failures and the earliest
@@ -153,8 +156,9 @@ impl ThrottlePolicy {
         state.retry_at = if state.failures >= Self::MAX_CONSECUTIVE_FAILURES {
             u64::MAX
         } else if self.is_locked_out(state) {
-            self.lockout_duration
-                .map_or(u64::MAX, |duration| now.saturating_add(duration))
+            self.lockout_duration.map_or(u64::MAX, |duration| {
+                now.saturating_add(self.lock_after(duration, state.failures))
+            })
         } else {
             now.saturating_add(self.delay_after(state.failures))
         };
@@ -178,6 +182,18 @@ impl ThrottlePolicy {
     #[must_use]
     pub fn is_locked_out(&self, state: &ThrottleState) -> bool {
         state.failures >= self.lockout_after
+    }
+
+    /// How long the lock after the `failures`-th consecutive failure
+    /// lasts, the first lasting `duration`.
+    fn lock_after(&self, duration: u64, failures: u32) -> u64 {
+        let Some(max) = self.max_lockout_duration else {
+            return duration;
+        };
+        let doubling = 1u64
+            .checked_shl(failures.saturating_sub(self.lockout_after))
+            .unwrap_or(u64::MAX);
+        duration.saturating_mul(doubling).min(max)
     }
 
     /// The wait after the `failures`-th consecutive failure.
@@ -211,6 +227,35 @@ impl ThrottlePolicy {
     pub fn lockout_duration(&self) -> Option<u64> {
         self.lockout_duration
     }
+
+    /// The longest a timed lockout grows to, if each lasts twice the one
+    /// before; `None` if each lasts [`ThrottlePolicy::lockout_duration`].
+    #[must_use]
+    pub fn max_lockout_duration(&self) -> Option<u64> {
+        self.max_lockout_duration
+    }
+
+    /// The shortest time, in seconds, in which someone who fails on every
+    /// attempt, each as early as the policy allows, reaches the lock that
+    /// lasts until a reset ([`ThrottlePolicy::MAX_CONSECUTIVE_FAILURES`]
+    /// in a row); `None` if the policy's own lockout never ends (the first
+    /// lockout is then that lock). This is the figure to publish: how long
+    /// a guesser who knows the first factor's answer never needs, but has
+    /// the account's id and any number of addresses, takes to lock it for
+    /// good.
+    #[must_use]
+    pub fn time_to_permanent_lock(&self) -> Option<u64> {
+        let mut state = ThrottleState::default();
+        let mut now = 0u64;
+        self.lockout_duration?;
+        while state.failures < Self::MAX_CONSECUTIVE_FAILURES {
+            if state.failures > 0 {
+                now = now.max(state.retry_at);
+            }
+            self.record_failure(&mut state, now);
+        }
+        Some(now)
+    }
 }
 
 impl Default for ThrottlePolicy {
@@ -220,6 +265,7 @@ impl Default for ThrottlePolicy {
             max_delay: 300,
             lockout_after: 10,
             lockout_duration: None,
+            max_lockout_duration: None,
         }
     }
 }
@@ -263,13 +309,24 @@ impl ThrottlePolicyBuilder {
         self
     }
 
+    /// Lets each timed lockout after the first last twice as long as the
+    /// one before, up to `seconds` (default: each lasts the
+    /// [`lockout_duration`](Self::lockout_duration)). Someone who fails on
+    /// purpose then needs days rather than hours to reach the lock that
+    /// lasts until a reset ([`ThrottlePolicy::time_to_permanent_lock`]).
+    pub fn max_lockout_duration(mut self, seconds: Option<u64>) -> Self {
+        self.policy.max_lockout_duration = seconds;
+        self
+    }
+
     /// The policy.
     ///
     /// # Errors
     /// [`Error::InvalidPolicy`] when `lockout_after` is 0 or above
     /// [`ThrottlePolicy::MAX_LOCKOUT_AFTER`], `max_delay` is below
-    /// `base_delay`, or a timed lockout is shorter than a second or than
-    /// the backoff it replaces (`max_delay`).
+    /// `base_delay`, a timed lockout is shorter than a second or than
+    /// the backoff it replaces (`max_delay`), or a longest lockout is set
+    /// without a timed lockout or is shorter than it.
     pub fn build(self) -> Result<ThrottlePolicy, Error> {
         let policy = self.policy;
         let replaced = policy.max_delay.max(1);
@@ -277,6 +334,9 @@ impl ThrottlePolicyBuilder {
             || policy.lockout_after > ThrottlePolicy::MAX_LOCKOUT_AFTER
             || policy.max_delay < policy.base_delay
             || policy.lockout_duration.is_some_and(|lock| lock < replaced)
+            || policy
+                .max_lockout_duration
+                .is_some_and(|max| policy.lockout_duration.is_none_or(|lock| max < lock))
         {
             return Err(Error::InvalidPolicy);
         }

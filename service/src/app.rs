@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use subtle::ConstantTimeEq;
+use subtle::{ConditionallySelectable, ConstantTimeEq};
 use twofa::{
     AccountState, Binding, DevicePolicy, DigestKey, Guard, OobPolicy, RecoveryKeys, RecoveryPolicy,
     RememberPolicy, SecretKind, SharedError, ThrottlePolicy, TicketPolicy, Token, Totp,
@@ -15,6 +15,7 @@ use twofa_stores::{AnyStore, BoxError};
 use zeroize::Zeroizing;
 
 use crate::{
+    addresses::Addresses,
     config::Config,
     keys::Keys,
     records::{Sessions, User},
@@ -123,6 +124,67 @@ pub struct App {
     pub decoy: String,
     /// The accounts with a factor change under way in this process.
     changing: Changing,
+    /// The per-address limit on failed first factors.
+    pub addresses: Addresses,
+    /// The operators' names, in the order of `admin_keys`.
+    admin_names: Vec<String>,
+    /// The operators' admin keys.
+    admin_keys: Vec<Zeroizing<String>>,
+}
+
+/// The index of `typed` among `known` (each at most
+/// [`App::MAX_API_KEY`] bytes): every key compared whole at that length
+/// and its length compared too, in constant time, so neither the match
+/// nor a key's length shows in the time taken.
+fn find_key(known: &[Zeroizing<String>], typed: &str) -> Option<usize> {
+    let padded = |text: &str| {
+        let mut block = Zeroizing::new([0u8; App::MAX_API_KEY]);
+        for (slot, byte) in block.iter_mut().zip(text.as_bytes()) {
+            *slot = *byte;
+        }
+        block
+    };
+    let typed_block = padded(typed);
+    let typed_len = typed.len() as u64;
+    let mut found = subtle::Choice::from(0);
+    let mut index = 0u64;
+    for (i, key) in (0u64..).zip(known) {
+        let same = padded(key).ct_eq(&*typed_block) & (key.len() as u64).ct_eq(&typed_len);
+        index.conditional_assign(&i, same);
+        found |= same;
+    }
+    // A longer key is none of them (the configured ones are bounded).
+    (bool::from(found) && typed.len() <= App::MAX_API_KEY)
+        .then(|| usize::try_from(index).ok())
+        .flatten()
+}
+
+/// The service's throttle: waits from `TWOFA_THROTTLE_DELAY` doubling up
+/// to 300 s, a lock after `TWOFA_LOCKOUT_AFTER` failures lasting
+/// `TWOFA_LOCKOUT_SECONDS`, each further lock twice the one before up to
+/// `TWOFA_LOCKOUT_MAX_SECONDS`; at 100 in a row, until an operator
+/// unlocks it.
+///
+/// # Errors
+/// The settings do not make a policy.
+pub fn throttle_policy(config: &Config) -> Result<ThrottlePolicy, Failure> {
+    ThrottlePolicy::builder()
+        .base_delay(config.throttle_delay)
+        .max_delay(config.throttle_delay.max(300))
+        .lockout_after(config.lockout_after)
+        // A lock that ends, and grows: nobody can lock an account for
+        // good by guessing wrong on purpose, short of the core's 100 in a
+        // row, and that takes months (the README's figure).
+        .lockout_duration(Some(config.lockout_seconds))
+        .max_lockout_duration(Some(config.lockout_max_seconds))
+        .build()
+        .map_err(|_| {
+            Failure(
+                "TWOFA_LOCKOUT_AFTER must be 1 to 100, TWOFA_THROTTLE_DELAY at most 300, \
+                 TWOFA_LOCKOUT_SECONDS at least 300, TWOFA_LOCKOUT_MAX_SECONDS at least that"
+                    .into(),
+            )
+        })
 }
 
 /// The accounts with a factor change under way: one at a time each, so
@@ -166,21 +228,7 @@ impl App {
         store: AnyStore,
         sender: Box<dyn Sender>,
     ) -> Result<Self, Failure> {
-        let throttle = ThrottlePolicy::builder()
-            .base_delay(config.throttle_delay)
-            .max_delay(config.throttle_delay.max(300))
-            .lockout_after(config.lockout_after)
-            // A lock that ends: nobody can lock an account for good by
-            // guessing wrong on purpose, short of the core's 100 in a row.
-            .lockout_duration(Some(config.lockout_seconds))
-            .build()
-            .map_err(|_| {
-                Failure(
-                    "TWOFA_LOCKOUT_AFTER must be 1 to 100, TWOFA_THROTTLE_DELAY at most 300, \
-                     TWOFA_LOCKOUT_SECONDS at least 300"
-                        .into(),
-                )
-            })?;
+        let throttle = throttle_policy(config)?;
         let keys = Keys::load(config, &store).await.map_err(Failure)?;
         let mut api_keys = config.api_keys.clone();
         if api_keys.iter().any(|key| key.len() > Self::MAX_API_KEY) {
@@ -217,7 +265,24 @@ impl App {
             fresh_login: config.fresh_login,
             decoy: crate::passwords::hash(decoy).await.map_err(Failure)?,
             changing: Changing::default(),
+            addresses: Addresses::new(config.address),
+            admin_names: config
+                .admin_keys
+                .iter()
+                .map(|(name, _)| name.clone())
+                .collect(),
+            admin_keys: config
+                .admin_keys
+                .iter()
+                .map(|(_, key)| key.clone())
+                .collect(),
         })
+    }
+
+    /// The name of the operator whose admin key `key` is, if any: every
+    /// key compared in constant time, as [`App::api_key_ok`] does.
+    pub fn admin(&self, key: &str) -> Option<&str> {
+        find_key(&self.admin_keys, key).and_then(|i| self.admin_names.get(i).map(String::as_str))
     }
 
     /// `account`'s one factor change, unless another is under way in this
@@ -242,22 +307,7 @@ impl App {
     /// key zero-padded) and its length, so that neither where a key
     /// differs nor how long it is shows in the time taken.
     pub fn api_key_ok(&self, key: &str) -> bool {
-        let padded = |text: &str| {
-            let mut block = Zeroizing::new([0u8; Self::MAX_API_KEY]);
-            for (slot, byte) in block.iter_mut().zip(text.as_bytes()) {
-                *slot = *byte;
-            }
-            block
-        };
-        let typed = padded(key);
-        let typed_len = key.len() as u64;
-        let mut found = subtle::Choice::from(0);
-        for known in &self.api_keys {
-            let same_len = (known.len() as u64).ct_eq(&typed_len);
-            found |= padded(known).ct_eq(&*typed) & same_len;
-        }
-        // A longer key is none of them (the configured ones are bounded).
-        found.into() && key.len() <= Self::MAX_API_KEY
+        find_key(&self.api_keys, key).is_some()
     }
 
     /// The current digest key (what new tickets, codes and tokens are
@@ -506,5 +556,24 @@ fn session_purpose(second_factor: bool) -> &'static str {
         "session"
     } else {
         "session without a second factor"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_states_the_time_to_the_permanent_lock_with_the_defaults() {
+        let defaults = Config::from_env_and_args(Vec::new()).unwrap();
+        let policy = throttle_policy(&defaults).unwrap();
+        let seconds = policy.time_to_permanent_lock().unwrap();
+        let days = seconds / 86_400;
+        assert!(days >= 80, "{seconds} s");
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&format!("**{days} days**")),
+            "the README should say {days} days"
+        );
     }
 }

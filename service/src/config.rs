@@ -38,6 +38,18 @@ pub struct Config {
     /// default 900, at least 300). Failures go on counting through it,
     /// and at 100 in a row the account stays locked until reset.
     pub lockout_seconds: u64,
+    /// The longest a lock grows to, each lasting twice the one before, in
+    /// seconds (`TWOFA_LOCKOUT_MAX_SECONDS`, default 86400, at least
+    /// `lockout_seconds`).
+    pub lockout_max_seconds: u64,
+    /// Failed first factors one client address may have in a burst
+    /// (`TWOFA_ADDRESS_FAILURES`, default 30; 0 for no limit), one more
+    /// allowed every `TWOFA_ADDRESS_REFILL` seconds (default 60).
+    pub address: crate::addresses::AddressPolicy,
+    /// The operators' keys for the admin endpoints, as `NAME:KEY` pairs
+    /// (`TWOFA_ADMIN_KEYS`, comma separated; none: the endpoints refuse
+    /// every request). The name is what the audit records.
+    pub admin_keys: Vec<(String, Zeroizing<String>)>,
     /// How recent a login with a second factor must be to change the
     /// account's factors, in seconds (`TWOFA_FRESH_LOGIN`, default 300, 1
     /// to 3600).
@@ -80,7 +92,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// The settings, their variables and flags, and their defaults.
-const SETTINGS: [(&str, &str, &str); 15] = [
+const SETTINGS: [(&str, &str, &str); 19] = [
     ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
     ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
     ("TWOFA_SEALING_KEY", "--sealing-key", ""),
@@ -90,6 +102,14 @@ const SETTINGS: [(&str, &str, &str); 15] = [
     ("TWOFA_THROTTLE_DELAY", "--throttle-delay", "1"),
     ("TWOFA_LOCKOUT_AFTER", "--lockout-after", "10"),
     ("TWOFA_LOCKOUT_SECONDS", "--lockout-seconds", "900"),
+    (
+        "TWOFA_LOCKOUT_MAX_SECONDS",
+        "--lockout-max-seconds",
+        "86400",
+    ),
+    ("TWOFA_ADDRESS_FAILURES", "--address-failures", "30"),
+    ("TWOFA_ADDRESS_REFILL", "--address-refill", "60"),
+    ("TWOFA_ADMIN_KEYS", "--admin-keys", ""),
     ("TWOFA_FRESH_LOGIN", "--fresh-login", "300"),
     ("TWOFA_REDIS_ACCEPT_LOSS", "--redis-accept-loss", "0"),
     ("TWOFA_MAX_CONNECTIONS", "--max-connections", "1024"),
@@ -188,12 +208,52 @@ impl Config {
                 _ => return Err("TWOFA_REDIS_ACCEPT_LOSS must be 0 or 1".into()),
             },
             limits,
+            lockout_max_seconds: number("TWOFA_LOCKOUT_MAX_SECONDS")?,
+            address: crate::addresses::AddressPolicy {
+                capacity: u32::try_from(bounded("TWOFA_ADDRESS_FAILURES", 0..=100_000)?)
+                    .map_err(|_| "TWOFA_ADDRESS_FAILURES: too large".to_owned())?,
+                refill: bounded("TWOFA_ADDRESS_REFILL", 1..=86_400)?,
+                max_tracked: 100_000,
+            },
+            admin_keys: parse_admin_keys(get("TWOFA_ADMIN_KEYS"))?,
             fresh_login: match number("TWOFA_FRESH_LOGIN")? {
                 seconds @ 1..=3600 => seconds,
                 _ => return Err("TWOFA_FRESH_LOGIN must be 1 to 3600 seconds".into()),
             },
         })
     }
+}
+
+/// `NAME:KEY,NAME:KEY…`: each name 1 to 32 letters, digits or `._-`,
+/// each key 16 to 256 bytes, names unique.
+fn parse_admin_keys(text: &str) -> Result<Vec<(String, Zeroizing<String>)>, String> {
+    let mut keys: Vec<(String, Zeroizing<String>)> = Vec::new();
+    for pair in text
+        .split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+    {
+        // The key is never echoed.
+        let (name, key) = pair
+            .split_once(':')
+            .ok_or("TWOFA_ADMIN_KEYS: each entry is NAME:KEY")?;
+        let named = (1..=32).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !named || keys.iter().any(|(known, _)| known == name) {
+            return Err(
+                "TWOFA_ADMIN_KEYS: names are 1 to 32 letters, digits or ._-, each once".into(),
+            );
+        }
+        if !(16..=256).contains(&key.len()) {
+            return Err(format!(
+                "TWOFA_ADMIN_KEYS: {name}'s key must be 16 to 256 bytes"
+            ));
+        }
+        keys.push((name.to_owned(), Zeroizing::new(key.to_owned())));
+    }
+    Ok(keys)
 }
 
 /// `sqlite:FILE`, `postgres://…` (or `postgresql://…`), `redis://…`

@@ -11,6 +11,7 @@
 //! threads), secrets from [`keys`], and SMS codes
 //! sent by a [`sender::Sender`].
 
+pub mod addresses;
 pub mod app;
 pub mod config;
 pub mod hashing;

@@ -3,7 +3,7 @@
 //! completing it, SMS codes and device challenges sent for it. Every step
 //! answers with the core's [`Outcome`]; each API words it its own way.
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use twofa::{
     AccountState, Binding, FirstFactor, Outcome, RecoveryCode, SecondFactor, SecondFactors, Token,
@@ -29,6 +29,12 @@ pub enum FirstRefusal {
     /// account), or the account's throttle refused (nothing counted): one
     /// answer for all, after the same hash.
     Invalid,
+    /// The client's address failed too often, whatever the account:
+    /// nothing read, hashed or counted; it may try again at `retry_at`.
+    AddressWaits {
+        /// Unix time of the address's next attempt.
+        retry_at: u64,
+    },
 }
 
 /// The first step's result.
@@ -78,8 +84,31 @@ pub async fn second_factors(
 /// caller. Both refusals hash against the decoy all the same and answer
 /// exactly as a wrong password: no answer, and no time taken, tells
 /// whether an id exists or is locked (its owner learns of a lock once a
-/// login completes, or out of band).
+/// login completes, or out of band). Before anything, the client's
+/// address (`from`, if known) must be within its limit of failures, and
+/// every refusal and wrong first factor counts against it.
 async fn check_first(
+    app: &App,
+    account: &str,
+    first: FirstFactor,
+    typed: Zeroizing<String>,
+    from: Option<IpAddr>,
+    now: u64,
+) -> Result<Result<(User, bool), FirstRefusal>, Failure> {
+    if let Some(address) = from
+        && let Err(retry_at) = app.addresses.check(address, now)
+    {
+        return Ok(Err(FirstRefusal::AddressWaits { retry_at }));
+    }
+    let checked = check_first_factor(app, account, first, typed, now).await?;
+    if let (Some(address), Err(_) | Ok((_, false))) = (from, &checked) {
+        app.addresses.record_failure(address, now);
+    }
+    Ok(checked)
+}
+
+/// [`check_first`] without the address's limit.
+async fn check_first_factor(
     app: &App,
     account: &str,
     first: FirstFactor,
@@ -125,9 +154,10 @@ pub async fn begin(
     account: &str,
     first: FirstFactor,
     typed: Zeroizing<String>,
+    from: Option<IpAddr>,
     now: u64,
 ) -> Result<Begun, Failure> {
-    let (user, matched) = match check_first(app, account, first, typed, now).await? {
+    let (user, matched) = match check_first(app, account, first, typed, from, now).await? {
         Ok(checked) => checked,
         Err(refused) => return Ok(Begun::Refused(refused)),
     };
@@ -176,15 +206,17 @@ pub enum OneCall {
 ///
 /// # Errors
 /// The store failed, or the sealed secret does not open.
+#[allow(clippy::too_many_arguments)]
 pub async fn login_with_totp(
     app: &App,
     account: &str,
     first: FirstFactor,
     typed: Zeroizing<String>,
     code: &str,
+    from: Option<IpAddr>,
     now: u64,
 ) -> Result<OneCall, Failure> {
-    let matched = match check_first(app, account, first, typed, now).await? {
+    let matched = match check_first(app, account, first, typed, from, now).await? {
         Ok((_, matched)) => matched,
         Err(refused) => return Ok(OneCall::First(refused)),
     };

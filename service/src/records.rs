@@ -138,3 +138,64 @@ impl Record for ServiceSecrets {
         Ok(())
     }
 }
+
+/// What operators did to one account, oldest first: the audit the admin
+/// endpoints keep, each entry naming who and when.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminLog {
+    /// The newest [`AdminLog::MAX`] entries.
+    pub entries: Vec<AdminEntry>,
+}
+
+/// One operator's action on an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminEntry {
+    /// What was done (`unlock`).
+    pub action: String,
+    /// The operator's name, from `TWOFA_ADMIN_KEYS`.
+    pub by: String,
+    /// Unix time.
+    pub at: u64,
+    /// The account's consecutive failures just before.
+    pub failures: u32,
+}
+
+impl AdminLog {
+    /// Entries kept per account: the oldest go first.
+    pub const MAX: usize = 64;
+
+    /// Adds `entry`, dropping the oldest beyond [`AdminLog::MAX`].
+    pub fn add(&mut self, entry: AdminEntry) {
+        let excess = (self.entries.len() + 1).saturating_sub(Self::MAX);
+        self.entries.drain(..excess);
+        self.entries.push(entry);
+    }
+}
+
+impl Record for AdminLog {
+    const KIND: &'static str = "admin-log";
+
+    fn encode<E>(&self) -> Result<String, StoreError<E>> {
+        to_json(self)
+    }
+
+    fn decode(body: &str) -> Result<Self, Corrupt> {
+        from_json(body)
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        if self.entries.len() > Self::MAX {
+            return Err("more entries than AdminLog::MAX");
+        }
+        if self
+            .entries
+            .iter()
+            .any(|entry| entry.action.len() > 32 || entry.by.len() > 32)
+        {
+            return Err("an action or operator name longer than 32 bytes");
+        }
+        Ok(())
+    }
+}

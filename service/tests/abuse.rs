@@ -624,3 +624,119 @@ async fn a_request_past_the_in_flight_bound_gets_the_json_503() {
     assert!(answer.contains("\"code\":\"e-503\""), "{answer}");
     drop(held);
 }
+
+/// A wrong password's answer for `id`: its status and `code`.
+async fn wrong_password(client: &Client, server: &Server, id: &str) -> (u16, String) {
+    let body = serde_json::json!({"user_id": id, "password": "not it",
+        "second_auth_type": "REGISTER"});
+    let (status, answer) = client.session(server, body).await;
+    (
+        status,
+        answer["code"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_that_fails_too_often_waits_whatever_the_account() {
+    let _shared = CORES.read().await;
+    let dir = scratch("addresses");
+    let store = Store::sqlite(&dir);
+    let settings = [
+        ("TWOFA_ADDRESS_FAILURES", "3"),
+        ("TWOFA_THROTTLE_DELAY", "0"),
+    ];
+    let server = Server::start_with(&store, &dir, 100, &settings);
+    let client = Client::default();
+    let (victim, other) = (fresh_user("V"), fresh_user("W"));
+    client.signup(&server, &victim, PHONE).await;
+    client.signup(&server, &other, PHONE).await;
+    // Three failures from this address, on a real and an unknown id.
+    for id in [&victim, &fresh_user("U"), &victim] {
+        assert_eq!(
+            wrong_password(&client, &server, id).await,
+            (400, "e-101".into())
+        );
+    }
+    // Then the address waits, whatever id it names, the right password
+    // included, and nothing more is counted against the account.
+    for id in [&victim, &other, &fresh_user("U")] {
+        assert_eq!(
+            wrong_password(&client, &server, id).await,
+            (400, "e-105".into())
+        );
+    }
+    let body = serde_json::json!({"user_id": other, "password": common::PASSWORD,
+        "second_auth_type": "REGISTER"});
+    let (_, answer) = client.session(&server, body).await;
+    assert_eq!(answer["code"], "e-105", "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .is_some_and(|text| text.starts_with("Too many attempts: try again in ")),
+        "{answer}"
+    );
+    assert_eq!(store.failures(&victim).await, 2);
+    assert_eq!(store.failures(&other).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_lifts_a_lock_with_an_admin_key_and_is_recorded() {
+    let _shared = CORES.read().await;
+    let dir = scratch("unlock");
+    let store = Store::sqlite(&dir);
+    let admin = "ops-key-0123456789abcdef";
+    let settings = [
+        ("TWOFA_ADMIN_KEYS", "alice:ops-key-0123456789abcdef"),
+        ("TWOFA_THROTTLE_DELAY", "0"),
+    ];
+    let server = Server::start_with(&store, &dir, 3, &settings);
+    let client = Client::default();
+    let user = fresh_user("L");
+    client.signup(&server, &user, PHONE).await;
+    for _ in 0..3 {
+        wrong_password(&client, &server, &user).await;
+    }
+    assert_eq!(store.failures(&user).await, 3);
+    // Locked: the right password answers as a wrong one.
+    let right = serde_json::json!({"user_id": user, "password": common::PASSWORD,
+        "second_auth_type": "REGISTER"});
+    assert_eq!(
+        client.session(&server, right.clone()).await.1["code"],
+        "e-101"
+    );
+    // Neither a client's API key nor a made-up key unlocks.
+    let unlock = serde_json::json!({"user_id": user});
+    for key in [common::API_KEY, "ops-key-0123456789abcdeX", ""] {
+        let (status, answer) = client
+            .with_bearer(&server, "/admin/v1/unlock", key, Some(&unlock))
+            .await;
+        assert_eq!((status, answer["code"].as_str()), (401, Some("e-401")));
+    }
+    assert_eq!(store.failures(&user).await, 3);
+    let (status, answer) = client
+        .with_bearer(&server, "/admin/v1/unlock", admin, Some(&unlock))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["data"]["failures"], 3);
+    assert_eq!(store.failures(&user).await, 0);
+    assert_eq!(client.session(&server, right).await.1["code"], "s-101");
+    // Who and when, in the account's audit.
+    let path = store.url.trim_start_matches("sqlite:");
+    let records = twofa_stores::AnyStore::connect("sqlite", path)
+        .await
+        .unwrap();
+    let log: twofa_service::records::AdminLog =
+        AccountStore::load(&records, &user).await.unwrap().state;
+    let entry = &log.entries[0];
+    assert_eq!(
+        (entry.action.as_str(), entry.by.as_str(), entry.failures),
+        ("unlock", "alice", 3)
+    );
+    assert!(entry.at.abs_diff(common::now()) < 60);
+    // An unknown id is said to be one, and leaves no record.
+    let stranger = serde_json::json!({"user_id": fresh_user("S")});
+    let (_, answer) = client
+        .with_bearer(&server, "/admin/v1/unlock", admin, Some(&stranger))
+        .await;
+    assert_eq!(answer["code"], "e-113");
+}

@@ -6,10 +6,11 @@
 //! closed). Every answer, a 401 from an extractor included, then goes out
 //! after the body was read, so the client gets it rather than a reset.
 
-use std::sync::Arc;
+use std::{convert::Infallible, net::IpAddr, sync::Arc};
 
 use axum::{
-    extract::{Request, State},
+    extract::{ConnectInfo, FromRequestParts, Request, State},
+    http::request::Parts,
     http::{HeaderValue, StatusCode, header::CONNECTION},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -19,6 +20,21 @@ use tokio::sync::Semaphore;
 
 use super::body::{Answer, WholeBody, read};
 use crate::config::Limits;
+
+/// The client's address, as the connection shows it (`None` where the
+/// router is served without [`super::server`]). Behind a proxy this is
+/// the proxy's: see the README.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let connected = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>();
+        Ok(Self(connected.map(|ConnectInfo(address)| address.ip())))
+    }
+}
 
 /// The shared bounds: permits for requests in progress, and the body's
 /// deadline.

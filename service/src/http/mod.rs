@@ -2,6 +2,7 @@
 //! up an account's factors.
 
 pub mod account;
+pub mod admin;
 pub mod body;
 pub mod limits;
 pub mod server;
@@ -60,6 +61,7 @@ pub fn router(app: Arc<App>, limits: &Limits) -> Router {
             post(account::recovery_codes),
         )
         .route("/authentication/v1/user/profile", get(account::profile))
+        .route("/admin/v1/unlock", post(admin::unlock))
         .fallback(body::no_route)
         .method_not_allowed_fallback(body::no_route)
         .layer(DefaultBodyLimit::max(body::MAX_BODY))

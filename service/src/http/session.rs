@@ -8,7 +8,7 @@
 //! `POST /authentication/v1/user/sessions/end-others` ends every other
 //! session of the account.
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use axum::extract::State;
 use serde::Deserialize;
@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 use super::{
     account::ThisSession,
     body::{Answer, Body, MAX_SECOND_AUTH, check_len, check_user_id, error, success},
+    limits::ClientAddress,
     totp_login::NOT_ENABLED,
 };
 use crate::{
@@ -107,13 +108,21 @@ impl core::fmt::Debug for SessionRequest {
 const INVALID_CREDENTIALS: &str = "Invalid user id or password";
 
 /// The handler.
-pub async fn session(State(app): State<Arc<App>>, Body(request): Body<SessionRequest>) -> Answer {
-    match answer(&app, &request).await {
+pub async fn session(
+    State(app): State<Arc<App>>,
+    ClientAddress(from): ClientAddress,
+    Body(request): Body<SessionRequest>,
+) -> Answer {
+    match answer(&app, &request, from).await {
         Ok(answer) | Err(answer) => answer,
     }
 }
 
-async fn answer(app: &Arc<App>, request: &SessionRequest) -> Result<Answer, Answer> {
+async fn answer(
+    app: &Arc<App>,
+    request: &SessionRequest,
+    from: Option<IpAddr>,
+) -> Result<Answer, Answer> {
     check_user_id(&request.user_id)?;
     check_len("password", &request.password, passwords::MAX_LEN)?;
     check_len("second_auth", &request.second_auth, MAX_SECOND_AUTH)?;
@@ -153,21 +162,22 @@ async fn answer(app: &Arc<App>, request: &SessionRequest) -> Result<Answer, Answ
         let typed = request.password.clone();
         let code = request.second_auth.as_str();
         return Ok(
-            match login::login_with_totp(app, account, first, typed, code, now).await? {
+            match login::login_with_totp(app, account, first, typed, code, from, now).await? {
                 OneCall::Second(Outcome::Accepted(())) => {
                     return logged_in(app, account, "TOTP", request.remember_device, None, now)
                         .await;
                 }
                 OneCall::Second(refused) => refusal(&refused, now, "Invalid TOTP"),
-                OneCall::First(FirstRefusal::Invalid) => error("e-101", INVALID_CREDENTIALS),
+                OneCall::First(refused) => first_refusal(&refused, now),
                 OneCall::NotEnabled => error("e-108", NOT_ENABLED),
             },
         );
     }
-    let begun = login::begin(app, account, first, request.password.clone(), now).await?;
+    let typed = request.password.clone();
+    let begun = login::begin(app, account, first, typed, from, now).await?;
     let (ticket, allowed) = match begun {
         Begun::Ticket(ticket, allowed) => (ticket.to_string(), allowed),
-        Begun::Refused(FirstRefusal::Invalid) => return Ok(error("e-101", INVALID_CREDENTIALS)),
+        Begun::Refused(refused) => return Ok(first_refusal(&refused, now)),
     };
     // A remembered browser skips the second factor, never the first.
     if !request.remember_device_cookie.is_empty() {
@@ -192,6 +202,23 @@ async fn answer(app: &Arc<App>, request: &SessionRequest) -> Result<Answer, Answ
         None | Some(SecondAuthType::Register) => Ok(registered(&ticket, allowed)),
         Some(_) if request.second_auth.is_empty() => Ok(registered(&ticket, allowed)),
         Some(second) => second_step(app, request, &ticket, second, now).await,
+    }
+}
+
+/// The first step's refusal: a wrong password (or no such user, or a
+/// throttled account: all alike), or the client's address waiting.
+fn first_refusal(refused: &FirstRefusal, now: u64) -> Answer {
+    match refused {
+        FirstRefusal::Invalid => error("e-101", INVALID_CREDENTIALS),
+        FirstRefusal::AddressWaits { retry_at } => error(
+            "e-105",
+            &login::waiting(
+                twofa::Throttled::TooSoon {
+                    retry_at: *retry_at,
+                },
+                now,
+            ),
+        ),
     }
 }
 

@@ -2,7 +2,7 @@
 //! and TOTP in one call; a request token valid for 60 minutes, or the
 //! seed's failure body (`Status` 1 for the PIN, 2 for the TOTP).
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 use twofa::{FirstFactor, Outcome};
 use zeroize::Zeroizing;
 
-use super::body::{Answer, MAX_SECOND_AUTH, Parsed, check_len, check_user_id};
+use super::{
+    body::{Answer, MAX_SECOND_AUTH, Parsed, check_len, check_user_id},
+    limits::ClientAddress,
+};
 use crate::{
     app::{App, Failure},
     login::{self, FirstRefusal, OneCall},
@@ -60,6 +63,7 @@ pub const NOT_ENABLED: &str = "Two Factor Authentication is not enabled Please e
 /// The handler.
 pub async fn totp_login(
     State(app): State<Arc<App>>,
+    ClientAddress(from): ClientAddress,
     Parsed(request): Parsed<TotpLoginRequest>,
 ) -> Answer {
     // A body that does not parse: 400, in this API's shape.
@@ -67,13 +71,17 @@ pub async fn totp_login(
         Ok(request) => request,
         Err(reason) => return failed(StatusCode::BAD_REQUEST, -1, reason),
     };
-    match answer(&app, &request).await {
+    match answer(&app, &request, from).await {
         Ok(answer) => answer,
         Err(failure) => Answer::from(failure),
     }
 }
 
-async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure> {
+async fn answer(
+    app: &App,
+    request: &TotpLoginRequest,
+    from: Option<IpAddr>,
+) -> Result<Answer, Failure> {
     let body = &request.body;
     let account = body.client_code.as_str();
     if check_user_id(account).is_err()
@@ -98,7 +106,7 @@ async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure
     }
     let pin = body.pin.clone();
     let outcome =
-        login::login_with_totp(app, account, FirstFactor::Pin, pin, &body.totp, now).await?;
+        login::login_with_totp(app, account, FirstFactor::Pin, pin, &body.totp, from, now).await?;
     Ok(match outcome {
         OneCall::Second(Outcome::Accepted(())) => {
             let login = crate::app::Login {
@@ -122,6 +130,11 @@ async fn answer(app: &App, request: &TotpLoginRequest) -> Result<Answer, Failure
             StatusCode::OK,
             1,
             "Invalid login/password,use \"Forget password\"",
+        ),
+        OneCall::First(FirstRefusal::AddressWaits { retry_at }) => failed(
+            StatusCode::OK,
+            1,
+            &login::waiting(twofa::Throttled::TooSoon { retry_at }, now),
         ),
         OneCall::NotEnabled => failed(StatusCode::OK, 2, NOT_ENABLED),
         OneCall::Second(refused) => failed(StatusCode::OK, 2, &refusal(&refused, now)),

@@ -157,6 +157,9 @@ impl Server {
     ) -> Self {
         let outbox = dir.join("outbox");
         let mut child = command
+            // Every test's clients share 127.0.0.1: the per-address limit
+            // is off unless a test sets it.
+            .env("TWOFA_ADDRESS_FAILURES", "0")
             .envs(settings.iter().copied())
             .env("TWOFA_LISTEN", "127.0.0.1:0")
             .env("TWOFA_STORE", &store.url)

@@ -53,7 +53,8 @@ async fn enrol(store: &Store, count: usize) -> Vec<(String, Totp)> {
     let user = User {
         password: hash.clone(),
         pin: hash,
-        phone: "+91 98000 00030".to_owned(),
+        phone: "+919800000030".to_owned(),
+        phone_verified: true,
     };
     let guard = twofa::Guard::default();
     let mut users = Vec::new();

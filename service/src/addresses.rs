@@ -1,4 +1,5 @@
-//! The per-address limit on failed first factors: a client address
+//! The per-address limits, on failed first factors and on sign-ups (two
+//! [`Addresses`] of their own). A client address
 //! (an IPv4 address, or an IPv6 /64, what one subscriber usually holds)
 //! that gets passwords or PINs wrong too often waits before its next
 //! attempt, whatever account it tries. It slows down someone trying
@@ -115,8 +116,9 @@ impl Addresses {
         }
     }
 
-    /// Counts a failed first factor from `address` at `now`.
-    pub fn record_failure(&self, address: IpAddr, now: u64) {
+    /// Counts one attempt from `address` at `now` (a failed first factor,
+    /// or a sign-up).
+    pub fn count(&self, address: IpAddr, now: u64) {
         if self.policy.capacity == 0 {
             return;
         }
@@ -177,31 +179,31 @@ mod tests {
             ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
         for _ in 0..3 {
             assert_eq!(limit.check(me, 1000), Ok(()));
-            limit.record_failure(me, 1000);
+            limit.count(me, 1000);
         }
         assert_eq!(limit.check(me, 1000), Err(1060));
         assert_eq!(limit.check(me, 1059), Err(1060));
         assert_eq!(limit.check(other, 1000), Ok(()));
         // One back after 60 s, all three after 180.
         assert_eq!(limit.check(me, 1060), Ok(()));
-        limit.record_failure(me, 1060);
+        limit.count(me, 1060);
         assert_eq!(limit.check(me, 1061), Err(1120));
-        limit.record_failure(me, 1300);
-        limit.record_failure(me, 1300);
+        limit.count(me, 1300);
+        limit.count(me, 1300);
         assert_eq!(limit.check(me, 1300), Ok(()));
     }
 
     #[test]
     fn ipv6_counts_by_its_64_bit_prefix_and_mapped_ipv4_as_ipv4() {
         let limit = addresses(1, 100);
-        limit.record_failure("2001:db8:1:2::1".parse().unwrap(), 0);
+        limit.count("2001:db8:1:2::1".parse().unwrap(), 0);
         assert!(
             limit
                 .check("2001:db8:1:2::ffff".parse().unwrap(), 0)
                 .is_err()
         );
         assert!(limit.check("2001:db8:1:3::1".parse().unwrap(), 0).is_ok());
-        limit.record_failure("::ffff:198.51.100.7".parse().unwrap(), 0);
+        limit.count("::ffff:198.51.100.7".parse().unwrap(), 0);
         assert!(limit.check("198.51.100.7".parse().unwrap(), 0).is_err());
     }
 
@@ -210,11 +212,11 @@ mod tests {
         let limit = addresses(2, 50);
         for i in 0..1000u32 {
             let address = IpAddr::from(i.to_be_bytes());
-            limit.record_failure(address, u64::from(i));
+            limit.count(address, u64::from(i));
             assert!(limit.tracked() <= 50);
         }
         let none = addresses(0, 50);
-        none.record_failure("192.0.2.1".parse().unwrap(), 0);
+        none.count("192.0.2.1".parse().unwrap(), 0);
         assert_eq!(none.tracked(), 0);
         assert_eq!(none.check("192.0.2.1".parse().unwrap(), 0), Ok(()));
     }

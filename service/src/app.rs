@@ -15,8 +15,8 @@ use twofa_stores::{AnyStore, BoxError};
 use zeroize::Zeroizing;
 
 use crate::{
-    addresses::Addresses,
-    config::Config,
+    addresses::{AddressPolicy, Addresses},
+    config::{Config, SmsLimits},
     keys::Keys,
     records::{Sessions, User},
     sender::Sender,
@@ -126,6 +126,10 @@ pub struct App {
     changing: Changing,
     /// The per-address limit on failed first factors.
     pub addresses: Addresses,
+    /// The per-address limit on sign-ups.
+    pub signups: Addresses,
+    /// The per-number and overall limits on SMS sends.
+    pub sms_limits: SmsLimits,
     /// The operators' names, in the order of `admin_keys`.
     admin_names: Vec<String>,
     /// The operators' admin keys.
@@ -266,6 +270,12 @@ impl App {
             decoy: crate::passwords::hash(decoy).await.map_err(Failure)?,
             changing: Changing::default(),
             addresses: Addresses::new(config.address),
+            signups: Addresses::new(AddressPolicy {
+                capacity: config.signups_per_address,
+                refill: 3600 / u64::from(config.signups_per_address.max(1)),
+                max_tracked: config.address.max_tracked,
+            }),
+            sms_limits: config.sms,
             admin_names: config
                 .admin_keys
                 .iter()

@@ -50,6 +50,15 @@ pub struct Config {
     /// (`TWOFA_ADMIN_KEYS`, comma separated; none: the endpoints refuse
     /// every request). The name is what the audit records.
     pub admin_keys: Vec<(String, Zeroizing<String>)>,
+    /// SMS codes one phone number gets: for accounts that verified it,
+    /// per hour (`TWOFA_SMS_PER_PHONE`, default 10); for accounts that
+    /// have not, per day (`TWOFA_SMS_UNVERIFIED_PER_PHONE`, default 3);
+    /// and every code the service sends, per hour (`TWOFA_SMS_BUDGET`,
+    /// default 1000).
+    pub sms: SmsLimits,
+    /// Sign-ups one client address may make per hour
+    /// (`TWOFA_SIGNUPS_PER_ADDRESS`, default 10; 0 for no limit).
+    pub signups_per_address: u32,
     /// How recent a login with a second factor must be to change the
     /// account's factors, in seconds (`TWOFA_FRESH_LOGIN`, default 300, 1
     /// to 3600).
@@ -60,6 +69,17 @@ pub struct Config {
     pub accept_redis_loss: bool,
     /// What one client's connections and requests may take.
     pub limits: Limits,
+}
+
+/// The bounds on SMS sends beyond each account's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SmsLimits {
+    /// Per phone number and hour, for accounts that verified it.
+    pub per_phone: u32,
+    /// Per phone number and day, for accounts that have not.
+    pub per_unverified_phone: u32,
+    /// Per hour, every send.
+    pub budget: u32,
 }
 
 /// The bounds on connections and requests (the README's table of limits).
@@ -92,7 +112,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// The settings, their variables and flags, and their defaults.
-const SETTINGS: [(&str, &str, &str); 19] = [
+const SETTINGS: [(&str, &str, &str); 23] = [
     ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
     ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
     ("TWOFA_SEALING_KEY", "--sealing-key", ""),
@@ -110,6 +130,14 @@ const SETTINGS: [(&str, &str, &str); 19] = [
     ("TWOFA_ADDRESS_FAILURES", "--address-failures", "30"),
     ("TWOFA_ADDRESS_REFILL", "--address-refill", "60"),
     ("TWOFA_ADMIN_KEYS", "--admin-keys", ""),
+    ("TWOFA_SMS_PER_PHONE", "--sms-per-phone", "10"),
+    (
+        "TWOFA_SMS_UNVERIFIED_PER_PHONE",
+        "--sms-unverified-per-phone",
+        "3",
+    ),
+    ("TWOFA_SMS_BUDGET", "--sms-budget", "1000"),
+    ("TWOFA_SIGNUPS_PER_ADDRESS", "--signups-per-address", "10"),
     ("TWOFA_FRESH_LOGIN", "--fresh-login", "300"),
     ("TWOFA_REDIS_ACCEPT_LOSS", "--redis-accept-loss", "0"),
     ("TWOFA_MAX_CONNECTIONS", "--max-connections", "1024"),
@@ -180,6 +208,9 @@ impl Config {
         let count = |var: &str, max: u64| -> Result<usize, String> {
             usize::try_from(bounded(var, 1..=max)?).map_err(|_| format!("{var}: too large"))
         };
+        let small = |var: &str| -> Result<u32, String> {
+            u32::try_from(bounded(var, 0..=10_000_000)?).map_err(|_| format!("{var}: too large"))
+        };
         let limits = Limits {
             max_connections: count("TWOFA_MAX_CONNECTIONS", 1_000_000)?,
             max_in_flight: count("TWOFA_MAX_IN_FLIGHT", 1_000_000)?,
@@ -216,6 +247,12 @@ impl Config {
                 max_tracked: 100_000,
             },
             admin_keys: parse_admin_keys(get("TWOFA_ADMIN_KEYS"))?,
+            sms: SmsLimits {
+                per_phone: small("TWOFA_SMS_PER_PHONE")?,
+                per_unverified_phone: small("TWOFA_SMS_UNVERIFIED_PER_PHONE")?,
+                budget: small("TWOFA_SMS_BUDGET")?,
+            },
+            signups_per_address: small("TWOFA_SIGNUPS_PER_ADDRESS")?,
             fresh_login: match number("TWOFA_FRESH_LOGIN")? {
                 seconds @ 1..=3600 => seconds,
                 _ => return Err("TWOFA_FRESH_LOGIN must be 1 to 3600 seconds".into()),

@@ -19,6 +19,7 @@ pub mod http;
 pub mod keys;
 pub mod login;
 pub mod passwords;
+pub mod phones;
 pub mod records;
 pub mod sender;
 

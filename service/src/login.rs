@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use crate::{
     app::{App, Failure, RECOVERY, TOTP},
     passwords,
+    phones::{PhoneSends, SmsBudget},
     records::User,
 };
 
@@ -102,7 +103,7 @@ async fn check_first(
     }
     let checked = check_first_factor(app, account, first, typed, now).await?;
     if let (Some(address), Err(_) | Ok((_, false))) = (from, &checked) {
-        app.addresses.record_failure(address, now);
+        app.addresses.count(address, now);
     }
     Ok(checked)
 }
@@ -302,12 +303,24 @@ pub async fn complete_with_sms(
     now: u64,
 ) -> Result<Outcome<()>, Failure> {
     let binding = Binding::new(account, LOGIN);
-    app.decide(account, |state: &mut AccountState| {
-        // The code sent for this pending login, never another's.
-        app.guard
-            .complete_login_with_oob(state, &app.keys.digest, binding, ticket, code, now)
-    })
-    .await
+    let outcome = app
+        .decide(account, |state: &mut AccountState| {
+            // The code sent for this pending login, never another's.
+            app.guard
+                .complete_login_with_oob(state, &app.keys.digest, binding, ticket, code, now)
+        })
+        .await?;
+    if outcome == Outcome::Accepted(()) {
+        // The code came back: the number is the user's.
+        app.decide(account, |user: &mut User| {
+            if user.exists() {
+                user.phone_verified = true;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(outcome)
 }
 
 /// Step two with a registered device's signature (hex) over the prompt
@@ -465,7 +478,7 @@ pub enum NotSent {
 pub async fn send_sms(
     app: &App,
     account: &str,
-    phone: &str,
+    user: &User,
     ticket: &str,
     now: u64,
 ) -> Result<Result<(), NotSent>, Failure> {
@@ -497,11 +510,59 @@ pub async fn send_sms(
             })
         })
         .await?;
+    let code = match issued {
+        Ok(code) => code,
+        Err(not_sent) => return Ok(Err(not_sent)),
+    };
+    // Then the number's and the service's own limits.
+    if let Err(retry_at) = take_send(app, &user.phone, user.phone_verified, now).await? {
+        let words = waiting(twofa::Throttled::TooSoon { retry_at }, now);
+        return Ok(Err(NotSent::Limit(words)));
+    }
     // Sent once the challenge is stored, so that the code can be checked.
-    Ok(match issued {
-        Ok(code) => app.sender.send(phone, &code).map_err(NotSent::Gateway),
-        Err(not_sent) => Err(not_sent),
+    Ok(app
+        .sender
+        .send(&user.phone, &code)
+        .map_err(NotSent::Gateway))
+}
+
+/// Counts one send to `phone` against the service's hourly budget, then
+/// against the number's own limit (the stricter one while `verified` is
+/// false); when either is spent, the time the next may go.
+///
+/// # Errors
+/// The store failed.
+pub async fn take_send(
+    app: &App,
+    phone: &str,
+    verified: bool,
+    now: u64,
+) -> Result<Result<(), u64>, Failure> {
+    let limits = app.sms_limits;
+    let budget = app
+        .decide(SmsBudget::KEY, |budget: &mut SmsBudget| {
+            Ok(budget.window.take(limits.budget, SmsBudget::WINDOW, now))
+        })
+        .await?;
+    if budget.is_err() {
+        eprintln!(
+            "warning: the SMS budget (TWOFA_SMS_BUDGET={}) is spent for this hour",
+            limits.budget
+        );
+        return Ok(budget);
+    }
+    app.decide(&PhoneSends::key(phone), |sends: &mut PhoneSends| {
+        Ok(if verified {
+            let window = PhoneSends::VERIFIED_WINDOW;
+            sends.verified.take(limits.per_phone, window, now)
+        } else {
+            let window = PhoneSends::UNVERIFIED_WINDOW;
+            sends
+                .unverified
+                .take(limits.per_unverified_phone, window, now)
+        })
     })
+    .await
 }
 
 /// Challenges the account's registered device for the pending login

@@ -15,8 +15,13 @@ pub struct User {
     pub password: String,
     /// The MPIN's Argon2id hash, as a PHC string.
     pub pin: String,
-    /// The phone number SMS codes are sent to.
+    /// The phone number SMS codes are sent to, in E.164 form.
     pub phone: String,
+    /// Whether a code sent to `phone` came back: the number is the
+    /// user's. Until then it gets only the few codes of an unverified
+    /// number ([`crate::phones::PhoneSends`]).
+    #[serde(default)]
+    pub phone_verified: bool,
 }
 
 impl User {

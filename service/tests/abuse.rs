@@ -740,3 +740,66 @@ async fn an_operator_lifts_a_lock_with_an_admin_key_and_is_recorded() {
         .await;
     assert_eq!(answer["code"], "e-113");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_ups_naming_one_phone_cannot_pump_codes_to_it() {
+    let _shared = CORES.read().await;
+    let dir = scratch("pumping");
+    let store = Store::sqlite(&dir);
+    let settings = [
+        ("TWOFA_SIGNUPS_PER_ADDRESS", "21"),
+        ("TWOFA_SMS_UNVERIFIED_PER_PHONE", "3"),
+        ("TWOFA_SMS_PER_PHONE", "10"),
+        ("TWOFA_SMS_BUDGET", "1000"),
+        ("TWOFA_THROTTLE_DELAY", "0"),
+    ];
+    let server = Server::start_with(&store, &dir, 100, &settings);
+    let client = Client::default();
+    let victim = "+44 20 7946 0000";
+    // 20 sign-ups from one address, each naming the victim's number, then
+    // each asking for a login code.
+    let users: Vec<String> = (0..20).map(|_| fresh_user("P")).collect();
+    for user in &users {
+        client.signup(&server, user, victim).await;
+    }
+    // And one more, by someone who names their own number.
+    let owner = fresh_user("Q");
+    let phone = "+44 20 7946 0001";
+    client.signup(&server, &owner, phone).await;
+    let mut refused = 0;
+    for user in &users {
+        let ticket = client.register(&server, user).await;
+        let (status, answer) = client.token(&server, user, &ticket, "OTP", "").await;
+        if status == 400 {
+            assert_eq!(answer["code"], "e-105", "{answer}");
+            assert!(
+                answer["message"].as_str().is_some_and(
+                    |text| text.starts_with("OTP not sent: Too many attempts: try again in ")
+                ),
+                "{answer}"
+            );
+            refused += 1;
+        }
+    }
+    // The number got the budget of an unverified number, and no more.
+    assert_eq!(server.sms_to(victim).len(), 3);
+    assert_eq!(refused, 17);
+    // The 22nd sign-up from this address waits.
+    let (status, answer) = client
+        .post(
+            &server,
+            "/authentication/v1/user/signup",
+            &serde_json::json!({"user_id": fresh_user("P"), "password": common::PASSWORD,
+                "mpin": "1234", "phone": victim, "api_key": common::API_KEY}),
+        )
+        .await;
+    assert_eq!((status, answer["code"].as_str()), (400, Some("e-105")));
+    // Someone whose code comes back has verified their number: their next
+    // codes count against the verified number's own limit, not the spent
+    // one.
+    client.login_by_sms(&server, &owner, phone).await;
+    let ticket = client.register(&server, &owner).await;
+    let (status, answer) = client.token(&server, &owner, &ticket, "OTP", "").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(server.sms_to(phone).len(), 2);
+}

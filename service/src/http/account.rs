@@ -5,7 +5,7 @@
 //! live session (`Authorization: Bearer`), ends every other one (the
 //! account's credential version moves on), and answers a new token.
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use axum::{
     extract::{FromRequestParts, State},
@@ -18,7 +18,10 @@ use twofa::{
 };
 use zeroize::Zeroizing;
 
-use super::body::{Answer, Body, check_len, check_user_id, error, success};
+use super::{
+    body::{Answer, Body, check_len, check_user_id, error, success},
+    limits::ClientAddress,
+};
 use crate::{
     app::{App, Failure, LiveSession, OneChange, TOTP, TOTP_PENDING},
     login::{self, DEVICE_TRANSACTION, hex, hex_decode},
@@ -129,28 +132,48 @@ impl core::fmt::Debug for Signup {
     }
 }
 
-/// Creates a user, unless the id is taken.
-pub async fn signup(State(app): State<Arc<App>>, Body(request): Body<Signup>) -> Answer {
-    async fn answer(app: &App, request: Signup) -> Result<Answer, Answer> {
+/// Creates a user, unless the id is taken; at most
+/// `TWOFA_SIGNUPS_PER_ADDRESS` an hour from one client address. The phone
+/// is unverified until a code sent to it comes back.
+pub async fn signup(
+    State(app): State<Arc<App>>,
+    ClientAddress(from): ClientAddress,
+    Body(request): Body<Signup>,
+) -> Answer {
+    async fn answer(app: &App, request: Signup, from: Option<IpAddr>) -> Result<Answer, Answer> {
         check_user_id(&request.user_id)?;
         check_len("password", &request.password, passwords::MAX_LEN)?;
         check_len("mpin", &request.mpin, passwords::MAX_LEN)?;
         if !app.api_key_ok(&request.api_key) {
             return Ok(error("e-109", "Invalid api_key"));
         }
-        let phone_ok = |c: char| c.is_ascii_digit() || " +-".contains(c);
-        if request.phone.len() > 32 || !request.phone.chars().all(phone_ok) {
+        let phone = if request.phone.is_empty() {
+            String::new()
+        } else if let Some(phone) = crate::phones::normalize(&request.phone) {
+            phone
+        } else {
             return Ok(error(
                 "e-100",
-                "Malformed request: phone must be digits, spaces, + or -, at most 32",
+                "Malformed request: phone must be + and 8 to 15 digits, spaces, dots, hyphens or parentheses between",
             ));
-        }
+        };
         // NIST SP 800-63B §5.1.1.2: at least 8 characters for a password.
         if request.password.chars().count() < 8 || request.mpin.chars().count() < 4 {
             return Ok(error(
                 "e-100",
                 "A password needs at least 8 characters, an MPIN at least 4",
             ));
+        }
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        if let Some(address) = from {
+            if let Err(retry_at) = app.signups.check(address, now) {
+                let words = login::waiting(twofa::Throttled::TooSoon { retry_at }, now);
+                return Ok(error(
+                    "e-105",
+                    &format!("No more sign-ups from here now: {words}"),
+                ));
+            }
+            app.signups.count(address, now);
         }
         // Taken ids are answered before anything is hashed.
         if app.load::<User>(&request.user_id).await?.exists() {
@@ -159,7 +182,8 @@ pub async fn signup(State(app): State<Arc<App>>, Body(request): Body<Signup>) ->
         let user = User {
             password: passwords::hash(request.password).await.map_err(Failure)?,
             pin: passwords::hash(request.mpin).await.map_err(Failure)?,
-            phone: request.phone,
+            phone,
+            phone_verified: false,
         };
         let created = app
             .decide(&request.user_id, |stored: &mut User| {
@@ -177,7 +201,9 @@ pub async fn signup(State(app): State<Arc<App>>, Body(request): Body<Signup>) ->
             error("e-111", "This user_id is taken")
         })
     }
-    answer(&app, request).await.unwrap_or_else(|answer| answer)
+    answer(&app, request, from)
+        .await
+        .unwrap_or_else(|answer| answer)
 }
 
 /// `POST /authentication/v1/user/totp/enroll`: a fresh secret, shown once

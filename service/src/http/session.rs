@@ -349,7 +349,7 @@ async fn send_sms(app: &App, account: &str, ticket: &str, now: u64) -> Result<An
         return Ok(refusal(&checked, now, "Invalid register_token"));
     }
     Ok(
-        match login::send_sms(app, account, &user.phone, ticket, now).await? {
+        match login::send_sms(app, account, &user, ticket, now).await? {
             Ok(()) => success("OTP sent to your registered mobile number", json!({})),
             Err(NotSent::Ticket) => error(
                 "e-106",

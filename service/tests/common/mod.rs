@@ -160,6 +160,10 @@ impl Server {
             // Every test's clients share 127.0.0.1: the per-address limit
             // is off unless a test sets it.
             .env("TWOFA_ADDRESS_FAILURES", "0")
+            .env("TWOFA_SIGNUPS_PER_ADDRESS", "0")
+            .env("TWOFA_SMS_PER_PHONE", "1000000")
+            .env("TWOFA_SMS_UNVERIFIED_PER_PHONE", "1000000")
+            .env("TWOFA_SMS_BUDGET", "1000000")
             .envs(settings.iter().copied())
             .env("TWOFA_LISTEN", "127.0.0.1:0")
             .env("TWOFA_STORE", &store.url)
@@ -210,8 +214,21 @@ impl Server {
             .expect("VmHWM")
     }
 
+    /// The SMS codes sent to `phone`, oldest first.
+    pub fn sms_to(&self, phone: &str) -> Vec<String> {
+        let phone = twofa_service::phones::normalize(phone).expect("a phone number");
+        let text = std::fs::read_to_string(&self.outbox).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| line.rsplit_once(' '))
+            .filter(|(to, _)| *to == phone)
+            .map(|(_, code)| code.to_owned())
+            .collect()
+    }
+
     /// The last SMS code sent to `phone`.
     pub fn last_sms(&self, phone: &str) -> String {
+        let phone = twofa_service::phones::normalize(phone).expect("a phone number");
+        let phone = phone.as_str();
         let text = std::fs::read_to_string(&self.outbox).unwrap_or_default();
         text.lines()
             .rev()

@@ -612,3 +612,52 @@ fn each_login_has_its_own_device_challenge_and_asking_again_shows_the_same() {
     assert_eq!(state.totp.throttle.failures, 0);
     assert_eq!(state.device_challenges(&id, NOW + 3).count(), 0);
 }
+
+#[test]
+fn a_device_asks_for_its_prompt_with_its_own_signature_within_a_minute() {
+    let guard = Guard::default();
+    for phone in [Phone::p256(), Phone::ed25519()] {
+        let mut state = AccountState::default();
+        let id = register(&guard, &mut state, &phone, NOW);
+        let device = state
+            .devices
+            .iter()
+            .find(|device| device.id == id)
+            .unwrap()
+            .clone();
+        let asks = |at: u64| phone.sign(&twofa::Device::prompt_request_message("alice", &id, at));
+        let check = |device: &twofa::Device, account: &str, at: u64, signature: &[u8], now: u64| {
+            device
+                .verify_prompt_request(&keys(), account, at, signature, now)
+                .unwrap()
+        };
+        // Signed now, or within a minute either way of the server's clock.
+        for (at, now, good) in [
+            (NOW, NOW, true),
+            (NOW, NOW + 60, true),
+            (NOW + 60, NOW, true),
+            (NOW, NOW + 61, false),
+            (NOW + 61, NOW, false),
+        ] {
+            assert_eq!(
+                check(&device, "alice", at, &asks(at), now),
+                good,
+                "{at} at {now}"
+            );
+        }
+        // Another account's, another time's, a mangled signature: refused.
+        assert!(!check(&device, "bob", NOW, &asks(NOW), NOW));
+        assert!(!check(&device, "alice", NOW + 1, &asks(NOW), NOW));
+        let mut mangled = asks(NOW);
+        mangled[5] ^= 1;
+        assert!(!check(&device, "alice", NOW, &mangled, NOW));
+        assert!(!check(&device, "alice", NOW, &[], NOW));
+        // A revoked device's own signature is refused, and so is one whose
+        // stored digest was edited.
+        let mut revoked = device.clone();
+        revoked.revoke();
+        assert!(!check(&revoked, "alice", NOW, &asks(NOW), NOW));
+        revoked.revoked = false;
+        assert!(!check(&revoked, "alice", NOW, &asks(NOW), NOW));
+    }
+}

@@ -334,6 +334,56 @@ impl Device {
         Ok(digest_matches(self.keyed(key, account), &self.mac))
     }
 
+    /// How far, in seconds, the time a device puts in a signed request
+    /// may be from the verifier's clock: 60 s either way.
+    pub const REQUEST_WINDOW: u64 = 60;
+
+    /// What device `device_id` of `account` signs to ask, at Unix time
+    /// `at`, for the prompt of a login waiting on it: its own proof, in
+    /// place of a key shared by every client.
+    #[must_use]
+    pub fn prompt_request_message(account: &str, device_id: &[u8; 16], at: u64) -> Vec<u8> {
+        let mut message = Vec::new();
+        message.extend_from_slice(b"twofa device prompt request v1\0");
+        push_prefixed(&mut message, account.as_bytes());
+        message.extend_from_slice(device_id);
+        message.extend_from_slice(&at.to_be_bytes());
+        message
+    }
+
+    /// Whether `signature` is this device's, over its request for a
+    /// prompt at `at` ([`Device::prompt_request_message`]) for `account`:
+    /// the device not revoked, its keyed digest genuine under `keys`, and
+    /// `at` within [`Device::REQUEST_WINDOW`] of `now`. A request seen
+    /// once can be sent again within that window; it asks only for a
+    /// prompt, which holds nothing that completes a login.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`] when the device's digest key is not among
+    /// `keys`.
+    pub fn verify_prompt_request(
+        &self,
+        keys: &[DigestKey],
+        account: &str,
+        at: u64,
+        signature: &[u8],
+        now: u64,
+    ) -> Result<bool, Error> {
+        if self.revoked || at.abs_diff(now) > Self::REQUEST_WINDOW {
+            return Ok(false);
+        }
+        if !self.is_genuine(keys, account)? {
+            return Ok(false);
+        }
+        let message = Self::prompt_request_message(account, &self.id, at);
+        Ok(verify_signature(
+            self.algorithm,
+            &self.public_key,
+            &message,
+            signature,
+        ))
+    }
+
     /// Revokes the device: it is kept to be listed, and its digest is
     /// wiped, so it is never accepted again, even with `revoked` set back.
     pub fn revoke(&mut self) {

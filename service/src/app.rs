@@ -8,7 +8,8 @@ use std::fmt;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use twofa::{
     AccountState, Binding, DevicePolicy, DigestKey, Guard, OobPolicy, RecoveryKeys, RecoveryPolicy,
-    RememberPolicy, SecretKind, SharedError, ThrottlePolicy, TicketPolicy, Token, Totp,
+    RememberPolicy, SecondFactor, SecretKind, SharedError, ThrottlePolicy, TicketPolicy, Token,
+    Totp,
 };
 use twofa_record::Record;
 use twofa_stores::{AnyStore, BoxError};
@@ -50,15 +51,34 @@ pub struct LiveSession {
     pub credential_version: u64,
 }
 
-/// The login a session began with: when, and whether a second factor was
-/// checked (a remembered browser's cookie skips it).
+/// The login a session began with: when, and with which second factor
+/// (a remembered browser's cookie, [`SecondFactor::RememberedDevice`],
+/// skips it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Login {
     /// Unix time of the login.
     pub at: u64,
-    /// Whether it checked a second factor.
-    pub second_factor: bool,
+    /// The second factor it checked.
+    pub factor: SecondFactor,
 }
+
+impl Login {
+    /// Whether it checked a second factor.
+    pub fn checked_second_factor(&self) -> bool {
+        self.factor != SecondFactor::RememberedDevice
+    }
+}
+
+/// The factors a session's login may have checked: each binds its tokens
+/// to a purpose of its own.
+const LOGIN_FACTORS: [SecondFactor; 6] = [
+    SecondFactor::Totp,
+    SecondFactor::OutOfBand,
+    SecondFactor::Device,
+    SecondFactor::Recovery,
+    SecondFactor::Hotp,
+    SecondFactor::RememberedDevice,
+];
 
 /// A server-side failure: the store, the random generator, a key. The
 /// client gets a 503 and the details go to the log (they hold no secret).
@@ -431,7 +451,7 @@ impl App {
         let state: AccountState = self.load(account).await?;
         let version = state.credential_version;
         let key = self.digest_key()?;
-        let binding = Binding::new(account, session_purpose(login.second_factor));
+        let binding = Binding::new(account, session_purpose(login.factor));
         // Dated from the login, never from now: a token renewed by a
         // factor change is no fresher than the login it began with, and
         // ends when that login's session would have.
@@ -481,10 +501,10 @@ impl App {
             return Ok(None);
         };
         let state: AccountState = self.load(account).await?;
-        // Whether its login checked a second factor is part of what the
+        // Which second factor its login checked is part of what the
         // token's digest binds: no edit of the record can change it.
-        let live = |second_factor| {
-            let binding = Binding::new(account, session_purpose(second_factor));
+        let live = |factor| {
+            let binding = Binding::new(account, session_purpose(factor));
             record
                 .check(
                     &self.keys.digest,
@@ -495,11 +515,13 @@ impl App {
                 )
                 .map(|checked| checked.is_ok())
         };
-        let second_factor = if live(true)? {
-            true
-        } else if live(false)? {
-            false
-        } else {
+        let mut checked = None;
+        for factor in LOGIN_FACTORS {
+            if live(factor)? {
+                checked = Some(factor);
+            }
+        }
+        let Some(factor) = checked else {
             return Ok(None);
         };
         Ok(Some(LiveSession {
@@ -507,7 +529,7 @@ impl App {
             id: record.id,
             login: Login {
                 at: record.issued_at,
-                second_factor,
+                factor,
             },
             credential_version: record.credential_version,
         }))
@@ -558,14 +580,17 @@ impl App {
     }
 }
 
-/// The purpose a session token's digest is bound to: one for sessions
-/// whose login checked a second factor, another for those begun with a
+/// The purpose a session token's digest is bound to: one for each second
+/// factor its login may have checked, and one for sessions begun with a
 /// remembered browser's cookie.
-fn session_purpose(second_factor: bool) -> &'static str {
-    if second_factor {
-        "session"
-    } else {
-        "session without a second factor"
+fn session_purpose(factor: SecondFactor) -> &'static str {
+    match factor {
+        SecondFactor::Totp => "session after TOTP",
+        SecondFactor::OutOfBand => "session after an SMS code",
+        SecondFactor::Device => "session after a device",
+        SecondFactor::Recovery => "session after a recovery code",
+        SecondFactor::Hotp => "session after HOTP",
+        _ => "session without a second factor",
     }
 }
 

@@ -649,22 +649,34 @@ pub async fn check_not_enabled(
     .await
 }
 
-/// The names the seeds' API uses for a set of second factors.
+/// The names the seeds' API uses for second factors (a remembered
+/// browser's cookie is `REMEMBERED`, though it is no second factor).
+const FACTOR_NAMES: [(SecondFactor, &str); 5] = [
+    (SecondFactor::Totp, "TOTP"),
+    (SecondFactor::OutOfBand, "OTP"),
+    (SecondFactor::Device, "FINGERPRINT"),
+    (SecondFactor::Recovery, "RECOVERY"),
+    (SecondFactor::RememberedDevice, "REMEMBERED"),
+];
+
+/// The names of a set of second factors, a remembered browser left out.
 pub fn factor_names(factors: SecondFactors) -> Vec<&'static str> {
-    [
-        (SecondFactor::Totp, "TOTP"),
-        (SecondFactor::OutOfBand, "OTP"),
-        (SecondFactor::Device, "FINGERPRINT"),
-        (SecondFactor::Recovery, "RECOVERY"),
-    ]
-    .into_iter()
-    .filter(|(factor, _)| factors.contains(*factor))
-    .map(|(_, name)| name)
-    .collect()
+    FACTOR_NAMES
+        .into_iter()
+        .filter(|(factor, _)| *factor != SecondFactor::RememberedDevice)
+        .filter(|(factor, _)| factors.contains(*factor))
+        .map(|(_, name)| name)
+        .collect()
 }
 
-/// What an SMS code is bound to: the account and the pending login it was
-/// sent for, so that it completes that login and no other.
+/// The name of `factor`.
+pub fn factor_name(factor: SecondFactor) -> &'static str {
+    FACTOR_NAMES
+        .into_iter()
+        .find(|(known, _)| *known == factor)
+        .map_or("OTHER", |(_, name)| name)
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -98,7 +98,9 @@ impl FromRequestParts<Arc<App>> for FreshSessionOf {
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Answer> {
         let now = twofa::unix_time().map_err(Failure::from)?;
         let session = bearer(parts, app, now).await?;
-        if now.saturating_sub(session.login.at) > app.fresh_login || !session.login.second_factor {
+        if now.saturating_sub(session.login.at) > app.fresh_login
+            || !session.login.checked_second_factor()
+        {
             return Err(unauthorized(
                 "Changing a factor needs a recent login with a second factor: log in again",
             ));

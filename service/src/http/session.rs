@@ -13,7 +13,7 @@ use std::{net::IpAddr, sync::Arc};
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::json;
-use twofa::{FirstFactor, Outcome, RecoveryCode, SecondFactors};
+use twofa::{FirstFactor, Outcome, RecoveryCode, SecondFactor, SecondFactors};
 use zeroize::Zeroizing;
 
 use super::{
@@ -164,8 +164,8 @@ async fn answer(
         return Ok(
             match login::login_with_totp(app, account, first, typed, code, from, now).await? {
                 OneCall::Second(Outcome::Accepted(())) => {
-                    return logged_in(app, account, "TOTP", request.remember_device, None, now)
-                        .await;
+                    let remember = request.remember_device;
+                    return logged_in(app, account, SecondFactor::Totp, remember, None, now).await;
                 }
                 OneCall::Second(refused) => refusal(&refused, now, "Invalid TOTP"),
                 OneCall::First(refused) => first_refusal(&refused, now),
@@ -184,7 +184,8 @@ async fn answer(
         let cookie = &request.remember_device_cookie;
         match login::complete_with_cookie(app, account, &ticket, cookie, now).await? {
             Outcome::Accepted(next) => {
-                let mut answer = logged_in(app, account, "REMEMBERED", false, None, now).await?;
+                let factor = SecondFactor::RememberedDevice;
+                let mut answer = logged_in(app, account, factor, false, None, now).await?;
                 // The cookie rotates at every use (a copy used later is caught).
                 answer.1["data"]["remember_device_cookie"] = json!(next);
                 return Ok(answer);
@@ -250,7 +251,7 @@ async fn second_step(
         }
         SecondAuthType::Totp => {
             match login::complete_with_totp(app, account, ticket, value, now).await? {
-                Some(outcome) => ("TOTP", outcome.map(|()| None), "Invalid TOTP"),
+                Some(outcome) => (SecondFactor::Totp, outcome.map(|()| None), "Invalid TOTP"),
                 None => {
                     return Ok(error(
                         "e-108",
@@ -263,7 +264,7 @@ async fn second_step(
             return send_sms(app, account, ticket, now).await;
         }
         SecondAuthType::Otp => (
-            "OTP",
+            SecondFactor::OutOfBand,
             login::complete_with_sms(app, account, ticket, value, now)
                 .await?
                 .map(|()| None),
@@ -281,14 +282,14 @@ async fn second_step(
             );
         }
         SecondAuthType::Fingerprint => (
-            "FINGERPRINT",
+            SecondFactor::Device,
             login::complete_with_device(app, account, ticket, value, now)
                 .await?
                 .map(|()| None),
             "Invalid device signature",
         ),
         SecondAuthType::Recovery => (
-            "RECOVERY",
+            SecondFactor::Recovery,
             login::complete_with_recovery(app, account, ticket, value, now)
                 .await?
                 .map(Some),
@@ -308,23 +309,20 @@ async fn second_step(
 async fn logged_in(
     app: &App,
     account: &str,
-    factor: &str,
+    factor: SecondFactor,
     remember: bool,
     replacement: Option<RecoveryCode>,
     now: u64,
 ) -> Result<Answer, Answer> {
     // A remembered browser's cookie skips the second factor: such a
     // session never counts as fresh enough to change one.
-    let login = Login {
-        at: now,
-        second_factor: factor != "REMEMBERED",
-    };
+    let login = Login { at: now, factor };
     let token = app.issue_session(account, login, now).await?;
     let mut data = json!({
         "access_token": token,
         "token_type": "Bearer",
         "expires_in": crate::app::SESSION_TTL,
-        "second_factor": factor,
+        "second_factor": login::factor_name(factor),
     });
     if let Some(replacement) = replacement {
         // The used code no longer works; this one takes its place (NIST SP

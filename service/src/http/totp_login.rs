@@ -111,7 +111,7 @@ async fn answer(
         OneCall::Second(Outcome::Accepted(())) => {
             let login = crate::app::Login {
                 at: now,
-                second_factor: true,
+                factor: twofa::SecondFactor::Totp,
             };
             let token = app.issue_session(account, login, now).await?;
             Answer(

@@ -565,8 +565,10 @@ pub async fn take_send(
     .await
 }
 
-/// Challenges the account's registered device for the pending login
-/// `ticket`: the number to show on the login screen.
+/// Challenges one of the account's registered devices for the pending
+/// login `ticket`, the one `named` or else the one used last: the number
+/// to show on the login screen. A named device that is not active is
+/// answered as no device (only to a genuine ticket's bearer).
 ///
 /// # Errors
 /// The store or the random generator failed.
@@ -574,11 +576,21 @@ pub async fn challenge_device(
     app: &App,
     account: &str,
     ticket: &str,
+    named: Option<[u8; 16]>,
     now: u64,
 ) -> Result<Outcome<u8>, Failure> {
     let binding = Binding::new(account, LOGIN);
     app.decide(account, |state: &mut AccountState| {
-        let Some(device) = state.active_devices().next().map(|device| device.id) else {
+        // The device the client names, or the one used last.
+        let chosen = {
+            let mut active = state.active_devices();
+            match named {
+                Some(id) => active.find(|device| device.id == id),
+                None => active.max_by_key(|device| (device.last_used, device.registered_at)),
+            }
+            .map(|device| device.id)
+        };
+        let Some(device) = chosen else {
             // No device: said only to a genuine ticket's bearer.
             return Ok(
                 match not_enabled(app, state, account, ticket, SecondFactor::Device, now)? {

@@ -204,3 +204,49 @@ impl Record for AdminLog {
         Ok(())
     }
 }
+
+/// The names people gave their devices, by device id (hex): shown in the
+/// list of factors, trusted for nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeviceNames(pub std::collections::BTreeMap<String, String>);
+
+impl DeviceNames {
+    /// The longest name, in bytes.
+    pub const MAX_NAME: usize = 64;
+    /// Names kept: as many as an account's state keeps devices.
+    pub const MAX: usize = twofa::AccountState::MAX_DEVICES;
+
+    /// Names device `id`, forgetting the names of devices not in `kept`.
+    pub fn name(&mut self, id: String, name: String, kept: &[String]) {
+        self.0.retain(|known, _| kept.contains(known));
+        self.0.insert(id, name);
+        while self.0.len() > Self::MAX {
+            self.0.pop_first();
+        }
+    }
+}
+
+impl Record for DeviceNames {
+    const KIND: &'static str = "device-names";
+
+    fn encode<E>(&self) -> Result<String, StoreError<E>> {
+        to_json(self)
+    }
+
+    fn decode(body: &str) -> Result<Self, Corrupt> {
+        from_json(body)
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        if self.0.len() > Self::MAX
+            || self
+                .0
+                .iter()
+                .any(|(id, name)| id.len() != 32 || name.len() > Self::MAX_NAME)
+        {
+            return Err("more device names than devices, or one too long");
+        }
+        Ok(())
+    }
+}

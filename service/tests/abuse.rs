@@ -803,3 +803,129 @@ async fn sign_ups_naming_one_phone_cannot_pump_codes_to_it() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(server.sms_to(phone).len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn factors_are_listed_and_removed_and_a_revoked_device_is_refused() {
+    use common::{Phone, code_at};
+    use ed25519_dalek::SigningKey;
+    use serde_json::json;
+    let _shared = CORES.read().await;
+    let dir = scratch("factors");
+    let server = Server::start(&Store::sqlite(&dir), &dir, 100);
+    let client = Client::default();
+    let user = fresh_user("F");
+    client.signup(&server, &user, PHONE).await;
+    let access = client.login_by_sms(&server, &user, PHONE).await;
+    let (totp, access) = client.enroll_totp(&server, &access).await;
+    let (a, b) = (
+        Phone(SigningKey::from_bytes(&[3; 32])),
+        Phone(SigningKey::from_bytes(&[4; 32])),
+    );
+    let (access, a_id) = a.register(&client, &server, &access, "old phone").await;
+    let (access, b_id) = b.register(&client, &server, &access, "new phone").await;
+    // The list: both devices by name, TOTP, the phone (its ending only).
+    let factors = "/authentication/v1/user/factors";
+    let (status, list) = client.with_bearer(&server, factors, &access, None).await;
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<_> = list["data"]["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|device| device["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("old phone"), json!("new phone")]);
+    assert_eq!(list["data"]["totp"], true);
+    assert_eq!(
+        list["data"]["phone"],
+        json!({"ending": "11", "verified": true})
+    );
+    assert!(!list.to_string().contains("98000"), "{list}");
+    // The login challenges the device the client names.
+    let device_login = |device_id: String| {
+        let (client, user) = (client.clone(), user.clone());
+        let server = &server;
+        async move {
+            let ticket = client.register(server, &user).await;
+            let (status, answer) = client
+                .session(
+                    server,
+                    json!({"user_id": user, "login_type": "TOKEN", "password": ticket,
+                           "second_auth_type": "FINGERPRINT", "second_auth": "",
+                           "device_id": device_id}),
+                )
+                .await;
+            (ticket, status, answer)
+        }
+    };
+    let (ticket, status, answer) = device_login(a_id.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    let number = u8::try_from(answer["data"]["number"].as_u64().unwrap()).unwrap();
+    let signature = a.answer(&client, &server, &user, &a_id, number).await;
+    let (status, answer) = client
+        .token(&server, &user, &ticket, "FINGERPRINT", &signature)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    // The other device is not asked for that login's prompt.
+    assert_eq!(
+        b.ask_prompt(&client, &server, &user, &b_id).await.1["code"],
+        "e-106"
+    );
+    // A removal needs another factor than the one removed: this session
+    // logged in with an SMS code.
+    let remove = "/authentication/v1/user/factors/remove";
+    let (status, answer) = client
+        .with_bearer(&server, remove, &access, Some(&json!({"factor": "OTP"})))
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (400, Some("e-114")),
+        "{answer}"
+    );
+    // The old phone is lost: revoked from the SMS login's session.
+    let (status, answer) = client
+        .with_bearer(
+            &server,
+            remove,
+            &access,
+            Some(&json!({"factor": "FINGERPRINT", "device_id": a_id})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let access = common::access_token(&answer);
+    // Its own signature no longer gets it a prompt, nor is it challenged.
+    let (status, answer) = a.ask_prompt(&client, &server, &user, &a_id).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (401, Some("e-401")),
+        "{answer}"
+    );
+    let (_, _, answer) = device_login(a_id.clone()).await;
+    assert_eq!(answer["code"], "e-107", "{answer}");
+    let (_, list) = client.with_bearer(&server, factors, &access, None).await;
+    assert_eq!(list["data"]["devices"][0]["revoked"], true);
+    // The phone removed from a session that logged in with TOTP: SMS is
+    // no longer offered.
+    let ticket = client.register(&server, &user).await;
+    let (status, answer) = client
+        .token(&server, &user, &ticket, "TOTP", &code_at(&totp, 1))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let totp_session = common::access_token(&answer);
+    let (status, answer) = client
+        .with_bearer(
+            &server,
+            remove,
+            &totp_session,
+            Some(&json!({"factor": "OTP"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let body =
+        json!({"user_id": user, "password": common::PASSWORD, "second_auth_type": "REGISTER"});
+    let (_, answer) = client.session(&server, body).await;
+    assert_eq!(
+        answer["data"]["second_factors"],
+        json!(["TOTP", "FINGERPRINT"]),
+        "{answer}"
+    );
+}

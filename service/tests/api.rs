@@ -155,14 +155,14 @@ async fn seed_004_two_steps_with_each_factor() {
 
     // FINGERPRINT: a registered phone signs the number shown.
     let phone = Phone(SigningKey::from_bytes(&[9; 32]));
-    let access = phone.register(&client, &server, &access).await;
+    let (access, device) = phone.register(&client, &server, &access, "my phone").await;
     let ticket = client.register(&server, &user).await;
     let (status, answer) = client
         .token(&server, &user, &ticket, "FINGERPRINT", "")
         .await;
     assert_eq!(status, 200, "{answer}");
     let number = u8::try_from(answer["data"]["number"].as_u64().expect("a number")).expect("≤ 99");
-    let signature = phone.answer(&client, &server, &user, number).await;
+    let signature = phone.answer(&client, &server, &user, &device, number).await;
     let (status, answer) = client
         .token(&server, &user, &ticket, "FINGERPRINT", &signature)
         .await;

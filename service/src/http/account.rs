@@ -26,7 +26,7 @@ use crate::{
     app::{App, Failure, LiveSession, OneChange, TOTP, TOTP_PENDING},
     login::{self, DEVICE_TRANSACTION, hex, hex_decode},
     passwords,
-    records::User,
+    records::{DeviceNames, User},
 };
 
 /// The account of a live session, from `Authorization: Bearer TOKEN`.
@@ -44,7 +44,7 @@ pub struct FreshSessionOf(pub LiveSession, pub OneChange);
 /// The answer to a factor change decided after the session's account
 /// changed its credentials (another session re-enrolled, say): the session
 /// is over, and nothing was changed.
-fn session_over() -> Answer {
+pub fn session_over() -> Answer {
     unauthorized("This session ended when the account's factors changed: log in again")
 }
 
@@ -325,6 +325,10 @@ pub struct DeviceKey {
     /// Hex; `finish` only.
     #[serde(default)]
     signature: String,
+    /// What the person calls the device, to tell it apart in the list of
+    /// factors (`finish` only; at most 64 bytes).
+    #[serde(default)]
+    name: String,
 }
 
 /// Starts registering a device: the message its key signs.
@@ -379,6 +383,7 @@ pub async fn register_device_finish(
         let account = session.account.as_str();
         check_len("public_key", &request.public_key, 256)?;
         check_len("signature", &request.signature, 256)?;
+        check_len("name", &request.name, DeviceNames::MAX_NAME)?;
         let (Some(public_key), Some(signature)) = (
             hex_decode(&request.public_key),
             hex_decode(&request.signature),
@@ -432,6 +437,15 @@ pub async fn register_device_finish(
                 "Invalid device signature",
             ));
         };
+        if !request.name.is_empty() {
+            let state: AccountState = app.load(account).await?;
+            let kept: Vec<String> = state.devices.iter().map(|known| hex(&known.id)).collect();
+            app.decide(account, |names: &mut DeviceNames| {
+                names.name(hex(&device), request.name.clone(), &kept);
+                Ok(())
+            })
+            .await?;
+        }
         let token = app.issue_session(account, session.login, now).await?;
         Ok(success(
             "Device registered",
@@ -443,42 +457,59 @@ pub async fn register_device_finish(
         .unwrap_or_else(|answer| answer)
 }
 
-/// `POST /authentication/v1/device/prompt`.
-#[derive(Deserialize)]
+/// `POST /authentication/v1/device/prompt`: the device's own request,
+/// signed with its key over the account, its id and the time
+/// ([`twofa::Device::prompt_request_message`]).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromptRequest {
     user_id: String,
-    api_key: Zeroizing<String>,
-}
-
-impl core::fmt::Debug for PromptRequest {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PromptRequest")
-            .field("user_id", &self.user_id)
-            .finish_non_exhaustive()
-    }
+    /// Hex, as registration answered it.
+    device_id: String,
+    /// Unix time of the request, within a minute of the server's.
+    at: u64,
+    /// Hex.
+    signature: String,
 }
 
 /// The device's side of a login: the prompt it signs with the number the
 /// person enters. This stands in for the push channel to the device; the
-/// prompt holds nothing secret (never the number).
+/// prompt holds nothing secret (never the number), and is given only to
+/// the registered, unrevoked device it is for, on its own signature.
 pub async fn device_prompt(
     State(app): State<Arc<App>>,
     Body(request): Body<PromptRequest>,
 ) -> Answer {
-    async fn answer(app: &App, account: &str, api_key: &str) -> Result<Answer, Answer> {
+    async fn answer(app: &App, request: &PromptRequest) -> Result<Answer, Answer> {
+        let account = request.user_id.as_str();
         check_user_id(account)?;
-        if !app.api_key_ok(api_key) {
-            return Ok(error("e-109", "Invalid api_key"));
-        }
+        check_len("signature", &request.signature, 256)?;
+        let id = hex_decode(&request.device_id).and_then(|id| <[u8; 16]>::try_from(id).ok());
+        let (Some(id), Some(signature)) = (id, hex_decode(&request.signature)) else {
+            return Ok(error(
+                "e-100",
+                "Malformed request: device_id must be 32 hex digits, signature hex",
+            ));
+        };
         let state: AccountState = app.load(account).await?;
         let now = twofa::unix_time().map_err(Failure::from)?;
-        // The newest live challenge of any pending login, for the device
-        // the service challenges.
-        let challenge = state
-            .active_devices()
-            .find_map(|device| state.device_challenges(&device.id, now).last());
-        let Some(challenge) = challenge else {
+        let proved = match state.devices.iter().find(|device| device.id == id) {
+            Some(device) => {
+                let keys = &app.keys.digest;
+                device
+                    .verify_prompt_request(keys, account, request.at, &signature, now)
+                    .map_err(Failure::from)?
+            }
+            None => false,
+        };
+        if !proved {
+            return Ok(Answer(
+                StatusCode::UNAUTHORIZED,
+                json!({"status": "error", "code": "e-401", "message": "Not the signature of a device registered to this account"}),
+            ));
+        }
+        // The newest live challenge of any pending login, for this device.
+        let Some(challenge) = state.device_challenges(&id, now).last() else {
             return Ok(error("e-106", "No device challenge pending"));
         };
         Ok(success(
@@ -486,9 +517,7 @@ pub async fn device_prompt(
             json!({"prompt": challenge.prompt(), "transaction": DEVICE_TRANSACTION}),
         ))
     }
-    answer(&app, &request.user_id, &request.api_key)
-        .await
-        .unwrap_or_else(|answer| answer)
+    answer(&app, &request).await.unwrap_or_else(|answer| answer)
 }
 
 /// `POST /authentication/v1/user/recovery-codes`: a new set (the old one

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod body;
+pub mod factors;
 pub mod limits;
 pub mod server;
 pub mod session;
@@ -61,6 +62,11 @@ pub fn router(app: Arc<App>, limits: &Limits) -> Router {
             post(account::recovery_codes),
         )
         .route("/authentication/v1/user/profile", get(account::profile))
+        .route("/authentication/v1/user/factors", get(factors::list))
+        .route(
+            "/authentication/v1/user/factors/remove",
+            post(factors::remove),
+        )
         .route("/admin/v1/unlock", post(admin::unlock))
         .fallback(body::no_route)
         .method_not_allowed_fallback(body::no_route)

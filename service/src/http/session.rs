@@ -93,6 +93,10 @@ pub struct SessionRequest {
     /// The cookie of a remembered browser, if it has one.
     #[serde(default)]
     remember_device_cookie: Zeroizing<String>,
+    /// Which registered device to challenge (hex), for FINGERPRINT;
+    /// without it, the one used last.
+    #[serde(default)]
+    device_id: String,
 }
 
 impl core::fmt::Debug for SessionRequest {
@@ -271,8 +275,21 @@ async fn second_step(
             "Invalid OTP",
         ),
         SecondAuthType::Fingerprint if value.is_empty() => {
+            let named = match request.device_id.as_str() {
+                "" => None,
+                id => {
+                    let id = login::hex_decode(id).and_then(|id| <[u8; 16]>::try_from(id).ok());
+                    let Some(id) = id else {
+                        return Ok(error(
+                            "e-100",
+                            "Malformed request: device_id must be 32 hex digits",
+                        ));
+                    };
+                    Some(id)
+                }
+            };
             return Ok(
-                match login::challenge_device(app, account, ticket, now).await? {
+                match login::challenge_device(app, account, ticket, named, now).await? {
                     Outcome::Accepted(number) => success(
                         &format!("Enter {number} on your registered device"),
                         json!({"number": number}),

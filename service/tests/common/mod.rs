@@ -487,8 +487,15 @@ impl Phone {
         hex(&self.0.sign(message).to_bytes())
     }
 
-    /// Registers this phone for the session's user.
-    pub async fn register(&self, client: &Client, server: &Server, access: &str) -> String {
+    /// Registers this phone for the session's user, named `name`: the
+    /// new access token and the device's id.
+    pub async fn register(
+        &self,
+        client: &Client,
+        server: &Server,
+        access: &str,
+        name: &str,
+    ) -> (String, String) {
         let key = json!({"algorithm": "Ed25519", "public_key": self.public_key_hex()});
         let (status, answer) = client
             .with_bearer(
@@ -502,6 +509,7 @@ impl Phone {
         let message = unhex(answer["data"]["message"].as_str().expect("a message"));
         let mut finish = key.clone();
         finish["signature"] = json!(self.sign_hex(&message));
+        finish["name"] = json!(name);
         let (status, answer) = client
             .with_bearer(
                 server,
@@ -511,18 +519,41 @@ impl Phone {
             )
             .await;
         assert_eq!(status, 200, "{answer}");
-        access_token(&answer)
+        let id = answer["data"]["device_id"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+        (access_token(&answer), id)
+    }
+
+    /// The device's own request for its prompt: status and answer.
+    pub async fn ask_prompt(
+        &self,
+        client: &Client,
+        server: &Server,
+        user: &str,
+        device_id: &str,
+    ) -> (u16, Value) {
+        let at = now();
+        let id: [u8; 16] = unhex(device_id).try_into().expect("16 bytes");
+        let signature = self.sign_hex(&twofa::Device::prompt_request_message(user, &id, at));
+        let request = json!({"user_id": user, "device_id": device_id, "at": at,
+                             "signature": signature});
+        client
+            .post(server, "/authentication/v1/device/prompt", &request)
+            .await
     }
 
     /// The prompt the phone shows, signed with the number the person enters.
-    pub async fn answer(&self, client: &Client, server: &Server, user: &str, number: u8) -> String {
-        let (status, answer) = client
-            .post(
-                server,
-                "/authentication/v1/device/prompt",
-                &json!({"user_id": user, "api_key": API_KEY}),
-            )
-            .await;
+    pub async fn answer(
+        &self,
+        client: &Client,
+        server: &Server,
+        user: &str,
+        device_id: &str,
+        number: u8,
+    ) -> String {
+        let (status, answer) = self.ask_prompt(client, server, user, device_id).await;
         assert_eq!(status, 200, "{answer}");
         let prompt: DevicePrompt =
             serde_json::from_value(answer["data"]["prompt"].clone()).expect("a prompt");

@@ -1,0 +1,170 @@
+//! A person's own factors: the list (devices with their names, TOTP, the
+//! phone, recovery codes left), and removing one. A removal needs a fresh
+//! login with another factor than the one removed (a lost phone is
+//! removed after a login with TOTP or a recovery code, never with the
+//! phone itself), is decided only while the session's credential version
+//! is still the account's, and ends every other session.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::json;
+use twofa::{AccountState, SecondFactor};
+
+use super::{
+    account::{FreshSessionOf, SessionOf, session_over},
+    body::{Answer, Body, error, success},
+};
+use crate::{
+    app::{App, Failure, LiveSession, TOTP, TOTP_PENDING},
+    login::{self, hex, hex_decode},
+    records::{DeviceNames, User},
+};
+
+/// `GET /authentication/v1/user/factors`.
+pub async fn list(State(app): State<Arc<App>>, SessionOf(account): SessionOf) -> Answer {
+    async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
+        let state: AccountState = app.load(account).await?;
+        let user: User = app.load(account).await?;
+        let names: DeviceNames = app.load(account).await?;
+        let devices: Vec<_> = state
+            .devices
+            .iter()
+            .map(|device| {
+                let id = hex(&device.id);
+                json!({
+                    "device_id": id,
+                    "name": names.0.get(&id),
+                    "algorithm": device.algorithm,
+                    "registered_at": device.registered_at,
+                    "last_used": device.last_used,
+                    "revoked": device.revoked,
+                })
+            })
+            .collect();
+        // The phone's last two digits only: enough to recognise it.
+        let phone = (!user.phone.is_empty()).then(|| {
+            let ending = user.phone.get(user.phone.len().saturating_sub(2)..);
+            json!({"ending": ending, "verified": user.phone_verified})
+        });
+        Ok(success(
+            "Your factors",
+            json!({
+                "devices": devices,
+                "totp": state.secrets.contains(TOTP),
+                "phone": phone,
+                "recovery_codes_left": state.recovery.as_ref().map_or(0, |codes| codes.remaining()),
+            }),
+        ))
+    }
+    answer(&app, &account).await.unwrap_or_else(Answer::from)
+}
+
+/// `POST /authentication/v1/user/factors/remove`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remove {
+    /// `TOTP`, `OTP` (the phone), `FINGERPRINT` (a device) or `RECOVERY`.
+    factor: String,
+    /// Hex; `FINGERPRINT` only.
+    #[serde(default)]
+    device_id: String,
+}
+
+/// Removes one factor (a device is revoked: it stays listed, and is
+/// never accepted again).
+pub async fn remove(
+    State(app): State<Arc<App>>,
+    FreshSessionOf(session, _change): FreshSessionOf,
+    Body(request): Body<Remove>,
+) -> Answer {
+    async fn answer(app: &App, session: &LiveSession, request: &Remove) -> Result<Answer, Answer> {
+        let factor = match request.factor.as_str() {
+            "TOTP" => SecondFactor::Totp,
+            "OTP" => SecondFactor::OutOfBand,
+            "FINGERPRINT" => SecondFactor::Device,
+            "RECOVERY" => SecondFactor::Recovery,
+            _ => {
+                return Ok(error(
+                    "e-100",
+                    "Malformed request: factor must be TOTP, OTP, FINGERPRINT or RECOVERY",
+                ));
+            }
+        };
+        let device = if factor == SecondFactor::Device {
+            let id = hex_decode(&request.device_id).and_then(|id| <[u8; 16]>::try_from(id).ok());
+            let Some(id) = id else {
+                return Ok(error(
+                    "e-100",
+                    "Malformed request: device_id must be 32 hex digits",
+                ));
+            };
+            Some(id)
+        } else {
+            None
+        };
+        if session.login.factor == factor {
+            return Ok(error(
+                "e-114",
+                "Removing a factor needs a login with another factor: log in with another one",
+            ));
+        }
+        let account = session.account.as_str();
+        let removed = app
+            .decide(account, |state: &mut AccountState| {
+                if state.credential_version != session.credential_version {
+                    return Ok(None);
+                }
+                let removed = match factor {
+                    SecondFactor::Totp => {
+                        // An enrolment under way goes too.
+                        state.secrets.remove(TOTP_PENDING);
+                        state.secrets.remove(TOTP).is_some()
+                    }
+                    SecondFactor::Recovery => state.recovery.take().is_some(),
+                    SecondFactor::Device => state
+                        .devices
+                        .iter_mut()
+                        .find(|known| Some(known.id) == device && !known.revoked)
+                        .map(twofa::Device::revoke)
+                        .is_some(),
+                    // The phone is in the user's record, changed below
+                    // once this decision has ended the other sessions.
+                    _ => true,
+                };
+                if removed {
+                    state.credentials_changed();
+                }
+                Ok(Some(removed))
+            })
+            .await?;
+        let Some(removed) = removed else {
+            return Ok(session_over());
+        };
+        if factor == SecondFactor::OutOfBand {
+            let had = app
+                .decide(account, |user: &mut User| {
+                    let had = !user.phone.is_empty();
+                    user.phone.clear();
+                    user.phone_verified = false;
+                    Ok(had)
+                })
+                .await?;
+            if !had {
+                return Ok(error("e-107", "This factor is not set up"));
+            }
+        } else if !removed {
+            return Ok(error("e-107", "This factor is not set up"));
+        }
+        let now = twofa::unix_time().map_err(Failure::from)?;
+        let token = app.issue_session(account, session.login, now).await?;
+        Ok(success(
+            &format!("{} removed", login::factor_name(factor)),
+            json!({"access_token": token}),
+        ))
+    }
+    answer(&app, &session, &request)
+        .await
+        .unwrap_or_else(|answer| answer)
+}

@@ -150,6 +150,11 @@ pub struct App {
     pub signups: Addresses,
     /// The per-number and overall limits on SMS sends.
     pub sms_limits: SmsLimits,
+    /// Users' own API keys: a year each.
+    pub user_keys: RememberPolicy,
+    /// Whether seed 001's `head.Key` is the user's own key (or else a
+    /// client application's).
+    pub totplogin_user_keys: bool,
     /// The operators' names, in the order of `admin_keys`.
     admin_names: Vec<String>,
     /// The operators' admin keys.
@@ -296,6 +301,8 @@ impl App {
                 max_tracked: config.address.max_tracked,
             }),
             sms_limits: config.sms,
+            user_keys: RememberPolicy::new(365 * 86_400)?,
+            totplogin_user_keys: config.totplogin_user_keys,
             admin_names: config
                 .admin_keys
                 .iter()

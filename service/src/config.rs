@@ -56,6 +56,11 @@ pub struct Config {
     /// and every code the service sends, per hour (`TWOFA_SMS_BUDGET`,
     /// default 1000).
     pub sms: SmsLimits,
+    /// Whose keys seed 001's `head.Key` is (`TWOFA_TOTPLOGIN_KEYS`):
+    /// `user` (the default, as the seed has it: each user's own keys,
+    /// made at `/authentication/v1/user/api-keys`) or `application` (the
+    /// client applications' `TWOFA_API_KEYS`).
+    pub totplogin_user_keys: bool,
     /// Sign-ups one client address may make per hour
     /// (`TWOFA_SIGNUPS_PER_ADDRESS`, default 10; 0 for no limit).
     pub signups_per_address: u32,
@@ -112,7 +117,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// The settings, their variables and flags, and their defaults.
-const SETTINGS: [(&str, &str, &str); 23] = [
+const SETTINGS: [(&str, &str, &str); 24] = [
     ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
     ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
     ("TWOFA_SEALING_KEY", "--sealing-key", ""),
@@ -138,6 +143,7 @@ const SETTINGS: [(&str, &str, &str); 23] = [
     ),
     ("TWOFA_SMS_BUDGET", "--sms-budget", "1000"),
     ("TWOFA_SIGNUPS_PER_ADDRESS", "--signups-per-address", "10"),
+    ("TWOFA_TOTPLOGIN_KEYS", "--totplogin-keys", "user"),
     ("TWOFA_FRESH_LOGIN", "--fresh-login", "300"),
     ("TWOFA_REDIS_ACCEPT_LOSS", "--redis-accept-loss", "0"),
     ("TWOFA_MAX_CONNECTIONS", "--max-connections", "1024"),
@@ -253,6 +259,11 @@ impl Config {
                 budget: small("TWOFA_SMS_BUDGET")?,
             },
             signups_per_address: small("TWOFA_SIGNUPS_PER_ADDRESS")?,
+            totplogin_user_keys: match get("TWOFA_TOTPLOGIN_KEYS") {
+                "user" => true,
+                "application" => false,
+                _ => return Err("TWOFA_TOTPLOGIN_KEYS must be user or application".into()),
+            },
             fresh_login: match number("TWOFA_FRESH_LOGIN")? {
                 seconds @ 1..=3600 => seconds,
                 _ => return Err("TWOFA_FRESH_LOGIN must be 1 to 3600 seconds".into()),

@@ -250,3 +250,39 @@ impl Record for DeviceNames {
         Ok(())
     }
 }
+
+/// A user's own API keys (seed 001's `head.Key`): only their keyed
+/// digests, bound to the account, each with its expiry. Unlike sessions
+/// they outlive factor changes; the user revokes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserKeys {
+    /// Oldest first.
+    pub keys: Vec<RememberedDevice>,
+}
+
+impl UserKeys {
+    /// Keys a user may hold at once.
+    pub const MAX: usize = 10;
+    /// The purpose their digests are bound to.
+    pub const PURPOSE: &'static str = "api key";
+}
+
+impl Record for UserKeys {
+    const KIND: &'static str = "user-keys";
+
+    fn encode<E>(&self) -> Result<String, StoreError<E>> {
+        to_json(self)
+    }
+
+    fn decode(body: &str) -> Result<Self, Corrupt> {
+        from_json(body)
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        if self.keys.len() > Self::MAX {
+            return Err("more API keys than UserKeys::MAX");
+        }
+        Ok(())
+    }
+}

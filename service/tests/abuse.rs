@@ -929,3 +929,63 @@ async fn factors_are_listed_and_removed_and_a_revoked_device_is_refused() {
         "{answer}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_001_takes_the_users_own_api_key() {
+    use common::{MPIN, code_at};
+    use serde_json::json;
+    let _shared = CORES.read().await;
+    let dir = scratch("user-keys");
+    let settings = [("TWOFA_TOTPLOGIN_KEYS", "user")];
+    let server = Server::start_with(&Store::sqlite(&dir), &dir, 100, &settings);
+    let client = Client::default();
+    let (user, other) = (fresh_user("K"), fresh_user("J"));
+    let mut keys = Vec::new();
+    let mut totps = Vec::new();
+    for (i, id) in [&user, &other].into_iter().enumerate() {
+        let phone = format!("+91 98000 0010{i}");
+        client.signup(&server, id, &phone).await;
+        let access = client.login_by_sms(&server, id, &phone).await;
+        let (totp, access) = client.enroll_totp(&server, &access).await;
+        let path = "/authentication/v1/user/api-keys";
+        let (status, answer) = client
+            .with_bearer(&server, path, &access, Some(&json!({})))
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        keys.push((
+            answer["data"]["api_key"].as_str().unwrap().to_owned(),
+            answer["data"]["id"].as_str().unwrap().to_owned(),
+            access,
+        ));
+        totps.push(totp);
+    }
+    let (key, id, access) = &keys[0];
+    let invalid = "Invalid user key";
+    // The client application's key, the other user's, a made-up one:
+    // refused before the PIN or code is looked at.
+    for wrong in [common::API_KEY, keys[1].0.as_str(), &"Q".repeat(52), ""] {
+        let (_, answer) = client
+            .totp_login_with(&server, wrong, &user, MPIN, &code_at(&totps[0], 1))
+            .await;
+        assert_eq!(answer["body"]["Message"], invalid, "{wrong}: {answer}");
+    }
+    let (_, answer) = client
+        .totp_login_with(&server, key, &user, MPIN, &code_at(&totps[0], 1))
+        .await;
+    assert_eq!(answer["body"]["Message"], "Success", "{answer}");
+    assert_eq!(answer["body"]["Userkey"], key.as_str());
+    // Listed, never shown again; revoked, refused.
+    let path = "/authentication/v1/user/api-keys";
+    let (_, list) = client.with_bearer(&server, path, access, None).await;
+    assert_eq!(list["data"]["api_keys"][0]["id"], id.as_str());
+    assert!(!list.to_string().contains(key.as_str()));
+    let revoke = "/authentication/v1/user/api-keys/revoke";
+    let (status, answer) = client
+        .with_bearer(&server, revoke, access, Some(&json!({"id": id})))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (_, answer) = client
+        .totp_login_with(&server, key, &user, MPIN, &code_at(&totps[0], 2))
+        .await;
+    assert_eq!(answer["body"]["Message"], invalid, "{answer}");
+}

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod server;
 pub mod session;
 pub mod totp_login;
+pub mod user_keys;
 
 use std::sync::Arc;
 
@@ -66,6 +67,14 @@ pub fn router(app: Arc<App>, limits: &Limits) -> Router {
         .route(
             "/authentication/v1/user/factors/remove",
             post(factors::remove),
+        )
+        .route(
+            "/authentication/v1/user/api-keys",
+            post(user_keys::create).get(user_keys::list),
+        )
+        .route(
+            "/authentication/v1/user/api-keys/revoke",
+            post(user_keys::revoke),
         )
         .route("/admin/v1/unlock", post(admin::unlock))
         .fallback(body::no_route)

@@ -94,10 +94,16 @@ async fn answer(
             "Server unable to process request",
         ));
     }
-    if !app.api_key_ok(&request.head.key) {
+    let now = twofa::unix_time()?;
+    let key = request.head.key.as_str();
+    let key_ok = if app.totplogin_user_keys {
+        super::user_keys::user_key_ok(app, account, key, now).await?
+    } else {
+        app.api_key_ok(key)
+    };
+    if !key_ok {
         return Ok(failed(StatusCode::OK, 1, "Invalid user key"));
     }
-    let now = twofa::unix_time()?;
     // The seed's answer for a client code it does not know, as for one
     // without TOTP: this API tells them apart from a wrong PIN, as the
     // seed does (the session API does not).

@@ -164,6 +164,9 @@ impl Server {
             .env("TWOFA_SMS_PER_PHONE", "1000000")
             .env("TWOFA_SMS_UNVERIFIED_PER_PHONE", "1000000")
             .env("TWOFA_SMS_BUDGET", "1000000")
+            // Seed 001 with the client application's key, unless a test
+            // sets the users' own.
+            .env("TWOFA_TOTPLOGIN_KEYS", "application")
             .envs(settings.iter().copied())
             .env("TWOFA_LISTEN", "127.0.0.1:0")
             .env("TWOFA_STORE", &store.url)
@@ -377,6 +380,24 @@ impl Client {
             server,
             json!({"user_id": user, "login_type": "TOKEN", "password": ticket,
                    "second_auth_type": second, "second_auth": value}),
+        )
+        .await
+    }
+
+    /// Seed 001's endpoint with `key` as `head.Key`.
+    pub async fn totp_login_with(
+        &self,
+        server: &Server,
+        key: &str,
+        user: &str,
+        pin: &str,
+        code: &str,
+    ) -> (u16, Value) {
+        self.post(
+            server,
+            "/VendorsAPI/Service1.svc/TOTPLogin",
+            &json!({"head": {"Key": key},
+                    "body": {"Email_ID": user, "TOTP": code, "PIN": pin}}),
         )
         .await
     }

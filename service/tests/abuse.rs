@@ -369,15 +369,17 @@ fn two_first_starts_on_one_fresh_sqlite_file_both_come_up() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_request_for_no_route_sent_slowly_gets_its_json_answer() {
+async fn an_early_answer_to_a_body_sent_slowly_comes_after_it_whole() {
     let _shared = CORES.read().await;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = scratch("slow-404");
     let server = Server::start(&Store::sqlite(&dir), &dir, 10);
     let address = server.base.trim_start_matches("http://").to_owned();
-    for method in [
-        "POST /no/such/endpoint",
-        "PUT /authentication/v1/user/session",
+    for (method, code) in [
+        ("POST /no/such/endpoint", "e-404"),
+        ("PUT /authentication/v1/user/session", "e-404"),
+        // No bearer token: the 401 comes from an extractor, after the body.
+        ("POST /authentication/v1/user/recovery-codes", "e-401"),
     ] {
         let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
         let body = "x".repeat(4000);
@@ -393,7 +395,10 @@ async fn a_request_for_no_route_sent_slowly_gets_its_json_answer() {
         let mut answer = String::new();
         stream.read_to_string(&mut answer).await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 40"), "{method}: {answer}");
-        assert!(answer.contains("\"code\":\"e-404\""), "{method}: {answer}");
+        assert!(
+            answer.contains(&format!("\"code\":\"{code}\"")),
+            "{method}: {answer}"
+        );
     }
 }
 
@@ -988,4 +993,111 @@ async fn seed_001_takes_the_users_own_api_key() {
         .totp_login_with(&server, key, &user, MPIN, &code_at(&totps[0], 2))
         .await;
     assert_eq!(answer["body"]["Message"], invalid, "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn of_two_sessions_racing_to_change_the_account_one_is_left() {
+    let _shared = CORES.read().await;
+    let dir = scratch("change-race");
+    let store = Store::sqlite(&dir);
+    let servers = [
+        Server::start(&store, &dir, 100),
+        Server::start(&store, &dir, 100),
+    ];
+    let client = Client::default();
+    let user = fresh_user("R");
+    client.signup(&servers[0], &user, PHONE).await;
+    let profile = "/authentication/v1/user/profile";
+    let end_others = "/authentication/v1/user/sessions/end-others";
+    for round in 0..8 {
+        // Two sessions of one account (the owner's and a stolen one, say),
+        // each ending the other's from its own instance at once.
+        let a = client.login_by_sms(&servers[0], &user, PHONE).await;
+        let b = client.login_by_sms(&servers[1], &user, PHONE).await;
+        // Every other round, one side's change is a new set of recovery
+        // codes: hashed first, decided last.
+        let body = serde_json::json!({});
+        let change = if round % 2 == 0 {
+            end_others
+        } else {
+            "/authentication/v1/user/recovery-codes"
+        };
+        let (left, right) = tokio::join!(
+            client.with_bearer_at(&servers[0].base, change, &a, Some(&body)),
+            client.with_bearer_at(&servers[1].base, end_others, &b, Some(&body)),
+        );
+        let statuses = (left.0, right.0);
+        assert!(
+            statuses == (200, 401) || statuses == (401, 200),
+            "round {round}: {left:?} {right:?}"
+        );
+        // The winner goes on under its new token; nothing of the loser's
+        // session is left.
+        let (winner, loser) = if left.0 == 200 {
+            (&left.1, &b)
+        } else {
+            (&right.1, &a)
+        };
+        let renewed = common::access_token(winner);
+        assert_eq!(
+            client
+                .with_bearer(&servers[0], profile, &renewed, None)
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            client
+                .with_bearer(&servers[1], profile, loser, None)
+                .await
+                .0,
+            401
+        );
+        assert_eq!(
+            client.with_bearer(&servers[0], profile, &a, None).await.0,
+            401
+        );
+        assert_eq!(
+            client.with_bearer(&servers[0], profile, &b, None).await.0,
+            401
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_hash_edited_to_another_cost_is_refused_before_it_is_hashed() {
+    let _shared = CORES.read().await;
+    let dir = scratch("edited-phc");
+    let store = Store::sqlite(&dir);
+    let server = Server::start(&store, &dir, 100);
+    let client = Client::default();
+    let user = fresh_user("E");
+    client.signup(&server, &user, PHONE).await;
+    // Whoever can write the database sets the password's cost to 1 GiB.
+    let path = store.url.trim_start_matches("sqlite:");
+    let records = twofa_stores::AnyStore::connect("sqlite", path)
+        .await
+        .unwrap();
+    twofa::Guard::default()
+        .decide_shared(
+            &records,
+            &user,
+            |stored: &mut twofa_service::records::User| {
+                stored.password = stored.password.replace("m=19456", "m=1048576");
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let body = serde_json::json!({"user_id": user, "password": common::PASSWORD,
+        "second_auth_type": "REGISTER"});
+    let (status, answer) = client.session(&server, body).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (503, Some("e-503")),
+        "{answer}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert!(server.peak_rss_kib() < 256 * 1024);
 }

@@ -434,10 +434,7 @@ pub async fn end_other_sessions(
         let now = twofa::unix_time().map_err(Failure::from)?;
         Ok::<_, Failure>(match app.end_other_sessions(&session, now).await? {
             Some(token) => success("Every other session ended", json!({"access_token": token})),
-            None => error(
-                "e-401",
-                "This session ended when the account's factors changed: log in again",
-            ),
+            None => super::account::session_over(),
         })
     };
     answer.await.unwrap_or_else(Answer::from)

@@ -462,6 +462,9 @@ mod migrating {
         let keys = uris(&twofa(&confirm));
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].account(), "987654321");
+        // Its counter is in the clear, which its MACs do not cover.
+        let strict = [&confirm[..], &["--pskc-refuse-plain-integers"]].concat();
+        refused(&twofa(&strict), "an integer in the clear");
         assert_eq!(hotp_codes(&keys[0]), RFC4226_8);
         let Otp::Hotp { counter, .. } = keys[0].otp() else {
             panic!("expected HOTP")

@@ -829,3 +829,34 @@ fn an_altered_file_is_never_activated_without_a_code_from_the_token() {
         Problem::DigestMismatch
     );
 }
+
+#[test]
+fn an_integer_in_the_clear_in_a_file_that_encrypts_is_refused_when_asked() {
+    // Figure 6's counter is in the clear beside its encrypted secret: read
+    // by default (the key pending), refused by name when asked.
+    let keys = PskcReader::new()
+        .pre_shared_key(&FIGURE6_KEY)
+        .read(&figure(6))
+        .unwrap();
+    assert!(keys[0].is_pending());
+    let strict = PskcReader::new()
+        .pre_shared_key(&FIGURE6_KEY)
+        .refuse_plain_integers();
+    assert_eq!(
+        problem(strict.clone().read(&figure(6))),
+        Problem::IntegerInTheClear
+    );
+    assert!(
+        Problem::IntegerInTheClear
+            .to_string()
+            .contains("MACs do not cover")
+    );
+    // A file in the clear has nothing to refuse: its counter is read.
+    assert_eq!(
+        PskcReader::new()
+            .refuse_plain_integers()
+            .read(&figure(3))
+            .map(|keys| keys.len()),
+        Ok(1)
+    );
+}

@@ -46,6 +46,7 @@ usage:
       the secret a sealed form holds, as base32 (HOTP with --counter)
   twofa import [--pskc-key[-env] HEX|VAR | --pskc-password-env VAR]
                [--code CODE]... [--pskc-sha256 HEX] [--pskc-unconfirmed]
+               [--pskc-refuse-plain-integers]
                [--utc-offset SECONDS] FILE_OR_URI...
       one otpauth:// URI per key of Google Authenticator exports
       (otpauth-migration://, every batch), PSKC files or users.oath (- for
@@ -56,6 +57,8 @@ usage:
       printed once each is confirmed by a code from its token (--code CODE,
       one per key in file order), or the file matches the vendor's SHA-256
       (--pskc-sha256 HEX), or unconfirmed by name (--pskc-unconfirmed);
+      --pskc-refuse-plain-integers refuses a counter or time in the clear
+      in a file that encrypts (its MACs do not cover them);
       --utc-offset is
       the zone of the server that wrote users.oath (3600 for UTC+1;
       default 0), whose times are local

@@ -293,6 +293,9 @@ fn pskc_reader(options: &Options, now: u64) -> Result<PskcReader, Failure> {
     if options.accept_outside_validity {
         reader = reader.accept_outside_validity();
     }
+    if options.refuse_plain_integers {
+        reader = reader.refuse_plain_integers();
+    }
     Ok(
         match (pre_shared_key(options)?, &options.pskc_password_env) {
             (Some(_), Some(_)) => {

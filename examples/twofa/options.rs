@@ -34,6 +34,7 @@ pub(crate) struct Options {
     pub(crate) pskc_password_env: Option<String>,
     pub(crate) skip_mac_check: bool,
     pub(crate) accept_outside_validity: bool,
+    pub(crate) refuse_plain_integers: bool,
     pub(crate) pskc_sha256: Option<String>,
     pub(crate) pskc_unconfirmed: bool,
     /// One code per pending PSKC key, in file order.
@@ -60,6 +61,10 @@ impl Options {
             }
             if name == "pskc-accept-outside-validity" {
                 options.accept_outside_validity = true;
+                continue;
+            }
+            if name == "pskc-refuse-plain-integers" {
+                options.refuse_plain_integers = true;
                 continue;
             }
             if name == "pskc-unconfirmed" {

@@ -89,6 +89,30 @@ impl KeyedHmac {
     }
 }
 
+impl Drop for KeyedHmac {
+    /// Overwrites the whole of the value's space, whichever algorithm it
+    /// holds: the largest variant's states, zeros, are written over it,
+    /// and wiped again as that variant drops. A SHA-1 or SHA-256 value
+    /// thus leaves nothing of an earlier SHA-512 value that was in the
+    /// same place behind its smaller states.
+    fn drop(&mut self) {
+        // The states wiped where they are, then the zeroed largest
+        // variant put in their place; what it replaces (zeros now) is
+        // forgotten rather than dropped, which would come back here.
+        match self {
+            Self::Sha1(keyed) => keyed.wipe(),
+            Self::Sha256(keyed) => keyed.wipe(),
+            // Already the whole space: its own drop wipes it.
+            Self::Sha512(_) => return,
+        }
+        let zeroed = Self::Sha512(Keyed {
+            inner: <mac::Sha512 as BlockHash>::ZERO_STATE,
+            outer: <mac::Sha512 as BlockHash>::ZERO_STATE,
+        });
+        core::mem::forget(core::mem::replace(self, zeroed));
+    }
+}
+
 impl PartialEq for KeyedHmac {
     /// Equal when the keyed states are, compared in constant time: under
     /// the same algorithm, keys that RFC 2104 pads to the same block (a
@@ -192,10 +216,17 @@ impl<H: BlockHash> Clone for Keyed<H> {
     }
 }
 
-impl<H: BlockHash> Drop for Keyed<H> {
-    fn drop(&mut self) {
+impl<H: BlockHash> Keyed<H> {
+    /// Zeros over both states, through stores that are kept.
+    fn wipe(&mut self) {
         wipe(&mut self.inner, H::ZERO_STATE);
         wipe(&mut self.outer, H::ZERO_STATE);
+    }
+}
+
+impl<H: BlockHash> Drop for Keyed<H> {
+    fn drop(&mut self) {
+        self.wipe();
     }
 }
 

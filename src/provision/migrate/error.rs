@@ -82,6 +82,11 @@ pub enum Problem {
     /// `EncryptionKey` or a `MACMethod`, or a key was given to read it):
     /// whoever could alter the file could have chosen it.
     InTheClear,
+    /// An integer in the clear in a file that encrypts, which the reader
+    /// was told to refuse
+    /// ([`PskcReader::refuse_plain_integers`](super::PskcReader::refuse_plain_integers)):
+    /// its MACs do not cover it.
+    IntegerInTheClear,
     /// The MAC over an encrypted value does not match: the file was altered
     /// or damaged, or the key is wrong.
     MacMismatch,
@@ -131,6 +136,9 @@ impl fmt::Display for Problem {
             Self::WrongKey => f.write_str("the key or password does not decrypt it"),
             Self::MacMissing => f.write_str("encrypted value without a MAC"),
             Self::InTheClear => f.write_str("a secret in the clear in an encrypted file"),
+            Self::IntegerInTheClear => f.write_str(
+                "an integer in the clear in an encrypted file, which its MACs do not cover",
+            ),
             Self::MacMismatch => f.write_str("MAC does not match: altered, damaged or wrong key"),
             Self::Batches(what) => write!(f, "export batches: {what}"),
             Self::NotRepresentable(what) => write!(f, "cannot be written: {what}"),

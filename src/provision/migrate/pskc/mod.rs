@@ -82,6 +82,7 @@ pub struct PskcReader {
     now: Option<u64>,
     outside_validity: bool,
     sha256: Option<[u8; 32]>,
+    plain_integers: bool,
 }
 
 /// What the reader was given to open encrypted values with.
@@ -104,6 +105,7 @@ impl core::fmt::Debug for PskcReader {
             .field("now", &self.now)
             .field("outside_validity", &self.outside_validity)
             .field("sha256", &self.sha256.is_some())
+            .field("plain_integers", &self.plain_integers)
             .finish()
     }
 }
@@ -118,7 +120,24 @@ impl PskcReader {
             now: None,
             outside_validity: false,
             sha256: None,
+            plain_integers: true,
         }
+    }
+
+    /// Refuses, in a file that encrypts, an integer in the clear (a
+    /// `Counter`, `Time`, `TimeInterval` or `TimeDrift` `PlainValue`),
+    /// which its MACs do not cover: whoever could alter the file could
+    /// have set a counter back to replay codes already used, or a drift
+    /// to make codes of another time pass. By default they are read, as
+    /// RFC 6030's own example (figure 6) has its counter in the clear:
+    /// the key is pending then until a code from its token confirms it
+    /// ([`ImportedKey::is_pending`]), which a counter or drift moved far
+    /// from the token's keeps from passing, and after which no code
+    /// before the confirming one is accepted.
+    #[must_use]
+    pub fn refuse_plain_integers(mut self) -> Self {
+        self.plain_integers = false;
+        self
     }
 
     /// Checks the file against the SHA-256 its vendor gave by another
@@ -237,6 +256,7 @@ impl PskcReader {
             check_mac: self.check_mac,
             now: self.now,
             outside_validity: self.outside_validity,
+            plain_integers: self.plain_integers,
             // A secret in the clear is taken only from a file that
             // encrypts nothing, read without a key.
             encrypted: self.secret.is_some()
@@ -460,6 +480,7 @@ struct Values<'a> {
     encrypted: bool,
     now: Option<u64>,
     outside_validity: bool,
+    plain_integers: bool,
 }
 
 /// What a key's `Algorithm` names.
@@ -606,10 +627,14 @@ impl Values<'_> {
         self.decrypt(value)
     }
 
-    /// A data element's value as a number: decimal in the clear, or opened
+    /// A data element's value as a number: decimal in the clear (unless
+    /// the file encrypts and the reader refuses plain integers), or opened
     /// as a big-endian integer.
     fn integer(&self, value: Node<'_, '_>) -> Result<i128, Problem> {
         if let Some(plain) = plain_value(value)? {
+            if self.encrypted && !self.plain_integers {
+                return Err(Problem::IntegerInTheClear);
+            }
             return number(plain);
         }
         let bytes = self.decrypt(value)?;

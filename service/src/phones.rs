@@ -6,8 +6,8 @@
 //! count is a record of its own, changed in one compare-and-swap, so
 //! the limits hold across instances.
 
+use crate::records::json_record;
 use serde::{Deserialize, Serialize};
-use twofa_record::{Corrupt, Record, StoreError, from_json, to_json};
 
 /// `text` as an E.164 number, `+` and 8 to 15 digits, once spaces,
 /// hyphens, dots and parentheses are taken out; `None` if it is not one.
@@ -82,21 +82,7 @@ impl PhoneSends {
     }
 }
 
-impl Record for PhoneSends {
-    const KIND: &'static str = "phone-sends";
-
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
-    }
-
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
-    }
-
-    fn check(&self) -> Result<(), &'static str> {
-        Ok(())
-    }
-}
+json_record!(PhoneSends, "phone-sends", |_this| Ok(()));
 
 /// Every send of the service, kept under [`SmsBudget::KEY`]: per hour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,21 +99,7 @@ impl SmsBudget {
     pub const WINDOW: u64 = 3600;
 }
 
-impl Record for SmsBudget {
-    const KIND: &'static str = "sms-budget";
-
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
-    }
-
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
-    }
-
-    fn check(&self) -> Result<(), &'static str> {
-        Ok(())
-    }
-}
+json_record!(SmsBudget, "sms-budget", |_this| Ok(()));
 
 #[cfg(test)]
 mod tests {

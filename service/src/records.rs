@@ -1,10 +1,37 @@
 //! The service's own kinds of record, kept by the same stores as the
 //! core's (one record per account and kind, versioned): the user's first
-//! factors and phone, and the request tokens issued to them.
+//! factors and phone, the request tokens issued to them, their own API
+//! keys and device names, the operators' actions on the account, and the
+//! service's own secrets. The SMS counts are in [`crate::phones`].
 
 use serde::{Deserialize, Serialize};
 use twofa::{RememberedDevice, SealedSecrets};
-use twofa_record::{Corrupt, Record, StoreError, from_json, to_json};
+/// Implements [`Record`](twofa_record::Record) for a kind kept as JSON: its
+/// kind's name, its body's format if not the first, and the bounds it must
+/// keep (checked before it is written, and when it is read), `$this`
+/// naming the value.
+macro_rules! json_record {
+    ($type:ty, $kind:literal $(, format $format:literal)?, |$this:ident| $check:expr) => {
+        impl twofa_record::Record for $type {
+            const KIND: &'static str = $kind;
+            $(const FORMAT: i64 = $format;)?
+
+            fn encode<E>(&self) -> Result<String, twofa_record::StoreError<E>> {
+                twofa_record::to_json(self)
+            }
+
+            fn decode(body: &str) -> Result<Self, twofa_record::Corrupt> {
+                twofa_record::from_json(body)
+            }
+
+            fn check(&self) -> Result<(), &'static str> {
+                let $this = self;
+                $check
+            }
+        }
+    };
+}
+pub(crate) use json_record;
 
 /// A user of the service: what the first step checks, and where SMS codes
 /// go. The default (an empty password hash) is "no such user".
@@ -50,28 +77,16 @@ impl core::fmt::Debug for User {
     }
 }
 
-impl Record for User {
-    const KIND: &'static str = "user";
-
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
+json_record!(User, "user", |this| {
+    let phc = |hash: &str| hash.is_empty() || hash.starts_with("$argon2id$");
+    if !phc(&this.password) || !phc(&this.pin) {
+        return Err("a first factor that is not an Argon2id hash");
     }
-
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
+    if this.phone.len() > 32 {
+        return Err("a phone number longer than 32 bytes");
     }
-
-    fn check(&self) -> Result<(), &'static str> {
-        let phc = |hash: &str| hash.is_empty() || hash.starts_with("$argon2id$");
-        if !phc(&self.password) || !phc(&self.pin) {
-            return Err("a first factor that is not an Argon2id hash");
-        }
-        if self.phone.len() > 32 {
-            return Err("a phone number longer than 32 bytes");
-        }
-        Ok(())
-    }
-}
+    Ok(())
+});
 
 /// The request tokens (seed 001's `RequestToken`, seed 004's
 /// `access_token`) issued to one user and not yet expired: only their
@@ -99,26 +114,13 @@ impl Sessions {
     }
 }
 
-impl Record for Sessions {
-    const KIND: &'static str = "sessions";
-    /// Format 2: each token's record carries its rotation mark.
-    const FORMAT: i64 = 2;
-
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
+// Format 2: each token's record carries its rotation mark.
+json_record!(Sessions, "sessions", format 2, |this| {
+    if this.tokens.len() > Sessions::MAX {
+        return Err("more sessions than Sessions::MAX");
     }
-
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
-    }
-
-    fn check(&self) -> Result<(), &'static str> {
-        if self.tokens.len() > Self::MAX {
-            return Err("more sessions than Sessions::MAX");
-        }
-        Ok(())
-    }
-}
+    Ok(())
+});
 
 /// The service's own sealed secrets (its digest key and recovery pepper),
 /// kept under the service's account name in a record of their own: a JSON
@@ -127,22 +129,8 @@ impl Record for Sessions {
 #[serde(transparent)]
 pub struct ServiceSecrets(pub SealedSecrets);
 
-impl Record for ServiceSecrets {
-    const KIND: &'static str = "secrets";
-
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
-    }
-
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
-    }
-
-    /// Within bounds by construction: [`SealedSecrets::insert`] keeps them.
-    fn check(&self) -> Result<(), &'static str> {
-        Ok(())
-    }
-}
+// Within bounds by construction: [`SealedSecrets::insert`] keeps them.
+json_record!(ServiceSecrets, "secrets", |_this| Ok(()));
 
 /// What operators did to one account, oldest first: the audit the admin
 /// endpoints keep, each entry naming who and when.
@@ -179,31 +167,19 @@ impl AdminLog {
     }
 }
 
-impl Record for AdminLog {
-    const KIND: &'static str = "admin-log";
-
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
+json_record!(AdminLog, "admin-log", |this| {
+    if this.entries.len() > AdminLog::MAX {
+        return Err("more entries than AdminLog::MAX");
     }
-
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
+    if this
+        .entries
+        .iter()
+        .any(|entry| entry.action.len() > 32 || entry.by.len() > 32)
+    {
+        return Err("an action or operator name longer than 32 bytes");
     }
-
-    fn check(&self) -> Result<(), &'static str> {
-        if self.entries.len() > Self::MAX {
-            return Err("more entries than AdminLog::MAX");
-        }
-        if self
-            .entries
-            .iter()
-            .any(|entry| entry.action.len() > 32 || entry.by.len() > 32)
-        {
-            return Err("an action or operator name longer than 32 bytes");
-        }
-        Ok(())
-    }
-}
+    Ok(())
+});
 
 /// The names people gave their devices, by device id (hex): shown in the
 /// list of factors, trusted for nothing.
@@ -227,29 +203,17 @@ impl DeviceNames {
     }
 }
 
-impl Record for DeviceNames {
-    const KIND: &'static str = "device-names";
-
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
+json_record!(DeviceNames, "device-names", |this| {
+    if this.0.len() > DeviceNames::MAX
+        || this
+            .0
+            .iter()
+            .any(|(id, name)| id.len() != 32 || name.len() > DeviceNames::MAX_NAME)
+    {
+        return Err("more device names than devices, or one too long");
     }
-
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
-    }
-
-    fn check(&self) -> Result<(), &'static str> {
-        if self.0.len() > Self::MAX
-            || self
-                .0
-                .iter()
-                .any(|(id, name)| id.len() != 32 || name.len() > Self::MAX_NAME)
-        {
-            return Err("more device names than devices, or one too long");
-        }
-        Ok(())
-    }
-}
+    Ok(())
+});
 
 /// A user's own API keys (seed 001's `head.Key`): only their keyed
 /// digests, bound to the account, each with its expiry. Unlike sessions
@@ -268,21 +232,9 @@ impl UserKeys {
     pub const PURPOSE: &'static str = "api key";
 }
 
-impl Record for UserKeys {
-    const KIND: &'static str = "user-keys";
-
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
+json_record!(UserKeys, "user-keys", |this| {
+    if this.keys.len() > UserKeys::MAX {
+        return Err("more API keys than UserKeys::MAX");
     }
-
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
-    }
-
-    fn check(&self) -> Result<(), &'static str> {
-        if self.keys.len() > Self::MAX {
-            return Err("more API keys than UserKeys::MAX");
-        }
-        Ok(())
-    }
-}
+    Ok(())
+});

@@ -54,30 +54,29 @@ impl RequestLimits {
     }
 }
 
+/// An error answer after which the connection is closed.
+fn closing(status: StatusCode, code: &str, message: &str) -> Response {
+    let mut answer = Answer(
+        status,
+        json!({"status": "error", "code": code, "message": message}),
+    )
+    .into_response();
+    answer
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    answer
+}
+
 /// The middleware: see the module's documentation.
 pub async fn limit(State(limits): State<RequestLimits>, request: Request, next: Next) -> Response {
     let Ok(_permit) = limits.in_flight.clone().try_acquire_owned() else {
-        let mut answer = Answer(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"status": "error", "code": "e-503", "message": "Service unavailable: try again shortly"}),
-        )
-        .into_response();
-        answer
-            .headers_mut()
-            .insert(CONNECTION, HeaderValue::from_static("close"));
-        return answer;
+        let message = "Service unavailable: try again shortly";
+        return closing(StatusCode::SERVICE_UNAVAILABLE, "e-503", message);
     };
     let (mut parts, body) = request.into_parts();
     let Ok(whole) = tokio::time::timeout(limits.body_timeout, read(body)).await else {
-        let mut answer = Answer(
-            StatusCode::REQUEST_TIMEOUT,
-            json!({"status": "error", "code": "e-408", "message": "The request's body did not arrive in time"}),
-        )
-        .into_response();
-        answer
-            .headers_mut()
-            .insert(CONNECTION, HeaderValue::from_static("close"));
-        return answer;
+        let message = "The request's body did not arrive in time";
+        return closing(StatusCode::REQUEST_TIMEOUT, "e-408", message);
     };
     parts.extensions.insert(WholeBody(whole));
     next.run(Request::from_parts(parts, axum::body::Body::empty()))

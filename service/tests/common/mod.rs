@@ -402,7 +402,7 @@ impl Client {
         .await
     }
 
-    /// Seed 001's endpoint.
+    /// Seed 001's endpoint, with the client application's key.
     pub async fn totp_login(
         &self,
         server: &Server,
@@ -410,13 +410,7 @@ impl Client {
         pin: &str,
         code: &str,
     ) -> (u16, Value) {
-        self.post(
-            server,
-            "/VendorsAPI/Service1.svc/TOTPLogin",
-            &json!({"head": {"Key": API_KEY},
-                    "body": {"Email_ID": user, "TOTP": code, "PIN": pin}}),
-        )
-        .await
+        self.totp_login_with(server, API_KEY, user, pin, code).await
     }
 
     /// Signs `user` up with the test password, MPIN and `phone`.

@@ -214,8 +214,8 @@ pub async fn enroll_totp(
     State(app): State<Arc<App>>,
     FreshSessionOf(session, _change): FreshSessionOf,
 ) -> Answer {
-    let account = session.account;
-    async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
+    async fn answer(app: &App, session: &LiveSession) -> Result<Answer, Failure> {
+        let account = session.account.as_str();
         let mut rng = getrandom::SysRng;
         let enrollment = Enrollment::start(&mut rng, &app.issuer, account)?;
         let uri = enrollment.key_uri();
@@ -228,19 +228,27 @@ pub async fn enroll_totp(
             totp.secret(),
             Binding::new(account, TOTP_PENDING),
         )?;
-        // Pending until confirmed: no credential changes yet.
-        app.decide(account, |state: &mut AccountState| {
-            state.secrets.insert(TOTP_PENDING, sealed.clone())?;
-            Ok(())
-        })
-        .await?;
+        // Pending until confirmed: no credential changes yet, but none
+        // for a session that is over either.
+        let live = app
+            .decide(account, |state: &mut AccountState| {
+                if state.credential_version != session.credential_version {
+                    return Ok(false);
+                }
+                state.secrets.insert(TOTP_PENDING, sealed.clone())?;
+                Ok(true)
+            })
+            .await?;
+        if !live {
+            return Ok(session_over());
+        }
         let svg = uri.to_qr()?.to_svg();
         Ok(success(
             "Scan the QR code, then confirm with the code your app shows",
             json!({"otpauth_uri": uri.to_uri().as_str(), "qr_svg": svg.as_str()}),
         ))
     }
-    answer(&app, &account).await.unwrap_or_else(Answer::from)
+    answer(&app, &session).await.unwrap_or_else(Answer::from)
 }
 
 /// `POST /authentication/v1/user/totp/confirm`.
@@ -337,8 +345,12 @@ pub async fn register_device_start(
     FreshSessionOf(session, _change): FreshSessionOf,
     Body(request): Body<DeviceKey>,
 ) -> Answer {
-    let account = session.account;
-    async fn answer(app: &App, account: &str, request: &DeviceKey) -> Result<Answer, Answer> {
+    async fn answer(
+        app: &App,
+        session: &LiveSession,
+        request: &DeviceKey,
+    ) -> Result<Answer, Answer> {
+        let account = session.account.as_str();
         check_len("public_key", &request.public_key, 256)?;
         let Some(public_key) = hex_decode(&request.public_key) else {
             return Ok(error("e-100", "Malformed request: public_key must be hex"));
@@ -346,25 +358,30 @@ pub async fn register_device_start(
         let now = twofa::unix_time().map_err(Failure::from)?;
         let message = app
             .decide(account, |state: &mut AccountState| {
+                if state.credential_version != session.credential_version {
+                    return Ok(Err(()));
+                }
                 app.guard.start_device_registration(
                     state,
                     &app.devices,
                     &mut getrandom::SysRng,
                     now,
                 )?;
-                Ok(state
-                    .registration
-                    .as_ref()
-                    .map(|challenge| challenge.message(account, request.algorithm, &public_key)))
+                Ok(Ok(state.registration.as_ref().map(|challenge| {
+                    challenge.message(account, request.algorithm, &public_key)
+                })))
             })
-            .await?
-            .ok_or_else(|| Failure("no registration challenge stored".into()))?;
+            .await?;
+        let Ok(message) = message else {
+            return Ok(session_over());
+        };
+        let message = message.ok_or_else(|| Failure("no registration challenge stored".into()))?;
         Ok(success(
             "Sign this message with the device's key",
             json!({"message": hex(&message)}),
         ))
     }
-    answer(&app, &account, &request)
+    answer(&app, &session, &request)
         .await
         .unwrap_or_else(|answer| answer)
 }

@@ -415,3 +415,27 @@ fn a_state_is_bounded_while_it_is_read_whatever_store_it_came_from() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_services_own_record_is_bound_to_its_account_by_a_keyed_digest() {
+    use twofa::{Binding, DigestKey};
+    let keys = [DigestKey::new(3, [5; 32])];
+    let alice = Binding::new("alice", "user");
+    let parts: [&[u8]; 2] = [b"$argon2id$hash", b"+441234567890"];
+    let digest = keys[0].record_digest(alice, &parts);
+    let matches = |binding, parts: &[&[u8]], stored: &[u8; 32]| {
+        DigestKey::record_digest_matches(&keys, 3, binding, parts, stored).unwrap()
+    };
+    assert!(matches(alice, &parts, &digest));
+    // Copied into another account's row, or to another purpose: refused.
+    assert!(!matches(Binding::new("bob", "user"), &parts, &digest));
+    assert!(!matches(Binding::new("alice", "other"), &parts, &digest));
+    // Parts are length-prefixed: moving a byte across them changes it.
+    let moved: [&[u8]; 2] = [b"$argon2id$has", b"h+441234567890"];
+    assert!(!matches(alice, &moved, &digest));
+    let mut edited = digest;
+    edited[0] ^= 1;
+    assert!(!matches(alice, &parts, &edited));
+    // Under a key that is not there: an error, not a match.
+    assert!(DigestKey::record_digest_matches(&keys, 4, alice, &parts, &digest).is_err());
+}

@@ -37,6 +37,43 @@ impl DigestKey {
         mac
     }
 
+    /// A keyed digest of a record of the service's own (a user's password
+    /// hash and phone, say), bound to `binding`'s account and purpose:
+    /// HMAC-SHA-256 under this key of `parts`, each length-prefixed. Keep
+    /// it, and this key's id, with the record, and check it with
+    /// [`DigestKey::record_digest_matches`] whenever the record is read:
+    /// someone who can write the database but holds no key can then
+    /// neither forge the record nor copy another account's into it.
+    #[must_use]
+    pub fn record_digest(&self, binding: Binding<'_>, parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac = self.mac(b"twofa service record v1\0", binding);
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `stored` is [`DigestKey::record_digest`] of `parts` for
+    /// `binding`, under the key of `keys` with id `key_id`; compared in
+    /// constant time.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`] when no key of `keys` has that id.
+    pub fn record_digest_matches(
+        keys: &[Self],
+        key_id: u32,
+        binding: Binding<'_>,
+        parts: &[&[u8]],
+        stored: &[u8; 32],
+    ) -> Result<bool, Error> {
+        let key = Self::find(keys, key_id)?;
+        let mut digest = key.record_digest(binding, parts);
+        let hit = digest.ct_eq(stored);
+        digest.zeroize();
+        Ok(bool::from(hit))
+    }
+
     /// The key among `keys` with `id`.
     ///
     /// # Errors

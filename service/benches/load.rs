@@ -47,6 +47,13 @@ async fn enrol(store: &Store, count: usize) -> Vec<(String, Totp)> {
     let target = store.url.strip_prefix("sqlite:").unwrap_or(&store.url);
     let any = AnyStore::connect(store.name, target).await.unwrap();
     let keyring = Keyring::new(SEALING_KEY.parse::<SealingKey>().unwrap());
+    // The service's digest key (made now if no instance made it yet), to
+    // seal each user record as the service would.
+    let args = ["--sealing-key", SEALING_KEY, "--store", &store.url].map(String::from);
+    let config = twofa_service::config::Config::from_env_and_args(args).unwrap();
+    let keys = twofa_service::keys::Keys::load(&config, &any)
+        .await
+        .unwrap();
     let hash = twofa_service::passwords::hash(Zeroizing::new(MPIN.to_owned()))
         .await
         .unwrap();
@@ -55,6 +62,8 @@ async fn enrol(store: &Store, count: usize) -> Vec<(String, Totp)> {
         pin: hash,
         phone: "+919800000030".to_owned(),
         phone_verified: true,
+        key_id: 0,
+        mac: [0; 32],
     };
     let guard = twofa::Guard::default();
     let mut users = Vec::new();
@@ -72,6 +81,7 @@ async fn enrol(store: &Store, count: usize) -> Vec<(String, Totp)> {
         guard
             .decide_shared(&any, &name, |stored: &mut User| {
                 *stored = user.clone();
+                stored.seal(&keys.digest[0], &name);
                 Ok(())
             })
             .await

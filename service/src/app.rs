@@ -188,6 +188,13 @@ fn find_key(known: &[Zeroizing<String>], typed: &str) -> Option<usize> {
         .flatten()
 }
 
+/// A user record that is not the service's own, as an error for the log.
+fn corrupt_user(account: &str) -> Failure {
+    Failure(format!(
+        "the user record of {account:?} was not written by this service (forged or copied): refused as corrupt"
+    ))
+}
+
 /// The service's throttle: waits from `TWOFA_THROTTLE_DELAY` doubling up
 /// to 300 s, a lock after `TWOFA_LOCKOUT_AFTER` failures lasting
 /// `TWOFA_LOCKOUT_SECONDS`, each further lock twice the one before up to
@@ -375,6 +382,46 @@ impl App {
         Ok(twofa::AccountStore::<T>::load(&self.store, account)
             .await?
             .state)
+    }
+
+    /// `account`'s user record, checked: the default (no such user) if it
+    /// has none.
+    ///
+    /// # Errors
+    /// The store failed, or the record is not one the service wrote for
+    /// this account (forged, or copied from another): refused as corrupt.
+    pub async fn user(&self, account: &str) -> Result<User, Failure> {
+        let user: User = self.load(account).await?;
+        if user.exists() && !user.is_genuine(&self.keys.digest, account)? {
+            return Err(corrupt_user(account));
+        }
+        Ok(user)
+    }
+
+    /// Changes `account`'s user record with `change` in one
+    /// compare-and-swap, checked first and sealed after ([`User::seal`]).
+    ///
+    /// # Errors
+    /// As [`App::user`] and [`App::decide`].
+    pub async fn change_user<A>(
+        &self,
+        account: &str,
+        mut change: impl FnMut(&mut User) -> A,
+    ) -> Result<A, Failure> {
+        let key = self.digest_key()?;
+        let changed = self
+            .decide(account, |user: &mut User| {
+                if user.exists() && !user.is_genuine(&self.keys.digest, account)? {
+                    return Ok(None);
+                }
+                let answer = change(user);
+                if user.exists() {
+                    user.seal(key, account);
+                }
+                Ok(Some(answer))
+            })
+            .await?;
+        changed.ok_or_else(|| corrupt_user(account))
     }
 
     /// Changes `account`'s record of kind `T` with `decide`, under the

@@ -118,7 +118,7 @@ async fn check_first_factor(
 ) -> Result<Result<(User, bool), FirstRefusal>, Failure> {
     // Both records read whether or not the id exists, so that the reads
     // take as long too.
-    let user: User = app.load(account).await?;
+    let user = app.user(account).await?;
     let mut state: AccountState = app.load(account).await?;
     if !user.exists() {
         // As long as a real check, and no record written.
@@ -312,11 +312,10 @@ pub async fn complete_with_sms(
         .await?;
     if outcome == Outcome::Accepted(()) {
         // The code came back: the number is the user's.
-        app.decide(account, |user: &mut User| {
+        app.change_user(account, |user: &mut User| {
             if user.exists() {
                 user.phone_verified = true;
             }
-            Ok(())
         })
         .await?;
     }

@@ -5,7 +5,7 @@
 //! service's own secrets. The SMS counts are in [`crate::phones`].
 
 use serde::{Deserialize, Serialize};
-use twofa::{RememberedDevice, SealedSecrets};
+use twofa::{Binding, DigestKey, RememberedDevice, SealedSecrets};
 /// Implements [`Record`](twofa_record::Record) for a kind kept as JSON: its
 /// kind's name, its body's format if not the first, and the bounds it must
 /// keep (checked before it is written, and when it is read), `$this`
@@ -49,6 +49,14 @@ pub struct User {
     /// number ([`crate::phones::PhoneSends`]).
     #[serde(default)]
     pub phone_verified: bool,
+    /// The id of the digest key `mac` was made under.
+    #[serde(default)]
+    pub key_id: u32,
+    /// A keyed digest of every field above, bound to the account
+    /// ([`User::seal`]): a record written by someone without the key, or
+    /// copied from another account, is refused as corrupt.
+    #[serde(default)]
+    pub mac: [u8; 32],
 }
 
 impl User {
@@ -65,6 +73,40 @@ impl User {
     /// Whether this record is a user (signed up), not the empty default.
     pub fn exists(&self) -> bool {
         !self.password.is_empty()
+    }
+
+    /// The purpose the record's digest is bound to.
+    const PURPOSE: &'static str = "user";
+
+    /// The fields the digest covers.
+    fn parts(&self) -> [&[u8]; 4] {
+        [
+            self.password.as_bytes(),
+            self.pin.as_bytes(),
+            self.phone.as_bytes(),
+            if self.phone_verified {
+                b"verified"
+            } else {
+                b"unverified"
+            },
+        ]
+    }
+
+    /// Makes the record's digest under `key`, for `account`: call it after
+    /// every change of its fields, before it is saved.
+    pub fn seal(&mut self, key: &DigestKey, account: &str) {
+        let binding = Binding::new(account, Self::PURPOSE);
+        self.mac = key.record_digest(binding, &self.parts());
+        self.key_id = key.id();
+    }
+
+    /// Whether the record is one the service wrote for `account`.
+    ///
+    /// # Errors
+    /// [`twofa::Error::UnknownKeyId`] when its key is not among `keys`.
+    pub fn is_genuine(&self, keys: &[DigestKey], account: &str) -> Result<bool, twofa::Error> {
+        let binding = Binding::new(account, Self::PURPOSE);
+        DigestKey::record_digest_matches(keys, self.key_id, binding, &self.parts(), &self.mac)
     }
 }
 

@@ -1065,34 +1065,33 @@ async fn of_two_sessions_racing_to_change_the_account_one_is_left() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_stored_hash_edited_to_another_cost_is_refused_before_it_is_hashed() {
+async fn a_user_record_edited_or_copied_by_a_database_writer_is_refused() {
+    use twofa_service::records::User;
     let _shared = CORES.read().await;
-    let dir = scratch("edited-phc");
+    let dir = scratch("edited-user");
     let store = Store::sqlite(&dir);
     let server = Server::start(&store, &dir, 100);
     let client = Client::default();
-    let user = fresh_user("E");
+    let (user, mallory) = (fresh_user("E"), fresh_user("M"));
     client.signup(&server, &user, PHONE).await;
-    // Whoever can write the database sets the password's cost to 1 GiB.
+    client.signup(&server, &mallory, "+1 202 555 0666").await;
     let path = store.url.trim_start_matches("sqlite:");
     let records = twofa_stores::AnyStore::connect("sqlite", path)
         .await
         .unwrap();
-    twofa::Guard::default()
-        .decide_shared(
-            &records,
-            &user,
-            |stored: &mut twofa_service::records::User| {
-                stored.password = stored.password.replace("m=19456", "m=1048576");
-                Ok(())
-            },
-        )
+    let guard = twofa::Guard::default();
+    let right = serde_json::json!({"user_id": user, "password": common::PASSWORD,
+        "second_auth_type": "REGISTER"});
+    // The password's cost set to 1 GiB: refused at once, nothing hashed.
+    guard
+        .decide_shared(&records, &user, |stored: &mut User| {
+            stored.password = stored.password.replace("m=19456", "m=1048576");
+            Ok(())
+        })
         .await
         .unwrap();
     let started = std::time::Instant::now();
-    let body = serde_json::json!({"user_id": user, "password": common::PASSWORD,
-        "second_auth_type": "REGISTER"});
-    let (status, answer) = client.session(&server, body).await;
+    let (status, answer) = client.session(&server, right.clone()).await;
     assert_eq!(
         (status, answer["code"].as_str()),
         (503, Some("e-503")),
@@ -1100,4 +1099,22 @@ async fn a_stored_hash_edited_to_another_cost_is_refused_before_it_is_hashed() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
     assert!(server.peak_rss_kib() < 256 * 1024);
+    // Mallory's record, her password and her phone, copied into the
+    // victim's row: refused, so her password does not open it.
+    let theirs: User = AccountStore::load(&records, &mallory).await.unwrap().state;
+    guard
+        .decide_shared(&records, &user, |stored: &mut User| {
+            *stored = theirs.clone();
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (status, answer) = client.session(&server, right).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (503, Some("e-503")),
+        "{answer}"
+    );
+    // Mallory's own record still works.
+    client.register(&server, &mallory).await;
 }

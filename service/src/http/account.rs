@@ -186,15 +186,18 @@ pub async fn signup(
             pin: passwords::hash(request.mpin).await.map_err(Failure)?,
             phone,
             phone_verified: false,
+            key_id: 0,
+            mac: [0; 32],
         };
+        // Sealed by `change_user`, as every write of a user record is.
         let created = app
-            .decide(&request.user_id, |stored: &mut User| {
-                Ok(if stored.exists() {
+            .change_user(&request.user_id, |stored: &mut User| {
+                if stored.exists() {
                     false
                 } else {
                     *stored = user.clone();
                     true
-                })
+                }
             })
             .await?;
         Ok(if created {
@@ -587,7 +590,7 @@ pub async fn recovery_codes(
 /// second factors.
 pub async fn profile(State(app): State<Arc<App>>, SessionOf(account): SessionOf) -> Answer {
     async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
-        let user: User = app.load(account).await?;
+        let user = app.user(account).await?;
         let factors = login::second_factors(app, account, &user).await?;
         let names = login::factor_names(factors);
         Ok(success(

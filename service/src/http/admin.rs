@@ -16,7 +16,7 @@ use twofa::AccountState;
 use super::body::{Answer, Body, check_user_id, error, success};
 use crate::{
     app::{App, Failure},
-    records::{AdminEntry, AdminLog, User},
+    records::{AdminEntry, AdminLog},
 };
 
 /// The operator an admin key (`Authorization: Bearer KEY`) names.
@@ -60,7 +60,7 @@ pub async fn unlock(
 ) -> Answer {
     async fn answer(app: &App, by: &str, account: &str) -> Result<Answer, Answer> {
         check_user_id(account)?;
-        let user: User = app.load(account).await?;
+        let user = app.user(account).await?;
         if !user.exists() {
             return Ok(error("e-113", "No such user"));
         }

@@ -26,7 +26,7 @@ use crate::{
 pub async fn list(State(app): State<Arc<App>>, SessionOf(account): SessionOf) -> Answer {
     async fn answer(app: &App, account: &str) -> Result<Answer, Failure> {
         let state: AccountState = app.load(account).await?;
-        let user: User = app.load(account).await?;
+        let user = app.user(account).await?;
         let names: DeviceNames = app.load(account).await?;
         let devices: Vec<_> = state
             .devices
@@ -111,6 +111,11 @@ pub async fn remove(
             ));
         }
         let account = session.account.as_str();
+        // The phone is in the user's record: there or not, it is known
+        // before anything changes.
+        if factor == SecondFactor::OutOfBand && app.user(account).await?.phone.is_empty() {
+            return Ok(error("e-107", "This factor is not set up"));
+        }
         let removed = app
             .decide(account, |state: &mut AccountState| {
                 if state.credential_version != session.credential_version {
@@ -143,17 +148,11 @@ pub async fn remove(
             return Ok(session_over());
         };
         if factor == SecondFactor::OutOfBand {
-            let had = app
-                .decide(account, |user: &mut User| {
-                    let had = !user.phone.is_empty();
-                    user.phone.clear();
-                    user.phone_verified = false;
-                    Ok(had)
-                })
-                .await?;
-            if !had {
-                return Ok(error("e-107", "This factor is not set up"));
-            }
+            app.change_user(account, |user: &mut User| {
+                user.phone.clear();
+                user.phone_verified = false;
+            })
+            .await?;
         } else if !removed {
             return Ok(error("e-107", "This factor is not set up"));
         }

@@ -26,7 +26,6 @@ use crate::{
     app::{App, Failure, Login},
     login::{self, Begun, FirstRefusal, NotSent, OneCall},
     passwords,
-    records::User,
 };
 
 /// `login_type`: what the `password` field holds.
@@ -354,7 +353,7 @@ async fn logged_in(
 }
 
 async fn send_sms(app: &App, account: &str, ticket: &str, now: u64) -> Result<Answer, Answer> {
-    let user: User = app.load(account).await?;
+    let user = app.user(account).await?;
     if user.phone.is_empty() {
         // Said only to a genuine ticket's bearer: a made-up ticket learns
         // nothing of whether the account has a phone, or exists.

@@ -8,7 +8,8 @@
 //! hashed, so it says nothing of any account.
 //!
 //! Each address has a bucket of `capacity` attempts, one coming back
-//! every `refill` seconds; each failure takes one, and an empty bucket
+//! every `refill` seconds; each attempt takes one before anything is read
+//! or hashed (the right password gives it back), and an empty bucket
 //! refuses. The buckets live in this process only, at most `max_tracked`
 //! of them (the least useful go first): nothing a stranger sends makes
 //! the store grow. Across `n` instances an address gets `n` buckets, and
@@ -94,61 +95,67 @@ impl Addresses {
         }
     }
 
-    /// Whether `address` may try a first factor at `now`; if not, when.
+    /// Takes one attempt for `address` at `now` (a first factor about to
+    /// be checked, or a sign-up), checked and counted under one lock, so
+    /// that attempts sent at once cannot all pass one check; if none is
+    /// left, when the next comes back. Give it back
+    /// ([`Addresses::give_back`]) when the attempt turns out not to count
+    /// (the right password).
     ///
     /// # Errors
-    /// The time of its next attempt.
-    pub fn check(&self, address: IpAddr, now: u64) -> Result<(), u64> {
+    /// The time of the address's next attempt.
+    pub fn take(&self, address: IpAddr, now: u64) -> Result<(), u64> {
         if self.policy.capacity == 0 {
             return Ok(());
         }
-        let buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        match buckets.get(&key(address)) {
-            Some(bucket) => {
-                let bucket = self.refilled(*bucket, now);
-                if bucket.tokens == 0 {
-                    Err(bucket.at.saturating_add(self.policy.refill.max(1)))
-                } else {
-                    Ok(())
-                }
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Counts one attempt from `address` at `now` (a failed first factor,
-    /// or a sign-up).
-    pub fn count(&self, address: IpAddr, now: u64) {
-        if self.policy.capacity == 0 {
-            return;
-        }
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         let key = key(address);
-        if !buckets.contains_key(&key) && buckets.len() >= self.policy.max_tracked {
-            // Full buckets are the default: forget them. If none is full,
-            // one goes, any one: someone with that many addresses gains
-            // nothing by it that the addresses did not already give them.
-            buckets.retain(|_, bucket| self.refilled(*bucket, now).tokens < self.policy.capacity);
-            if buckets.len() >= self.policy.max_tracked
-                && let Some(any) = buckets.keys().next().copied()
-            {
-                buckets.remove(&any);
+        let bucket = match buckets.get(&key) {
+            Some(bucket) => self.refilled(*bucket, now),
+            None => {
+                self.make_room(&mut buckets, now);
+                Bucket {
+                    tokens: self.policy.capacity,
+                    at: now,
+                }
             }
+        };
+        if bucket.tokens == 0 {
+            buckets.insert(key, bucket);
+            return Err(bucket.at.saturating_add(self.policy.refill.max(1)));
         }
-        let bucket = buckets.get(&key).map_or(
-            Bucket {
-                tokens: self.policy.capacity,
-                at: now,
-            },
-            |bucket| self.refilled(*bucket, now),
-        );
         buckets.insert(
             key,
             Bucket {
-                tokens: bucket.tokens.saturating_sub(1),
+                tokens: bucket.tokens - 1,
                 at: bucket.at,
             },
         );
+        Ok(())
+    }
+
+    /// Gives back an attempt [`Addresses::take`] took.
+    pub fn give_back(&self, address: IpAddr) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(bucket) = buckets.get_mut(&key(address)) {
+            bucket.tokens = bucket.tokens.saturating_add(1).min(self.policy.capacity);
+        }
+    }
+
+    /// Room for one more address when `max_tracked` are kept: full
+    /// buckets are the default, so they go first; if none is full, one
+    /// goes, any one (someone with that many addresses gains nothing by it
+    /// that the addresses did not already give them).
+    fn make_room(&self, buckets: &mut HashMap<[u8; 8], Bucket>, now: u64) {
+        if buckets.len() < self.policy.max_tracked {
+            return;
+        }
+        buckets.retain(|_, bucket| self.refilled(*bucket, now).tokens < self.policy.capacity);
+        if buckets.len() >= self.policy.max_tracked
+            && let Some(any) = buckets.keys().next().copied()
+        {
+            buckets.remove(&any);
+        }
     }
 
     /// Addresses tracked now.
@@ -172,52 +179,60 @@ mod tests {
         })
     }
 
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
     #[test]
-    fn an_address_waits_once_its_failures_are_spent_and_gets_them_back() {
+    fn an_address_waits_once_its_attempts_are_taken_and_gets_them_back() {
         let limit = addresses(3, 100);
-        let (me, other): (IpAddr, IpAddr) =
-            ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let (me, other) = (ip("192.0.2.1"), ip("192.0.2.2"));
         for _ in 0..3 {
-            assert_eq!(limit.check(me, 1000), Ok(()));
-            limit.count(me, 1000);
+            assert_eq!(limit.take(me, 1000), Ok(()));
         }
-        assert_eq!(limit.check(me, 1000), Err(1060));
-        assert_eq!(limit.check(me, 1059), Err(1060));
-        assert_eq!(limit.check(other, 1000), Ok(()));
-        // One back after 60 s, all three after 180.
-        assert_eq!(limit.check(me, 1060), Ok(()));
-        limit.count(me, 1060);
-        assert_eq!(limit.check(me, 1061), Err(1120));
-        limit.count(me, 1300);
-        limit.count(me, 1300);
-        assert_eq!(limit.check(me, 1300), Ok(()));
+        assert_eq!(limit.take(me, 1000), Err(1060));
+        assert_eq!(limit.take(me, 1059), Err(1060));
+        assert_eq!(limit.take(other, 1000), Ok(()));
+        // One back after 60 s; one given back, one more.
+        assert_eq!(limit.take(me, 1060), Ok(()));
+        assert_eq!(limit.take(me, 1061), Err(1120));
+        limit.give_back(me);
+        assert_eq!(limit.take(me, 1061), Ok(()));
+        // All three back after 180 s, and never more than three.
+        for _ in 0..10 {
+            limit.give_back(me);
+        }
+        for _ in 0..3 {
+            assert_eq!(limit.take(me, 1300), Ok(()));
+        }
+        assert!(limit.take(me, 1300).is_err());
     }
 
     #[test]
     fn ipv6_counts_by_its_64_bit_prefix_and_mapped_ipv4_as_ipv4() {
         let limit = addresses(1, 100);
-        limit.count("2001:db8:1:2::1".parse().unwrap(), 0);
-        assert!(
-            limit
-                .check("2001:db8:1:2::ffff".parse().unwrap(), 0)
-                .is_err()
-        );
-        assert!(limit.check("2001:db8:1:3::1".parse().unwrap(), 0).is_ok());
-        limit.count("::ffff:198.51.100.7".parse().unwrap(), 0);
-        assert!(limit.check("198.51.100.7".parse().unwrap(), 0).is_err());
+        assert!(limit.take(ip("2001:db8:1:2::1"), 0).is_ok());
+        assert!(limit.take(ip("2001:db8:1:2::ffff"), 0).is_err());
+        assert!(limit.take(ip("2001:db8:1:3::1"), 0).is_ok());
+        assert!(limit.take(ip("::ffff:198.51.100.7"), 0).is_ok());
+        assert!(limit.take(ip("198.51.100.7"), 0).is_err());
     }
 
     #[test]
     fn at_most_max_tracked_addresses_are_kept_and_no_limit_keeps_none() {
         let limit = addresses(2, 50);
         for i in 0..1000u32 {
-            let address = IpAddr::from(i.to_be_bytes());
-            limit.count(address, u64::from(i));
+            assert!(
+                limit
+                    .take(IpAddr::from(i.to_be_bytes()), u64::from(i))
+                    .is_ok()
+            );
             assert!(limit.tracked() <= 50);
         }
         let none = addresses(0, 50);
-        none.count("192.0.2.1".parse().unwrap(), 0);
+        for _ in 0..10 {
+            assert_eq!(none.take(ip("192.0.2.1"), 0), Ok(()));
+        }
         assert_eq!(none.tracked(), 0);
-        assert_eq!(none.check("192.0.2.1".parse().unwrap(), 0), Ok(()));
     }
 }

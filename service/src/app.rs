@@ -142,6 +142,11 @@ pub struct App {
     /// An Argon2id hash of random bytes: what an unknown user's password
     /// is checked against, so that the answer takes as long.
     pub decoy: String,
+    /// The least time a refusal of the first step takes, whatever refused
+    /// it (a wrong password, an unknown id, a throttled account): the real
+    /// check does a read and a write more than the others, and the floor
+    /// hides them.
+    pub first_step_floor: std::time::Duration,
     /// The accounts with a factor change under way in this process.
     changing: Changing,
     /// The per-address limit on failed first factors.
@@ -283,6 +288,13 @@ impl App {
             getrandom::fill(&mut bytes).map_err(|e| Failure(e.to_string()))?;
             decoy.push_str(&u64::from_le_bytes(bytes).to_string());
         }
+        // How long one hash takes here sets how long every refusal of the
+        // first step lasts at least: longer than a wrong password's real
+        // check (the hash, the reads, the counting write) ever takes when
+        // the service is not overloaded.
+        let hashing = std::time::Instant::now();
+        let decoy = crate::passwords::hash(decoy).await.map_err(Failure)?;
+        let first_step_floor = hashing.elapsed() * 2 + std::time::Duration::from_millis(20);
         Ok(Self {
             store,
             guard: Guard::new(throttle),
@@ -299,7 +311,8 @@ impl App {
             api_keys,
             issuer: config.issuer.clone(),
             fresh_login: config.fresh_login,
-            decoy: crate::passwords::hash(decoy).await.map_err(Failure)?,
+            decoy,
+            first_step_floor,
             changing: Changing::default(),
             addresses: Addresses::new(config.address),
             signups: Addresses::new(AddressPolicy {

@@ -6,10 +6,19 @@
 //! that ever hashed keeps its allocator's copy of that memory (a burst of
 //! 32 took a process to 5.9 GiB, and it stayed); on these threads the
 //! memory is at most one hash's per core, reused, and a flood of hashes
-//! waits its turn instead of slowing every other request. The queue
-//! itself is bounded by the requests the server lets in at once.
+//! waits its turn instead of slowing every other request.
+//!
+//! The queue holds at most [`QUEUED_PER_THREAD`] waiting hashes per
+//! thread: past that, [`run`] answers an error at once (the API's 503)
+//! rather than letting the wait grow. Work whose request is gone (the
+//! client hung up while it waited) is dropped unrun, so hanging up costs
+//! the service nothing.
 
 use std::sync::{Mutex, OnceLock, mpsc};
+
+/// Hashes waiting per hashing thread, at most: with 19 MiB and about
+/// 20 ms each, a full queue is a second or two of work.
+pub const QUEUED_PER_THREAD: usize = 64;
 
 use crate::passwords::PasswordMemory;
 
@@ -26,12 +35,12 @@ pub struct Memory {
 type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 
 /// The hashing threads' queue.
-fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
-    static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+fn queue() -> &'static Mutex<mpsc::SyncSender<Job>> {
+    static QUEUE: OnceLock<Mutex<mpsc::SyncSender<Job>>> = OnceLock::new();
     QUEUE.get_or_init(|| {
-        let (sender, receiver) = mpsc::channel::<Job>();
-        let receiver = std::sync::Arc::new(Mutex::new(receiver));
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (sender, receiver) = mpsc::sync_channel::<Job>(threads * QUEUED_PER_THREAD);
+        let receiver = std::sync::Arc::new(Mutex::new(receiver));
         for i in 0..threads {
             let receiver = receiver.clone();
             let spawned = std::thread::Builder::new()
@@ -60,20 +69,28 @@ fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
 /// thread goes on.
 ///
 /// # Errors
-/// `work` panicked, or no hashing thread could be started.
+/// The queue is full, `work` panicked, or no hashing thread could be
+/// started.
 pub async fn run<T: Send + 'static>(
     work: impl FnOnce(&mut Memory) -> T + Send + 'static,
 ) -> Result<T, String> {
     let (answer, answered) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move |memory| {
+        // Nobody waits for it any more: not worth a hash.
+        if answer.is_closed() {
+            return;
+        }
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(memory)));
         let _ = answer.send(result);
     });
     queue()
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .send(job)
-        .map_err(|_| "no hashing thread".to_owned())?;
+        .try_send(job)
+        .map_err(|refused| match refused {
+            mpsc::TrySendError::Full(_) => "the hashing queue is full".to_owned(),
+            mpsc::TrySendError::Disconnected(_) => "no hashing thread".to_owned(),
+        })?;
     match answered.await {
         Ok(Ok(result)) => Ok(result),
         Ok(Err(_)) => Err("the hash failed".to_owned()),

@@ -100,10 +100,13 @@ fn sealing_key(config: &Config) -> Result<SealingKey, String> {
         path.display()
     );
     if path.exists() {
-        check_private(path)?;
-        let text = zeroize::Zeroizing::new(
-            fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        );
+        let failed = |e: std::io::Error| format!("{}: {e}", path.display());
+        // Checked as opened: what is read is the file that was checked,
+        // whatever replaces the path meanwhile.
+        let mut file = fs::File::open(path).map_err(failed)?;
+        check_private(path, &file.metadata().map_err(failed)?)?;
+        let mut text = zeroize::Zeroizing::new(String::new());
+        std::io::Read::read_to_string(&mut file, &mut text).map_err(failed)?;
         return text
             .parse()
             .map_err(|_| format!("{}: not a key (ID:HEX)", path.display()));
@@ -116,10 +119,11 @@ fn sealing_key(config: &Config) -> Result<SealingKey, String> {
 
 /// Refuses a demo key file that someone else could have planted or read:
 /// it must be a plain file (not a link) owned by the user the service runs
-/// as, readable and writable by that user alone (mode 0600).
-fn check_private(path: &Path) -> Result<(), String> {
-    let metadata = fs::symlink_metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !metadata.file_type().is_file() {
+/// as, readable and writable by that user alone (mode 0600). `metadata`
+/// is the opened file's own.
+fn check_private(path: &Path, metadata: &fs::Metadata) -> Result<(), String> {
+    let link = fs::symlink_metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !link.file_type().is_file() || !metadata.file_type().is_file() {
         return Err(format!("{}: not a plain file", path.display()));
     }
     #[cfg(unix)]

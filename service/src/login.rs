@@ -96,14 +96,17 @@ async fn check_first(
     from: Option<IpAddr>,
     now: u64,
 ) -> Result<Result<(User, bool), FirstRefusal>, Failure> {
+    // Taken before anything is read or hashed, so that neither attempts
+    // sent at once nor requests abandoned mid-hash escape the count; the
+    // right password gives it back.
     if let Some(address) = from
-        && let Err(retry_at) = app.addresses.check(address, now)
+        && let Err(retry_at) = app.addresses.take(address, now)
     {
         return Ok(Err(FirstRefusal::AddressWaits { retry_at }));
     }
     let checked = check_first_factor(app, account, first, typed, now).await?;
-    if let (Some(address), Err(_) | Ok((_, false))) = (from, &checked) {
-        app.addresses.count(address, now);
+    if let (Some(address), Ok((_, true))) = (from, &checked) {
+        app.addresses.give_back(address);
     }
     Ok(checked)
 }
@@ -158,9 +161,10 @@ pub async fn begin(
     from: Option<IpAddr>,
     now: u64,
 ) -> Result<Begun, Failure> {
+    let started = tokio::time::Instant::now();
     let (user, matched) = match check_first(app, account, first, typed, from, now).await? {
         Ok(checked) => checked,
-        Err(refused) => return Ok(Begun::Refused(refused)),
+        Err(refused) => return Ok(Begun::Refused(padded(app, started, refused).await)),
     };
     let allowed = second_factors(app, account, &user).await?;
     let key = app.digest_key()?;
@@ -184,8 +188,19 @@ pub async fn begin(
         Outcome::Accepted(ticket) => Begun::Ticket(ticket, allowed),
         // Throttled meanwhile (another instance's failure): answered as a
         // wrong password, like every refusal of the first step.
-        _ => Begun::Refused(FirstRefusal::Invalid),
+        _ => Begun::Refused(padded(app, started, FirstRefusal::Invalid).await),
     })
+}
+
+/// `refused`, once at least [`App::first_step_floor`] has passed since
+/// `started`: every wrong password, unknown id and throttled account is
+/// answered after the same time. (An address that must wait is answered
+/// at once: that says nothing of any account.)
+async fn padded(app: &App, started: tokio::time::Instant, refused: FirstRefusal) -> FirstRefusal {
+    if matches!(refused, FirstRefusal::Invalid) {
+        tokio::time::sleep_until(started + app.first_step_floor).await;
+    }
+    refused
 }
 
 /// Both steps in one call, first factor and TOTP code: checked together in
@@ -217,11 +232,12 @@ pub async fn login_with_totp(
     from: Option<IpAddr>,
     now: u64,
 ) -> Result<OneCall, Failure> {
+    let started = tokio::time::Instant::now();
     let matched = match check_first(app, account, first, typed, from, now).await? {
         Ok((_, matched)) => matched,
-        Err(refused) => return Ok(OneCall::First(refused)),
+        Err(refused) => return Ok(OneCall::First(padded(app, started, refused).await)),
     };
-    app.decide(account, |state: &mut AccountState| {
+    let decided = app.decide(account, |state: &mut AccountState| {
         // The secret of the state decided on, never of an earlier read.
         let Some(totp) = app.open_totp(state, account, TOTP)? else {
             // A wrong password or PIN counts, and answers as one, whether
@@ -249,8 +265,11 @@ pub async fn login_with_totp(
                 _ => OneCall::First(FirstRefusal::Invalid),
             },
         )
+    });
+    Ok(match decided.await? {
+        OneCall::First(refused) => OneCall::First(padded(app, started, refused).await),
+        decided => decided,
     })
-    .await
 }
 
 /// Step two with a TOTP code. `None`: the account has no TOTP factor.
@@ -459,8 +478,10 @@ pub async fn remember(app: &App, account: &str, now: u64) -> Result<String, Fail
 /// Why no SMS code was sent.
 #[derive(Debug)]
 pub enum NotSent {
-    /// The ticket is not a live pending login of the account allowing SMS.
-    Ticket,
+    /// The ticket is not a live pending login of the account allowing
+    /// SMS: why, as the core answered it (malformed, expired, not
+    /// allowed), to be worded as every other factor's refusal is.
+    Ticket(Outcome<()>),
     /// The send limit (or the account's lock): the words to show.
     Limit(String),
     /// The gateway failed.
@@ -505,7 +526,7 @@ pub async fn send_sms(
                     twofa::Throttled::Locked { until },
                     now,
                 ))),
-                _ => Err(NotSent::Ticket),
+                refused => Err(NotSent::Ticket(refused.map(|_| ()))),
             })
         })
         .await?;
@@ -525,9 +546,11 @@ pub async fn send_sms(
         .map_err(NotSent::Gateway))
 }
 
-/// Counts one send to `phone` against the service's hourly budget, then
-/// against the number's own limit (the stricter one while `verified` is
-/// false); when either is spent, the time the next may go.
+/// Counts one send to `phone` against the number's own limit (the
+/// stricter one while `verified` is false), then against the service's
+/// hourly budget; when either is spent, the time the next may go. The
+/// number's limit comes first, so that sends it refuses (many accounts
+/// naming one number) never spend the budget every other number needs.
 ///
 /// # Errors
 /// The store failed.
@@ -538,6 +561,22 @@ pub async fn take_send(
     now: u64,
 ) -> Result<Result<(), u64>, Failure> {
     let limits = app.sms_limits;
+    let number = app
+        .decide(&PhoneSends::key(phone), |sends: &mut PhoneSends| {
+            Ok(if verified {
+                let window = PhoneSends::VERIFIED_WINDOW;
+                sends.verified.take(limits.per_phone, window, now)
+            } else {
+                let window = PhoneSends::UNVERIFIED_WINDOW;
+                sends
+                    .unverified
+                    .take(limits.per_unverified_phone, window, now)
+            })
+        })
+        .await?;
+    if number.is_err() {
+        return Ok(number);
+    }
     let budget = app
         .decide(SmsBudget::KEY, |budget: &mut SmsBudget| {
             Ok(budget.window.take(limits.budget, SmsBudget::WINDOW, now))
@@ -548,20 +587,8 @@ pub async fn take_send(
             "warning: the SMS budget (TWOFA_SMS_BUDGET={}) is spent for this hour",
             limits.budget
         );
-        return Ok(budget);
     }
-    app.decide(&PhoneSends::key(phone), |sends: &mut PhoneSends| {
-        Ok(if verified {
-            let window = PhoneSends::VERIFIED_WINDOW;
-            sends.verified.take(limits.per_phone, window, now)
-        } else {
-            let window = PhoneSends::UNVERIFIED_WINDOW;
-            sends
-                .unverified
-                .take(limits.per_unverified_phone, window, now)
-        })
-    })
-    .await
+    Ok(budget)
 }
 
 /// Challenges one of the account's registered devices for the pending

@@ -167,15 +167,14 @@ pub async fn signup(
             ));
         }
         let now = twofa::unix_time().map_err(Failure::from)?;
-        if let Some(address) = from {
-            if let Err(retry_at) = app.signups.check(address, now) {
-                let words = login::waiting(twofa::Throttled::TooSoon { retry_at }, now);
-                return Ok(error(
-                    "e-105",
-                    &format!("No more sign-ups from here now: {words}"),
-                ));
-            }
-            app.signups.count(address, now);
+        if let Some(address) = from
+            && let Err(retry_at) = app.signups.take(address, now)
+        {
+            let words = login::waiting(twofa::Throttled::TooSoon { retry_at }, now);
+            return Ok(error(
+                "e-105",
+                &format!("No more sign-ups from here now: {words}"),
+            ));
         }
         // Taken ids are answered before anything is hashed.
         if app.load::<User>(&request.user_id).await?.exists() {
@@ -544,14 +543,21 @@ pub async fn device_prompt(
 /// stops working), shown once.
 pub async fn recovery_codes(
     State(app): State<Arc<App>>,
-    FreshSessionOf(session, _change): FreshSessionOf,
+    FreshSessionOf(session, change): FreshSessionOf,
 ) -> Answer {
-    async fn answer(app: &App, session: &LiveSession) -> Result<Answer, Failure> {
+    async fn answer(
+        app: &App,
+        session: &LiveSession,
+        change: OneChange,
+    ) -> Result<Answer, Failure> {
         let account = session.account.as_str();
         let policy = app.recovery;
         let (digest, peppers) = (app.keys.digest.clone(), app.keys.peppers.clone());
         let owner = account.to_owned();
         let (codes, record) = crate::hashing::run(move |memory| {
+            // The account's one change lasts as long as the hashing, even
+            // if the request that asked for it is gone.
+            let _change = change;
             let keys = twofa::RecoveryKeys {
                 digest: &digest,
                 peppers: &peppers,
@@ -583,7 +589,9 @@ pub async fn recovery_codes(
             json!({"recovery_codes": shown, "access_token": token}),
         ))
     }
-    answer(&app, &session).await.unwrap_or_else(Answer::from)
+    answer(&app, &session, change)
+        .await
+        .unwrap_or_else(Answer::from)
 }
 
 /// `GET /authentication/v1/user/profile`: the session's account and its

@@ -1,9 +1,9 @@
-//! Per request, before any handler or extractor sees it: at most
+//! Per request, before any handler or extractor sees it: the body read
+//! whole, up to [`MAX_DRAIN`](super::body::MAX_DRAIN) bytes (kept up to
+//! [`MAX_BODY`](super::body::MAX_BODY)), within [`Limits::body_timeout`]
+//! (the JSON 408 otherwise, and the connection closed); then at most
 //! [`Limits::max_in_flight`] in progress at once (one more is answered
-//! the JSON 503 at once), and the body read whole, up to
-//! [`MAX_DRAIN`](super::body::MAX_DRAIN) bytes, within
-//! [`Limits::body_timeout`] (the JSON 408 otherwise, and the connection
-//! closed). Every answer, a 401 from an extractor included, then goes out
+//! the JSON 503 at once). Every answer, a 401 from an extractor included, then goes out
 //! after the body was read, so the client gets it rather than a reset.
 
 use std::{convert::Infallible, net::IpAddr, sync::Arc};
@@ -69,14 +69,17 @@ fn closing(status: StatusCode, code: &str, message: &str) -> Response {
 
 /// The middleware: see the module's documentation.
 pub async fn limit(State(limits): State<RequestLimits>, request: Request, next: Next) -> Response {
-    let Ok(_permit) = limits.in_flight.clone().try_acquire_owned() else {
-        let message = "Service unavailable: try again shortly";
-        return closing(StatusCode::SERVICE_UNAVAILABLE, "e-503", message);
-    };
+    // The body first, within its time: a body still arriving costs a
+    // connection (bounded) and at most 16 KiB, never a place among the
+    // requests in progress, so half-sent bodies cannot crowd out others.
     let (mut parts, body) = request.into_parts();
     let Ok(whole) = tokio::time::timeout(limits.body_timeout, read(body)).await else {
         let message = "The request's body did not arrive in time";
         return closing(StatusCode::REQUEST_TIMEOUT, "e-408", message);
+    };
+    let Ok(_permit) = limits.in_flight.clone().try_acquire_owned() else {
+        let message = "Service unavailable: try again shortly";
+        return closing(StatusCode::SERVICE_UNAVAILABLE, "e-503", message);
     };
     parts.extensions.insert(WholeBody(whole));
     next.run(Request::from_parts(parts, axum::body::Body::empty()))

@@ -365,10 +365,9 @@ async fn send_sms(app: &App, account: &str, ticket: &str, now: u64) -> Result<An
     Ok(
         match login::send_sms(app, account, &user, ticket, now).await? {
             Ok(()) => success("OTP sent to your registered mobile number", json!({})),
-            Err(NotSent::Ticket) => error(
-                "e-106",
-                "register_token or challenge expired or used: log in again",
-            ),
+            // As a made-up or spent ticket is answered whatever the
+            // account has: nothing tells whether it has a phone.
+            Err(NotSent::Ticket(refused)) => refusal(&refused, now, "Invalid register_token"),
             Err(NotSent::Limit(words)) => error("e-105", &format!("OTP not sent: {words}")),
             Err(NotSent::Gateway(why)) => {
                 eprintln!("error: sms gateway: {why}");

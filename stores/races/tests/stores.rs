@@ -241,6 +241,22 @@ async fn a_record_changed_behind_the_stores_back_is_an_error_never_a_default() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_past_the_bound_is_refused_without_being_read_whole() {
+    // Valid JSON, one byte past the bound: only a database writer puts it
+    // there.
+    let pad = "x".repeat(twofa_record::MAX_BODY_LEN);
+    let long = format!(r#"{{"pad":"{pad}"}}"#);
+    for (name, store) in backends().await {
+        let account = fresh("too-long");
+        assert!(store.save(&account, 0, &extreme()).await.unwrap());
+        tamper(&store, &account, "body", &long).await.unwrap();
+        let loaded: Result<Versioned<TotpAccount>, _> = store.load(&account).await;
+        let error = loaded.unwrap_err().to_string();
+        assert!(error.contains("MAX_BODY_LEN"), "{name}: {error}");
+    }
+}
+
 /// Four processes open `target` and migrate it at once; then each
 /// migration is recorded once.
 async fn migrate_together(backend: &str, target: &str) {

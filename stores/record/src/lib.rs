@@ -35,4 +35,4 @@ mod version;
 pub use error::{Corrupt, StoreError};
 pub use kinds::{Record, from_json, to_json};
 pub use twofa::SealedSecrets;
-pub use version::{check_account, decode, next_version};
+pub use version::{MAX_BODY_LEN, check_account, decode, next_version};

@@ -41,13 +41,22 @@ pub fn check_account<E>(account: &str) -> Result<(), StoreError<E>> {
     Ok(())
 }
 
+/// The longest body a store reads back, in bytes: 1 MiB, thirty times a
+/// full account's. Stores read at most one byte more (a longer one, which
+/// only someone writing the database could have put there, is refused
+/// without ever being held whole in memory).
+pub const MAX_BODY_LEN: usize = 1 << 20;
+
 /// A stored record read back: its version, format and body, all checked.
 ///
 /// # Errors
-/// [`Corrupt`] for a version below 1, another format, or a body that is
-/// not exactly a record of kind `T`.
+/// [`Corrupt`] for a version below 1, another format, a body longer than
+/// [`MAX_BODY_LEN`], or one that is not exactly a record of kind `T`.
 pub fn decode<T: Record>(version: i64, format: i64, body: &str) -> Result<Versioned<T>, Corrupt> {
     let version = stored_version(T::KIND, version)?;
+    if body.len() > MAX_BODY_LEN {
+        return Err(Corrupt::new(T::KIND, "a body longer than MAX_BODY_LEN"));
+    }
     if format != T::FORMAT {
         return Err(Corrupt::new(
             T::KIND,

@@ -58,8 +58,10 @@ mod sql {
     pub(super) const RECORD_MIGRATION: &str = "INSERT INTO twofa_migrations (version) VALUES ($1)";
     pub(super) const MIGRATIONS: &[(i64, &str)] =
         &[(1, include_str!("../migrations/postgres/0001_records.sql"))];
-    pub(super) const LOAD: &str = "SELECT version, format, body::text FROM twofa_records \
-        WHERE account = $1 AND kind = $2";
+    /// At most `MAX_BODY_LEN` + 1 characters of the body: a longer one is
+    /// refused as corrupt without being sent whole.
+    pub(super) const LOAD: &str = "SELECT version, format, substr(body::text, 1, 1048577) \
+        FROM twofa_records WHERE account = $1 AND kind = $2";
     pub(super) const INSERT: &str = "INSERT INTO twofa_records (account, kind, version, format, body) \
         VALUES ($1, $2, 1, $3, $4::jsonb) ON CONFLICT (account, kind) DO NOTHING";
     pub(super) const UPDATE: &str = "UPDATE twofa_records \

@@ -54,7 +54,8 @@ async fn enrol(store: &Store, count: usize) -> Vec<(String, Totp)> {
     let keys = twofa_service::keys::Keys::load(&config, &any)
         .await
         .unwrap();
-    let hash = twofa_service::passwords::hash(Zeroizing::new(MPIN.to_owned()))
+    let login = twofa_service::hashing::Class::Login;
+    let hash = twofa_service::passwords::hash(login, Zeroizing::new(MPIN.to_owned()))
         .await
         .unwrap();
     let user = User {

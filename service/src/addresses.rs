@@ -39,11 +39,36 @@ struct Bucket {
     at: u64,
 }
 
-/// The buckets.
+/// The buckets, and each address's attempts in progress.
 #[derive(Debug)]
 pub struct Addresses {
     policy: AddressPolicy,
     buckets: Mutex<HashMap<[u8; 8], Bucket>>,
+    in_progress: Mutex<HashMap<[u8; 8], u32>>,
+}
+
+/// One attempt in progress from an address; it ends when this drops.
+#[derive(Debug)]
+pub struct InProgress<'a> {
+    addresses: &'a Addresses,
+    key: Option<[u8; 8]>,
+}
+
+impl Drop for InProgress<'_> {
+    fn drop(&mut self) {
+        let Some(key) = self.key else { return };
+        let mut in_progress = self
+            .addresses
+            .in_progress
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = in_progress.get_mut(&key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                in_progress.remove(&key);
+            }
+        }
+    }
 }
 
 /// The key of an address: an IPv4 address whole (IPv4-mapped IPv6
@@ -74,7 +99,39 @@ impl Addresses {
         Self {
             policy,
             buckets: Mutex::new(HashMap::new()),
+            in_progress: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Attempts one address may have in progress at once, right or wrong:
+    /// one address cannot fill the hashing queue, even with the right
+    /// password (which gives its attempt back).
+    pub const MAX_IN_PROGRESS: u32 = 8;
+
+    /// An attempt in progress from `address`, unless
+    /// [`Addresses::MAX_IN_PROGRESS`] are already (no limit when the
+    /// policy has none).
+    pub fn begin(&self, address: IpAddr) -> Option<InProgress<'_>> {
+        if self.policy.capacity == 0 {
+            return Some(InProgress {
+                addresses: self,
+                key: None,
+            });
+        }
+        let key = key(address);
+        let mut in_progress = self
+            .in_progress
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let count = in_progress.entry(key).or_insert(0);
+        if *count >= Self::MAX_IN_PROGRESS {
+            return None;
+        }
+        *count += 1;
+        Some(InProgress {
+            addresses: self,
+            key: Some(key),
+        })
     }
 
     /// The bucket of `key` as of `now`, refilled.
@@ -206,6 +263,23 @@ mod tests {
             assert_eq!(limit.take(me, 1300), Ok(()));
         }
         assert!(limit.take(me, 1300).is_err());
+    }
+
+    #[test]
+    fn an_address_has_a_few_attempts_in_progress_at_once() {
+        let limit = addresses(30, 100);
+        let me = ip("192.0.2.7");
+        let going: Vec<_> = (0..Addresses::MAX_IN_PROGRESS)
+            .map(|_| limit.begin(me).unwrap())
+            .collect();
+        assert!(limit.begin(me).is_none());
+        assert!(limit.begin(ip("192.0.2.8")).is_some());
+        drop(going);
+        assert!(limit.begin(me).is_some());
+        // Without a limit, none.
+        let none = addresses(0, 100);
+        let going: Vec<_> = (0..100).map(|_| none.begin(me).unwrap()).collect();
+        assert_eq!(going.len(), 100);
     }
 
     #[test]

@@ -293,7 +293,10 @@ impl App {
         // check (the hash, the reads, the counting write) ever takes when
         // the service is not overloaded.
         let hashing = std::time::Instant::now();
-        let decoy = crate::passwords::hash(decoy).await.map_err(Failure)?;
+        let login = crate::hashing::Class::Login;
+        let decoy = crate::passwords::hash(login, decoy)
+            .await
+            .map_err(Failure)?;
         let first_step_floor = hashing.elapsed() * 2 + std::time::Duration::from_millis(20);
         Ok(Self {
             store,

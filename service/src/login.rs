@@ -99,16 +99,25 @@ async fn check_first(
     // Taken before anything is read or hashed, so that neither attempts
     // sent at once nor requests abandoned mid-hash escape the count; the
     // right password gives it back.
-    if let Some(address) = from
-        && let Err(retry_at) = app.addresses.take(address, now)
-    {
+    // And only a few at once, right or wrong.
+    let Some(address) = from else {
+        return check_first_factor(app, account, first, typed, now).await;
+    };
+    let Some(_in_progress) = app.addresses.begin(address) else {
+        return Ok(Err(FirstRefusal::AddressWaits {
+            retry_at: now.saturating_add(1),
+        }));
+    };
+    if let Err(retry_at) = app.addresses.take(address, now) {
         return Ok(Err(FirstRefusal::AddressWaits { retry_at }));
     }
-    let checked = check_first_factor(app, account, first, typed, now).await?;
-    if let (Some(address), Ok((_, true))) = (from, &checked) {
+    let checked = check_first_factor(app, account, first, typed, now).await;
+    // The right password, or nothing decided (the store or the queue
+    // failed): the attempt does not count.
+    if matches!(checked, Ok(Ok((_, true))) | Err(_)) {
         app.addresses.give_back(address);
     }
-    Ok(checked)
+    checked
 }
 
 /// [`check_first`] without the address's limit.
@@ -389,7 +398,9 @@ pub async fn complete_with_recovery(
     let (app, handle) = (app.clone(), tokio::runtime::Handle::current());
     let (account, ticket) = (account.to_owned(), ticket.to_owned());
     let code = Zeroizing::new(code.to_owned());
-    let outcome = crate::hashing::run(move |memory| {
+    // Two hashes on a hit: the code, and the one replacing it.
+    let login = crate::hashing::Class::Login;
+    let outcome = crate::hashing::run(login, 2, move |memory| {
         let binding = Binding::new(&account, LOGIN);
         handle.block_on(app.decide(&account, |state: &mut AccountState| {
             let keys = app.recovery_keys();
@@ -550,7 +561,8 @@ pub async fn send_sms(
 /// stricter one while `verified` is false), then against the service's
 /// hourly budget; when either is spent, the time the next may go. The
 /// number's limit comes first, so that sends it refuses (many accounts
-/// naming one number) never spend the budget every other number needs.
+/// naming one number) never spend the budget every other number needs;
+/// a send the budget refuses gives the number's count back.
 ///
 /// # Errors
 /// The store failed.
@@ -561,17 +573,26 @@ pub async fn take_send(
     now: u64,
 ) -> Result<Result<(), u64>, Failure> {
     let limits = app.sms_limits;
-    let number = app
-        .decide(&PhoneSends::key(phone), |sends: &mut PhoneSends| {
-            Ok(if verified {
-                let window = PhoneSends::VERIFIED_WINDOW;
-                sends.verified.take(limits.per_phone, window, now)
-            } else {
-                let window = PhoneSends::UNVERIFIED_WINDOW;
-                sends
-                    .unverified
-                    .take(limits.per_unverified_phone, window, now)
-            })
+    /// The window `verified` counts in, its bound and its length.
+    fn window(
+        sends: &mut PhoneSends,
+        verified: bool,
+        limits: crate::config::SmsLimits,
+    ) -> (&mut crate::phones::Window, u32, u64) {
+        if verified {
+            let max = limits.per_phone;
+            (&mut sends.verified, max, PhoneSends::VERIFIED_WINDOW)
+        } else {
+            let max = limits.per_unverified_phone;
+            (&mut sends.unverified, max, PhoneSends::UNVERIFIED_WINDOW)
+        }
+    }
+    let key = PhoneSends::key(phone);
+    let (number, started) = app
+        .decide(&key, |sends: &mut PhoneSends| {
+            let (counted, max, seconds) = window(sends, verified, limits);
+            let taken = counted.take(max, seconds, now);
+            Ok((taken, counted.start))
         })
         .await?;
     if number.is_err() {
@@ -587,6 +608,12 @@ pub async fn take_send(
             "warning: the SMS budget (TWOFA_SMS_BUDGET={}) is spent for this hour",
             limits.budget
         );
+        // Nothing was sent: the number's count is given back.
+        app.decide(&key, |sends: &mut PhoneSends| {
+            window(sends, verified, limits).0.give_back(started);
+            Ok(())
+        })
+        .await?;
     }
     Ok(budget)
 }

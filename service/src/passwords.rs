@@ -9,6 +9,8 @@ use argon2::{
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::hashing::Class;
+
 /// The longest password or PIN accepted, in bytes: a longer one is refused
 /// before anything is hashed.
 pub const MAX_LEN: usize = 128;
@@ -48,12 +50,14 @@ impl std::fmt::Debug for PasswordMemory {
 }
 
 /// Hashes `password` with Argon2id at its default cost (19 MiB, 2 passes:
-/// OWASP's floor), under a fresh salt: a PHC string.
+/// OWASP's floor), under a fresh salt: a PHC string; in `class`'s share
+/// of the hashing queue.
 ///
 /// # Errors
-/// The system's random generator or the hash failed.
-pub async fn hash(password: Zeroizing<String>) -> Result<String, String> {
-    crate::hashing::run(move |memory| {
+/// The system's random generator or the hash failed, or the queue's
+/// share is full.
+pub async fn hash(class: Class, password: Zeroizing<String>) -> Result<String, String> {
+    crate::hashing::run(class, 1, move |memory| {
         let mut salt = [0u8; Salt::RECOMMENDED_LENGTH];
         getrandom::fill(&mut salt).map_err(|e| format!("no random salt: {e}"))?;
         let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
@@ -86,7 +90,7 @@ pub async fn verify(password: Zeroizing<String>, phc: String, decoy: &str) -> Re
     let known = !phc.is_empty();
     let phc = if known { phc } else { decoy.to_owned() };
     let (salt, expected) = ours(&phc)?;
-    let matched = crate::hashing::run(move |memory| {
+    let matched = crate::hashing::run(Class::Login, 1, move |memory| {
         let mut out = Zeroizing::new([0u8; Params::DEFAULT_OUTPUT_LEN]);
         memory
             .passwords
@@ -122,8 +126,12 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_services_own_cost_is_checked() {
-        let phc = hash(Zeroizing::new("correct horse".into())).await.unwrap();
-        let decoy = hash(Zeroizing::new("decoy".into())).await.unwrap();
+        let phc = hash(Class::Login, Zeroizing::new("correct horse".into()))
+            .await
+            .unwrap();
+        let decoy = hash(Class::Login, Zeroizing::new("decoy".into()))
+            .await
+            .unwrap();
         assert_eq!(
             verify(Zeroizing::new("correct horse".into()), phc.clone(), &decoy).await,
             Ok(true)

@@ -55,6 +55,14 @@ impl Window {
         self.sent += 1;
         Ok(())
     }
+
+    /// Gives back a send [`Window::take`] counted in the window that
+    /// began at `start` (one that began since is left as it is).
+    pub fn give_back(&mut self, start: u64) {
+        if self.start == start {
+            self.sent = self.sent.saturating_sub(1);
+        }
+    }
 }
 
 /// One phone number's sends (kept under [`PhoneSends::key`]): those for
@@ -134,5 +142,10 @@ mod tests {
         // A clock set back starts a window too, rather than waiting.
         assert_eq!(window.take(3, 60, 10), Ok(()));
         assert_eq!(window, Window { start: 10, sent: 1 });
+        // Given back in its own window only.
+        window.give_back(9);
+        assert_eq!(window.sent, 1);
+        window.give_back(10);
+        assert_eq!(window.sent, 0);
     }
 }

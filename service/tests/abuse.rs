@@ -630,6 +630,29 @@ async fn idle_and_half_sent_connections_do_not_stop_a_login() {
         assert!(read.is_ok(), "a connection left open");
     }
     eprintln!("330 stalled connections at 256 descriptors: login in {took:?}");
+    // Bodies that stop halfway, more than the connections allowed: a
+    // request still sending is not in progress, so the oldest is evicted
+    // and a login still gets through.
+    let mut stalled = Vec::new();
+    for _ in 0..200 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(
+                b"POST /authentication/v1/user/session HTTP/1.1\r\nhost: x\r\n\
+                  content-type: application/json\r\ncontent-length: 200\r\n\r\n{",
+            )
+            .await
+            .unwrap();
+        stalled.push(stream);
+    }
+    let started = std::time::Instant::now();
+    let login = client.login_by_sms(&server, &user, PHONE);
+    tokio::time::timeout(std::time::Duration::from_secs(10), login)
+        .await
+        .expect("the login was not answered");
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    eprintln!("200 bodies stalled past the connection bound: login in {took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -24,6 +24,7 @@ use super::{
 };
 use crate::{
     app::{App, Failure, LiveSession, OneChange, TOTP, TOTP_PENDING},
+    hashing::Class::Change,
     login::{self, DEVICE_TRANSACTION, hex, hex_decode},
     passwords,
     records::{DeviceNames, User},
@@ -181,8 +182,12 @@ pub async fn signup(
             return Ok(error("e-111", "This user_id is taken"));
         }
         let user = User {
-            password: passwords::hash(request.password).await.map_err(Failure)?,
-            pin: passwords::hash(request.mpin).await.map_err(Failure)?,
+            password: passwords::hash(Change, request.password)
+                .await
+                .map_err(Failure)?,
+            pin: passwords::hash(Change, request.mpin)
+                .await
+                .map_err(Failure)?,
             phone,
             phone_verified: false,
             key_id: 0,
@@ -554,7 +559,9 @@ pub async fn recovery_codes(
         let policy = app.recovery;
         let (digest, peppers) = (app.keys.digest.clone(), app.keys.peppers.clone());
         let owner = account.to_owned();
-        let (codes, record) = crate::hashing::run(move |memory| {
+        // A set is as many hashes as it has codes.
+        let hashes = u32::try_from(policy.count()).unwrap_or(u32::MAX);
+        let (codes, record) = crate::hashing::run(Change, hashes, move |memory| {
             // The account's one change lasts as long as the hashing, even
             // if the request that asked for it is gone.
             let _change = change;

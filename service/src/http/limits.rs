@@ -81,6 +81,12 @@ pub async fn limit(State(limits): State<RequestLimits>, request: Request, next: 
         let message = "Service unavailable: try again shortly";
         return closing(StatusCode::SERVICE_UNAVAILABLE, "e-503", message);
     };
+    // From here the request is in progress on its connection, which is
+    // then no longer one to evict.
+    let _in_progress = parts
+        .extensions
+        .get::<super::server::Connection>()
+        .map(super::server::Connection::in_progress);
     parts.extensions.insert(WholeBody(whole));
     next.run(Request::from_parts(parts, axum::body::Body::empty()))
         .await

@@ -7,8 +7,9 @@
 //! - its headers (and the wait for them, before the first request and
 //!   between requests) within `header_timeout`, or it is closed;
 //! - at most `max_connections` open: one more evicts the oldest that has
-//!   no request in progress (an idle or half-sent one), and with none to
-//!   evict it gets the JSON 503 and is closed;
+//!   no request in progress (idle, or still sending a request's headers or
+//!   body: a request is in progress once its body is in), closed at once,
+//!   and with none to evict it gets the JSON 503 and is closed;
 //! - the request bodies and the in-flight bound, in [`super::limits`].
 
 use std::{
@@ -30,7 +31,7 @@ use crate::config::Limits;
 /// An open connection: how many of its requests are in progress, and how
 /// to tell it to close.
 #[derive(Debug, Default)]
-struct Open {
+pub struct Open {
     requests: AtomicUsize,
     close: Notify,
 }
@@ -85,8 +86,23 @@ impl Connections {
     }
 }
 
+/// The connection a request came on, in its extensions: the request is
+/// counted in progress on it (no longer evictable) from the moment its
+/// body is in ([`Connection::in_progress`], by the limits middleware), so
+/// a connection still sending a body can be evicted like an idle one.
+#[derive(Debug, Clone)]
+pub struct Connection(Arc<Open>);
+
+impl Connection {
+    /// The request counted in progress until the returned value drops.
+    pub fn in_progress(&self) -> InProgress {
+        InProgress::new(&self.0)
+    }
+}
+
 /// A request in progress on a connection: counted while it lives.
-struct InProgress(Arc<Open>);
+#[derive(Debug)]
+pub struct InProgress(Arc<Open>);
 
 impl InProgress {
     fn new(conn: &Arc<Open>) -> Self {
@@ -149,16 +165,12 @@ pub async fn serve(
         let (router, connections) = (router.clone(), connections.clone());
         let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
-            let counted = conn.clone();
+            let connection = Connection(conn.clone());
             let service = service_fn(move |mut request: hyper::Request<Incoming>| {
-                let in_progress = InProgress::new(&counted);
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(connection.clone());
                 let mut router = router.clone();
-                async move {
-                    let response = tower_service::Service::call(&mut router, request).await;
-                    drop(in_progress);
-                    response
-                }
+                async move { tower_service::Service::call(&mut router, request).await }
             });
             let served = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -168,8 +180,13 @@ pub async fn serve(
             tokio::select! {
                 _ = served.as_mut() => {}
                 () = conn.close.notified() => {
-                    served.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(header_timeout, served).await;
+                    // Evicted with nothing in progress (idle, or still
+                    // sending): closed at once. Told to close at shutdown
+                    // with a request in progress: that one is answered.
+                    if conn.requests.load(Ordering::SeqCst) > 0 {
+                        served.as_mut().graceful_shutdown();
+                        let _ = tokio::time::timeout(header_timeout, served).await;
+                    }
                 }
             }
             connections.remove(id);

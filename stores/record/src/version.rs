@@ -42,9 +42,11 @@ pub fn check_account<E>(account: &str) -> Result<(), StoreError<E>> {
 }
 
 /// The longest body a store reads back, in bytes: 1 MiB, thirty times a
-/// full account's. Stores read at most one byte more (a longer one, which
-/// only someone writing the database could have put there, is refused
-/// without ever being held whole in memory).
+/// full account's. Stores pass on at most one byte more, so a longer one
+/// (only someone writing the database could have put it there) is refused
+/// without the service holding it whole. The database may still read it
+/// whole on its side: SQLite in the service's process, briefly, and
+/// PostgreSQL in its own.
 pub const MAX_BODY_LEN: usize = 1 << 20;
 
 /// A stored record read back: its version, format and body, all checked.

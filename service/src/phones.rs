@@ -6,8 +6,8 @@
 //! count is a record of its own, changed in one compare-and-swap, so
 //! the limits hold across instances.
 
-use crate::records::json_record;
 use serde::{Deserialize, Serialize};
+use twofa_record::json_record;
 
 /// `text` as an E.164 number, `+` and 8 to 15 digits, once spaces,
 /// hyphens, dots and parentheses are taken out; `None` if it is not one.

@@ -6,32 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use twofa::{Binding, DigestKey, RememberedDevice, SealedSecrets};
-/// Implements [`Record`](twofa_record::Record) for a kind kept as JSON: its
-/// kind's name, its body's format if not the first, and the bounds it must
-/// keep (checked before it is written, and when it is read), `$this`
-/// naming the value.
-macro_rules! json_record {
-    ($type:ty, $kind:literal $(, format $format:literal)?, |$this:ident| $check:expr) => {
-        impl twofa_record::Record for $type {
-            const KIND: &'static str = $kind;
-            $(const FORMAT: i64 = $format;)?
-
-            fn encode<E>(&self) -> Result<String, twofa_record::StoreError<E>> {
-                twofa_record::to_json(self)
-            }
-
-            fn decode(body: &str) -> Result<Self, twofa_record::Corrupt> {
-                twofa_record::from_json(body)
-            }
-
-            fn check(&self) -> Result<(), &'static str> {
-                let $this = self;
-                $check
-            }
-        }
-    };
-}
-pub(crate) use json_record;
+use twofa_record::json_record;
 
 /// A user of the service: what the first step checks, and where SMS codes
 /// go. The default (an empty password hash) is "no such user".

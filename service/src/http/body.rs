@@ -58,7 +58,7 @@ impl From<Failure> for Answer {
     /// The store or a key failed: 503 in the seed's error shape, the
     /// details to the log (they hold no secret).
     fn from(failure: Failure) -> Self {
-        eprintln!("error: {failure}");
+        log_failure(&failure);
         Self(
             StatusCode::SERVICE_UNAVAILABLE,
             json!({"status": "error", "code": "e-503", "message": "Service unavailable: try again shortly"}),
@@ -70,6 +70,32 @@ impl From<Failure> for Answer {
 /// middleware: `None` if it was larger than [`MAX_BODY`] or broke off.
 #[derive(Debug, Clone)]
 pub struct WholeBody(pub Option<Vec<u8>>);
+
+/// Logs `failure`, at most one line a second: a flood of them (a full
+/// hashing queue, a store that is down) says how many it left out rather
+/// than fill the log.
+fn log_failure(failure: &Failure) {
+    static LAST: std::sync::Mutex<(Option<std::time::Instant>, u64)> =
+        std::sync::Mutex::new((None, 0));
+    let mut last = LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let now = std::time::Instant::now();
+    if last
+        .0
+        .is_some_and(|at| now.duration_since(at) < std::time::Duration::from_secs(1))
+    {
+        last.1 += 1;
+        return;
+    }
+    let left_out = std::mem::take(&mut last.1);
+    last.0 = Some(now);
+    if left_out > 0 {
+        eprintln!("error: {failure} ({left_out} more in the second before, not shown)");
+    } else {
+        eprintln!("error: {failure}");
+    }
+}
 
 /// A JSON body of type `T`, or why it was refused: for an endpoint that
 /// answers a refusal in a shape of its own. Never rejects.

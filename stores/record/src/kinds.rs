@@ -112,54 +112,53 @@ fn check_account(state: &AccountState) -> Result<(), &'static str> {
     Ok(())
 }
 
-impl Record for TotpAccount {
-    const KIND: &'static str = "totp";
+/// Implements [`Record`] for a kind kept as JSON: its kind's name, its
+/// body's format if not the first, and the bounds it must keep (checked
+/// before it is written, and when it is read), `$this` naming the value.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// struct Note {
+///     text: String,
+/// }
+///
+/// twofa_record::json_record!(Note, "note", |note| if note.text.len() > 100 {
+///     Err("a note longer than 100 bytes")
+/// } else {
+///     Ok(())
+/// });
+/// ```
+#[macro_export]
+macro_rules! json_record {
+    ($type:ty, $kind:literal $(, format $format:literal)?, |$this:ident| $check:expr) => {
+        impl $crate::Record for $type {
+            const KIND: &'static str = $kind;
+            $(const FORMAT: i64 = $format;)?
 
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
-    }
+            fn encode<E>(&self) -> Result<String, $crate::StoreError<E>> {
+                $crate::to_json(self)
+            }
 
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
-    }
+            fn decode(body: &str) -> Result<Self, $crate::Corrupt> {
+                $crate::from_json(body)
+            }
 
-    fn check(&self) -> Result<(), &'static str> {
-        check_totp(self)
-    }
+            fn check(&self) -> Result<(), &'static str> {
+                let $this = self;
+                $check
+            }
+        }
+    };
 }
 
-impl Record for HotpAccount {
-    const KIND: &'static str = "hotp";
+json_record!(TotpAccount, "totp", |totp| check_totp(totp));
 
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
-    }
+json_record!(HotpAccount, "hotp", |hotp| check_throttle(&hotp.throttle));
 
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
-    }
-
-    fn check(&self) -> Result<(), &'static str> {
-        check_throttle(&self.throttle)
-    }
-}
-
-impl Record for AccountState {
-    const KIND: &'static str = "account";
-    /// Format 2: the sealed secrets and the HOTP counter joined the
-    /// record, and recovery codes grew to 16 symbols. A format-1 row is
-    /// refused rather than read as an account without its secrets.
-    const FORMAT: i64 = 2;
-
-    fn encode<E>(&self) -> Result<String, StoreError<E>> {
-        to_json(self)
-    }
-
-    fn decode(body: &str) -> Result<Self, Corrupt> {
-        from_json(body)
-    }
-
-    fn check(&self) -> Result<(), &'static str> {
-        check_account(self)
-    }
-}
+// Format 2: the sealed secrets and the HOTP counter joined the record, and
+// recovery codes grew to 16 symbols. A format-1 row is refused rather than
+// read as an account without its secrets.
+json_record!(AccountState, "account", format 2, |state| check_account(
+    state
+));

@@ -42,11 +42,11 @@ pub fn check_account<E>(account: &str) -> Result<(), StoreError<E>> {
 }
 
 /// The longest body a store reads back, in bytes: 1 MiB, thirty times a
-/// full account's. Stores pass on at most one byte more, so a longer one
-/// (only someone writing the database could have put it there) is refused
-/// without the service holding it whole. The database may still read it
-/// whole on its side: SQLite in the service's process, briefly, and
-/// PostgreSQL in its own.
+/// full account's; a longer one (only someone writing the database could
+/// have put it there) is refused as corrupt. The SQL stores pass on at
+/// most one byte more, so the service never holds it whole (SQLite still
+/// reads it in the service's process, briefly, and PostgreSQL in its
+/// own); the Redis store receives it whole, then refuses it.
 pub const MAX_BODY_LEN: usize = 1 << 20;
 
 /// A stored record read back: its version, format and body, all checked.

@@ -1,5 +1,5 @@
-//! [`RedisStore`]: load with a script that reads a body only up to its
-//! bound, save with one compare-and-swap script.
+//! [`RedisStore`]: load with `HMGET`, save with one compare-and-swap
+//! script.
 
 use core::fmt;
 use std::time::Duration;
@@ -28,17 +28,6 @@ redis.call('HSET', KEYS[1], 'version', ARGV[2], 'format', ARGV[3], 'body', ARGV[
 return 1
 ";
 
-/// Reads the hash's version, format and body, unless the body is longer
-/// than `ARGV[1]` bytes: then `false` for it, so that a body only someone
-/// writing the database could have made so long is never sent whole.
-const LOAD: &str = r"
-local fields = redis.call('HMGET', KEYS[1], 'version', 'format')
-if redis.call('HSTRLEN', KEYS[1], 'body') > tonumber(ARGV[1]) then
-  return {fields[1], fields[2], false, 1}
-end
-return {fields[1], fields[2], redis.call('HGET', KEYS[1], 'body'), 0}
-";
-
 /// Every account's records in Redis hashes, over the service's own
 /// connection (cloned per call, as `ConnectionManager` is meant to be).
 ///
@@ -65,7 +54,6 @@ return {fields[1], fields[2], redis.call('HGET', KEYS[1], 'body'), 0}
 #[derive(Clone)]
 pub struct RedisStore<C> {
     connection: C,
-    load: Script,
     save: Script,
     replicas: Option<(u32, Duration)>,
 }
@@ -148,7 +136,6 @@ impl<C> RedisStore<C> {
     pub fn new(connection: C) -> Self {
         Self {
             connection,
-            load: Script::new(LOAD),
             save: Script::new(SAVE),
             replicas: None,
         }
@@ -209,21 +196,15 @@ impl<T: Record, C: ConnectionLike + Clone + Send + Sync> AccountStore<T> for Red
     async fn load(&self, account: &str) -> Result<Versioned<T>, Self::Error> {
         check_account(account)?;
         let mut connection = self.connection.clone();
-        let (version, format, body, too_long): (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            i64,
-        ) = self
-            .load
-            .key(key(account, T::KIND))
-            .arg(twofa_record::MAX_BODY_LEN)
-            .invoke_async(&mut connection)
-            .await
-            .map_err(redis_failure)?;
-        if too_long == 1 {
-            return Err(Corrupt::new(T::KIND, "a body longer than MAX_BODY_LEN").into());
-        }
+        let (version, format, body): (Option<String>, Option<String>, Option<String>) =
+            redis::cmd("HMGET")
+                .arg(key(account, T::KIND))
+                .arg("version")
+                .arg("format")
+                .arg("body")
+                .query_async(&mut connection)
+                .await
+                .map_err(redis_failure)?;
         let (version, format, body) = match (version, format, body) {
             (None, None, None) => return Ok(Versioned::default()),
             (Some(version), Some(format), Some(body)) => (version, format, body),

@@ -2,6 +2,9 @@
 
 use core::fmt;
 
+#[cfg(feature = "webauthn")]
+use crate::factor::webauthn::WebauthnError;
+
 /// Everything that can go wrong in `twofa`, as a small value a service can
 /// match on to choose its answer.
 ///
@@ -133,6 +136,9 @@ pub enum Error {
     /// An account holds as many sealed secrets as it may
     /// ([`SealedSecrets::MAX`](crate::SealedSecrets::MAX)).
     TooManySecrets,
+    /// A WebAuthn registration or assertion was refused, and why.
+    #[cfg(feature = "webauthn")]
+    Webauthn(WebauthnError),
 }
 
 impl fmt::Display for Error {
@@ -189,8 +195,17 @@ impl fmt::Display for Error {
             Self::ReservedParameter(name) => {
                 return write!(f, "{name} is a reserved parameter name");
             }
+            #[cfg(feature = "webauthn")]
+            Self::Webauthn(reason) => return write!(f, "webauthn: {reason}"),
         })
     }
 }
 
 impl core::error::Error for Error {}
+
+#[cfg(feature = "webauthn")]
+impl From<WebauthnError> for Error {
+    fn from(reason: WebauthnError) -> Self {
+        Self::Webauthn(reason)
+    }
+}

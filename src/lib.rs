@@ -46,6 +46,8 @@ pub use account::{AccountState, EnrollmentNames, SealedSecrets};
 #[cfg(feature = "std")]
 pub use account::{MemoryAccountStore, MemoryReplayStore, StoreFull};
 pub use error::Error;
+#[cfg(feature = "webauthn")]
+pub use factor::webauthn;
 pub use factor::{
     Binding, DigestKey, FirstFactor, OobChallenge, OobOutcome, OobPolicy, PendingLogin,
     RememberPolicy, RememberRefusal, RememberedDevice, SecondFactor, SecondFactors, TicketPolicy,

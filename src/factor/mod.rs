@@ -1,7 +1,7 @@
 //! Second factors other than an authenticator app, and the records around
 //! a login, as pure checks over what a service stores: out-of-band codes
-//! (SMS, email), recovery codes, registered devices, pending-login tickets
-//! and remembered devices. The account layer counts their failures.
+//! (SMS, email), recovery codes, registered devices, passkeys and security
+//! keys (WebAuthn), pending-login tickets and remembered devices. The account layer counts their failures.
 
 mod binding;
 #[cfg(feature = "device")]
@@ -17,6 +17,8 @@ mod recovery;
 mod remember;
 mod ticket;
 mod token;
+#[cfg(feature = "webauthn")]
+pub mod webauthn;
 
 pub use binding::Binding;
 #[cfg(feature = "device")]

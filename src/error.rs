@@ -136,6 +136,12 @@ pub enum Error {
     /// An account holds as many sealed secrets as it may
     /// ([`SealedSecrets::MAX`](crate::SealedSecrets::MAX)).
     TooManySecrets,
+    /// The account holds as many passkeys as its policy allows.
+    TooManyPasskeys,
+    /// No passkey with that credential id is registered to the account.
+    UnknownPasskey,
+    /// A passkey with that credential id is already registered.
+    DuplicatePasskey,
     /// A WebAuthn registration or assertion was refused, and why.
     #[cfg(feature = "webauthn")]
     Webauthn(WebauthnError),
@@ -189,6 +195,9 @@ impl fmt::Display for Error {
             Self::StoredCostOutOfRange => "stored hash cost outside the accepted bounds",
             Self::BadSecretName => "a sealed secret's name is 1 to 64 bytes",
             Self::TooManySecrets => "the account holds as many sealed secrets as it may",
+            Self::TooManyPasskeys => "too many passkeys for this account",
+            Self::UnknownPasskey => "no such passkey",
+            Self::DuplicatePasskey => "that passkey is already registered",
             Self::DuplicateParameter(name) => {
                 return write!(f, "parameter {name} appears twice");
             }

@@ -76,3 +76,8 @@ pub use provision::migrate;
 #[cfg(feature = "alloc")]
 pub use provision::{Enrolled, Enrollment, KeyUri, Otp, PortabilityWarning};
 pub use seal::{Keyring, MAX_SEALED_LEN, Opened, Sealed, SealedBytes, SealingKey, SecretKind};
+#[cfg(all(feature = "webauthn", feature = "alloc"))]
+pub use {
+    account::PasskeyUse,
+    factor::{Passkey, PasskeyChallenge, PasskeyPolicy, SignIn, SignInsUsed, Transports},
+};

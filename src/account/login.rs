@@ -108,7 +108,7 @@ impl Guard {
     /// throttle: its id, or the outcome to answer. A ticket that does not
     /// verify changes nothing and says nothing of the account's throttle.
     #[allow(clippy::too_many_arguments)]
-    fn check_ticket<M>(
+    pub(super) fn check_ticket<M>(
         &self,
         state: &mut AccountState,
         keys: &[DigestKey],

@@ -10,6 +10,8 @@ mod guard;
 #[cfg(feature = "alloc")]
 mod login;
 mod outcome;
+#[cfg(all(feature = "webauthn", feature = "alloc"))]
+mod passkeys;
 mod replay;
 #[cfg(feature = "alloc")]
 mod secrets;
@@ -23,6 +25,8 @@ mod used_steps;
 pub use enroll::EnrollmentNames;
 pub use guard::{Guard, HotpAccount, TotpAccount};
 pub use outcome::Outcome;
+#[cfg(all(feature = "webauthn", feature = "alloc"))]
+pub use passkeys::PasskeyUse;
 #[cfg(feature = "alloc")]
 pub(crate) use replay::record;
 pub use replay::{Acceptance, ReplayStore, Sequence};

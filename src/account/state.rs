@@ -13,6 +13,8 @@ use alloc::vec::Vec;
 use super::{guard::TotpAccount, secrets::SealedSecrets, throttle::ThrottleState};
 #[cfg(feature = "device")]
 use crate::factor::{Device, DeviceChallenge, RegistrationChallenge};
+#[cfg(feature = "webauthn")]
+use crate::factor::{Passkey, PasskeyChallenge, SignInsUsed};
 use crate::factor::{PendingLogin, RecoveryCodes, RememberedDevice};
 
 /// Everything a service keeps about one account's logins.
@@ -70,6 +72,23 @@ pub struct AccountState {
     /// The recovery codes, if any were made.
     #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub recovery: Option<RecoveryCodes>,
+    /// Registered passkeys and security keys, at most
+    /// [`PasskeyPolicy::MAX_PASSKEYS`](crate::PasskeyPolicy::MAX_PASSKEYS).
+    #[cfg(feature = "webauthn")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "crate::bounded::at_most::<_, _, { AccountState::MAX_PASSKEYS }>"
+        )
+    )]
+    pub passkeys: Vec<Passkey>,
+    /// The challenge of a passkey being registered.
+    #[cfg(feature = "webauthn")]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
+    pub passkey_registration: Option<PasskeyChallenge>,
+    /// The passkey sign-in challenges this account accepted.
+    #[cfg(feature = "webauthn")]
+    pub sign_ins: SignInsUsed,
 }
 
 impl AccountState {
@@ -81,6 +100,10 @@ impl AccountState {
     /// largest limit of active ones.
     #[cfg(feature = "device")]
     pub const MAX_DEVICES: usize = 2 * crate::factor::DevicePolicy::MAX_DEVICES;
+
+    /// The most passkeys kept.
+    #[cfg(feature = "webauthn")]
+    pub const MAX_PASSKEYS: usize = crate::factor::PasskeyPolicy::MAX_PASSKEYS;
 
     /// A new state for an account that has never logged in.
     #[must_use]
@@ -118,6 +141,34 @@ impl AccountState {
         }
     }
 
+    /// Removes the passkey with credential id `id`, which is a change of
+    /// credentials ([`AccountState::credentials_changed`]: logins in
+    /// progress end); returns whether it was registered. Remove its id
+    /// from the service's index of credential ids too.
+    #[cfg(feature = "webauthn")]
+    pub fn remove_passkey(&mut self, id: &[u8]) -> bool {
+        let before = self.passkeys.len();
+        self.passkeys.retain(|passkey| passkey.id != id);
+        let removed = self.passkeys.len() != before;
+        if removed {
+            self.credentials_changed();
+        }
+        removed
+    }
+
+    /// Renames the passkey with credential id `id` (see
+    /// [`Passkey::rename`]); returns whether it was registered.
+    #[cfg(feature = "webauthn")]
+    pub fn rename_passkey(&mut self, id: &[u8], name: &str) -> bool {
+        match self.passkeys.iter_mut().find(|passkey| passkey.id == id) {
+            Some(passkey) => {
+                passkey.rename(name);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Records a change of password or second factor: every remembered
     /// device is revoked (its record stays until it is pruned, so that its
     /// token reads as revoked, not as a wrong one), and every login in
@@ -134,6 +185,10 @@ impl AccountState {
         #[cfg(feature = "device")]
         {
             self.registration = None;
+        }
+        #[cfg(feature = "webauthn")]
+        {
+            self.passkey_registration = None;
         }
     }
 

@@ -10,6 +10,8 @@ mod digest_key;
 #[cfg(feature = "alloc")]
 mod hash_memory;
 mod oob;
+#[cfg(all(feature = "webauthn", feature = "alloc"))]
+mod passkey;
 #[cfg(feature = "alloc")]
 mod pepper;
 #[cfg(feature = "alloc")]
@@ -30,6 +32,8 @@ pub use digest_key::DigestKey;
 #[cfg(feature = "alloc")]
 pub use hash_memory::HashMemory;
 pub use oob::{OobChallenge, OobOutcome, OobPolicy};
+#[cfg(all(feature = "webauthn", feature = "alloc"))]
+pub use passkey::{Passkey, PasskeyChallenge, PasskeyPolicy, SignIn, SignInsUsed, Transports};
 #[cfg(feature = "alloc")]
 pub use pepper::RecoveryPepper;
 #[cfg(feature = "alloc")]

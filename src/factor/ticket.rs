@@ -10,6 +10,8 @@ use rand_core::TryCryptoRng;
 
 #[cfg(feature = "device")]
 use super::device::DeviceChallenge;
+#[cfg(all(feature = "webauthn", feature = "alloc"))]
+use super::passkey::PasskeyChallenge;
 use super::{
     binding::Binding,
     digest_key::{DigestKey, digest_matches},
@@ -48,6 +50,9 @@ pub enum SecondFactor {
     Recovery,
     /// A remembered device's token, in place of the second factor.
     RememberedDevice,
+    /// A passkey or security key (WebAuthn): the one phishing-resistant
+    /// second factor.
+    Passkey,
 }
 
 impl SecondFactor {
@@ -59,6 +64,7 @@ impl SecondFactor {
             Self::Device => 8,
             Self::Recovery => 16,
             Self::RememberedDevice => 32,
+            Self::Passkey => 64,
         }
     }
 }
@@ -154,6 +160,10 @@ pub struct PendingLogin {
     #[cfg(feature = "device")]
     #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
     pub device_challenge: Option<DeviceChallenge>,
+    /// The WebAuthn challenge sent for this login, if any.
+    #[cfg(all(feature = "webauthn", feature = "alloc"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "Option::deserialize"))]
+    pub passkey_challenge: Option<PasskeyChallenge>,
 }
 
 /// Why a ticket was refused. Nothing more is said of a wrong ticket than
@@ -230,6 +240,8 @@ impl TicketPolicy {
             replaced_oob: None,
             #[cfg(feature = "device")]
             device_challenge: None,
+            #[cfg(all(feature = "webauthn", feature = "alloc"))]
+            passkey_challenge: None,
         };
         pending.digest = pending
             .mac(key, binding, &ticket)
@@ -296,6 +308,10 @@ impl PendingLogin {
         #[cfg(feature = "device")]
         {
             self.device_challenge = None;
+        }
+        #[cfg(all(feature = "webauthn", feature = "alloc"))]
+        {
+            self.passkey_challenge = None;
         }
     }
 

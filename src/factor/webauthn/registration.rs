@@ -16,6 +16,7 @@ use crate::error::Error;
 /// Whether the ceremony requires user verification (a PIN or biometric
 /// on the authenticator), as the options sent to the browser said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum UserVerification {
     /// UV must be set: a passkey sign-in, or a credential that must count
     /// as multi-factor on its own.

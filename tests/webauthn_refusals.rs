@@ -801,3 +801,39 @@ fn rsa_keys_outside_2048_to_4096_bits_or_not_minimal_are_refused() {
     .unwrap();
     assert_eq!(registered.algorithm, CoseAlgorithm::Rs256);
 }
+
+#[test]
+fn a_key_decoded_beforehand_is_used_only_with_its_own_credential() {
+    use twofa::webauthn::CredentialPublicKey;
+    let a = Authenticator::ed25519(18);
+    let b = Authenticator::ed25519(19);
+    let (cose_a, cose_b) = (a.cose(), b.cose());
+    let decoded = CredentialPublicKey::decode(&cose_a).unwrap();
+    assert_eq!(decoded.algorithm(), CoseAlgorithm::EdDsa);
+    let client = get(&CHALLENGE);
+    let auth = a.auth_data(UP, 0);
+    let signature = a.sign(&auth, &client);
+    let request = AssertionRequest {
+        challenge: &CHALLENGE,
+        user_verification: UserVerification::Preferred,
+    };
+    let response = AssertionResponse {
+        client_data_json: &client,
+        authenticator_data: &auth,
+        signature: &signature,
+    };
+    assert!(
+        rp().verify_assertion_with_key(&request, &decoded, &record(&cose_a, 0, false), &response)
+            .is_ok()
+    );
+    assert_eq!(
+        refused(rp().verify_assertion_with_key(
+            &request,
+            &decoded,
+            &record(&cose_b, 0, false),
+            &response
+        )),
+        WebauthnError::InvalidPublicKey
+    );
+    assert!(CredentialPublicKey::decode(&cose_a[..cose_a.len() - 1]).is_err());
+}

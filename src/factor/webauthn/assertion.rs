@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::{
     authenticator_data::AuthenticatorData,
     client_data::{self, Ceremony},
-    cose::CredentialKey,
+    cose::{CredentialKey, CredentialPublicKey},
     error::WebauthnError,
     registration::UserVerification,
     relying_party::{BackupEligibility, CounterPolicy, RelyingParty},
@@ -92,6 +92,35 @@ impl RelyingParty<'_> {
         credential: &CredentialRecord<'_>,
         response: &AssertionResponse<'_>,
     ) -> Result<Asserted, Error> {
+        self.assert(request, credential, response, None)
+    }
+
+    /// As [`RelyingParty::verify_assertion`], with the credential's key
+    /// decoded beforehand ([`CredentialPublicKey::decode`] of
+    /// `credential.public_key`, kept in memory), so that it is not decoded
+    /// again.
+    ///
+    /// # Errors
+    /// As [`RelyingParty::verify_assertion`], and
+    /// [`WebauthnError::InvalidPublicKey`] when `key` was decoded from
+    /// another credential's key.
+    pub fn verify_assertion_with_key(
+        &self,
+        request: &AssertionRequest<'_>,
+        key: &CredentialPublicKey,
+        credential: &CredentialRecord<'_>,
+        response: &AssertionResponse<'_>,
+    ) -> Result<Asserted, Error> {
+        self.assert(request, credential, response, Some(key))
+    }
+
+    fn assert(
+        &self,
+        request: &AssertionRequest<'_>,
+        credential: &CredentialRecord<'_>,
+        response: &AssertionResponse<'_>,
+        decoded: Option<&CredentialPublicKey>,
+    ) -> Result<Asserted, Error> {
         client_data::verify(
             response.client_data_json,
             Ceremony::Get,
@@ -110,7 +139,14 @@ impl RelyingParty<'_> {
         {
             return Err(WebauthnError::BackupEligibilityChanged.into());
         }
-        let (_, key) = CredentialKey::parse(credential.public_key)?;
+        let parsed;
+        let key = match decoded {
+            Some(decoded) => decoded.key_for(credential.public_key)?,
+            None => {
+                parsed = CredentialKey::parse(credential.public_key)?.1;
+                &parsed
+            }
+        };
         let client_data_hash: [u8; 32] = Sha256::digest(response.client_data_json).into();
         key.verify(
             response.authenticator_data,

@@ -37,7 +37,7 @@ mod relying_party;
 pub use assertion::{Asserted, AssertionRequest, AssertionResponse, CredentialRecord};
 pub use attestation::Attestation;
 pub use authenticator_data::{MAX_AUTHENTICATOR_DATA_LEN, MAX_CREDENTIAL_ID_LEN};
-pub use cose::CoseAlgorithm;
+pub use cose::{CoseAlgorithm, CredentialPublicKey};
 pub use error::WebauthnError;
 pub use registration::{AttestationResponse, Registered, RegistrationRequest, UserVerification};
 pub use relying_party::{BackupEligibility, CounterPolicy, CrossOrigin, RelyingParty};

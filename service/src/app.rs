@@ -6,10 +6,11 @@
 use std::fmt;
 
 use subtle::{ConditionallySelectable, ConstantTimeEq};
+use twofa::webauthn::RelyingParty;
 use twofa::{
-    AccountState, Binding, DevicePolicy, DigestKey, Guard, OobPolicy, RecoveryKeys, RecoveryPolicy,
-    RememberPolicy, SecondFactor, SecretKind, SharedError, ThrottlePolicy, TicketPolicy, Token,
-    Totp,
+    AccountState, Binding, DevicePolicy, DigestKey, Guard, OobPolicy, PasskeyPolicy, RecoveryKeys,
+    RecoveryPolicy, RememberPolicy, SecondFactor, SecretKind, SharedError, ThrottlePolicy,
+    TicketPolicy, Token, Totp,
 };
 use twofa_record::Record;
 use twofa_stores::{AnyStore, BoxError};
@@ -71,8 +72,9 @@ impl Login {
 
 /// The factors a session's login may have checked: each binds its tokens
 /// to a purpose of its own.
-const LOGIN_FACTORS: [SecondFactor; 6] = [
+const LOGIN_FACTORS: [SecondFactor; 7] = [
     SecondFactor::Totp,
+    SecondFactor::Passkey,
     SecondFactor::OutOfBand,
     SecondFactor::Device,
     SecondFactor::Recovery,
@@ -123,6 +125,10 @@ pub struct App {
     pub sms: OobPolicy,
     /// Registered devices.
     pub devices: DevicePolicy,
+    /// Passkeys: their challenges' life and how many an account keeps.
+    pub passkeys: PasskeyPolicy,
+    /// The WebAuthn relying party: `TWOFA_RP_ID` and `TWOFA_ORIGINS`.
+    pub rp: RelyingParty<'static>,
     /// "Don't ask again on this browser".
     pub remember: RememberPolicy,
     /// Request and access tokens ([`SESSION_TTL`]).
@@ -228,6 +234,20 @@ pub fn throttle_policy(config: &Config) -> Result<ThrottlePolicy, Failure> {
         })
 }
 
+/// The relying party of `config`. Its strings live as long as the
+/// process: they are configuration, read once.
+fn relying_party(config: &Config) -> Result<RelyingParty<'static>, Failure> {
+    let id: &'static str = Box::leak(config.rp_id.clone().into_boxed_str());
+    let origins: Vec<&'static str> = config
+        .origins
+        .iter()
+        .map(|origin| &*Box::leak(origin.clone().into_boxed_str()))
+        .collect();
+    let origins: &'static [&'static str] = Box::leak(origins.into_boxed_slice());
+    RelyingParty::new(id, origins)
+        .map_err(|_| Failure("TWOFA_RP_ID and TWOFA_ORIGINS must not be empty".into()))
+}
+
 /// The accounts with a factor change under way: one at a time each, so
 /// that one person cannot queue the hashing of every other.
 type Changing = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>;
@@ -305,6 +325,8 @@ impl App {
             tickets: TicketPolicy::default(),
             sms: OobPolicy::default(),
             devices: DevicePolicy::default(),
+            passkeys: PasskeyPolicy::default(),
+            rp: relying_party(config)?,
             remember: RememberPolicy::default(),
             sessions: RememberPolicy::new(SESSION_TTL)?,
             // The service always has a pepper: a stored set without one

@@ -74,6 +74,14 @@ pub struct Config {
     pub accept_redis_loss: bool,
     /// What one client's connections and requests may take.
     pub limits: Limits,
+    /// The WebAuthn relying party's id, a registrable domain the origins
+    /// are on (`TWOFA_RP_ID`, default `localhost`).
+    pub rp_id: String,
+    /// The exact origins passkey ceremonies may run at (`TWOFA_ORIGINS`,
+    /// comma separated, web origins as browsers write them and native
+    /// apps' `android:apk-key-hash:…`; default `http://localhost:PORT`
+    /// with the port of `TWOFA_LISTEN`).
+    pub origins: Vec<String>,
 }
 
 /// The bounds on SMS sends beyond each account's own.
@@ -117,7 +125,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// The settings, their variables and flags, and their defaults.
-const SETTINGS: [(&str, &str, &str); 24] = [
+const SETTINGS: [(&str, &str, &str); 26] = [
     ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
     ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
     ("TWOFA_SEALING_KEY", "--sealing-key", ""),
@@ -150,6 +158,8 @@ const SETTINGS: [(&str, &str, &str); 24] = [
     ("TWOFA_MAX_IN_FLIGHT", "--max-in-flight", "256"),
     ("TWOFA_HEADER_TIMEOUT", "--header-timeout", "10"),
     ("TWOFA_BODY_TIMEOUT", "--body-timeout", "10"),
+    ("TWOFA_RP_ID", "--rp-id", "localhost"),
+    ("TWOFA_ORIGINS", "--origins", ""),
 ];
 
 impl Config {
@@ -263,6 +273,19 @@ impl Config {
                 "user" => true,
                 "application" => false,
                 _ => return Err("TWOFA_TOTPLOGIN_KEYS must be user or application".into()),
+            },
+            rp_id: match get("TWOFA_RP_ID") {
+                "" => return Err("TWOFA_RP_ID: a domain, as example.com".into()),
+                id => id.to_owned(),
+            },
+            origins: match get("TWOFA_ORIGINS").trim() {
+                "" => vec![format!("http://localhost:{}", listen.port())],
+                list => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|origin| !origin.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             },
             fresh_login: match number("TWOFA_FRESH_LOGIN")? {
                 seconds @ 1..=3600 => seconds,

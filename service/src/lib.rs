@@ -18,6 +18,8 @@ pub mod hashing;
 pub mod http;
 pub mod keys;
 pub mod login;
+pub mod passkey_json;
+pub mod passkeys;
 pub mod passwords;
 pub mod phones;
 pub mod records;

@@ -69,6 +69,9 @@ pub async fn second_factors(
     if state.active_devices().next().is_some() {
         allowed = allowed.with(SecondFactor::Device);
     }
+    if !state.passkeys.is_empty() {
+        allowed = allowed.with(SecondFactor::Passkey);
+    }
     if state
         .recovery
         .as_ref()
@@ -716,8 +719,9 @@ pub async fn check_not_enabled(
 
 /// The names the seeds' API uses for second factors (a remembered
 /// browser's cookie is `REMEMBERED`, though it is no second factor).
-const FACTOR_NAMES: [(SecondFactor, &str); 5] = [
+const FACTOR_NAMES: [(SecondFactor, &str); 6] = [
     (SecondFactor::Totp, "TOTP"),
+    (SecondFactor::Passkey, "WEBAUTHN"),
     (SecondFactor::OutOfBand, "OTP"),
     (SecondFactor::Device, "FINGERPRINT"),
     (SecondFactor::Recovery, "RECOVERY"),

@@ -255,3 +255,69 @@ json_record!(UserKeys, "user-keys", |this| {
     }
     Ok(())
 });
+
+/// Which account a credential id is registered to: the index a passkey
+/// sign-in finds the account by, and the check that no credential id is
+/// registered to two accounts. Kept under the name
+/// [`PasskeyOwner::index_name`], with a keyed digest bound to that name,
+/// so a record written by someone without the key names nobody.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyOwner {
+    /// The account, or empty for none.
+    pub account: String,
+    /// The id of the digest key `mac` was made under.
+    pub key_id: u32,
+    /// A keyed digest of `account`, bound to the index name.
+    pub mac: [u8; 32],
+}
+
+impl core::fmt::Debug for PasskeyOwner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PasskeyOwner")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasskeyOwner {
+    /// The purpose the digest is bound to.
+    const PURPOSE: &'static str = "passkey owner";
+
+    /// The record name of credential id `id`: never a user's (users'
+    /// names have no `#`).
+    pub fn index_name(id: &[u8]) -> String {
+        use sha2::Digest;
+        format!("#passkey:{}", crate::login::hex(&sha2::Sha256::digest(id)))
+    }
+
+    /// Sets the owner to `account` (empty: none), sealed under `key` for
+    /// index record `name`.
+    pub fn set(&mut self, key: &DigestKey, name: &str, account: &str) {
+        self.account = account.to_owned();
+        self.key_id = key.id();
+        self.mac = key.record_digest(Binding::new(name, Self::PURPOSE), &[account.as_bytes()]);
+    }
+
+    /// The owner this record names, if it is one the service wrote for
+    /// index record `name`.
+    pub fn owner(&self, keys: &[DigestKey], name: &str) -> Option<&str> {
+        let binding = Binding::new(name, Self::PURPOSE);
+        let genuine = DigestKey::record_digest_matches(
+            keys,
+            self.key_id,
+            binding,
+            &[self.account.as_bytes()],
+            &self.mac,
+        )
+        .unwrap_or(false);
+        (genuine && !self.account.is_empty()).then_some(self.account.as_str())
+    }
+}
+
+json_record!(PasskeyOwner, "passkey-owner", |this| {
+    if this.account.len() > User::MAX_ID {
+        return Err("an owner longer than a user id");
+    }
+    Ok(())
+});

@@ -55,6 +55,7 @@ pub async fn list(State(app): State<Arc<App>>, SessionOf(account): SessionOf) ->
                 "totp": state.secrets.contains(TOTP),
                 "phone": phone,
                 "recovery_codes_left": state.recovery.as_ref().map_or(0, |codes| codes.remaining()),
+                "passkeys": state.passkeys.iter().map(crate::passkey_json::listed).collect::<Vec<_>>(),
             }),
         ))
     }
@@ -65,11 +66,15 @@ pub async fn list(State(app): State<Arc<App>>, SessionOf(account): SessionOf) ->
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Remove {
-    /// `TOTP`, `OTP` (the phone), `FINGERPRINT` (a device) or `RECOVERY`.
+    /// `TOTP`, `OTP` (the phone), `FINGERPRINT` (a device), `WEBAUTHN` (a
+    /// passkey) or `RECOVERY`.
     factor: String,
     /// Hex; `FINGERPRINT` only.
     #[serde(default)]
     device_id: String,
+    /// base64url, as the list gives it; `WEBAUTHN` only.
+    #[serde(default)]
+    credential_id: String,
 }
 
 /// Removes one factor (a device is revoked: it stays listed, and is
@@ -85,12 +90,27 @@ pub async fn remove(
             "OTP" => SecondFactor::OutOfBand,
             "FINGERPRINT" => SecondFactor::Device,
             "RECOVERY" => SecondFactor::Recovery,
+            "WEBAUTHN" => SecondFactor::Passkey,
             _ => {
                 return Ok(error(
                     "e-100",
-                    "Malformed request: factor must be TOTP, OTP, FINGERPRINT or RECOVERY",
+                    "Malformed request: factor must be TOTP, OTP, FINGERPRINT, WEBAUTHN or RECOVERY",
                 ));
             }
+        };
+        let passkey = if factor == SecondFactor::Passkey {
+            let id = (request.credential_id.len() <= 1400)
+                .then(|| crate::passkey_json::unb64(&request.credential_id))
+                .flatten();
+            let Some(id) = id else {
+                return Ok(error(
+                    "e-100",
+                    "Malformed request: credential_id must be base64url",
+                ));
+            };
+            Some(id)
+        } else {
+            None
         };
         let device = if factor == SecondFactor::Device {
             let id = hex_decode(&request.device_id).and_then(|id| <[u8; 16]>::try_from(id).ok());
@@ -128,6 +148,10 @@ pub async fn remove(
                         state.secrets.remove(TOTP).is_some()
                     }
                     SecondFactor::Recovery => state.recovery.take().is_some(),
+                    // Removing it ends the logins in progress too.
+                    SecondFactor::Passkey => passkey
+                        .as_deref()
+                        .is_some_and(|id| state.remove_passkey(id)),
                     SecondFactor::Device => state
                         .devices
                         .iter_mut()
@@ -147,6 +171,9 @@ pub async fn remove(
         let Some(removed) = removed else {
             return Ok(session_over());
         };
+        if let (Some(id), true) = (&passkey, removed) {
+            crate::passkeys::release(app, account, id).await?;
+        }
         if factor == SecondFactor::OutOfBand {
             app.change_user(account, |user: &mut User| {
                 user.phone.clear();

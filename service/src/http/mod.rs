@@ -6,10 +6,12 @@ pub mod admin;
 pub mod body;
 pub mod factors;
 pub mod limits;
+pub mod passkeys;
 pub mod server;
 pub mod session;
 pub mod totp_login;
 pub mod user_keys;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -76,6 +78,24 @@ pub fn router(app: Arc<App>, limits: &Limits) -> Router {
             "/authentication/v1/user/api-keys/revoke",
             post(user_keys::revoke),
         )
+        .route(
+            "/authentication/v1/user/passkeys/register/options",
+            post(passkeys::register_options),
+        )
+        .route(
+            "/authentication/v1/user/passkeys/register",
+            post(passkeys::register),
+        )
+        .route(
+            "/authentication/v1/user/passkeys/rename",
+            post(passkeys::rename),
+        )
+        .route(
+            "/authentication/v1/passkeys/sign-in/options",
+            post(passkeys::sign_in_options),
+        )
+        .route("/", get(web::page))
+        .route("/app.js", get(web::script))
         .route("/admin/v1/unlock", post(admin::unlock))
         .fallback(body::no_route)
         .method_not_allowed_fallback(body::no_route)

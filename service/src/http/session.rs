@@ -25,6 +25,8 @@ use super::{
 use crate::{
     app::{App, Failure, Login},
     login::{self, Begun, FirstRefusal, NotSent, OneCall},
+    passkey_json::CredentialJson,
+    passkeys::{self, SignedIn},
     passwords,
 };
 
@@ -39,7 +41,11 @@ pub enum LoginType {
     Mpin,
     /// The `register_token` of an earlier `REGISTER`.
     Token,
-    /// A device id as the first factor: not offered here.
+    /// A passkey sign-in: the `webauthn` field holds the assertion to a
+    /// challenge from `/authentication/v1/passkeys/sign-in/options`, made
+    /// with user verification (the phone's fingerprint or face). The
+    /// account is the passkey's; `user_id` may be empty (a discoverable
+    /// credential), and if given must be that account.
     Fingerprint,
     /// A token from an external SSO: not offered here.
     TpToken,
@@ -59,6 +65,11 @@ pub enum SecondAuthType {
     Fingerprint,
     /// A recovery code (this service's addition to the seed).
     Recovery,
+    /// A passkey or security key (WebAuthn, this service's addition):
+    /// `TOKEN` without `webauthn` answers the options for
+    /// `navigator.credentials.get`, and with it (the credential's
+    /// `toJSON()`) completes the login.
+    Webauthn,
 }
 
 /// `source`.
@@ -96,6 +107,9 @@ pub struct SessionRequest {
     /// without it, the one used last.
     #[serde(default)]
     device_id: String,
+    /// A passkey's answer, as `PublicKeyCredential.toJSON()` gives it.
+    #[serde(default)]
+    webauthn: Option<CredentialJson>,
 }
 
 impl core::fmt::Debug for SessionRequest {
@@ -126,6 +140,9 @@ async fn answer(
     request: &SessionRequest,
     from: Option<IpAddr>,
 ) -> Result<Answer, Answer> {
+    if request.login_type == LoginType::Fingerprint {
+        return passkey_sign_in(app, request, from).await;
+    }
     check_user_id(&request.user_id)?;
     check_len("password", &request.password, passwords::MAX_LEN)?;
     check_len("second_auth", &request.second_auth, MAX_SECOND_AUTH)?;
@@ -152,7 +169,7 @@ async fn answer(
         LoginType::Fingerprint | LoginType::TpToken => {
             return Ok(error(
                 "e-101",
-                "This login_type is not offered here: use PASSWORD, MPIN or TOKEN",
+                "This login_type is not offered here: use PASSWORD, MPIN, TOKEN or FINGERPRINT",
             ));
         }
     };
@@ -207,6 +224,48 @@ async fn answer(
         Some(_) if request.second_auth.is_empty() => Ok(registered(&ticket, allowed)),
         Some(second) => second_step(app, request, &ticket, second, now).await,
     }
+}
+
+/// `FINGERPRINT`: a passkey sign-in. Every refusal but a malformed or
+/// expired answer is worded alike (no such passkey, a wrong signature, no
+/// user verification, a throttled or locked account), as a wrong password
+/// is: whoever does not hold the passkey learns nothing of the account.
+async fn passkey_sign_in(
+    app: &Arc<App>,
+    request: &SessionRequest,
+    from: Option<IpAddr>,
+) -> Result<Answer, Answer> {
+    let user_id = match request.user_id.as_str() {
+        "" => None,
+        id => {
+            check_user_id(id)?;
+            Some(id)
+        }
+    };
+    if !app.api_key_ok(&request.api_key) {
+        return Ok(error("e-109", "Invalid api_key"));
+    }
+    let Some(credential) = &request.webauthn else {
+        return Ok(error(
+            "e-100",
+            "Malformed request: FINGERPRINT needs webauthn, the passkey's answer to /authentication/v1/passkeys/sign-in/options",
+        ));
+    };
+    let now = twofa::unix_time().map_err(Failure::from)?;
+    Ok(
+        match passkeys::sign_in(app, user_id, credential, from, now).await? {
+            SignedIn::Account(account, _) => {
+                return logged_in(app, &account, SecondFactor::Passkey, false, None, now).await;
+            }
+            SignedIn::AddressWaits(retry_at) => {
+                first_refusal(&FirstRefusal::AddressWaits { retry_at }, now)
+            }
+            SignedIn::Refused(refused @ (Outcome::Malformed | Outcome::Expired)) => {
+                refusal(&refused, now, "Invalid passkey")
+            }
+            SignedIn::Refused(_) => error("e-101", "Invalid passkey"),
+        },
+    )
 }
 
 /// The first step's refusal: a wrong password (or no such user, or a
@@ -304,6 +363,26 @@ async fn second_step(
                 .map(|()| None),
             "Invalid device signature",
         ),
+        SecondAuthType::Webauthn => {
+            let Some(credential) = &request.webauthn else {
+                return Ok(
+                    match passkeys::second_factor_options(app, account, ticket, now).await? {
+                        Outcome::Accepted(options) => success(
+                            "Answer with the passkey: navigator.credentials.get",
+                            json!({"publicKey": options}),
+                        ),
+                        refused => refusal(&refused, now, "Invalid register_token"),
+                    },
+                );
+            };
+            (
+                SecondFactor::Passkey,
+                passkeys::complete_second_factor(app, account, ticket, credential, now)
+                    .await?
+                    .map(|_| None),
+                "Invalid passkey",
+            )
+        }
         SecondAuthType::Recovery => (
             SecondFactor::Recovery,
             login::complete_with_recovery(app, account, ticket, value, now)
@@ -339,6 +418,7 @@ async fn logged_in(
         "token_type": "Bearer",
         "expires_in": crate::app::SESSION_TTL,
         "second_factor": login::factor_name(factor),
+        "user_id": account,
     });
     if let Some(replacement) = replacement {
         // The used code no longer works; this one takes its place (NIST SP

@@ -167,7 +167,6 @@ impl Server {
             // Seed 001 with the client application's key, unless a test
             // sets the users' own.
             .env("TWOFA_TOTPLOGIN_KEYS", "application")
-            .envs(settings.iter().copied())
             .env("TWOFA_LISTEN", "127.0.0.1:0")
             .env("TWOFA_STORE", &store.url)
             .env("TWOFA_SEALING_KEY", SEALING_KEY)
@@ -175,6 +174,8 @@ impl Server {
             .env("TWOFA_SMS_OUTBOX", &outbox)
             .env("TWOFA_THROTTLE_DELAY", "0")
             .env("TWOFA_LOCKOUT_AFTER", lockout_after.to_string())
+            // Last, so that a test's own settings win over the defaults.
+            .envs(settings.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .expect("start twofa-service");

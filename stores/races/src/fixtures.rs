@@ -80,6 +80,7 @@ pub fn allowed() -> SecondFactors {
         SecondFactor::OutOfBand,
         SecondFactor::Device,
         SecondFactor::Recovery,
+        SecondFactor::Passkey,
     ]
     .into_iter()
     .collect()

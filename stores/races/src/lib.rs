@@ -20,6 +20,7 @@
 //! BACKEND is `postgres`, `sqlite` or `redis`; TARGET its URL, or the
 //! database file for SQLite.
 
+pub mod authenticator;
 pub mod fixtures;
 pub mod scenarios;
 pub mod servers;

@@ -9,7 +9,7 @@ use twofa::{
 };
 
 use crate::{
-    AnyStore, BoxError,
+    AnyStore, BoxError, authenticator,
     fixtures::{
         NOW, allowed, binding, digest_key, guard, hotp, keyring, oob_policy, recovery_keys,
         recovery_policy, sign, ticket_policy, totp,
@@ -45,6 +45,12 @@ pub enum Scenario {
     /// code: the secret, its step and the credential version move in the
     /// account's one record.
     TotpConfirm,
+    /// Every task brings the same passkey assertion to the same sign-in
+    /// challenge (sealed, kept nowhere: single use is in the account).
+    PasskeySignIn,
+    /// Every task completes one pending login with the same passkey
+    /// assertion to that login's challenge.
+    PasskeyChallenge,
 }
 
 /// Rounds of the code races: each round a new code.
@@ -55,7 +61,7 @@ pub const GUESSES: usize = 30;
 
 impl Scenario {
     /// Every race.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::TotpCode,
         Self::HotpCode,
         Self::AccountHotp,
@@ -66,6 +72,8 @@ impl Scenario {
         Self::OobChallenge,
         Self::DeviceChallenge,
         Self::TotpConfirm,
+        Self::PasskeySignIn,
+        Self::PasskeyChallenge,
     ];
 
     /// The name on the command line and in the table.
@@ -82,6 +90,8 @@ impl Scenario {
             Self::OobChallenge => "oob-challenge",
             Self::DeviceChallenge => "device-challenge",
             Self::TotpConfirm => "totp-confirm",
+            Self::PasskeySignIn => "passkey-sign-in",
+            Self::PasskeyChallenge => "passkey-challenge",
         }
     }
 
@@ -115,6 +125,8 @@ impl Scenario {
             Self::OobChallenge => "an out-of-band code answered once",
             Self::DeviceChallenge => "a device challenge answered once",
             Self::TotpConfirm => "an enrollment confirmed once",
+            Self::PasskeySignIn => "a passkey sign-in challenge accepted once",
+            Self::PasskeyChallenge => "a passkey challenge answered once",
         }
     }
 
@@ -124,6 +136,16 @@ impl Scenario {
         match self {
             Self::TotpCode | Self::HotpCode | Self::AccountHotp => ROUNDS,
             _ => 1,
+        }
+    }
+
+    /// Concurrent tasks in each racing process: the passkey races send 16
+    /// answers at once, the others 8.
+    #[must_use]
+    pub fn tasks(self) -> usize {
+        match self {
+            Self::PasskeySignIn | Self::PasskeyChallenge => 4,
+            _ => 2,
         }
     }
 
@@ -276,6 +298,57 @@ pub async fn setup(
                     if let Outcome::Accepted(code) = sent {
                         data.push(code.to_string());
                     }
+                    data.push(ticket);
+                }
+                Scenario::PasskeySignIn | Scenario::PasskeyChallenge => {
+                    let policy = twofa::PasskeyPolicy::default();
+                    let rp = authenticator::relying_party()?;
+                    let uv = twofa::webauthn::UserVerification::Required;
+                    let challenge =
+                        guard.start_passkey_registration(state, &policy, &mut SysRng, uv, NOW)?;
+                    let client = authenticator::client_data("webauthn.create", &challenge);
+                    let object = authenticator::attestation_object();
+                    let response = twofa::webauthn::AttestationResponse {
+                        client_data_json: &client,
+                        attestation_object: &object,
+                    };
+                    let registered = guard.finish_passkey_registration(
+                        state,
+                        &rp,
+                        &policy,
+                        &key,
+                        account,
+                        &response,
+                        twofa::Transports::default(),
+                        "phone",
+                        NOW,
+                    )?;
+                    if !registered.is_accepted() {
+                        return Err(twofa::Error::InvalidPolicy);
+                    }
+                    let (challenge, ticket) = if scenario == Scenario::PasskeySignIn {
+                        let challenge = policy.sign_in_challenge(&key, &mut SysRng, NOW)?;
+                        (challenge.to_vec(), String::from("-"))
+                    } else {
+                        let ticket = first_step(state)?;
+                        let challenged = guard.challenge_passkey(
+                            state,
+                            &policy,
+                            &mut SysRng,
+                            std::slice::from_ref(&key),
+                            login,
+                            &ticket,
+                            NOW,
+                        )?;
+                        let Outcome::Accepted(challenge) = challenged else {
+                            return Err(twofa::Error::InvalidPolicy);
+                        };
+                        (challenge.to_vec(), ticket)
+                    };
+                    data.push(authenticator::hex(&challenge));
+                    data.extend(
+                        authenticator::assertion(&challenge).map(|part| authenticator::hex(&part)),
+                    );
                     data.push(ticket);
                 }
                 Scenario::DeviceChallenge => {
@@ -466,6 +539,41 @@ pub async fn attempt(
                     .await,
             )
         }
+        Scenario::PasskeySignIn | Scenario::PasskeyChallenge => {
+            let rp = authenticator::relying_party()?;
+            let [challenge, client, auth, signature] =
+                [0, 1, 2, 3].map(|i| authenticator::unhex(item(i)));
+            let response = twofa::webauthn::AssertionResponse {
+                client_data_json: &client,
+                authenticator_data: &auth,
+                signature: &signature,
+            };
+            let id = authenticator::CREDENTIAL_ID;
+            answer(
+                guard
+                    .decide_shared(store, account, |state: &mut AccountState| {
+                        if scenario == Scenario::PasskeySignIn {
+                            let policy = twofa::PasskeyPolicy::default();
+                            guard.sign_in_with_passkey(
+                                state, &rp, &policy, &keys, account, &challenge, &id, &response,
+                                NOW,
+                            )
+                        } else {
+                            guard.complete_login_with_passkey(
+                                state,
+                                &rp,
+                                &keys,
+                                login,
+                                item(4),
+                                &id,
+                                &response,
+                                NOW,
+                            )
+                        }
+                    })
+                    .await,
+            )
+        }
         Scenario::TotpConfirm => {
             let confirmed = guard
                 .decide_shared(store, account, |state: &mut AccountState| {
@@ -605,5 +713,6 @@ pub async fn left(store: &AnyStore, account: &str) -> Result<Vec<String>, BoxErr
                 .join(",")
         ),
         format!("credential-version {}", state.credential_version),
+        format!("passkey-sign-ins {}", state.sign_ins.recent.len()),
     ])
 }

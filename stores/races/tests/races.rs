@@ -22,8 +22,6 @@ use twofa_store_races::Scenario;
 
 /// Service instances racing: independent processes.
 const PROCESSES: usize = 4;
-/// Concurrent requests in each.
-const TASKS: usize = 2;
 
 fn worker(backend: &str, target: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_race-worker"))
@@ -100,6 +98,8 @@ fn expected_left(scenario: Scenario) -> &'static [(&'static str, &'static str)] 
         Scenario::OobChallenge => &[("tickets-spent", "1"), ("account-failures", "0")],
         Scenario::DeviceChallenge => &[("tickets-spent", "1"), ("account-failures", "0")],
         Scenario::TotpConfirm => &[("secrets", "totp"), ("credential-version", "1")],
+        Scenario::PasskeySignIn => &[("passkey-sign-ins", "1"), ("account-failures", "0")],
+        Scenario::PasskeyChallenge => &[("tickets-spent", "1"), ("account-failures", "0")],
     }
 }
 
@@ -115,8 +115,8 @@ fn race(backend: &str, target: &str, scenario: Scenario) -> Tally {
     let start = millis(SystemTime::now() + Duration::from_millis(600)).to_string();
     let children: Vec<_> = (0..PROCESSES)
         .map(|process| {
-            let first = (process * TASKS).to_string();
-            let tasks = TASKS.to_string();
+            let first = (process * scenario.tasks()).to_string();
+            let tasks = scenario.tasks().to_string();
             let mut args = vec!["run", scenario.name(), &account, &start, &tasks, &first];
             args.extend(data.lines());
             Command::new(env!("CARGO_BIN_EXE_race-worker"))
@@ -173,7 +173,7 @@ fn every_race(backend: &str, target: &str) {
         let rounds = scenario.rounds();
         assert_eq!(
             attempts,
-            PROCESSES * TASKS * scenario.tries() * usize::try_from(rounds).unwrap(),
+            PROCESSES * scenario.tasks() * scenario.tries() * usize::try_from(rounds).unwrap(),
             "{backend} {}: every attempt answered",
             scenario.name()
         );
@@ -200,9 +200,10 @@ fn every_race(backend: &str, target: &str) {
         };
         let contention = count(&tally, "contention");
         eprintln!(
-            "| {backend} | {} | {} | {PROCESSES} × {TASKS} | {attempts} | {result} | {contention} |",
+            "| {backend} | {} | {} | {PROCESSES} × {} | {attempts} | {result} | {contention} |",
             scenario.kind(),
             scenario.claim(),
+            scenario.tasks(),
         );
     }
 }

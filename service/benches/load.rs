@@ -4,7 +4,11 @@
 //! processes on SQLite, PostgreSQL and Redis. Prints logins per second and
 //! latency percentiles, a Markdown table for the README.
 //!
-//! `cargo bench -p twofa-service --bench load` (PostgreSQL and Redis when
+//! Then passkey sign-ins (the options, a fresh sealed challenge, then the
+//! Ed25519 assertion to it: no Argon2id), from the same clients.
+//!
+//! `cargo bench -p twofa-service --bench load` (`-- passkeys` for those
+//! rows alone; PostgreSQL and Redis when
 //! `TWOFA_POSTGRES_URL` and `TWOFA_REDIS_URL` are set). Bounded: at most
 //! `LOGINS` logins and `LIMIT` seconds per row.
 
@@ -201,15 +205,210 @@ async fn measure(store: &Store, processes: usize) -> Row {
     }
 }
 
+/// The relying party the passkey rows run for.
+const RP_ID: &str = "bench.example";
+const ORIGIN: &str = "https://bench.example";
+
+/// A software authenticator's Ed25519 key: one for every user, each with a
+/// credential id of its own.
+fn authenticator() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[9; 32])
+}
+
+fn client_data(kind: &str, challenge: &[u8]) -> Vec<u8> {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let challenge = Base64UrlUnpadded::encode_string(challenge);
+    format!(
+        r#"{{"type":"{kind}","challenge":"{challenge}","origin":"{ORIGIN}","crossOrigin":false}}"#
+    )
+    .into_bytes()
+}
+
+fn authenticator_data(attested: Option<&[u8]>) -> Vec<u8> {
+    use sha2::Digest;
+    let mut out = sha2::Sha256::digest(RP_ID.as_bytes()).to_vec();
+    out.push(if attested.is_some() { 0x45 } else { 0x05 });
+    out.extend_from_slice(&0u32.to_be_bytes());
+    if let Some(id) = attested {
+        out.extend_from_slice(&[0; 16]);
+        out.extend_from_slice(&(id.len() as u16).to_be_bytes());
+        out.extend_from_slice(id);
+        out.extend_from_slice(&[0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20]);
+        out.extend_from_slice(authenticator().verifying_key().as_bytes());
+    }
+    out
+}
+
+/// Users with one passkey each, registered straight into the store as
+/// the service would have (the registration verified by the core, the
+/// index record sealed): their names and credential ids.
+async fn enrol_passkeys(store: &Store, count: usize) -> Vec<(String, Vec<u8>)> {
+    use twofa::webauthn::{AttestationResponse, CoseAlgorithm, RegistrationRequest, RelyingParty};
+    let target = store.url.strip_prefix("sqlite:").unwrap_or(&store.url);
+    let any = AnyStore::connect(store.name, target).await.unwrap();
+    let args = ["--sealing-key", SEALING_KEY, "--store", &store.url].map(String::from);
+    let config = twofa_service::config::Config::from_env_and_args(args).unwrap();
+    let keys = twofa_service::keys::Keys::load(&config, &any)
+        .await
+        .unwrap();
+    let key = &keys.digest[0];
+    let rp = RelyingParty::new(RP_ID, &[ORIGIN]).unwrap();
+    let guard = twofa::Guard::default();
+    let mut users = Vec::new();
+    for i in 0..count {
+        let name = fresh_user("P");
+        let id = format!("bench-credential-{i:08}-{name}").into_bytes();
+        let challenge = [7u8; 32];
+        let client = client_data("webauthn.create", &challenge);
+        let data = authenticator_data(Some(&id));
+        let mut object = vec![0xa3, 0x63, b'f', b'm', b't', 0x64, b'n', b'o', b'n', b'e'];
+        object.extend_from_slice(&[0x67, b'a', b't', b't', b'S', b't', b'm', b't', 0xa0]);
+        object.extend_from_slice(&[0x68, b'a', b'u', b't', b'h', b'D', b'a', b't', b'a', 0x58]);
+        object.push(u8::try_from(data.len()).unwrap());
+        object.extend_from_slice(&data);
+        let request = RegistrationRequest {
+            challenge: &challenge,
+            algorithms: CoseAlgorithm::SUPPORTED,
+            user_verification: twofa::webauthn::UserVerification::Required,
+        };
+        let response = AttestationResponse {
+            client_data_json: &client,
+            attestation_object: &object,
+        };
+        let registered = rp.verify_registration(&request, &response).unwrap();
+        let passkey = twofa::Passkey::new(
+            &registered,
+            twofa::Transports::default(),
+            "bench",
+            key,
+            &name,
+            0,
+        );
+        guard
+            .decide_shared(&any, &name, |state: &mut AccountState| {
+                state.passkeys = vec![passkey.clone()];
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let index = twofa_service::records::PasskeyOwner::index_name(&id);
+        guard
+            .decide_shared(
+                &any,
+                &index,
+                |owner: &mut twofa_service::records::PasskeyOwner| {
+                    owner.set(key, &index, &name);
+                    Ok(())
+                },
+            )
+            .await
+            .unwrap();
+        users.push((name, id));
+    }
+    users
+}
+
+/// Passkey sign-ins per second, and their latency (both calls).
+async fn measure_passkeys(store: &Store, processes: usize) -> Row {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    use ed25519_dalek::Signer;
+    use serde_json::json;
+    let dir = scratch(&format!("load-passkeys-{}-{processes}", store.name));
+    let store = match store.name {
+        "sqlite" => Store::sqlite(&dir),
+        _ => store.clone(),
+    };
+    let settings = [("TWOFA_RP_ID", RP_ID), ("TWOFA_ORIGINS", ORIGIN)];
+    let servers: Arc<Vec<Server>> = Arc::new(
+        (0..processes)
+            .map(|_| Server::start_with(&store, &dir, 100, &settings))
+            .collect(),
+    );
+    let users = Arc::new(enrol_passkeys(&store, LOGINS).await);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..CLIENTS {
+        let (servers, users, next) = (servers.clone(), users.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let http = Client::default();
+            let key = authenticator();
+            let (mut latencies, mut done, mut refused) = (Vec::new(), 0, 0);
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= users.len() || started.elapsed() > LIMIT {
+                    break;
+                }
+                let server = &servers[(client + i) % servers.len()];
+                let sent = Instant::now();
+                let (_, options) = http
+                    .post(
+                        server,
+                        "/authentication/v1/passkeys/sign-in/options",
+                        &json!({"api_key": common::API_KEY}),
+                    )
+                    .await;
+                let challenge = options["data"]["publicKey"]["challenge"]
+                    .as_str()
+                    .unwrap_or_default();
+                let challenge = Base64UrlUnpadded::decode_vec(challenge).unwrap_or_default();
+                let client_data = client_data("webauthn.get", &challenge);
+                let data = authenticator_data(None);
+                let mut message = data.clone();
+                use sha2::Digest;
+                message.extend_from_slice(&sha2::Sha256::digest(&client_data));
+                let signature = key.sign(&message).to_bytes();
+                let id = Base64UrlUnpadded::encode_string(&users[i].1);
+                let b64 = |bytes: &[u8]| Base64UrlUnpadded::encode_string(bytes);
+                let body = json!({
+                    "user_id": "", "login_type": "FINGERPRINT", "password": "",
+                    "api_key": common::API_KEY, "source": "WEBAPI",
+                    "webauthn": {"id": id, "rawId": id, "type": "public-key", "response": {
+                        "clientDataJSON": b64(&client_data), "authenticatorData": b64(&data),
+                        "signature": b64(&signature)}},
+                });
+                let (_, answer) = http.session(server, body).await;
+                latencies.push(sent.elapsed());
+                if answer["data"]["access_token"].is_string() {
+                    done += 1;
+                } else {
+                    refused += 1;
+                }
+            }
+            (latencies, done, refused)
+        }));
+    }
+    let (mut latencies, mut done, mut refused) = (Vec::new(), 0, 0);
+    for task in tasks {
+        let (l, d, r) = task.await.unwrap();
+        latencies.extend(l);
+        done += d;
+        refused += r;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    Row {
+        logins_per_s: done as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+        checks_per_s: 0.0,
+        refused,
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not run
     // this (harness = false), and a filter that names nothing here skips.
-    if std::env::args()
+    // `-- passkeys` runs the passkey rows alone.
+    let filters: Vec<String> = std::env::args()
         .skip(1)
-        .any(|arg| !arg.starts_with("--") && arg != "load")
-    {
+        .filter(|arg| !arg.starts_with("--"))
+        .collect();
+    if filters.iter().any(|arg| arg != "load" && arg != "passkeys") {
         return;
     }
+    let passkeys_only = filters.iter().any(|arg| arg == "passkeys");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = scratch("load");
     let stores: Vec<Store> = Store::all(&dir);
@@ -217,9 +416,11 @@ fn main() {
     println!(
         "\n{CLIENTS} clients, {LOGINS} logins per row, {cores} cores shared by clients and servers\n"
     );
-    println!("| store | processes | logins/s | p50 | p99 | session checks/s | refused |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for store in &stores {
+    if !passkeys_only {
+        println!("| store | processes | logins/s | p50 | p99 | session checks/s | refused |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+    }
+    for store in stores.iter().filter(|_| !passkeys_only) {
         for processes in [1, 2] {
             let row = runtime.block_on(measure(store, processes));
             println!(
@@ -229,6 +430,21 @@ fn main() {
                 row.p50.as_secs_f64() * 1e3,
                 row.p99.as_secs_f64() * 1e3,
                 row.checks_per_s,
+                row.refused,
+            );
+        }
+    }
+    println!("\n| store | processes | passkey sign-ins/s | p50 | p99 | refused |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for store in &stores {
+        for processes in [1, 2] {
+            let row = runtime.block_on(measure_passkeys(store, processes));
+            println!(
+                "| {} | {processes} | {:.0} | {:.1} ms | {:.1} ms | {} |",
+                store.name,
+                row.logins_per_s,
+                row.p50.as_secs_f64() * 1e3,
+                row.p99.as_secs_f64() * 1e3,
                 row.refused,
             );
         }

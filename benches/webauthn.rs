@@ -90,44 +90,27 @@ impl Case {
         message
     }
 
-    fn assertion(&self) -> bool {
-        rp().verify_assertion(
-            &AssertionRequest {
-                challenge: black_box(&self.challenge),
-                user_verification: UserVerification::Discouraged,
-            },
-            &CredentialRecord {
-                public_key: black_box(&self.public_key),
-                sign_count: 0,
-                backup_eligible: self.backup_eligible,
-            },
-            &AssertionResponse {
-                client_data_json: black_box(&self.client_data),
-                authenticator_data: black_box(&self.authenticator_data),
-                signature: black_box(&self.signature),
-            },
-        )
-        .is_ok()
-    }
-
-    fn assertion_with(&self, key: &CredentialPublicKey) -> bool {
-        rp().verify_assertion_with_key(
-            &AssertionRequest {
-                challenge: black_box(&self.challenge),
-                user_verification: UserVerification::Discouraged,
-            },
-            key,
-            &CredentialRecord {
-                public_key: black_box(&self.public_key),
-                sign_count: 0,
-                backup_eligible: self.backup_eligible,
-            },
-            &AssertionResponse {
-                client_data_json: black_box(&self.client_data),
-                authenticator_data: black_box(&self.authenticator_data),
-                signature: black_box(&self.signature),
-            },
-        )
+    /// The whole assertion check, the key decoded from its stored bytes
+    /// (`None`) or beforehand.
+    fn assertion(&self, decoded: Option<&CredentialPublicKey>) -> bool {
+        let request = AssertionRequest {
+            challenge: black_box(&self.challenge),
+            user_verification: UserVerification::Discouraged,
+        };
+        let credential = CredentialRecord {
+            public_key: black_box(&self.public_key),
+            sign_count: 0,
+            backup_eligible: self.backup_eligible,
+        };
+        let response = AssertionResponse {
+            client_data_json: black_box(&self.client_data),
+            authenticator_data: black_box(&self.authenticator_data),
+            signature: black_box(&self.signature),
+        };
+        match decoded {
+            Some(key) => rp().verify_assertion_with_key(&request, key, &credential, &response),
+            None => rp().verify_assertion(&request, &credential, &response),
+        }
         .is_ok()
     }
 
@@ -185,12 +168,12 @@ fn es256(c: &mut Criterion) {
             key.verify(black_box(&message), &signature).is_ok()
         })
     });
-    assert!(case.assertion());
-    group.bench_function("assertion", |b| b.iter(|| case.assertion()));
+    assert!(case.assertion(None));
+    group.bench_function("assertion", |b| b.iter(|| case.assertion(None)));
     let decoded = CredentialPublicKey::decode(&case.public_key).expect("key");
-    assert!(case.assertion_with(&decoded));
+    assert!(case.assertion(Some(&decoded)));
     group.bench_function("assertion_decoded_key", |b| {
-        b.iter(|| case.assertion_with(&decoded))
+        b.iter(|| case.assertion(Some(&decoded)))
     });
     group.finish();
 }
@@ -220,12 +203,12 @@ fn eddsa(c: &mut Criterion) {
             key.verify_strict(black_box(&message), &signature).is_ok()
         })
     });
-    assert!(case.assertion());
-    group.bench_function("assertion", |b| b.iter(|| case.assertion()));
+    assert!(case.assertion(None));
+    group.bench_function("assertion", |b| b.iter(|| case.assertion(None)));
     let decoded = CredentialPublicKey::decode(&case.public_key).expect("key");
-    assert!(case.assertion_with(&decoded));
+    assert!(case.assertion(Some(&decoded)));
     group.bench_function("assertion_decoded_key", |b| {
-        b.iter(|| case.assertion_with(&decoded))
+        b.iter(|| case.assertion(Some(&decoded)))
     });
     group.finish();
 }
@@ -265,12 +248,12 @@ fn rs256(c: &mut Criterion) {
             key.verify(black_box(&message), &signature).is_ok()
         })
     });
-    assert!(case.assertion());
-    group.bench_function("assertion", |b| b.iter(|| case.assertion()));
+    assert!(case.assertion(None));
+    group.bench_function("assertion", |b| b.iter(|| case.assertion(None)));
     let decoded = CredentialPublicKey::decode(&case.public_key).expect("key");
-    assert!(case.assertion_with(&decoded));
+    assert!(case.assertion(Some(&decoded)));
     group.bench_function("assertion_decoded_key", |b| {
-        b.iter(|| case.assertion_with(&decoded))
+        b.iter(|| case.assertion(Some(&decoded)))
     });
     group.finish();
 }

@@ -14,7 +14,7 @@ use authenticator::*;
 use login::{NOW, alice, first_step, keys};
 use twofa::{
     AccountState, Error, Guard, OobPolicy, Outcome, PasskeyPolicy, PasskeyUse, SecondFactor,
-    SecondFactors, ThrottlePolicy, Transports,
+    SecondFactors, Transports,
     webauthn::{AssertionResponse, AttestationResponse, RelyingParty, UserVerification},
 };
 
@@ -96,15 +96,14 @@ fn response<'a>(parts: &'a (Vec<u8>, Vec<u8>, Vec<u8>)) -> AssertionResponse<'a>
     }
 }
 
-fn second_step(
+/// The passkey challenge of alice's pending login `ticket`.
+fn login_challenge(
     guard: &Guard,
     state: &mut AccountState,
     ticket: &str,
-    a: &Authenticator,
-    signer: &Authenticator,
     now: u64,
-) -> Outcome<PasskeyUse> {
-    let challenge = match guard
+) -> Outcome<[u8; 32]> {
+    guard
         .challenge_passkey(
             state,
             &PasskeyPolicy::default(),
@@ -115,7 +114,17 @@ fn second_step(
             now,
         )
         .unwrap()
-    {
+}
+
+fn second_step(
+    guard: &Guard,
+    state: &mut AccountState,
+    ticket: &str,
+    a: &Authenticator,
+    signer: &Authenticator,
+    now: u64,
+) -> Outcome<PasskeyUse> {
+    let challenge = match login_challenge(guard, state, ticket, now) {
         Outcome::Accepted(challenge) => challenge,
         other => return other.map(|_| unreachable!()),
     };
@@ -278,34 +287,13 @@ fn a_passkey_completes_a_pending_login_once() {
     let a = Authenticator::p256(3);
     assert!(register(&guard, &mut state, &a, UP | UV, NOW).is_accepted());
     let ticket = first_step(&guard, &mut state, passkey_only(), NOW);
-    let challenge = match guard
-        .challenge_passkey(
-            &mut state,
-            &PasskeyPolicy::default(),
-            &mut getrandom::SysRng,
-            &keys(),
-            alice(),
-            &ticket,
-            NOW,
-        )
-        .unwrap()
-    {
+    let challenge = match login_challenge(&guard, &mut state, &ticket, NOW) {
         Outcome::Accepted(c) => c,
         other => panic!("{other:?}"),
     };
     // Asked again while live: the same challenge.
     assert_eq!(
-        guard
-            .challenge_passkey(
-                &mut state,
-                &PasskeyPolicy::default(),
-                &mut getrandom::SysRng,
-                &keys(),
-                alice(),
-                &ticket,
-                NOW
-            )
-            .unwrap(),
+        login_challenge(&guard, &mut state, &ticket, NOW),
         Outcome::Accepted(challenge)
     );
     let parts = assertion(&a, &challenge, UP, 1);
@@ -367,18 +355,7 @@ fn removing_a_passkey_ends_the_logins_in_progress() {
     assert!(state.rename_passkey(&a.credential_id, "Laptop"));
     assert_eq!(state.passkeys[0].name, "Laptop");
     let ticket = first_step(&guard, &mut state, passkey_only(), NOW);
-    let challenge = match guard
-        .challenge_passkey(
-            &mut state,
-            &PasskeyPolicy::default(),
-            &mut getrandom::SysRng,
-            &keys(),
-            alice(),
-            &ticket,
-            NOW,
-        )
-        .unwrap()
-    {
+    let challenge = match login_challenge(&guard, &mut state, &ticket, NOW) {
         Outcome::Accepted(c) => c,
         other => panic!("{other:?}"),
     };
@@ -530,15 +507,7 @@ fn a_passkey_written_into_the_state_without_the_key_is_refused() {
 
 #[test]
 fn passkey_totp_and_sms_failures_count_against_the_same_100() {
-    let no_delay = || {
-        ThrottlePolicy::builder()
-            .base_delay(0)
-            .max_delay(0)
-            .lockout_after(100)
-            .build()
-            .unwrap()
-    };
-    let guard = Guard::new(no_delay()).with_send_policy(no_delay());
+    let guard = login::patient();
     let mut state = AccountState::new();
     let a = Authenticator::p256(9);
     let thief = Authenticator::p256(10);

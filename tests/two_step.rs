@@ -352,22 +352,9 @@ fn with_sms(
         .unwrap()
 }
 
-/// No waits, between failures or between sends.
-fn patient() -> Guard {
-    let none = || {
-        ThrottlePolicy::builder()
-            .base_delay(0)
-            .max_delay(0)
-            .lockout_after(100)
-            .build()
-            .unwrap()
-    };
-    Guard::new(none()).with_send_policy(none())
-}
-
 #[test]
 fn a_second_login_leaves_the_first_logins_sms_code_working() {
-    let guard = patient();
+    let guard = login::patient();
     let mut state = AccountState::new();
     let (first, first_code) = sms_login(&guard, &mut state, NOW);
     // Someone with the password logs in meanwhile and has a code sent.
@@ -391,7 +378,7 @@ fn a_second_login_leaves_the_first_logins_sms_code_working() {
 
 #[test]
 fn an_answer_to_a_replaced_code_is_expired_and_never_counted() {
-    let guard = patient();
+    let guard = login::patient();
     let mut state = AccountState::new();
     let (ticket, old) = sms_login(&guard, &mut state, NOW);
     let new = send(&guard, &mut state, &ticket, NOW + 30);
@@ -433,7 +420,7 @@ fn an_answer_to_a_replaced_code_is_expired_and_never_counted() {
 
 #[test]
 fn at_the_limit_a_copied_cookie_is_still_caught_and_use_never_extends_a_cookie() {
-    let guard = patient();
+    let guard = login::patient();
     let mut state = AccountState::new();
     let tokens: Vec<String> = (0..AccountState::MAX_REMEMBERED as u64)
         .map(|i| remember(&guard, &mut state, NOW + i))
@@ -461,7 +448,7 @@ fn at_the_limit_a_copied_cookie_is_still_caught_and_use_never_extends_a_cookie()
 
 #[test]
 fn tickets_and_cookies_that_do_not_verify_change_nothing_and_say_nothing_of_a_lock() {
-    let guard = patient();
+    let guard = login::patient();
     let mut state = AccountState::new();
     let _genuine = first_step(&guard, &mut state, totp_only(), NOW);
     let before = state.clone();

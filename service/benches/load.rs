@@ -102,17 +102,27 @@ async fn enrol(store: &Store, count: usize) -> Vec<(String, Totp)> {
     users
 }
 
-async fn measure(store: &Store, processes: usize) -> Row {
-    let dir = scratch(&format!("load-{}-{processes}", store.name));
+/// `processes` servers with `settings` on `store` (a fresh SQLite file of
+/// their own for SQLite), in a scratch directory named after `row`.
+fn servers(
+    store: &Store,
+    processes: usize,
+    row: &str,
+    settings: &[(&str, &str)],
+) -> (Store, Arc<Vec<Server>>) {
+    let dir = scratch(&format!("{row}-{}-{processes}", store.name));
     let store = match store.name {
         "sqlite" => Store::sqlite(&dir),
         _ => store.clone(),
     };
-    let servers: Arc<Vec<Server>> = Arc::new(
-        (0..processes)
-            .map(|_| Server::start(&store, &dir, 100))
-            .collect(),
-    );
+    let servers = (0..processes)
+        .map(|_| Server::start_with(&store, &dir, 100, settings))
+        .collect();
+    (store, Arc::new(servers))
+}
+
+async fn measure(store: &Store, processes: usize) -> Row {
+    let (store, servers) = servers(store, processes, "load", &[]);
     let users = Arc::new(enrol(&store, LOGINS.div_ceil(2)).await);
     // Each login: a user and one of its two codes, newest last.
     let now = twofa::unix_time().unwrap();
@@ -313,17 +323,8 @@ async fn measure_passkeys(store: &Store, processes: usize) -> Row {
     use base64ct::{Base64UrlUnpadded, Encoding};
     use ed25519_dalek::Signer;
     use serde_json::json;
-    let dir = scratch(&format!("load-passkeys-{}-{processes}", store.name));
-    let store = match store.name {
-        "sqlite" => Store::sqlite(&dir),
-        _ => store.clone(),
-    };
     let settings = [("TWOFA_RP_ID", RP_ID), ("TWOFA_ORIGINS", ORIGIN)];
-    let servers: Arc<Vec<Server>> = Arc::new(
-        (0..processes)
-            .map(|_| Server::start_with(&store, &dir, 100, &settings))
-            .collect(),
-    );
+    let (store, servers) = servers(store, processes, "load-passkeys", &settings);
     let users = Arc::new(enrol_passkeys(&store, LOGINS).await);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();

@@ -4,7 +4,7 @@
 
 use twofa::{
     AccountState, Binding, DigestKey, FirstFactor, Guard, Outcome, SecondFactor, SecondFactors,
-    Secret, TicketPolicy, Totp,
+    Secret, ThrottlePolicy, TicketPolicy, Totp,
 };
 
 pub(crate) const NOW: u64 = 1_700_000_000;
@@ -15,6 +15,19 @@ pub(crate) fn keys() -> [DigestKey; 1] {
 
 pub(crate) fn alice() -> Binding<'static> {
     Binding::new("alice", "login")
+}
+
+/// No waits, between failures or between sends.
+pub(crate) fn patient() -> Guard {
+    let none = || {
+        ThrottlePolicy::builder()
+            .base_delay(0)
+            .max_delay(0)
+            .lockout_after(100)
+            .build()
+            .unwrap()
+    };
+    Guard::new(none()).with_send_policy(none())
 }
 
 pub(crate) fn totp() -> Totp {

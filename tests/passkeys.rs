@@ -354,6 +354,10 @@ fn removing_a_passkey_ends_the_logins_in_progress() {
     assert!(register(&guard, &mut state, &a, UP | UV, NOW).is_accepted());
     assert!(state.rename_passkey(&a.credential_id, "Laptop"));
     assert_eq!(state.passkeys[0].name, "Laptop");
+    // Nothing that reorders or hides the text a list shows.
+    assert!(state.rename_passkey(&a.credential_id, "Key\u{202e}txt.exe\u{200b}"));
+    assert_eq!(state.passkeys[0].name, "Keytxt.exe");
+    assert!(!state.rename_passkey(b"another", "Laptop"));
     let ticket = first_step(&guard, &mut state, passkey_only(), NOW);
     let challenge = match login_challenge(&guard, &mut state, &ticket, NOW) {
         Outcome::Accepted(c) => c,
@@ -480,6 +484,22 @@ fn a_passkey_written_into_the_state_without_the_key_is_refused() {
     let parts = assertion(&mallory, &challenge, UP | UV, 0);
     assert_eq!(
         sign_in(&guard, &mut state, &challenge, &a, &parts, NOW),
+        Outcome::Invalid { attempts_left: 9 }
+    );
+    // Or resets its counter, to hide a clone: the digest covers it.
+    let mut reset = AccountState::new();
+    let counted = Authenticator::p256(11);
+    assert!(register(&guard, &mut reset, &counted, UP | UV, NOW).is_accepted());
+    let challenge = sign_in_challenge(NOW);
+    let parts = assertion(&counted, &challenge, UP | UV, 7);
+    assert!(sign_in(&guard, &mut reset, &challenge, &counted, &parts, NOW).is_accepted());
+    assert_eq!(reset.passkeys[0].sign_count, 7);
+    assert!(reset.passkeys[0].is_genuine(&keys(), "alice").unwrap());
+    reset.passkeys[0].sign_count = 0;
+    let challenge = sign_in_challenge(NOW + 1);
+    let parts = assertion(&counted, &challenge, UP | UV, 3);
+    assert_eq!(
+        sign_in(&guard, &mut reset, &challenge, &counted, &parts, NOW + 1),
         Outcome::Invalid { attempts_left: 9 }
     );
     // Or copies alice's passkey to bob's account.

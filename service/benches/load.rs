@@ -22,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{Client, MPIN, SEALING_KEY, Server, Store, fresh_user, scratch};
+use common::{Client, MPIN, SEALING_KEY, Server, Store, fresh_user, passkey::SoftPasskey, scratch};
 use twofa::{AccountState, Binding, Keyring, SealingKey, Secret, SecretKind, Totp};
 use twofa_service::records::User;
 use twofa_stores::AnyStore;
@@ -219,34 +219,9 @@ async fn measure(store: &Store, processes: usize) -> Row {
 const RP_ID: &str = "bench.example";
 const ORIGIN: &str = "https://bench.example";
 
-/// A software authenticator's Ed25519 key: one for every user, each with a
-/// credential id of its own.
-fn authenticator() -> ed25519_dalek::SigningKey {
-    ed25519_dalek::SigningKey::from_bytes(&[9; 32])
-}
-
-fn client_data(kind: &str, challenge: &[u8]) -> Vec<u8> {
+fn b64(bytes: &[u8]) -> String {
     use base64ct::{Base64UrlUnpadded, Encoding};
-    let challenge = Base64UrlUnpadded::encode_string(challenge);
-    format!(
-        r#"{{"type":"{kind}","challenge":"{challenge}","origin":"{ORIGIN}","crossOrigin":false}}"#
-    )
-    .into_bytes()
-}
-
-fn authenticator_data(attested: Option<&[u8]>) -> Vec<u8> {
-    use sha2::Digest;
-    let mut out = sha2::Sha256::digest(RP_ID.as_bytes()).to_vec();
-    out.push(if attested.is_some() { 0x45 } else { 0x05 });
-    out.extend_from_slice(&0u32.to_be_bytes());
-    if let Some(id) = attested {
-        out.extend_from_slice(&[0; 16]);
-        out.extend_from_slice(&(id.len() as u16).to_be_bytes());
-        out.extend_from_slice(id);
-        out.extend_from_slice(&[0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20]);
-        out.extend_from_slice(authenticator().verifying_key().as_bytes());
-    }
-    out
+    Base64UrlUnpadded::encode_string(bytes)
 }
 
 /// Users with one passkey each, registered straight into the store as
@@ -269,13 +244,8 @@ async fn enrol_passkeys(store: &Store, count: usize) -> Vec<(String, Vec<u8>)> {
         let name = fresh_user("P");
         let id = format!("bench-credential-{i:08}-{name}").into_bytes();
         let challenge = [7u8; 32];
-        let client = client_data("webauthn.create", &challenge);
-        let data = authenticator_data(Some(&id));
-        let mut object = vec![0xa3, 0x63, b'f', b'm', b't', 0x64, b'n', b'o', b'n', b'e'];
-        object.extend_from_slice(&[0x67, b'a', b't', b't', b'S', b't', b'm', b't', 0xa0]);
-        object.extend_from_slice(&[0x68, b'a', b'u', b't', b'h', b'D', b'a', b't', b'a', 0x58]);
-        object.push(u8::try_from(data.len()).unwrap());
-        object.extend_from_slice(&data);
+        let soft = SoftPasskey::new(9, &id, RP_ID, ORIGIN);
+        let (client, object) = soft.registration(&b64(&challenge));
         let request = RegistrationRequest {
             challenge: &challenge,
             algorithms: CoseAlgorithm::SUPPORTED,
@@ -320,12 +290,16 @@ async fn enrol_passkeys(store: &Store, count: usize) -> Vec<(String, Vec<u8>)> {
 
 /// Passkey sign-ins per second, and their latency (both calls).
 async fn measure_passkeys(store: &Store, processes: usize) -> Row {
-    use base64ct::{Base64UrlUnpadded, Encoding};
-    use ed25519_dalek::Signer;
     use serde_json::json;
     let settings = [("TWOFA_RP_ID", RP_ID), ("TWOFA_ORIGINS", ORIGIN)];
     let (store, servers) = servers(store, processes, "load-passkeys", &settings);
-    let users = Arc::new(enrol_passkeys(&store, LOGINS).await);
+    let users: Arc<Vec<SoftPasskey>> = Arc::new(
+        enrol_passkeys(&store, LOGINS)
+            .await
+            .iter()
+            .map(|(_, id)| SoftPasskey::new(9, id, RP_ID, ORIGIN))
+            .collect(),
+    );
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -333,7 +307,6 @@ async fn measure_passkeys(store: &Store, processes: usize) -> Row {
         let (servers, users, next) = (servers.clone(), users.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let http = Client::default();
-            let key = authenticator();
             let (mut latencies, mut done, mut refused) = (Vec::new(), 0, 0);
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -349,25 +322,9 @@ async fn measure_passkeys(store: &Store, processes: usize) -> Row {
                         &json!({"api_key": common::API_KEY}),
                     )
                     .await;
-                let challenge = options["data"]["publicKey"]["challenge"]
-                    .as_str()
-                    .unwrap_or_default();
-                let challenge = Base64UrlUnpadded::decode_vec(challenge).unwrap_or_default();
-                let client_data = client_data("webauthn.get", &challenge);
-                let data = authenticator_data(None);
-                let mut message = data.clone();
-                use sha2::Digest;
-                message.extend_from_slice(&sha2::Sha256::digest(&client_data));
-                let signature = key.sign(&message).to_bytes();
-                let id = Base64UrlUnpadded::encode_string(&users[i].1);
-                let b64 = |bytes: &[u8]| Base64UrlUnpadded::encode_string(bytes);
-                let body = json!({
-                    "user_id": "", "login_type": "FINGERPRINT", "password": "",
-                    "api_key": common::API_KEY, "source": "WEBAPI",
-                    "webauthn": {"id": id, "rawId": id, "type": "public-key", "response": {
-                        "clientDataJSON": b64(&client_data), "authenticatorData": b64(&data),
-                        "signature": b64(&signature)}},
-                });
+                let credential = users[i].assert(&options["data"]["publicKey"], false);
+                let body = json!({"user_id": "", "login_type": "FINGERPRINT", "password": "",
+                                  "webauthn": credential});
                 let (_, answer) = http.session(server, body).await;
                 latencies.push(sent.elapsed());
                 if answer["data"]["access_token"].is_string() {

@@ -235,8 +235,24 @@ pub fn throttle_policy(config: &Config) -> Result<ThrottlePolicy, Failure> {
 }
 
 /// The relying party of `config`. Its strings live as long as the
-/// process: they are configuration, read once.
+/// process: they are configuration, read once. A web origin must be on
+/// the RP ID's domain (the browser would refuse every ceremony there).
 fn relying_party(config: &Config) -> Result<RelyingParty<'static>, Failure> {
+    for origin in &config.origins {
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .map(|rest| rest.split([':', '/']).next().unwrap_or_default());
+        if let Some(host) = host
+            && host != config.rp_id
+            && !host.ends_with(&format!(".{}", config.rp_id))
+        {
+            return Err(Failure(format!(
+                "TWOFA_ORIGINS: {origin} is not on the domain of TWOFA_RP_ID {}",
+                config.rp_id
+            )));
+        }
+    }
     let id: &'static str = Box::leak(config.rp_id.clone().into_boxed_str());
     let origins: Vec<&'static str> = config
         .origins
@@ -541,7 +557,23 @@ impl App {
         now: u64,
     ) -> Result<String, Failure> {
         let state: AccountState = self.load(account).await?;
-        let version = state.credential_version;
+        self.issue_session_at(account, login, state.credential_version, now)
+            .await
+    }
+
+    /// As [`App::issue_session`], bound to the account's credentials at
+    /// `version`: the version the login's own decision saw, so that a
+    /// factor removed meanwhile ends this session too.
+    ///
+    /// # Errors
+    /// The store or the random generator failed.
+    pub async fn issue_session_at(
+        &self,
+        account: &str,
+        login: Login,
+        version: u64,
+        now: u64,
+    ) -> Result<String, Failure> {
         let key = self.digest_key()?;
         let binding = Binding::new(account, session_purpose(login.factor));
         // Dated from the login, never from now: a token renewed by a

@@ -79,8 +79,8 @@ pub struct Config {
     pub rp_id: String,
     /// The exact origins passkey ceremonies may run at (`TWOFA_ORIGINS`,
     /// comma separated, web origins as browsers write them and native
-    /// apps' `android:apk-key-hash:…`; default `http://localhost:PORT`
-    /// with the port of `TWOFA_LISTEN`).
+    /// apps' `android:apk-key-hash:…`). Empty: `http://localhost:PORT`,
+    /// the port the service listens on.
     pub origins: Vec<String>,
 }
 
@@ -278,15 +278,12 @@ impl Config {
                 "" => return Err("TWOFA_RP_ID: a domain, as example.com".into()),
                 id => id.to_owned(),
             },
-            origins: match get("TWOFA_ORIGINS").trim() {
-                "" => vec![format!("http://localhost:{}", listen.port())],
-                list => list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|origin| !origin.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            },
+            origins: get("TWOFA_ORIGINS")
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(str::to_owned)
+                .collect(),
             fresh_login: match number("TWOFA_FRESH_LOGIN")? {
                 seconds @ 1..=3600 => seconds,
                 _ => return Err("TWOFA_FRESH_LOGIN must be 1 to 3600 seconds".into()),

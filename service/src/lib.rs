@@ -41,7 +41,7 @@ use crate::{
 ///
 /// # Errors
 /// The store, the keys or the address failed.
-pub async fn serve(config: Config) -> Result<(), Failure> {
+pub async fn serve(mut config: Config) -> Result<(), Failure> {
     let (backend, target) = &config.store;
     let store = AnyStore::connect(backend, target)
         .await
@@ -51,11 +51,15 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         Some(path) => Box::new(OutboxSender::new(path.clone())),
         None => Box::new(LogSender),
     };
-    let app = Arc::new(App::new(&config, store, sender).await?);
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| Failure(format!("{}: {e}", config.listen)))?;
     let address = listener.local_addr().map_err(|e| Failure(e.to_string()))?;
+    // The page's own origin, with the port bound (port 0 picks one).
+    if config.origins.is_empty() {
+        config.origins = vec![format!("http://localhost:{}", address.port())];
+    }
+    let app = Arc::new(App::new(&config, store, sender).await?);
     println!("listening on http://{address} ({backend} store)");
     let limits = http::server::within_descriptors(config.limits);
     let router = http::router(app, &limits);

@@ -133,11 +133,13 @@ pub async fn register(
                 now,
             );
             Ok(match finished {
-                Ok(Outcome::Accepted(id)) => {
-                    // A new factor: every other session ends.
-                    state.credentials_changed();
-                    Ok(id)
+                // The id the browser named must be the one the
+                // authenticator attested.
+                Ok(Outcome::Accepted(id)) if id != parts.id => {
+                    state.passkeys.retain(|passkey| passkey.id != id);
+                    Err(NotRegistered::Malformed)
                 }
+                Ok(Outcome::Accepted(id)) => Ok(id),
                 Ok(refused) => Err(NotRegistered::Refused(refused)),
                 Err(twofa::Error::TooManyPasskeys) => Err(NotRegistered::TooMany),
                 Err(twofa::Error::DuplicatePasskey) => Err(NotRegistered::Duplicate),
@@ -149,15 +151,23 @@ pub async fn register(
         Ok(id) => id,
         refused => return Ok(refused),
     };
-    if claim(app, account, &id).await? {
-        return Ok(Ok(id));
+    if !claim(app, account, &id).await? {
+        app.decide(account, |state: &mut AccountState| {
+            state.passkeys.retain(|passkey| passkey.id != id);
+            Ok(())
+        })
+        .await?;
+        return Ok(Err(NotRegistered::Elsewhere));
     }
+    // A new factor, now the account's alone: every other session ends.
     app.decide(account, |state: &mut AccountState| {
-        state.passkeys.retain(|passkey| passkey.id != id);
+        if state.passkeys.iter().any(|passkey| passkey.id == id) {
+            state.credentials_changed();
+        }
         Ok(())
     })
     .await?;
-    Ok(Err(NotRegistered::Elsewhere))
+    Ok(Ok(id))
 }
 
 /// Claims credential id `id` for `account` in the index: refused while
@@ -169,18 +179,17 @@ async fn claim(app: &App, account: &str, id: &[u8]) -> Result<bool, Failure> {
     let recorded: PasskeyOwner = app.load(&name).await?;
     let other = recorded
         .owner(&app.keys.digest, &name)
-        .filter(|owner| *owner != account)
-        .map(str::to_owned);
-    if let Some(other) = &other {
+        .filter(|owner| *owner != account);
+    if let Some(other) = other {
         let state: AccountState = app.load(other).await?;
         if state.passkeys.iter().any(|passkey| passkey.id == id) {
             return Ok(false);
         }
     }
     app.decide(&name, |record: &mut PasskeyOwner| {
-        let now_owner = record.owner(&app.keys.digest, &name).map(str::to_owned);
-        // Taken meanwhile by an account other than the stale one checked.
-        if now_owner.is_some() && now_owner.as_deref() != Some(account) && now_owner != other {
+        // Claimed meanwhile, by anyone (its owner again included: every
+        // claim moves the count), since the holder was checked.
+        if *record != recorded {
             return Ok(false);
         }
         record.set(key, &name, account);
@@ -309,11 +318,17 @@ pub fn sign_in_options(app: &App, now: u64) -> Result<Value, Failure> {
 /// The result of a passkey sign-in.
 #[derive(Debug)]
 pub enum SignedIn {
-    /// Logged in to this account.
-    Account(String, PasskeyUse),
-    /// Refused: no account has this passkey ([`Outcome::NotAllowed`]),
-    /// or the assertion or its challenge failed (the outcome says how).
-    Refused(Outcome<()>),
+    /// Logged in to this account, whose credentials were at this version
+    /// when the sign-in was decided.
+    Account(String, PasskeyUse, u64),
+    /// Not an assertion at all: nothing looked up.
+    Malformed,
+    /// The sign-in challenge is not one of the service's, or has expired:
+    /// nothing looked up.
+    ChallengeExpired,
+    /// Refused, however: no account has this passkey, it is another
+    /// account's, or the assertion failed. One answer for all.
+    Refused,
     /// The client's address failed too often: it may try again then.
     AddressWaits(u64),
 }
@@ -357,20 +372,31 @@ async fn check_sign_in(
     credential: &CredentialJson,
     now: u64,
 ) -> Result<SignedIn, Failure> {
+    // Everything that can be told without the index first, so that what
+    // is answered before it says nothing of the credential id.
     let Some(parts) = credential.assertion() else {
-        return Ok(SignedIn::Refused(Outcome::Malformed));
+        return Ok(SignedIn::Malformed);
     };
     let Some(challenge) = challenge_of(&parts.client_data_json) else {
-        return Ok(SignedIn::Refused(Outcome::Malformed));
+        return Ok(SignedIn::Malformed);
     };
+    if app
+        .passkeys
+        .open_sign_in_challenge(&app.keys.digest, &challenge, now)
+        .is_none()
+    {
+        return Ok(SignedIn::ChallengeExpired);
+    }
     let name = PasskeyOwner::index_name(&parts.id);
     let recorded: PasskeyOwner = app.load(&name).await?;
-    // No account has this passkey: said as a refused assertion is.
+    // From here every refusal is one answer: no account has this passkey,
+    // it is another account's, or the account refused the assertion
+    // (wrong, replayed, malformed, throttled or locked).
     let Some(account) = recorded.owner(&app.keys.digest, &name).map(str::to_owned) else {
-        return Ok(SignedIn::Refused(Outcome::NotAllowed));
+        return Ok(SignedIn::Refused);
     };
     if user_id.is_some_and(|typed| typed != account) {
-        return Ok(SignedIn::Refused(Outcome::NotAllowed));
+        return Ok(SignedIn::Refused);
     }
     let response = AssertionResponse {
         client_data_json: &parts.client_data_json,
@@ -390,15 +416,17 @@ async fn check_sign_in(
                 &response,
                 now,
             );
-            match signed {
+            let outcome = match signed {
                 // The index named an account that no longer has it.
-                Err(twofa::Error::UnknownPasskey) => Ok(Outcome::NotAllowed),
-                signed => signed,
-            }
+                Err(twofa::Error::UnknownPasskey) => Outcome::NotAllowed,
+                signed => signed?,
+            };
+            // The session is bound to the credentials of this decision.
+            Ok((outcome, state.credential_version))
         })
         .await?;
     Ok(match outcome {
-        Outcome::Accepted(used) => SignedIn::Account(account, used),
-        refused => SignedIn::Refused(refused.map(|_| ())),
+        (Outcome::Accepted(used), version) => SignedIn::Account(account, used, version),
+        _ => SignedIn::Refused,
     })
 }

@@ -121,10 +121,13 @@ impl Sessions {
     /// Sessions kept per user: a new one ends the oldest beyond this.
     pub const MAX: usize = 16;
 
-    /// Adds `token`, dropping expired ones and the oldest beyond [`Sessions::MAX`].
+    /// Adds `token`, dropping expired ones, those of credentials older
+    /// than `credential_version`, and the oldest beyond [`Sessions::MAX`].
+    /// Tokens of newer credentials stay: a login that read the account
+    /// before a factor change never drops the session that change issued.
     pub fn add(&mut self, token: RememberedDevice, credential_version: u64, now: u64) {
         self.tokens
-            .retain(|old| !old.is_over(credential_version, now));
+            .retain(|old| old.credential_version >= credential_version && now < old.expires_at);
         let excess = (self.tokens.len() + 1).saturating_sub(Self::MAX);
         self.tokens.drain(..excess);
         self.tokens.push(token);
@@ -270,6 +273,10 @@ pub struct PasskeyOwner {
     pub key_id: u32,
     /// A keyed digest of `account`, bound to the index name.
     pub mac: [u8; 32],
+    /// How often it was claimed: every claim changes the record, so a
+    /// claim decided on an older reading of it fails its compare-and-swap
+    /// even when the owner is the same.
+    pub claims: u64,
 }
 
 impl core::fmt::Debug for PasskeyOwner {
@@ -295,6 +302,7 @@ impl PasskeyOwner {
     /// index record `name`.
     pub fn set(&mut self, key: &DigestKey, name: &str, account: &str) {
         self.account = account.to_owned();
+        self.claims = self.claims.wrapping_add(1);
         self.key_id = key.id();
         self.mac = key.record_digest(Binding::new(name, Self::PURPOSE), &[account.as_bytes()]);
     }

@@ -248,8 +248,10 @@ impl Guard {
     /// ([`PasskeyPolicy::sign_in_challenge`]) checked for `rp` with user
     /// verification required, under the account's throttle. The service
     /// found `state`'s account by `credential_id` in its index of
-    /// credential ids (for a discoverable credential, and checked the
-    /// response's user handle against the account's).
+    /// credential ids; the passkey's keyed digest binds it to `account`,
+    /// so a wrong index entry finds a passkey that is refused. (The
+    /// response's user handle then adds nothing: the credential id names
+    /// the account.)
     ///
     /// - A challenge that is not genuine, has expired or was already
     ///   accepted for this account is [`Outcome::Expired`], nothing counted.
@@ -361,6 +363,10 @@ impl Guard {
                     passkey.backup_eligible = asserted.backup_eligible;
                     passkey.backed_up = asserted.backed_up;
                     passkey.last_used = Some(now);
+                    // Under the first of `keys`, as every record re-issued.
+                    if let Some(key) = keys.first() {
+                        passkey.seal(key, account);
+                    }
                     if let Challenge::SignIn(_, sign_in) = challenge {
                         sign_ins.record(sign_in);
                     }

@@ -344,7 +344,8 @@ pub struct Passkey {
     /// The id of the [`DigestKey`] the digest was made under.
     pub key_id: u32,
     /// HMAC-SHA-256 under that key of the id, public key, algorithm, UV at
-    /// registration and time of registration, bound to the account.
+    /// registration, time of registration, counter and backup flags, bound
+    /// to the account: made again after every use.
     pub mac: [u8; 32],
 }
 
@@ -392,15 +393,28 @@ impl Passkey {
             mac: [0; 32],
         };
         passkey.rename(name);
-        passkey.mac = passkey.keyed(key, account).finalize().into_bytes().into();
+        passkey.seal(key, account);
         passkey
     }
 
+    /// Makes its keyed digest again under `key` (after a use changed its
+    /// counter or backup flags).
+    pub fn seal(&mut self, key: &DigestKey, account: &str) {
+        self.key_id = key.id();
+        self.mac = self.keyed(key, account).finalize().into_bytes().into();
+    }
+
     /// Renames it (cut to [`Passkey::MAX_NAME_LEN`] bytes at a character
-    /// boundary, control characters dropped).
+    /// boundary; control characters and the invisible ones that reorder or
+    /// hide text, such as U+202E, dropped).
     pub fn rename(&mut self, name: &str) {
+        let shown = |c: &char| {
+            !c.is_control()
+                && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+                    | '\u{2060}'..='\u{2069}' | '\u{feff}')
+        };
         self.name.clear();
-        for c in name.chars().filter(|c| !c.is_control()) {
+        for c in name.chars().filter(shown) {
             if self.name.len() + c.len_utf8() > Self::MAX_NAME_LEN {
                 break;
             }
@@ -435,7 +449,12 @@ impl Passkey {
             mac.update(part);
         }
         mac.update(&self.algorithm.identifier().to_be_bytes());
-        mac.update(&[u8::from(self.user_verified)]);
+        mac.update(&[
+            u8::from(self.user_verified),
+            u8::from(self.backup_eligible),
+            u8::from(self.backed_up),
+        ]);
+        mac.update(&self.sign_count.to_be_bytes());
         mac.update(&self.created_at.to_be_bytes());
         mac.update(&self.key_id.to_be_bytes());
         mac

@@ -254,16 +254,19 @@ async fn passkey_sign_in(
     let now = twofa::unix_time().map_err(Failure::from)?;
     Ok(
         match passkeys::sign_in(app, user_id, credential, from, now).await? {
-            SignedIn::Account(account, _) => {
-                return logged_in(app, &account, SecondFactor::Passkey, false, None, now).await;
+            SignedIn::Account(account, _, version) => {
+                let factor = SecondFactor::Passkey;
+                return answer_login(app, &account, factor, false, None, Some(version), now).await;
             }
             SignedIn::AddressWaits(retry_at) => {
                 first_refusal(&FirstRefusal::AddressWaits { retry_at }, now)
             }
-            SignedIn::Refused(refused @ (Outcome::Malformed | Outcome::Expired)) => {
-                refusal(&refused, now, "Invalid passkey")
-            }
-            SignedIn::Refused(_) => error("e-101", "Invalid passkey"),
+            SignedIn::Malformed => refusal(&Outcome::<()>::Malformed, now, "Invalid passkey"),
+            SignedIn::ChallengeExpired => error(
+                "e-106",
+                "Passkey challenge expired or not this service's: ask for a new one",
+            ),
+            SignedIn::Refused => error("e-101", "Invalid passkey"),
         },
     )
 }
@@ -409,10 +412,28 @@ async fn logged_in(
     replacement: Option<RecoveryCode>,
     now: u64,
 ) -> Result<Answer, Answer> {
+    answer_login(app, account, factor, remember, replacement, None, now).await
+}
+
+/// [`logged_in`], the session bound to the account's credentials at
+/// `version` (read in the login's own decision) or, without one, as they
+/// are now.
+async fn answer_login(
+    app: &App,
+    account: &str,
+    factor: SecondFactor,
+    remember: bool,
+    replacement: Option<RecoveryCode>,
+    version: Option<u64>,
+    now: u64,
+) -> Result<Answer, Answer> {
     // A remembered browser's cookie skips the second factor: such a
     // session never counts as fresh enough to change one.
     let login = Login { at: now, factor };
-    let token = app.issue_session(account, login, now).await?;
+    let token = match version {
+        Some(version) => app.issue_session_at(account, login, version, now).await?,
+        None => app.issue_session(account, login, now).await?,
+    };
     let mut data = json!({
         "access_token": token,
         "token_type": "Bearer",

@@ -14,6 +14,8 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
+pub mod passkey;
+
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
 use twofa::{DevicePrompt, KeyUri, Otp, Totp};

@@ -109,6 +109,27 @@ fn check_account(state: &AccountState) -> Result<(), &'static str> {
         RecoveryPolicy::new(recovery.digests.len(), recovery.memory_kib, recovery.passes)
             .map_err(|_| "recovery codes beyond RecoveryPolicy's bounds")?;
     }
+    check_passkeys(state)
+}
+
+/// The bounds of the account's passkeys: as many as the core keeps, each
+/// id, key and name within WebAuthn's and the core's lengths.
+fn check_passkeys(state: &AccountState) -> Result<(), &'static str> {
+    use twofa::{Passkey, SignInsUsed, webauthn};
+    if state.passkeys.len() > AccountState::MAX_PASSKEYS {
+        return Err("more passkeys than PasskeyPolicy::MAX_PASSKEYS");
+    }
+    let bounded = |passkey: &Passkey| {
+        (1..=webauthn::MAX_CREDENTIAL_ID_LEN).contains(&passkey.id.len())
+            && passkey.public_key.len() <= webauthn::MAX_AUTHENTICATOR_DATA_LEN
+            && passkey.name.len() <= Passkey::MAX_NAME_LEN
+    };
+    if !state.passkeys.iter().all(bounded) {
+        return Err("a passkey's id, key or name beyond its bounds");
+    }
+    if state.sign_ins.recent.len() > SignInsUsed::MAX {
+        return Err("more passkey sign-ins kept than SignInsUsed::MAX");
+    }
     Ok(())
 }
 
@@ -158,7 +179,9 @@ json_record!(HotpAccount, "hotp", |hotp| check_throttle(&hotp.throttle));
 
 // Format 2: the sealed secrets and the HOTP counter joined the record, and
 // recovery codes grew to 16 symbols. A format-1 row is refused rather than
-// read as an account without its secrets.
-json_record!(AccountState, "account", format 2, |state| check_account(
+// read as an account without its secrets. Format 3: passkeys joined it
+// (the credentials, the registration challenge, each pending login's
+// passkey challenge, the sign-ins accepted).
+json_record!(AccountState, "account", format 3, |state| check_account(
     state
 ));

@@ -546,28 +546,14 @@ impl App {
 
     /// A new request token for `account`, for the session that `login`
     /// began: `ACCOUNT:TOKEN`, its keyed digest kept in the account's
-    /// [`Sessions`].
+    /// [`Sessions`], bound to the account's credentials at `version`. The
+    /// version is the one the decision that earned the session saw (the
+    /// login's, or the factor change's), never one read after it: a factor
+    /// removed in between then ends this session too.
     ///
     /// # Errors
     /// The store or the random generator failed.
     pub async fn issue_session(
-        &self,
-        account: &str,
-        login: Login,
-        now: u64,
-    ) -> Result<String, Failure> {
-        let state: AccountState = self.load(account).await?;
-        self.issue_session_at(account, login, state.credential_version, now)
-            .await
-    }
-
-    /// As [`App::issue_session`], bound to the account's credentials at
-    /// `version`: the version the login's own decision saw, so that a
-    /// factor removed meanwhile ends this session too.
-    ///
-    /// # Errors
-    /// The store or the random generator failed.
-    pub async fn issue_session_at(
         &self,
         account: &str,
         login: Login,
@@ -688,17 +674,17 @@ impl App {
         let ended = self
             .decide(&session.account, |state: &mut AccountState| {
                 if state.credential_version != session.credential_version {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 state.credentials_changed();
-                Ok(true)
+                Ok(Some(state.credential_version))
             })
             .await?;
-        if !ended {
+        let Some(version) = ended else {
             return Ok(None);
-        }
+        };
         Ok(Some(
-            self.issue_session(&session.account, session.login, now)
+            self.issue_session(&session.account, session.login, version, now)
                 .await?,
         ))
     }

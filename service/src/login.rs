@@ -225,8 +225,9 @@ pub enum OneCall {
     First(FirstRefusal),
     /// The account has no TOTP factor.
     NotEnabled,
-    /// The TOTP code's outcome (the first factor matched).
-    Second(Outcome<()>),
+    /// The TOTP code's outcome (the first factor matched); accepted, the
+    /// credential version it was decided at, to bind the session to.
+    Second(Outcome<u64>),
 }
 
 /// Checks `typed` (password or MPIN) and then `code` (TOTP) under the
@@ -269,11 +270,11 @@ pub async fn login_with_totp(
                 .guard
                 .check_first_factor(state.throttle(), now, || matched)
             {
-                Outcome::Accepted(()) => OneCall::Second(
-                    app.guard
-                        .verify_totp(&totp, &mut state.totp, code, now)?
-                        .map(|_| ()),
-                ),
+                Outcome::Accepted(()) => {
+                    let outcome = app.guard.verify_totp(&totp, &mut state.totp, code, now)?;
+                    let version = state.credential_version;
+                    OneCall::Second(outcome.map(|_| version))
+                }
                 _ => OneCall::First(FirstRefusal::Invalid),
             },
         )
@@ -285,6 +286,9 @@ pub async fn login_with_totp(
 }
 
 /// Step two with a TOTP code. `None`: the account has no TOTP factor.
+/// Accepted, the credential version the login was decided at (as every
+/// step two answers: its session is bound to it, so a factor removed
+/// meanwhile ends it).
 ///
 /// # Errors
 /// The store failed, or the sealed secret does not open.
@@ -294,7 +298,7 @@ pub async fn complete_with_totp(
     ticket: &str,
     code: &str,
     now: u64,
-) -> Result<Option<Outcome<()>>, Failure> {
+) -> Result<Option<Outcome<u64>>, Failure> {
     let binding = Binding::new(account, LOGIN);
     let outcome = app
         .decide(account, |state: &mut AccountState| {
@@ -303,7 +307,7 @@ pub async fn complete_with_totp(
                 // Without TOTP, said only to a genuine ticket's bearer.
                 return match not_enabled(app, state, account, ticket, SecondFactor::Totp, now)? {
                     Outcome::NotAllowed => Ok(None),
-                    refused => Ok(Some(refused)),
+                    refused => Ok(Some(refused.map(|()| state.credential_version))),
                 };
             };
             app.guard
@@ -316,7 +320,7 @@ pub async fn complete_with_totp(
                     now,
                     |guard, state| guard.verify_totp(&totp, &mut state.totp, code, now),
                 )
-                .map(|outcome| Some(outcome.map(|_| ())))
+                .map(|outcome| Some(outcome.map(|_| state.credential_version)))
         })
         .await?;
     Ok(outcome)
@@ -332,16 +336,23 @@ pub async fn complete_with_sms(
     ticket: &str,
     code: &str,
     now: u64,
-) -> Result<Outcome<()>, Failure> {
+) -> Result<Outcome<u64>, Failure> {
     let binding = Binding::new(account, LOGIN);
     let outcome = app
         .decide(account, |state: &mut AccountState| {
             // The code sent for this pending login, never another's.
-            app.guard
-                .complete_login_with_oob(state, &app.keys.digest, binding, ticket, code, now)
+            let outcome = app.guard.complete_login_with_oob(
+                state,
+                &app.keys.digest,
+                binding,
+                ticket,
+                code,
+                now,
+            )?;
+            Ok(outcome.map(|()| state.credential_version))
         })
         .await?;
-    if outcome == Outcome::Accepted(()) {
+    if outcome.is_accepted() {
         // The code came back: the number is the user's.
         app.change_user(account, |user: &mut User| {
             if user.exists() {
@@ -364,24 +375,25 @@ pub async fn complete_with_device(
     ticket: &str,
     signature: &str,
     now: u64,
-) -> Result<Outcome<()>, Failure> {
+) -> Result<Outcome<u64>, Failure> {
     // A "registered UDID" sent as the value is an identifier, not a
     // proof: read as a signature, it fails and counts.
     let signature = hex_decode(signature).unwrap_or_else(|| signature.as_bytes().to_vec());
     let binding = Binding::new(account, LOGIN);
     let outcome = app
         .decide(account, |state: &mut AccountState| {
-            app.guard.complete_login_with_device(
+            let outcome = app.guard.complete_login_with_device(
                 state,
                 &app.keys.digest,
                 binding,
                 ticket,
                 &signature,
                 now,
-            )
+            )?;
+            Ok(outcome.map(|_| state.credential_version))
         })
         .await?;
-    Ok(outcome.map(|_| ()))
+    Ok(outcome)
 }
 
 /// Step two with a recovery code (each one works once). The decision
@@ -397,7 +409,7 @@ pub async fn complete_with_recovery(
     ticket: &str,
     code: &str,
     now: u64,
-) -> Result<Outcome<RecoveryCode>, Failure> {
+) -> Result<Outcome<(RecoveryCode, u64)>, Failure> {
     let (app, handle) = (app.clone(), tokio::runtime::Handle::current());
     let (account, ticket) = (account.to_owned(), ticket.to_owned());
     let code = Zeroizing::new(code.to_owned());
@@ -407,7 +419,7 @@ pub async fn complete_with_recovery(
         let binding = Binding::new(&account, LOGIN);
         handle.block_on(app.decide(&account, |state: &mut AccountState| {
             let keys = app.recovery_keys();
-            app.guard.complete_login(
+            let outcome = app.guard.complete_login(
                 state,
                 &app.keys.digest,
                 binding,
@@ -426,12 +438,14 @@ pub async fn complete_with_recovery(
                         memory, throttle, codes, policy, keys, owner, rng, &code, now,
                     )
                 },
-            )
+            )?;
+            let version = state.credential_version;
+            Ok(outcome.map(|accepted| (accepted.replacement, version)))
         }))
     })
     .await
     .map_err(Failure)??;
-    Ok(outcome.map(|accepted| accepted.replacement))
+    Ok(outcome)
 }
 
 /// Step two with a remembered browser's cookie in place of a second
@@ -447,11 +461,11 @@ pub async fn complete_with_cookie(
     ticket: &str,
     cookie: &str,
     now: u64,
-) -> Result<Outcome<String>, Failure> {
+) -> Result<Outcome<(String, u64)>, Failure> {
     let binding = Binding::new(account, LOGIN);
     let outcome = app
         .decide(account, |state: &mut AccountState| {
-            app.guard.verify_remembered(
+            let outcome = app.guard.verify_remembered(
                 state,
                 &app.remember,
                 &app.keys.digest,
@@ -460,11 +474,13 @@ pub async fn complete_with_cookie(
                 ticket,
                 cookie,
                 now,
-            )
+            )?;
+            let version = state.credential_version;
+            Ok(outcome.map(|token| (token.to_string(), version)))
         })
         .await?;
     // The cookie is rotated: the new one replaces it in the browser.
-    Ok(outcome.map(|token| token.to_string()))
+    Ok(outcome)
 }
 
 /// Remembers the browser a login was just completed on: its cookie.

@@ -95,7 +95,8 @@ pub async fn registration_options(
 /// Registers the passkey `credential` answers for the session's account,
 /// named `name`: first in the account's state (one decision), then its id
 /// claimed in the index; if another account holds that id, the passkey is
-/// taken out again. The answer is its credential id.
+/// taken out again. The answer is its credential id, and the credential
+/// version the change left (for the session's new token).
 ///
 /// # Errors
 /// The store failed.
@@ -105,7 +106,7 @@ pub async fn register(
     credential: &CredentialJson,
     name: &str,
     now: u64,
-) -> Result<Result<Vec<u8>, NotRegistered>, Failure> {
+) -> Result<Result<(Vec<u8>, u64), NotRegistered>, Failure> {
     let Some(parts) = credential.attestation() else {
         return Ok(Err(NotRegistered::Malformed));
     };
@@ -149,7 +150,7 @@ pub async fn register(
         .await?;
     let id = match decided {
         Ok(id) => id,
-        refused => return Ok(refused),
+        Err(refused) => return Ok(Err(refused)),
     };
     if !claim(app, account, &id).await? {
         app.decide(account, |state: &mut AccountState| {
@@ -160,14 +161,15 @@ pub async fn register(
         return Ok(Err(NotRegistered::Elsewhere));
     }
     // A new factor, now the account's alone: every other session ends.
-    app.decide(account, |state: &mut AccountState| {
-        if state.passkeys.iter().any(|passkey| passkey.id == id) {
-            state.credentials_changed();
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(Ok(id))
+    let version = app
+        .decide(account, |state: &mut AccountState| {
+            if state.passkeys.iter().any(|passkey| passkey.id == id) {
+                state.credentials_changed();
+            }
+            Ok(state.credential_version)
+        })
+        .await?;
+    Ok(Ok((id, version)))
 }
 
 /// Claims credential id `id` for `account` in the index: refused while
@@ -254,7 +256,8 @@ pub async fn second_factor_options(
     .await
 }
 
-/// Completes the pending login `ticket` with the assertion `credential`.
+/// Completes the pending login `ticket` with the assertion `credential`;
+/// accepted, with the credential version it was decided at.
 ///
 /// # Errors
 /// The store failed.
@@ -264,7 +267,7 @@ pub async fn complete_second_factor(
     ticket: &str,
     credential: &CredentialJson,
     now: u64,
-) -> Result<Outcome<PasskeyUse>, Failure> {
+) -> Result<Outcome<(PasskeyUse, u64)>, Failure> {
     let Some(parts) = credential.assertion() else {
         return Ok(Outcome::Malformed);
     };
@@ -285,12 +288,14 @@ pub async fn complete_second_factor(
             &response,
             now,
         );
-        match completed {
+        let outcome = match completed {
             // Not one of the account's passkeys: a wrong answer. The
             // ticket was checked first, and a made-up one counts nothing.
-            Err(twofa::Error::UnknownPasskey) => Ok(Outcome::Expired),
-            completed => completed,
-        }
+            Err(twofa::Error::UnknownPasskey) => Outcome::Expired,
+            completed => completed?,
+        };
+        let version = state.credential_version;
+        Ok(outcome.map(|used| (used, version)))
     })
     .await
 }

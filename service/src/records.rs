@@ -329,3 +329,38 @@ json_record!(PasskeyOwner, "passkey-owner", |this| {
     }
     Ok(())
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(id: u8, credential_version: u64) -> RememberedDevice {
+        RememberedDevice {
+            id: [id; 16],
+            key_id: 1,
+            digest: [0; 32],
+            credential_version,
+            issued_at: 0,
+            expires_at: 100,
+            rotated: false,
+        }
+    }
+
+    #[test]
+    fn a_session_added_on_an_older_reading_keeps_the_newer_ones() {
+        let mut sessions = Sessions::default();
+        sessions.add(token(1, 5), 5, 10);
+        // A factor change moved the version to 6 and issued its token...
+        sessions.add(token(2, 6), 6, 11);
+        assert_eq!(sessions.tokens.len(), 1, "the version-5 token goes");
+        // ...and a login decided before it adds its own, at 5: the
+        // change's token stays (the login's is refused when checked).
+        sessions.add(token(3, 5), 5, 12);
+        let ids: Vec<u8> = sessions.tokens.iter().map(|t| t.id[0]).collect();
+        assert_eq!(ids, [2, 3]);
+        // Expired ones go whatever their version.
+        sessions.add(token(4, 6), 6, 100);
+        let ids: Vec<u8> = sessions.tokens.iter().map(|t| t.id[0]).collect();
+        assert_eq!(ids, [4]);
+    }
+}

@@ -296,21 +296,20 @@ pub async fn confirm_totp(
                 if state.credential_version != session.credential_version {
                     return Ok(None);
                 }
-                app.guard
-                    .confirm_totp(
-                        state,
-                        &app.keys.keyring,
-                        &mut getrandom::SysRng,
-                        account,
-                        names,
-                        |secret| Ok(Totp::new(secret)),
-                        code,
-                        now,
-                    )
-                    .map(Some)
+                let outcome = app.guard.confirm_totp(
+                    state,
+                    &app.keys.keyring,
+                    &mut getrandom::SysRng,
+                    account,
+                    names,
+                    |secret| Ok(Totp::new(secret)),
+                    code,
+                    now,
+                )?;
+                Ok(Some((outcome, state.credential_version)))
             })
             .await?;
-        let Some(outcome) = outcome else {
+        let Some((outcome, version)) = outcome else {
             return Ok(session_over());
         };
         if outcome == Outcome::Expired {
@@ -322,7 +321,9 @@ pub async fn confirm_totp(
         if !outcome.is_accepted() {
             return Ok(super::session::refusal(&outcome, now, "Invalid TOTP"));
         }
-        let token = app.issue_session(account, session.login, now).await?;
+        let token = app
+            .issue_session(account, session.login, version, now)
+            .await?;
         Ok(success("TOTP enabled", json!({"access_token": token})))
     }
     answer(&app, &session, &request.code)
@@ -442,13 +443,13 @@ pub async fn register_device_finish(
                 if outcome.is_accepted() {
                     state.credentials_changed();
                 }
-                Ok(Ok(Some(outcome)))
+                Ok(Ok(Some((outcome, state.credential_version))))
             })
             .await?;
         let Ok(outcome) = outcome else {
             return Ok(session_over());
         };
-        let Some(outcome) = outcome else {
+        let Some((outcome, version)) = outcome else {
             return Ok(error(
                 "e-112",
                 "As many devices as allowed are registered: revoke one first",
@@ -470,7 +471,9 @@ pub async fn register_device_finish(
             })
             .await?;
         }
-        let token = app.issue_session(account, session.login, now).await?;
+        let token = app
+            .issue_session(account, session.login, version, now)
+            .await?;
         Ok(success(
             "Device registered",
             json!({"device_id": hex(&device), "access_token": token}),
@@ -577,18 +580,20 @@ pub async fn recovery_codes(
         let changed = app
             .decide(account, |state: &mut AccountState| {
                 if state.credential_version != session.credential_version {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 state.recovery = Some(record.clone());
                 state.credentials_changed();
-                Ok(true)
+                Ok(Some(state.credential_version))
             })
             .await?;
-        if !changed {
+        let Some(version) = changed else {
             return Ok(session_over());
-        }
+        };
         let now = twofa::unix_time()?;
-        let token = app.issue_session(account, session.login, now).await?;
+        let token = app
+            .issue_session(account, session.login, version, now)
+            .await?;
         let texts: Vec<Zeroizing<String>> = codes.iter().map(|code| code.to_text()).collect();
         let shown: Vec<&str> = texts.iter().map(|text| text.as_str()).collect();
         Ok(success(

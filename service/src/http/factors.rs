@@ -165,10 +165,10 @@ pub async fn remove(
                 if removed {
                     state.credentials_changed();
                 }
-                Ok(Some(removed))
+                Ok(Some((removed, state.credential_version)))
             })
             .await?;
-        let Some(removed) = removed else {
+        let Some((removed, version)) = removed else {
             return Ok(session_over());
         };
         if let (Some(id), true) = (&passkey, removed) {
@@ -184,7 +184,9 @@ pub async fn remove(
             return Ok(error("e-107", "This factor is not set up"));
         }
         let now = twofa::unix_time().map_err(Failure::from)?;
-        let token = app.issue_session(account, session.login, now).await?;
+        let token = app
+            .issue_session(account, session.login, version, now)
+            .await?;
         Ok(success(
             &format!("{} removed", login::factor_name(factor)),
             json!({"access_token": token}),

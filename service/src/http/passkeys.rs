@@ -92,9 +92,9 @@ pub async fn register(
             name => name,
         };
         match passkeys::register(&app, &session, &request.credential, name, now).await? {
-            Ok(id) => {
+            Ok((id, version)) => {
                 let token = app
-                    .issue_session(&session.account, session.login, now)
+                    .issue_session(&session.account, session.login, version, now)
                     .await?;
                 Ok(success(
                     "Passkey registered",

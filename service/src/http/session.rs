@@ -183,9 +183,10 @@ async fn answer(
         let code = request.second_auth.as_str();
         return Ok(
             match login::login_with_totp(app, account, first, typed, code, from, now).await? {
-                OneCall::Second(Outcome::Accepted(())) => {
+                OneCall::Second(Outcome::Accepted(version)) => {
                     let remember = request.remember_device;
-                    return logged_in(app, account, SecondFactor::Totp, remember, None, now).await;
+                    let factor = SecondFactor::Totp;
+                    return logged_in(app, account, factor, remember, None, version, now).await;
                 }
                 OneCall::Second(refused) => refusal(&refused, now, "Invalid TOTP"),
                 OneCall::First(refused) => first_refusal(&refused, now),
@@ -203,9 +204,9 @@ async fn answer(
     if !request.remember_device_cookie.is_empty() {
         let cookie = &request.remember_device_cookie;
         match login::complete_with_cookie(app, account, &ticket, cookie, now).await? {
-            Outcome::Accepted(next) => {
+            Outcome::Accepted((next, version)) => {
                 let factor = SecondFactor::RememberedDevice;
-                let mut answer = logged_in(app, account, factor, false, None, now).await?;
+                let mut answer = logged_in(app, account, factor, false, None, version, now).await?;
                 // The cookie rotates at every use (a copy used later is caught).
                 answer.1["data"]["remember_device_cookie"] = json!(next);
                 return Ok(answer);
@@ -256,7 +257,7 @@ async fn passkey_sign_in(
         match passkeys::sign_in(app, user_id, credential, from, now).await? {
             SignedIn::Account(account, _, version) => {
                 let factor = SecondFactor::Passkey;
-                return answer_login(app, &account, factor, false, None, Some(version), now).await;
+                return logged_in(app, &account, factor, false, None, version, now).await;
             }
             SignedIn::AddressWaits(retry_at) => {
                 first_refusal(&FirstRefusal::AddressWaits { retry_at }, now)
@@ -316,7 +317,11 @@ async fn second_step(
         }
         SecondAuthType::Totp => {
             match login::complete_with_totp(app, account, ticket, value, now).await? {
-                Some(outcome) => (SecondFactor::Totp, outcome.map(|()| None), "Invalid TOTP"),
+                Some(outcome) => (
+                    SecondFactor::Totp,
+                    outcome.map(|version| (None, version)),
+                    "Invalid TOTP",
+                ),
                 None => {
                     return Ok(error(
                         "e-108",
@@ -332,7 +337,7 @@ async fn second_step(
             SecondFactor::OutOfBand,
             login::complete_with_sms(app, account, ticket, value, now)
                 .await?
-                .map(|()| None),
+                .map(|version| (None, version)),
             "Invalid OTP",
         ),
         SecondAuthType::Fingerprint if value.is_empty() => {
@@ -363,7 +368,7 @@ async fn second_step(
             SecondFactor::Device,
             login::complete_with_device(app, account, ticket, value, now)
                 .await?
-                .map(|()| None),
+                .map(|version| (None, version)),
             "Invalid device signature",
         ),
         SecondAuthType::Webauthn => {
@@ -382,7 +387,7 @@ async fn second_step(
                 SecondFactor::Passkey,
                 passkeys::complete_second_factor(app, account, ticket, credential, now)
                     .await?
-                    .map(|_| None),
+                    .map(|(_, version)| (None, version)),
                 "Invalid passkey",
             )
         }
@@ -390,50 +395,36 @@ async fn second_step(
             SecondFactor::Recovery,
             login::complete_with_recovery(app, account, ticket, value, now)
                 .await?
-                .map(Some),
+                .map(|(replacement, version)| (Some(replacement), version)),
             "Invalid recovery code",
         ),
     };
     match outcome {
-        Outcome::Accepted(replacement) => {
+        Outcome::Accepted((replacement, version)) => {
             let remember = request.remember_device;
-            logged_in(app, account, name, remember, replacement, now).await
+            logged_in(app, account, name, remember, replacement, version, now).await
         }
         refused => Ok(refusal(&refused, now, invalid)),
     }
 }
 
-/// The login is complete: the access token (and the cookie, if asked).
+/// The login is complete: the access token (and the cookie, if asked),
+/// bound to the account's credentials at `version`, as the login's own
+/// decision read them: a factor removed after it ends this session too.
+#[allow(clippy::too_many_arguments)]
 async fn logged_in(
     app: &App,
     account: &str,
     factor: SecondFactor,
     remember: bool,
     replacement: Option<RecoveryCode>,
-    now: u64,
-) -> Result<Answer, Answer> {
-    answer_login(app, account, factor, remember, replacement, None, now).await
-}
-
-/// [`logged_in`], the session bound to the account's credentials at
-/// `version` (read in the login's own decision) or, without one, as they
-/// are now.
-async fn answer_login(
-    app: &App,
-    account: &str,
-    factor: SecondFactor,
-    remember: bool,
-    replacement: Option<RecoveryCode>,
-    version: Option<u64>,
+    version: u64,
     now: u64,
 ) -> Result<Answer, Answer> {
     // A remembered browser's cookie skips the second factor: such a
     // session never counts as fresh enough to change one.
     let login = Login { at: now, factor };
-    let token = match version {
-        Some(version) => app.issue_session_at(account, login, version, now).await?,
-        None => app.issue_session(account, login, now).await?,
-    };
+    let token = app.issue_session(account, login, version, now).await?;
     let mut data = json!({
         "access_token": token,
         "token_type": "Bearer",

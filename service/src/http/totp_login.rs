@@ -114,12 +114,12 @@ async fn answer(
     let outcome =
         login::login_with_totp(app, account, FirstFactor::Pin, pin, &body.totp, from, now).await?;
     Ok(match outcome {
-        OneCall::Second(Outcome::Accepted(())) => {
+        OneCall::Second(Outcome::Accepted(version)) => {
             let login = crate::app::Login {
                 at: now,
                 factor: twofa::SecondFactor::Totp,
             };
-            let token = app.issue_session(account, login, now).await?;
+            let token = app.issue_session(account, login, version, now).await?;
             Answer(
                 StatusCode::OK,
                 envelope(json!({

@@ -239,16 +239,26 @@ pub fn throttle_policy(config: &Config) -> Result<ThrottlePolicy, Failure> {
 /// the RP ID's domain (the browser would refuse every ceremony there).
 fn relying_party(config: &Config) -> Result<RelyingParty<'static>, Failure> {
     for origin in &config.origins {
-        let host = origin
+        let web = origin
             .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"))
-            .map(|rest| rest.split([':', '/']).next().unwrap_or_default());
-        if let Some(host) = host
-            && host != config.rp_id
-            && !host.ends_with(&format!(".{}", config.rp_id))
-        {
+            .or_else(|| origin.strip_prefix("http://"));
+        let on_domain = match web {
+            // Browsers write origins in lower case, without a path.
+            Some(rest) => {
+                let host = rest.split(':').next().unwrap_or_default();
+                !rest.contains('/')
+                    && !origin.bytes().any(|b| b.is_ascii_uppercase())
+                    && (host == config.rp_id || host.ends_with(&format!(".{}", config.rp_id)))
+            }
+            // A native app's origin (`android:apk-key-hash:…`): a scheme
+            // of its own, compared as it is.
+            None => origin.contains(':') && !origin.contains("//"),
+        };
+        if !on_domain {
             return Err(Failure(format!(
-                "TWOFA_ORIGINS: {origin} is not on the domain of TWOFA_RP_ID {}",
+                "TWOFA_ORIGINS: {origin:?} is not an origin on the domain of TWOFA_RP_ID {:?} \
+                 (set TWOFA_ORIGINS to the page's origins, as https://login.example.com, \
+                 in lower case and without a path)",
                 config.rp_id
             )));
         }
@@ -700,6 +710,7 @@ fn session_purpose(factor: SecondFactor) -> &'static str {
         SecondFactor::Device => "session after a device",
         SecondFactor::Recovery => "session after a recovery code",
         SecondFactor::Hotp => "session after HOTP",
+        SecondFactor::Passkey => "session after a passkey",
         _ => "session without a second factor",
     }
 }

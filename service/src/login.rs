@@ -483,26 +483,40 @@ pub async fn complete_with_cookie(
     Ok(outcome)
 }
 
-/// Remembers the browser a login was just completed on: its cookie.
+/// Remembers the browser a login was just completed on, at credential
+/// version `version` (the login's): its cookie, or `None` if the
+/// account's factors changed since.
 ///
 /// # Errors
 /// The store or the random generator failed.
-pub async fn remember(app: &App, account: &str, now: u64) -> Result<String, Failure> {
+pub async fn remember(
+    app: &App,
+    account: &str,
+    version: u64,
+    now: u64,
+) -> Result<Option<String>, Failure> {
     let key = app.digest_key()?;
     let binding = Binding::new(account, LOGIN);
     let token = app
         .decide(account, |state: &mut AccountState| {
-            app.guard.remember_device(
-                state,
-                &app.remember,
-                key,
-                &mut getrandom::SysRng,
-                binding,
-                now,
-            )
+            // Only for the credentials the login was decided at: a factor
+            // changed since ends what that login would have remembered.
+            if state.credential_version != version {
+                return Ok(None);
+            }
+            app.guard
+                .remember_device(
+                    state,
+                    &app.remember,
+                    key,
+                    &mut getrandom::SysRng,
+                    binding,
+                    now,
+                )
+                .map(Some)
         })
         .await?;
-    Ok(token.to_string())
+    Ok(token.map(|token| token.to_string()))
 }
 
 /// Why no SMS code was sent.

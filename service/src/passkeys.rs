@@ -152,23 +152,42 @@ pub async fn register(
         Ok(id) => id,
         Err(refused) => return Ok(Err(refused)),
     };
-    if !claim(app, account, &id).await? {
+    let take_out = async || {
         app.decide(account, |state: &mut AccountState| {
             state.passkeys.retain(|passkey| passkey.id != id);
             Ok(())
         })
-        .await?;
-        return Ok(Err(NotRegistered::Elsewhere));
+        .await
+    };
+    match claim(app, account, &id).await {
+        Ok(true) => {}
+        Ok(false) => {
+            take_out().await?;
+            return Ok(Err(NotRegistered::Elsewhere));
+        }
+        // Not indexed, it cannot sign in: it goes, and the error is told.
+        Err(failure) => {
+            take_out().await?;
+            return Err(failure);
+        }
     }
-    // A new factor, now the account's alone: every other session ends.
+    // A new factor, now the account's alone: every other session ends,
+    // if this session is still one of the account's credentials.
     let version = app
         .decide(account, |state: &mut AccountState| {
-            if state.passkeys.iter().any(|passkey| passkey.id == id) {
-                state.credentials_changed();
+            let held = state.passkeys.iter().any(|passkey| passkey.id == id);
+            if !held || state.credential_version != session.credential_version {
+                state.passkeys.retain(|passkey| passkey.id != id);
+                return Ok(None);
             }
-            Ok(state.credential_version)
+            state.credentials_changed();
+            Ok(Some(state.credential_version))
         })
         .await?;
+    let Some(version) = version else {
+        release(app, account, &id).await?;
+        return Ok(Err(NotRegistered::SessionOver));
+    };
     Ok(Ok((id, version)))
 }
 
@@ -200,11 +219,16 @@ async fn claim(app: &App, account: &str, id: &[u8]) -> Result<bool, Failure> {
     .await
 }
 
-/// Takes credential id `id` out of the index, if `account` holds it there.
+/// Takes credential id `id` out of the index, if `account` holds it there
+/// and no longer has the passkey (registered again meanwhile, it stays).
 ///
 /// # Errors
 /// The store failed.
 pub async fn release(app: &App, account: &str, id: &[u8]) -> Result<(), Failure> {
+    let state: AccountState = app.load(account).await?;
+    if state.passkeys.iter().any(|passkey| passkey.id == id) {
+        return Ok(());
+    }
     let name = PasskeyOwner::index_name(id);
     let key = app.digest_key()?;
     app.decide(&name, |record: &mut PasskeyOwner| {

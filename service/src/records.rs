@@ -276,6 +276,7 @@ pub struct PasskeyOwner {
     /// How often it was claimed: every claim changes the record, so a
     /// claim decided on an older reading of it fails its compare-and-swap
     /// even when the owner is the same.
+    #[serde(default)]
     pub claims: u64,
 }
 

@@ -124,6 +124,18 @@ async fn a_sign_in_answers_alike_for_a_known_and_an_unknown_credential_and_once(
     let options = sign_in_options(&client, &server).await;
     let (status, answer) = sign_in(&client, &server, &alice, &known.assert(&options, false)).await;
     assert_eq!(status, 200, "{answer}");
+    // A passkey sign-in is a login with a second factor: fresh enough to
+    // change one, and it reads back as a passkey's session.
+    let access = access_token(&answer);
+    let (status, profile) = client
+        .with_bearer(
+            &server,
+            "/authentication/v1/user/totp/enroll",
+            &access,
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{profile}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -410,8 +410,10 @@ impl Passkey {
     pub fn rename(&mut self, name: &str) {
         let shown = |c: &char| {
             !c.is_control()
-                && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-                    | '\u{2060}'..='\u{2069}' | '\u{feff}')
+                && !matches!(c, '\u{ad}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{180e}'
+                    | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+                    | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}'
+                    | '\u{feff}' | '\u{ffa0}' | '\u{e0000}'..='\u{e007f}')
         };
         self.name.clear();
         for c in name.chars().filter(shown) {

@@ -439,7 +439,9 @@ async fn logged_in(
     }
     if remember {
         // A browser service sets it as an HttpOnly, Secure cookie.
-        data["remember_device_cookie"] = json!(login::remember(app, account, now).await?);
+        if let Some(cookie) = login::remember(app, account, version, now).await? {
+            data["remember_device_cookie"] = json!(cookie);
+        }
     }
     Ok(success("User logged in Successfully.", data))
 }

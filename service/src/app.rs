@@ -129,6 +129,11 @@ pub struct App {
     pub passkeys: PasskeyPolicy,
     /// The WebAuthn relying party: `TWOFA_RP_ID` and `TWOFA_ORIGINS`.
     pub rp: RelyingParty<'static>,
+    /// Whether a Redis that can lose a save was accepted by name
+    /// (`TWOFA_REDIS_ACCEPT_LOSS`): what `/readyz` checks again.
+    pub accept_redis_loss: bool,
+    /// The store's backend, for `/readyz`'s answer.
+    pub backend: String,
     /// "Don't ask again on this browser".
     pub remember: RememberPolicy,
     /// Request and access tokens ([`SESSION_TTL`]).
@@ -232,6 +237,35 @@ pub fn throttle_policy(config: &Config) -> Result<ThrottlePolicy, Failure> {
                     .into(),
             )
         })
+}
+
+/// Refuses a Redis whose configuration can lose a save (a used code
+/// accepted again after a crash), or whose configuration cannot be read,
+/// unless `accept_loss` says otherwise by name; then it warns.
+///
+/// # Errors
+/// The Redis can lose a save, or its configuration cannot be read.
+pub async fn check_durability(store: &AnyStore, accept_loss: bool) -> Result<(), Failure> {
+    let AnyStore::Redis(redis) = store else {
+        return Ok(());
+    };
+    let problems = match redis.durability_problems().await {
+        Ok(problems) => problems,
+        Err(e) => vec![format!(
+            "its configuration cannot be read ({e}): check it by hand"
+        )],
+    };
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let problems = problems.join("; ");
+    if accept_loss {
+        eprintln!("WARNING: the Redis store can lose a save: {problems}");
+        return Ok(());
+    }
+    Err(Failure(format!(
+        "the Redis store can lose a save ({problems}): configure it as the README says, or start with TWOFA_REDIS_ACCEPT_LOSS=1 to accept that"
+    )))
 }
 
 /// The relying party of `config`. Its strings live as long as the
@@ -353,6 +387,8 @@ impl App {
             devices: DevicePolicy::default(),
             passkeys: PasskeyPolicy::default(),
             rp: relying_party(config)?,
+            accept_redis_loss: config.accept_redis_loss,
+            backend: config.store.0.clone(),
             remember: RememberPolicy::default(),
             sessions: RememberPolicy::new(SESSION_TTL)?,
             // The service always has a pepper: a stored set without one

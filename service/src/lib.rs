@@ -46,7 +46,7 @@ pub async fn serve(mut config: Config) -> Result<(), Failure> {
     let store = AnyStore::connect(backend, target)
         .await
         .map_err(|e| Failure(format!("the {backend} store: {e}")))?;
-    check_durability(&store, config.accept_redis_loss).await?;
+    app::check_durability(&store, config.accept_redis_loss).await?;
     let sender: Box<dyn Sender> = match &config.sms_outbox {
         Some(path) => Box::new(OutboxSender::new(path.clone())),
         None => Box::new(LogSender),
@@ -68,30 +68,4 @@ pub async fn serve(mut config: Config) -> Result<(), Failure> {
     })
     .await;
     Ok(())
-}
-
-/// Refuses a Redis whose configuration can lose a save (a used code
-/// accepted again after a crash), or whose configuration cannot be read,
-/// unless `accept_loss` says otherwise by name; then it warns.
-async fn check_durability(store: &AnyStore, accept_loss: bool) -> Result<(), Failure> {
-    let AnyStore::Redis(redis) = store else {
-        return Ok(());
-    };
-    let problems = match redis.durability_problems().await {
-        Ok(problems) => problems,
-        Err(e) => vec![format!(
-            "its configuration cannot be read ({e}): check it by hand"
-        )],
-    };
-    if problems.is_empty() {
-        return Ok(());
-    }
-    let problems = problems.join("; ");
-    if accept_loss {
-        eprintln!("WARNING: the Redis store can lose a save: {problems}");
-        return Ok(());
-    }
-    Err(Failure(format!(
-        "the Redis store can lose a save ({problems}): configure it as the README says, or start with TWOFA_REDIS_ACCEPT_LOSS=1 to accept that"
-    )))
 }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod body;
 pub mod factors;
+pub mod health;
 pub mod limits;
 pub mod passkeys;
 pub mod server;
@@ -94,6 +95,8 @@ pub fn router(app: Arc<App>, limits: &Limits) -> Router {
             "/authentication/v1/passkeys/sign-in/options",
             post(passkeys::sign_in_options),
         )
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/", get(web::page))
         .route("/app.js", get(web::script))
         .route("/admin/v1/unlock", post(admin::unlock))

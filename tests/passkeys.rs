@@ -129,6 +129,19 @@ fn second_step(
         other => return other.map(|_| unreachable!()),
     };
     let parts = assertion(signer, &challenge, UP, 0);
+    complete(guard, state, ticket, a, &parts, now)
+}
+
+/// Alice's pending login `ticket` completed with `parts`, an assertion
+/// by `a`'s credential.
+fn complete(
+    guard: &Guard,
+    state: &mut AccountState,
+    ticket: &str,
+    a: &Authenticator,
+    parts: &(Vec<u8>, Vec<u8>, Vec<u8>),
+    now: u64,
+) -> Outcome<PasskeyUse> {
     guard
         .complete_login_with_passkey(
             state,
@@ -137,7 +150,7 @@ fn second_step(
             alice(),
             ticket,
             &a.credential_id,
-            &response(&parts),
+            &response(parts),
             now,
         )
         .unwrap()
@@ -297,18 +310,7 @@ fn a_passkey_completes_a_pending_login_once() {
         Outcome::Accepted(challenge)
     );
     let parts = assertion(&a, &challenge, UP, 1);
-    let done = guard
-        .complete_login_with_passkey(
-            &mut state,
-            &rp(),
-            &keys(),
-            alice(),
-            &ticket,
-            &a.credential_id,
-            &response(&parts),
-            NOW,
-        )
-        .unwrap();
+    let done = complete(&guard, &mut state, &ticket, &a, &parts, NOW);
     let Outcome::Accepted(used) = done else {
         panic!("{done:?}")
     };
@@ -317,18 +319,7 @@ fn a_passkey_completes_a_pending_login_once() {
     assert_eq!(state.passkeys[0].last_used, Some(NOW));
     // The same answer again: the ticket is spent.
     assert_eq!(
-        guard
-            .complete_login_with_passkey(
-                &mut state,
-                &rp(),
-                &keys(),
-                alice(),
-                &ticket,
-                &a.credential_id,
-                &response(&parts),
-                NOW
-            )
-            .unwrap(),
+        complete(&guard, &mut state, &ticket, &a, &parts, NOW),
         Outcome::Expired
     );
     // A ticket that does not allow passkeys.
@@ -367,18 +358,7 @@ fn removing_a_passkey_ends_the_logins_in_progress() {
     assert!(!state.remove_passkey(&a.credential_id));
     let parts = assertion(&a, &challenge, UP, 0);
     assert_eq!(
-        guard
-            .complete_login_with_passkey(
-                &mut state,
-                &rp(),
-                &keys(),
-                alice(),
-                &ticket,
-                &a.credential_id,
-                &response(&parts),
-                NOW
-            )
-            .unwrap(),
+        complete(&guard, &mut state, &ticket, &a, &parts, NOW),
         Outcome::Expired
     );
     let challenge = sign_in_challenge(NOW);

@@ -141,10 +141,7 @@ fuzz_target!(|input: Input| {
             edits,
         } => {
             let key = SigningKey::from_slice(&[7; 32]).unwrap();
-            let client = format!(
-                r#"{{"type":"webauthn.get","challenge":"QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI","origin":"https://example.com","crossOrigin":false}}"#
-            )
-            .into_bytes();
+            let client = br#"{"type":"webauthn.get","challenge":"QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI","origin":"https://example.com","crossOrigin":false}"#.to_vec();
             let mut auth = Sha256::digest(b"example.com").to_vec();
             auth.push(flags & !0x40);
             auth.extend_from_slice(&count.to_be_bytes());

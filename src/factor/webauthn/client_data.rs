@@ -42,23 +42,14 @@ impl Ceremony {
     }
 }
 
-/// What the client data showed, beyond the checks it passed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct ClientFacts<'rp> {
-    /// The configured origin it named.
-    pub(super) origin: &'rp str,
-    /// The top-level origin of a cross-origin frame, where one was allowed.
-    pub(super) top_origin: Option<&'rp str>,
-}
-
 /// Verifies clientDataJSON for `ceremony` against `challenge` and the
 /// relying party's origins.
-pub(super) fn verify<'rp>(
+pub(super) fn verify(
     client_data: &[u8],
     ceremony: Ceremony,
     challenge: &[u8],
-    rp: &RelyingParty<'rp>,
-) -> Result<ClientFacts<'rp>, WebauthnError> {
+    rp: &RelyingParty<'_>,
+) -> Result<(), WebauthnError> {
     if !(MIN_CHALLENGE_LEN..=MAX_CHALLENGE_LEN).contains(&challenge.len()) {
         return Err(WebauthnError::ChallengeLength);
     }
@@ -73,17 +64,16 @@ pub(super) fn verify<'rp>(
     cursor.literal(b",\"challenge\":")?;
     cursor.challenge(challenge)?;
     cursor.literal(b",\"origin\":")?;
-    let origin = cursor
-        .one_of(rp.origins())
-        .ok_or(WebauthnError::OriginNotAllowed)?;
+    if !cursor.one_of(rp.origins()) {
+        return Err(WebauthnError::OriginNotAllowed);
+    }
     cursor.literal(b",\"crossOrigin\":")?;
-    let top_origin = if cursor.starts_with(b"false") {
+    if cursor.starts_with(b"false") {
         cursor.literal(b"false")?;
         // A top origin is only ever written for a cross-origin frame.
         if cursor.starts_with(b",\"topOrigin\":") {
             return Err(WebauthnError::MalformedClientData);
         }
-        None
     } else {
         cursor.literal(b"true")?;
         let top = if cursor.starts_with(b",\"topOrigin\":") {
@@ -98,22 +88,20 @@ pub(super) fn verify<'rp>(
                 return Err(WebauthnError::TopOriginNotAllowed);
             }
             (CrossOrigin::FromTopOrigins(allowed), Some(mut top)) => {
-                let found = top
-                    .one_of(allowed)
-                    .ok_or(WebauthnError::TopOriginNotAllowed)?;
+                if !top.one_of(allowed) {
+                    return Err(WebauthnError::TopOriginNotAllowed);
+                }
                 cursor = top;
-                Some(found)
             }
             (CrossOrigin::FromAnyTopOrigin, Some(mut top)) => {
                 top.skip_string()?;
                 cursor = top;
-                None
             }
-            (CrossOrigin::FromAnyTopOrigin, None) => None,
+            (CrossOrigin::FromAnyTopOrigin, None) => {}
         }
-    };
+    }
     match cursor.0.first() {
-        Some(b'}' | b',') => Ok(ClientFacts { origin, top_origin }),
+        Some(b'}' | b',') => Ok(()),
         _ => Err(WebauthnError::MalformedClientData),
     }
 }
@@ -180,11 +168,11 @@ impl<'a> Cursor<'a> {
         true
     }
 
-    /// The first of `candidates` whose serialization comes next. The
-    /// closing quote is part of each comparison, so one origin that is a
-    /// prefix of another never matches it.
-    fn one_of<'c>(&mut self, candidates: &[&'c str]) -> Option<&'c str> {
-        candidates.iter().copied().find(|c| self.string(c))
+    /// Whether one of `candidates`' serializations comes next (the cursor
+    /// then moves past it). The closing quote is part of each comparison,
+    /// so one origin that is a prefix of another never matches it.
+    fn one_of(&mut self, candidates: &[&str]) -> bool {
+        candidates.iter().any(|c| self.string(c))
     }
 
     /// The base64url form of `challenge`, compared in constant time.

@@ -12,6 +12,8 @@ Each time is read against its reference in the same group and run:
   candidates alone (`floor_22`);
 - the growth group's points against the floor of their own candidates;
 - `guard_*` against `verify_at_miss`, peers against `twofa`;
+- the TOTP check with events (`unit_sink_*`, `discard_sink_*`) against
+  the plain check (`guard_*`) in the same group;
 - login throughput as logins per second per thread.
 """
 
@@ -57,6 +59,9 @@ def floor_for(group, bench):
             return f"floor_{2 * (int(m[1]) + 2)}"
     if group.startswith("guard_verify_"):
         return "verify_at_miss"
+    if group.startswith("guard_events_"):
+        m = re.fullmatch(r"(?:unit|discard)_sink_(miss|hit)", bench)
+        return f"guard_{m[1]}" if m else None
     if group.startswith("peers_"):
         return "twofa"
     return None

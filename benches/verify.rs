@@ -24,7 +24,7 @@ use std::{
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
-use twofa::{Algorithm, Guard, Hotp, Secret, Totp, TotpAccount};
+use twofa::{Algorithm, Event, EventSink, Guard, Hotp, Secret, Totp, TotpAccount};
 
 /// A fixed demo secret of the algorithm's output length.
 fn secret(algorithm: Algorithm) -> Secret {
@@ -383,8 +383,54 @@ fn guard_verify(c: &mut Criterion) {
     group.finish();
 }
 
+/// A sink that does nothing with each event but keep the compiler from
+/// leaving it unmade.
+struct Discard;
+
+impl EventSink for Discard {
+    #[inline(never)]
+    fn event(&mut self, event: Event) {
+        black_box(event);
+    }
+}
+
+/// The TOTP check with its events: told to nobody (`verify_totp`), to
+/// `()`, and made for a sink that drops them, each read against the plain
+/// check in the same run (`guard_*`).
+fn guard_events(c: &mut Criterion) {
+    let totp = Totp::new(secret(Algorithm::Sha1));
+    let guard = Guard::default();
+    let miss = miss(|code| totp.verify_at(code, NOW).is_ok());
+    let hit = totp.generate_at(NOW).expect("after T0").to_string();
+    let mut group = c.benchmark_group("guard_events_window1_SHA1");
+    for (case, code) in [("miss", &miss), ("hit", &hit)] {
+        group.bench_function(format!("guard_{case}"), |b| {
+            b.iter(|| {
+                let mut account = TotpAccount::default();
+                guard.verify_totp(&totp, &mut account, black_box(code), black_box(NOW))
+            })
+        });
+        group.bench_function(format!("unit_sink_{case}"), |b| {
+            b.iter(|| {
+                let mut account = TotpAccount::default();
+                let code = black_box(code.as_str());
+                guard.verify_totp_with(&totp, &mut account, code, black_box(NOW), &mut ())
+            })
+        });
+        group.bench_function(format!("discard_sink_{case}"), |b| {
+            b.iter(|| {
+                let mut account = TotpAccount::default();
+                let code = black_box(code.as_str());
+                guard.verify_totp_with(&totp, &mut account, code, black_box(NOW), &mut Discard)
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    guard_events,
     totp_verify,
     hotp_verify,
     growth,

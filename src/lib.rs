@@ -37,9 +37,19 @@ mod otp;
 mod provision;
 mod seal;
 
+/// The events of decisions and factor changes
+/// ([`AccountState::events`](crate::AccountState::events),
+/// [`Guard::verify_totp_with`]), with the names and facts they carry.
+pub mod events {
+    #[cfg(feature = "alloc")]
+    pub use crate::account::Journal;
+    pub use crate::account::{Authenticator, Event, EventKind, EventSink, Factor, Reason, Tag};
+}
+
 pub use account::{
-    Acceptance, AccountStore, Guard, HotpAccount, Outcome, ReplayStore, Sequence, SharedError,
-    ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState, Throttled, TotpAccount, Versioned,
+    Acceptance, AccountStore, Event, EventKind, EventSink, Guard, HotpAccount, Outcome,
+    ReplayStore, Sequence, SharedError, ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState,
+    Throttled, TotpAccount, Versioned,
 };
 #[cfg(feature = "alloc")]
 pub use account::{AccountState, EnrollmentNames, SealedSecrets};

@@ -420,8 +420,8 @@ fn devices_are_limited_revocable_and_need_a_valid_registration() {
             NOW,
         )
         .unwrap();
-    assert!(state.revoke_device(&first));
-    assert!(!state.revoke_device(&first));
+    assert!(state.revoke_device(&first, NOW));
+    assert!(!state.revoke_device(&first, NOW));
     // Revoking a device revokes remembered browsers: the credentials moved on.
     let version = state.credential_version;
     assert!(
@@ -558,7 +558,7 @@ fn a_device_not_registered_here_is_refused_before_any_signature_is_checked() {
 
     // Revoked, then set back by hand: its digest is gone, so it stays out.
     let mut revived = state.clone();
-    assert!(revived.revoke_device(&id));
+    assert!(revived.revoke_device(&id, NOW));
     revived.devices[0].revoked = false;
     assert!(!revived.devices[0].is_genuine(&keys(), "alice").unwrap());
 

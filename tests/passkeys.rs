@@ -343,19 +343,19 @@ fn removing_a_passkey_ends_the_logins_in_progress() {
     let mut state = AccountState::new();
     let a = Authenticator::ed25519(5);
     assert!(register(&guard, &mut state, &a, UP | UV, NOW).is_accepted());
-    assert!(state.rename_passkey(&a.credential_id, "Laptop"));
+    assert!(state.rename_passkey(&a.credential_id, "Laptop", NOW));
     assert_eq!(state.passkeys[0].name, "Laptop");
     // Nothing that reorders or hides the text a list shows.
-    assert!(state.rename_passkey(&a.credential_id, "Key\u{202e}txt.exe\u{200b}"));
+    assert!(state.rename_passkey(&a.credential_id, "Key\u{202e}txt.exe\u{200b}", NOW));
     assert_eq!(state.passkeys[0].name, "Keytxt.exe");
-    assert!(!state.rename_passkey(b"another", "Laptop"));
+    assert!(!state.rename_passkey(b"another", "Laptop", NOW));
     let ticket = first_step(&guard, &mut state, passkey_only(), NOW);
     let challenge = match login_challenge(&guard, &mut state, &ticket, NOW) {
         Outcome::Accepted(c) => c,
         other => panic!("{other:?}"),
     };
-    assert!(state.remove_passkey(&a.credential_id));
-    assert!(!state.remove_passkey(&a.credential_id));
+    assert!(state.remove_passkey(&a.credential_id, NOW));
+    assert!(!state.remove_passkey(&a.credential_id, NOW));
     let parts = assertion(&a, &challenge, UP, 0);
     assert_eq!(
         complete(&guard, &mut state, &ticket, &a, &parts, NOW),

@@ -142,6 +142,8 @@ pub struct App {
     pub recovery: RecoveryPolicy,
     /// The SMS gateway.
     pub sender: Box<dyn Sender>,
+    /// What `/metrics` serves.
+    pub metrics: crate::metrics::Metrics,
     /// The client applications' API keys.
     pub api_keys: Vec<Zeroizing<String>>,
     /// The issuer in otpauth URIs.
@@ -260,7 +262,7 @@ pub async fn check_durability(store: &AnyStore, accept_loss: bool) -> Result<(),
     }
     let problems = problems.join("; ");
     if accept_loss {
-        eprintln!("WARNING: the Redis store can lose a save: {problems}");
+        tracing::warn!(%problems, "the Redis store can lose a save");
         return Ok(());
     }
     Err(Failure(format!(
@@ -359,7 +361,7 @@ impl App {
             )));
         }
         if api_keys.is_empty() {
-            eprintln!("WARNING: no TWOFA_API_KEYS: the demo key \"demo-api-key\" is accepted");
+            tracing::warn!("no TWOFA_API_KEYS: the demo key \"demo-api-key\" is accepted");
             api_keys.push(Zeroizing::new("demo-api-key".to_owned()));
         }
         let mut decoy = Zeroizing::new(String::new());
@@ -395,6 +397,7 @@ impl App {
             // was not made here.
             recovery: RecoveryPolicy::default().with_pepper_required(),
             sender,
+            metrics: crate::metrics::Metrics::new(),
             api_keys,
             issuer: config.issuer.clone(),
             fresh_login: config.fresh_login,
@@ -534,6 +537,31 @@ impl App {
         account: &str,
         mut decide: impl FnMut(&mut T) -> Result<A, twofa::Error>,
     ) -> Result<A, Failure> {
+        let started = std::time::Instant::now();
+        // The events of the attempt that is saved: each attempt starts
+        // from a state loaded afresh, so a lost one tells nothing.
+        let mut told = |state: &mut T| {
+            let answer = decide(state)?;
+            Ok((answer, state.take_events()))
+        };
+        let decided = self.decide_retrying(account, &mut told).await;
+        self.metrics.store("decide", started.elapsed());
+        let (answer, events) = decided?;
+        self.tell(account, events).await;
+        Ok(answer)
+    }
+
+    /// [`App::decide`]'s rounds of compare-and-swap, with nothing told:
+    /// for the service's own counts (an SMS sent to a number), whose
+    /// records journal nothing.
+    ///
+    /// # Errors
+    /// As [`App::decide`].
+    pub async fn decide_retrying<T: Record, A>(
+        &self,
+        account: &str,
+        mut decide: impl FnMut(&mut T) -> Result<A, twofa::Error>,
+    ) -> Result<A, Failure> {
         // Many requests on one account at once (a guessing storm, a
         // client retrying in a loop) can outlast the core's immediate
         // retries: those that lost then wait a random moment, growing, and
@@ -546,6 +574,7 @@ impl App {
                 .await
             {
                 Err(SharedError::Contention) => {
+                    self.metrics.retried();
                     let mut byte = [0u8; 1];
                     getrandom::fill(&mut byte).map_err(|e| Failure(e.to_string()))?;
                     let jitter = u64::from(byte[0]) % wait_ms;

@@ -47,9 +47,13 @@ pub struct Config {
     /// allowed every `TWOFA_ADDRESS_REFILL` seconds (default 60).
     pub address: crate::addresses::AddressPolicy,
     /// The operators' keys for the admin endpoints, as `NAME:KEY` pairs
-    /// (`TWOFA_ADMIN_KEYS`, comma separated; none: the endpoints refuse
-    /// every request). The name is what the audit records.
+    /// (`TWOFA_ADMIN_KEYS`, comma separated, and one per line in the file
+    /// `TWOFA_ADMIN_KEYS_FILE`; none: the endpoints refuse every request).
+    /// The name is what the audit records.
     pub admin_keys: Vec<(String, Zeroizing<String>)>,
+    /// Whether the log is JSON lines (`TWOFA_LOG_FORMAT=json`) rather than
+    /// human-readable text (`text`, the default).
+    pub log_json: bool,
     /// SMS codes one phone number gets: for accounts that verified it,
     /// per hour (`TWOFA_SMS_PER_PHONE`, default 10); for accounts that
     /// have not, per day (`TWOFA_SMS_UNVERIFIED_PER_PHONE`, default 3);
@@ -125,7 +129,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// The settings, their variables and flags, and their defaults.
-const SETTINGS: [(&str, &str, &str); 26] = [
+const SETTINGS: [(&str, &str, &str); 28] = [
     ("TWOFA_LISTEN", "--listen", "127.0.0.1:8080"),
     ("TWOFA_STORE", "--store", "sqlite:twofa-service.db"),
     ("TWOFA_SEALING_KEY", "--sealing-key", ""),
@@ -143,6 +147,8 @@ const SETTINGS: [(&str, &str, &str); 26] = [
     ("TWOFA_ADDRESS_FAILURES", "--address-failures", "30"),
     ("TWOFA_ADDRESS_REFILL", "--address-refill", "60"),
     ("TWOFA_ADMIN_KEYS", "--admin-keys", ""),
+    ("TWOFA_ADMIN_KEYS_FILE", "--admin-keys-file", ""),
+    ("TWOFA_LOG_FORMAT", "--log-format", "text"),
     ("TWOFA_SMS_PER_PHONE", "--sms-per-phone", "10"),
     (
         "TWOFA_SMS_UNVERIFIED_PER_PHONE",
@@ -262,7 +268,27 @@ impl Config {
                 refill: bounded("TWOFA_ADDRESS_REFILL", 1..=86_400)?,
                 max_tracked: 100_000,
             },
-            admin_keys: parse_admin_keys(get("TWOFA_ADMIN_KEYS"))?,
+            admin_keys: {
+                let mut keys = parse_admin_keys(get("TWOFA_ADMIN_KEYS"))?;
+                if let Some(path) = optional("TWOFA_ADMIN_KEYS_FILE") {
+                    let text = Zeroizing::new(
+                        std::fs::read_to_string(path)
+                            .map_err(|e| format!("TWOFA_ADMIN_KEYS_FILE {path}: {e}"))?,
+                    );
+                    let lines: Vec<&str> = text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|line| !line.is_empty())
+                        .collect();
+                    keys.extend(parse_admin_keys(&lines.join(","))?);
+                }
+                keys
+            },
+            log_json: match get("TWOFA_LOG_FORMAT") {
+                "text" => false,
+                "json" => true,
+                other => return Err(format!("TWOFA_LOG_FORMAT: text or json, not {other:?}")),
+            },
             sms: SmsLimits {
                 per_phone: small("TWOFA_SMS_PER_PHONE")?,
                 per_unverified_phone: small("TWOFA_SMS_UNVERIFIED_PER_PHONE")?,

@@ -54,6 +54,13 @@ fn room(class: Class) -> &'static Arc<Semaphore> {
     }
 }
 
+/// The hashes of `class` waiting or running now.
+#[must_use]
+pub fn in_use(class: Class) -> usize {
+    let share = threads().saturating_mul(usize::try_from(HASHES_PER_THREAD).unwrap_or(usize::MAX));
+    share.saturating_sub(room(class).available_permits())
+}
+
 /// What a hashing thread keeps from one hash to the next: Argon2id's
 /// working memory, allocated once, wiped after every hash.
 #[derive(Debug, Default)]

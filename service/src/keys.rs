@@ -94,8 +94,8 @@ fn sealing_key(config: &Config) -> Result<SealingKey, String> {
             .map_err(|_| "TWOFA_SEALING_KEY must be ID:HEX, 64 hex digits".to_owned());
     }
     let path = &config.demo_key_file;
-    eprintln!(
-        "WARNING: no TWOFA_SEALING_KEY: secrets are sealed under a demo key kept in {} beside the data. \
+    tracing::warn!(
+        "no TWOFA_SEALING_KEY: secrets are sealed under a demo key kept in {} beside the data. \
          Never run a real service like this: give it a key from your secret storage.",
         path.display()
     );

@@ -9,15 +9,18 @@
 //! the core's records and the service's own ([`records`]), with first
 //! factors hashed by [`passwords`] (every Argon2id on the [`hashing`]
 //! threads), secrets from [`keys`], and SMS codes
-//! sent by a [`sender::Sender`].
+//! sent by a [`sender::Sender`]. What each decision did is told by
+//! [`audit`] (the trail, the log, notices) and counted in [`metrics`].
 
 pub mod addresses;
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod hashing;
 pub mod http;
 pub mod keys;
 pub mod login;
+pub mod metrics;
 pub mod passkey_json;
 pub mod passkeys;
 pub mod passwords;
@@ -61,6 +64,7 @@ pub async fn serve(mut config: Config) -> Result<(), Failure> {
     }
     let app = Arc::new(App::new(&config, store, sender).await?);
     println!("listening on http://{address} ({backend} store)");
+    tracing::info!(%address, backend = %backend, "listening");
     let limits = http::server::within_descriptors(config.limits);
     let router = http::router(app, &limits);
     http::server::serve(listener, router, limits, async {

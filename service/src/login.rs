@@ -580,14 +580,16 @@ pub async fn send_sms(
     };
     // Then the number's and the service's own limits.
     if let Err(retry_at) = take_send(app, &user.phone, user.phone_verified, now).await? {
+        app.metrics.sms("code", "refused_phone");
         let words = waiting(twofa::Throttled::TooSoon { retry_at }, now);
         return Ok(Err(NotSent::Limit(words)));
     }
     // Sent once the challenge is stored, so that the code can be checked.
-    Ok(app
-        .sender
-        .send(&user.phone, &code)
-        .map_err(NotSent::Gateway))
+    let sent = app.sender.send(&user.phone, &code);
+    if sent.is_ok() {
+        app.metrics.sms("code", "sent");
+    }
+    Ok(sent.map_err(NotSent::Gateway))
 }
 
 /// Counts one send to `phone` against the number's own limit (the
@@ -622,7 +624,7 @@ pub async fn take_send(
     }
     let key = PhoneSends::key(phone);
     let (number, started) = app
-        .decide(&key, |sends: &mut PhoneSends| {
+        .decide_retrying(&key, |sends: &mut PhoneSends| {
             let (counted, max, seconds) = window(sends, verified, limits);
             let taken = counted.take(max, seconds, now);
             Ok((taken, counted.start))
@@ -632,17 +634,17 @@ pub async fn take_send(
         return Ok(number);
     }
     let budget = app
-        .decide(SmsBudget::KEY, |budget: &mut SmsBudget| {
+        .decide_retrying(SmsBudget::KEY, |budget: &mut SmsBudget| {
             Ok(budget.window.take(limits.budget, SmsBudget::WINDOW, now))
         })
         .await?;
     if budget.is_err() {
-        eprintln!(
-            "warning: the SMS budget (TWOFA_SMS_BUDGET={}) is spent for this hour",
+        tracing::warn!(
+            "the SMS budget (TWOFA_SMS_BUDGET={}) is spent for this hour",
             limits.budget
         );
         // Nothing was sent: the number's count is given back.
-        app.decide(&key, |sends: &mut PhoneSends| {
+        app.decide_retrying(&key, |sends: &mut PhoneSends| {
             window(sends, verified, limits).0.give_back(started);
             Ok(())
         })

@@ -19,10 +19,23 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Logs go to standard error: text for people, JSON lines for a
+    // collector. `RUST_LOG`-style filtering is left to the collector.
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO);
+    if config.log_json {
+        logs.json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
+    } else {
+        logs.with_ansi(false).init();
+    }
     match twofa_service::serve(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("twofa-service: {failure}");
+            tracing::error!(%failure, "twofa-service stopped");
             ExitCode::FAILURE
         }
     }

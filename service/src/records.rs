@@ -1,8 +1,7 @@
 //! The service's own kinds of record, kept by the same stores as the
 //! core's (one record per account and kind, versioned): the user's first
 //! factors and phone, the request tokens issued to them, their own API
-//! keys and device names, the operators' actions on the account, and the
-//! service's own secrets. The SMS counts are in [`crate::phones`].
+//! keys and device names, and the service's own secrets. The SMS counts are in [`crate::phones`].
 
 use serde::{Deserialize, Serialize};
 use twofa::{Binding, DigestKey, RememberedDevice, SealedSecrets};
@@ -151,55 +150,6 @@ pub struct ServiceSecrets(pub SealedSecrets);
 
 // Within bounds by construction: [`SealedSecrets::insert`] keeps them.
 json_record!(ServiceSecrets, "secrets", |_this| Ok(()));
-
-/// What operators did to one account, oldest first: the audit the admin
-/// endpoints keep, each entry naming who and when.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdminLog {
-    /// The newest [`AdminLog::MAX`] entries.
-    pub entries: Vec<AdminEntry>,
-}
-
-/// One operator's action on an account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdminEntry {
-    /// What was done (`unlock`).
-    pub action: String,
-    /// The operator's name, from `TWOFA_ADMIN_KEYS`.
-    pub by: String,
-    /// Unix time.
-    pub at: u64,
-    /// The account's consecutive failures just before.
-    pub failures: u32,
-}
-
-impl AdminLog {
-    /// Entries kept per account: the oldest go first.
-    pub const MAX: usize = 64;
-
-    /// Adds `entry`, dropping the oldest beyond [`AdminLog::MAX`].
-    pub fn add(&mut self, entry: AdminEntry) {
-        let excess = (self.entries.len() + 1).saturating_sub(Self::MAX);
-        self.entries.drain(..excess);
-        self.entries.push(entry);
-    }
-}
-
-json_record!(AdminLog, "admin-log", |this| {
-    if this.entries.len() > AdminLog::MAX {
-        return Err("more entries than AdminLog::MAX");
-    }
-    if this
-        .entries
-        .iter()
-        .any(|entry| entry.action.len() > 32 || entry.by.len() > 32)
-    {
-        return Err("an action or operator name longer than 32 bytes");
-    }
-    Ok(())
-});
 
 /// The names people gave their devices, by device id (hex): shown in the
 /// list of factors, trusted for nothing.

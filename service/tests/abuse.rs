@@ -806,19 +806,24 @@ async fn an_operator_lifts_a_lock_with_an_admin_key_and_is_recorded() {
     assert_eq!(answer["data"]["failures"], 3);
     assert_eq!(store.failures(&user).await, 0);
     assert_eq!(client.session(&server, right).await.1["code"], "s-101");
-    // Who and when, in the account's audit.
-    let path = store.url.trim_start_matches("sqlite:");
-    let records = twofa_stores::AnyStore::connect("sqlite", path)
-        .await
-        .unwrap();
-    let log: twofa_service::records::AdminLog =
-        AccountStore::load(&records, &user).await.unwrap().state;
-    let entry = &log.entries[0];
+    // Who and when, in the account's trail, before the lift it made.
+    let (_, answer) = client
+        .with_bearer(&server, "/admin/v1/trail", admin, Some(&unlock))
+        .await;
+    let events = answer["data"]["events"].as_array().unwrap().clone();
+    let names: Vec<_> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    let unlocked = names.iter().position(|n| *n == "admin.unlock").unwrap();
+    let lifted = names.iter().position(|n| *n == "lock.lifted").unwrap();
+    assert!(lifted < unlocked, "newest first: {names:?}");
+    let entry = &events[unlocked];
     assert_eq!(
-        (entry.action.as_str(), entry.by.as_str(), entry.failures),
-        ("unlock", "alice", 3)
+        (&entry["detail"]["by"], &entry["detail"]["failures"]),
+        (&serde_json::json!("alice"), &serde_json::json!(3))
     );
-    assert!(entry.at.abs_diff(common::now()) < 60);
+    assert!(entry["at"].as_u64().unwrap().abs_diff(common::now()) < 60);
     // An unknown id is said to be one, and leaves no record.
     let stranger = serde_json::json!({"user_id": fresh_user("S")});
     let (_, answer) = client

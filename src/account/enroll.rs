@@ -7,6 +7,7 @@
 use rand_core::TryCryptoRng;
 
 use super::{
+    events::{Authenticator, EventKind},
     guard::Guard,
     outcome::{Outcome, Verdict},
     state::AccountState,
@@ -77,7 +78,13 @@ impl Guard {
         let found = match totp.verify_at(code, now) {
             Ok(found) => found,
             Err(Error::MalformedCode) => return Ok(Outcome::Malformed),
-            Err(Error::InvalidCode) => return Ok(self.failed_attempt(state.throttle(), now)),
+            Err(Error::InvalidCode) => {
+                let before = state.totp.throttle;
+                let failed = self.failed_attempt(state.throttle(), now);
+                let after = state.totp.throttle;
+                self.throttle_events(&before, &after, now, state.journal());
+                return Ok(failed);
+            }
             Err(other) => return Err(other),
         };
         let sealed = keyring.seal_secret(
@@ -102,12 +109,22 @@ impl Guard {
         } else {
             Verdict::Replayed
         };
+        let before = state.totp.throttle;
         let outcome = self.second_factor(state.throttle(), now, || Ok(verdict))?;
         if outcome.is_accepted() {
             used_steps::record(&mut state.totp.last_step, &mut state.totp.used_below, steps);
             state.totp.drift = 0;
+            let authenticator = Authenticator::Totp;
+            let kind = match state.secrets.contains(names.active) {
+                true => EventKind::AuthenticatorReplaced { authenticator },
+                false => EventKind::AuthenticatorBound { authenticator },
+            };
             state.secrets = secrets;
             state.credentials_changed();
+            state.record_event(kind, now);
+        } else {
+            let after = state.totp.throttle;
+            self.throttle_events(&before, &after, now, state.journal());
         }
         Ok(outcome)
     }

@@ -4,6 +4,7 @@
 #[cfg(feature = "alloc")]
 use super::state::AccountState;
 use super::{
+    events::{self, Event, EventKind, EventSink, Factor},
     factors::default_send_policy,
     outcome::{Outcome, Verdict},
     throttle::{ThrottlePolicy, ThrottleState},
@@ -175,6 +176,40 @@ impl Guard {
         code: &str,
         now: u64,
     ) -> Result<Outcome<TotpMatch>, Error> {
+        self.verify_totp_with(totp, account, code, now, &mut ())
+    }
+
+    /// [`Guard::verify_totp`], writing what it decided into `events`: the
+    /// attempt (`login.succeeded` with `multi_factor: false`, as this check
+    /// sees one factor, or `login.failed`), then `lock.started` when this
+    /// failure locked the account, `lock.lifted` when a success ended a
+    /// timed lock, and `drift.learned` when the drift moved. With `&mut ()`
+    /// nothing is made.
+    ///
+    /// # Errors
+    /// As [`Guard::verify_totp`]; nothing is written.
+    pub fn verify_totp_with(
+        &self,
+        totp: &Totp,
+        account: &mut TotpAccount,
+        code: &str,
+        now: u64,
+        events: &mut impl EventSink,
+    ) -> Result<Outcome<TotpMatch>, Error> {
+        let before = *account;
+        let outcome = self.check_totp(totp, account, code, now)?;
+        self.totp_events(&before, account, &outcome, false, now, events);
+        Ok(outcome)
+    }
+
+    /// The check of [`Guard::verify_totp`].
+    fn check_totp(
+        &self,
+        totp: &Totp,
+        account: &mut TotpAccount,
+        code: &str,
+        now: u64,
+    ) -> Result<Outcome<TotpMatch>, Error> {
         if let Err(throttled) = self.throttle.check(&account.throttle, now) {
             return Ok(throttled.into());
         }
@@ -200,6 +235,37 @@ impl Guard {
     /// [`Error::ResyncCodeCount`] unless 2 or 3 codes are given, or
     /// [`Error::TimeBeforeEpoch`]; the state is unchanged.
     pub fn resync_totp(
+        &self,
+        totp: &Totp,
+        account: &mut TotpAccount,
+        codes: &[&str],
+        now: u64,
+    ) -> Result<Outcome<TotpMatch>, Error> {
+        self.resync_totp_with(totp, account, codes, now, &mut ())
+    }
+
+    /// [`Guard::resync_totp`], writing what it decided into `events`, as
+    /// [`Guard::verify_totp_with`] (the drift it sets as
+    /// `drift.resynchronised`).
+    ///
+    /// # Errors
+    /// As [`Guard::resync_totp`]; nothing is written.
+    pub fn resync_totp_with(
+        &self,
+        totp: &Totp,
+        account: &mut TotpAccount,
+        codes: &[&str],
+        now: u64,
+        events: &mut impl EventSink,
+    ) -> Result<Outcome<TotpMatch>, Error> {
+        let before = *account;
+        let outcome = self.check_resync(totp, account, codes, now)?;
+        self.totp_events(&before, account, &outcome, true, now, events);
+        Ok(outcome)
+    }
+
+    /// The check of [`Guard::resync_totp`].
+    fn check_resync(
         &self,
         totp: &Totp,
         account: &mut TotpAccount,
@@ -406,6 +472,68 @@ impl Guard {
             Error::MalformedCode => Ok(Outcome::Malformed),
             Error::InvalidCode => Ok(self.failed_attempt(throttle, now)),
             other => Err(other),
+        }
+    }
+
+    /// The events of a TOTP check on its own account state: the attempt,
+    /// then what the throttle and the drift did.
+    #[inline(always)]
+    fn totp_events<M>(
+        &self,
+        before: &TotpAccount,
+        after: &TotpAccount,
+        outcome: &Outcome<M>,
+        resync: bool,
+        now: u64,
+        events: &mut impl EventSink,
+    ) {
+        let factor = Factor::Totp;
+        let kind = match events::refusal(outcome) {
+            None => EventKind::LoginSucceeded {
+                factor,
+                multi_factor: false,
+                phishing_resistant: false,
+            },
+            Some(reason) => EventKind::LoginFailed { factor, reason },
+        };
+        events.event(Event { at: now, kind });
+        self.throttle_events(&before.throttle, &after.throttle, now, events);
+        if before.drift != after.drift {
+            let (from, to) = (before.drift, after.drift);
+            let kind = match resync {
+                true => EventKind::DriftResynchronised { from, to },
+                false => EventKind::DriftLearned { from, to },
+            };
+            events.event(Event { at: now, kind });
+        }
+    }
+
+    /// `lock.started` when the throttle went from `before` to a lock at
+    /// `after`, `lock.lifted` when a locked throttle was reset.
+    #[inline(always)]
+    pub(super) fn throttle_events(
+        &self,
+        before: &ThrottleState,
+        after: &ThrottleState,
+        now: u64,
+        events: &mut impl EventSink,
+    ) {
+        let policy = &self.throttle;
+        let locked = |state: &ThrottleState| policy.is_locked_out(state);
+        if after.failures > before.failures && locked(after) {
+            // Every failure from the lockout on locks again (a timed lock
+            // restarts, longer): each is a lock that starts.
+            let until = (after.retry_at != u64::MAX).then_some(after.retry_at);
+            let kind = EventKind::LockStarted {
+                failures: after.failures,
+                until,
+            };
+            events.event(Event { at: now, kind });
+        } else if after.failures == 0 && locked(before) {
+            let kind = EventKind::LockLifted {
+                failures: before.failures,
+            };
+            events.event(Event { at: now, kind });
         }
     }
 

@@ -7,9 +7,11 @@
 use rand_core::TryCryptoRng;
 
 use super::{
+    events::{self, Authenticator, EventKind, Factor, Reason, Tag},
     guard::Guard,
     outcome::{Outcome, Verdict},
     state::AccountState,
+    throttle::{ThrottleState, Throttled},
 };
 #[cfg(feature = "device")]
 use crate::factor::{DeviceAlgorithm, DeviceOutcome, DevicePolicy};
@@ -48,6 +50,8 @@ impl Guard {
         now: u64,
         check: impl FnOnce() -> bool,
     ) -> Result<Outcome<Token>, Error> {
+        let before = state.totp.throttle;
+        let factor = Factor::from(first_factor);
         match self
             .check_first_factor(state.throttle(), now, check)
             .into_accepted()
@@ -56,10 +60,51 @@ impl Guard {
                 let (ticket, pending) =
                     policy.issue(key, rng, binding, first_factor, allowed, now)?;
                 state.add_pending(pending, now);
+                state.record_event(EventKind::FirstFactorPassed { factor }, now);
                 Ok(Outcome::Accepted(ticket))
             }
-            Err(refused) => Ok(refused),
+            Err(refused) => {
+                self.journal_attempt(state, factor, &refused, &before, now);
+                Ok(refused)
+            }
         }
+    }
+
+    /// An operator's unlock: forgets the account's consecutive failures,
+    /// ending a lock (timed or for good) and any wait, and journals
+    /// `lock.lifted` when there were failures; returns how many.
+    pub fn unlock(&self, state: &mut AccountState, now: u64) -> u32 {
+        let failures = state.totp.throttle.failures;
+        self.throttle().record_success(state.throttle());
+        if failures > 0 {
+            state.record_event(EventKind::LockLifted { failures }, now);
+        }
+        failures
+    }
+
+    /// Journals an attempt at `factor` that ended in `outcome`, with what
+    /// the throttle (which stood at `before`) and the drift did: a
+    /// completed login is multi-factor (a first step came before, or the
+    /// passkey verified the user).
+    pub(super) fn journal_attempt<M>(
+        &self,
+        state: &mut AccountState,
+        factor: Factor,
+        outcome: &Outcome<M>,
+        before: &ThrottleState,
+        now: u64,
+    ) {
+        let kind = match events::refusal(outcome) {
+            None => EventKind::LoginSucceeded {
+                factor,
+                multi_factor: true,
+                phishing_resistant: factor.is_phishing_resistant(),
+            },
+            Some(reason) => EventKind::LoginFailed { factor, reason },
+        };
+        state.record_event(kind, now);
+        let after = state.totp.throttle;
+        self.throttle_events(before, &after, now, state.journal());
     }
 
     /// Step two: checks the ticket the client brought back, then the
@@ -90,9 +135,20 @@ impl Guard {
         now: u64,
         second: impl FnOnce(&Self, &mut AccountState) -> Result<Outcome<M>, Error>,
     ) -> Result<Outcome<M>, Error> {
+        let before = state.totp;
         let id = match self.check_ticket(state, keys, binding, ticket, factor, now)? {
             Ok(id) => id,
-            Err(refused) => return Ok(refused),
+            Err(refused) => {
+                // Only the bearer of a genuine ticket is told of: a made-up
+                // one is nobody's attempt.
+                if matches!(
+                    refused,
+                    Outcome::TooSoon { .. } | Outcome::Locked { .. } | Outcome::NotAllowed
+                ) {
+                    self.journal_attempt(state, factor.into(), &refused, &before.throttle, now);
+                }
+                return Ok(refused);
+            }
         };
         let outcome = second(self, state)?;
         if outcome.is_accepted() {
@@ -100,6 +156,17 @@ impl Guard {
                 pending.spend();
             }
             self.send_policy().record_success(&mut state.sends);
+        }
+        self.journal_attempt(state, factor.into(), &outcome, &before.throttle, now);
+        if before.drift != state.totp.drift {
+            let (from, to) = (before.drift, state.totp.drift);
+            state.record_event(EventKind::DriftLearned { from, to }, now);
+        }
+        if let (SecondFactor::Recovery, true, Some(codes)) =
+            (factor, outcome.is_accepted(), &state.recovery)
+        {
+            let used = codes.used;
+            state.record_event(EventKind::RecoveryCodeUsed { used }, now);
         }
         Ok(outcome)
     }
@@ -295,6 +362,38 @@ impl Guard {
         signature: &[u8],
         now: u64,
     ) -> Result<Outcome<[u8; 16]>, Error> {
+        let before = state.totp.throttle;
+        let outcome = self.register_device(
+            state, policy, rng, key, account, algorithm, public_key, signature, now,
+        )?;
+        match &outcome {
+            Outcome::Accepted(id) => {
+                let authenticator = Authenticator::Device { id: Tag(*id) };
+                state.record_event(EventKind::AuthenticatorBound { authenticator }, now);
+            }
+            _ => {
+                let after = state.totp.throttle;
+                self.throttle_events(&before, &after, now, state.journal());
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// The check of [`Guard::finish_device_registration`].
+    #[cfg(feature = "device")]
+    #[allow(clippy::too_many_arguments)]
+    fn register_device<R: TryCryptoRng + ?Sized>(
+        &self,
+        state: &mut AccountState,
+        policy: &DevicePolicy,
+        rng: &mut R,
+        key: &DigestKey,
+        account: &str,
+        algorithm: DeviceAlgorithm,
+        public_key: &[u8],
+        signature: &[u8],
+        now: u64,
+    ) -> Result<Outcome<[u8; 16]>, Error> {
         if let Err(throttled) = self.throttle().check(state.throttle(), now) {
             return Ok(throttled.into());
         }
@@ -370,7 +469,7 @@ impl Guard {
             return Err(Error::UnknownDevice);
         }
         let mut challenge = policy.login_challenge(rng, device, ticket_id, transaction, now)?;
-        if let Err(throttled) = self.allow_send(&state.totp.throttle, &mut state.sends, now) {
+        if let Err(throttled) = self.journal_send(state, Factor::Device, now) {
             return Ok(throttled.into());
         }
         let Some(pending) = state.pending_mut(&ticket_id) else {
@@ -422,7 +521,7 @@ impl Guard {
                 Err(refused) => return Ok(refused),
             };
         let (code, challenge) = policy.issue(key, rng, binding, now)?;
-        if let Err(throttled) = self.allow_send(&state.totp.throttle, &mut state.sends, now) {
+        if let Err(throttled) = self.journal_send(state, Factor::OutOfBand, now) {
             return Ok(throttled.into());
         }
         let Some(pending) = state.pending_mut(&ticket_id) else {
@@ -430,6 +529,30 @@ impl Guard {
         };
         pending.replaced_oob = pending.oob.replace(challenge);
         Ok(Outcome::Accepted(code))
+    }
+
+    /// [`Guard::allow_send`] on `state`, journalled: `code.sent`, or
+    /// `code.refused` with why.
+    fn journal_send(
+        &self,
+        state: &mut AccountState,
+        factor: Factor,
+        now: u64,
+    ) -> Result<(), Throttled> {
+        let allowed = self.allow_send(&state.totp.throttle, &mut state.sends, now);
+        let kind = match allowed {
+            Ok(()) => EventKind::CodeSent { factor },
+            Err(Throttled::TooSoon { .. }) => EventKind::SendRefused {
+                factor,
+                reason: Reason::Throttled,
+            },
+            Err(Throttled::Locked { .. }) => EventKind::SendRefused {
+                factor,
+                reason: Reason::Locked,
+            },
+        };
+        state.record_event(kind, now);
+        allowed
     }
 
     /// Completes the pending login `ticket` with the out-of-band code sent

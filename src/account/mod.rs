@@ -5,6 +5,7 @@
 
 #[cfg(feature = "alloc")]
 mod enroll;
+mod events;
 mod factors;
 mod guard;
 #[cfg(feature = "alloc")]
@@ -23,6 +24,9 @@ mod used_steps;
 
 #[cfg(feature = "alloc")]
 pub use enroll::EnrollmentNames;
+#[cfg(feature = "alloc")]
+pub use events::Journal;
+pub use events::{Authenticator, Event, EventKind, EventSink, Factor, Reason, Tag};
 pub use guard::{Guard, HotpAccount, TotpAccount};
 pub use outcome::Outcome;
 #[cfg(all(feature = "webauthn", feature = "alloc"))]

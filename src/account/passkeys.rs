@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use rand_core::TryCryptoRng;
 
 use super::{
+    events::{EventKind, Factor, Tag},
     guard::Guard,
     outcome::{Outcome, Verdict},
     state::AccountState,
@@ -139,7 +140,13 @@ impl Guard {
                 return Ok(match verdict {
                     Verdict::Malformed => Outcome::Malformed,
                     Verdict::Expired => Outcome::Expired,
-                    _ => self.failed_attempt(state.throttle(), now),
+                    _ => {
+                        let before = state.totp.throttle;
+                        let failed = self.failed_attempt(state.throttle(), now);
+                        let after = state.totp.throttle;
+                        self.throttle_events(&before, &after, now, state.journal());
+                        failed
+                    }
                 });
             }
             Err(other) => return Err(other),
@@ -154,8 +161,10 @@ impl Guard {
         }
         let passkey = Passkey::new(&registered, transports, name, key, account, now);
         let id = passkey.id.clone();
+        let authenticator = passkey.authenticator();
         state.passkey_registration = None;
         state.passkeys.push(passkey);
+        state.record_event(EventKind::AuthenticatorBound { authenticator }, now);
         Ok(Outcome::Accepted(id))
     }
 
@@ -282,6 +291,7 @@ impl Guard {
         if state.sign_ins.is_used(&sign_in) {
             return Ok(Outcome::Expired);
         }
+        let before = state.totp.throttle;
         let outcome = self.verify_passkey(
             state,
             rp,
@@ -295,6 +305,7 @@ impl Guard {
         if outcome.is_accepted() {
             self.send_policy().record_success(&mut state.sends);
         }
+        self.journal_attempt(state, Factor::Passkey, &outcome, &before, now);
         Ok(outcome)
     }
 
@@ -323,7 +334,8 @@ impl Guard {
             .iter_mut()
             .find(|p| p.id == credential_id)
             .ok_or(Error::UnknownPasskey)?;
-        self.second_factor(&mut totp.throttle, now, || {
+        let mut clone_suspected = false;
+        let outcome = self.second_factor(&mut totp.throttle, now, || {
             // The challenge's bytes and the verification it asks for; a
             // pending login's challenge is used up by any counted answer.
             let mut kept: Option<&mut PasskeyChallenge> = None;
@@ -370,6 +382,7 @@ impl Guard {
                     if let Challenge::SignIn(_, sign_in) = challenge {
                         sign_ins.record(sign_in);
                     }
+                    clone_suspected = asserted.clone_suspected;
                     Verdict::Accepted(PasskeyUse {
                         credential_id: passkey.id.clone(),
                         user_verified: asserted.user_verified,
@@ -377,7 +390,10 @@ impl Guard {
                         backup_eligibility_gained: asserted.backup_eligibility_gained,
                     })
                 }
-                Err(Error::Webauthn(reason)) => verdict(reason),
+                Err(Error::Webauthn(reason)) => {
+                    clone_suspected = reason == WebauthnError::CloneSuspected;
+                    verdict(reason)
+                }
                 Err(other) => return Err(other),
             };
             if let Some(c) = kept
@@ -386,7 +402,12 @@ impl Guard {
                 c.used = true;
             }
             Ok(verdict)
-        })
+        });
+        if clone_suspected {
+            let passkey = Tag::of_credential_id(credential_id);
+            state.record_event(EventKind::CloneSuspected { passkey }, now);
+        }
+        outcome
     }
 }
 

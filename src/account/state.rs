@@ -10,7 +10,13 @@
 
 use alloc::vec::Vec;
 
-use super::{guard::TotpAccount, secrets::SealedSecrets, throttle::ThrottleState};
+use super::{
+    enroll::EnrollmentNames,
+    events::{Authenticator, Event, EventKind, EventSink, Journal, Tag},
+    guard::TotpAccount,
+    secrets::SealedSecrets,
+    throttle::ThrottleState,
+};
 #[cfg(feature = "device")]
 use crate::factor::{Device, DeviceChallenge, RegistrationChallenge};
 #[cfg(feature = "webauthn")]
@@ -89,6 +95,10 @@ pub struct AccountState {
     /// The passkey sign-in challenges this account accepted.
     #[cfg(feature = "webauthn")]
     pub sign_ins: SignInsUsed,
+    /// What the decisions on this state since it was loaded did: never
+    /// stored ([`AccountState::take_events`]).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    journal: Journal,
 }
 
 impl AccountState {
@@ -116,6 +126,79 @@ impl AccountState {
         &mut self.totp.throttle
     }
 
+    /// The events of the decisions made on this state since it was loaded
+    /// (or since they were last taken), oldest first: every decision of
+    /// the guard over it, and every change of a factor through its
+    /// methods, writes them here. The journal is never stored and keeps
+    /// the newest [`Journal::CAPACITY`].
+    #[must_use]
+    pub fn events(&self) -> &[Event] {
+        self.journal.events()
+    }
+
+    /// Takes the events out ([`AccountState::events`]): call it in the
+    /// decision that saves the state, and log, count or store them once
+    /// the save succeeded (a decision retried after a lost
+    /// compare-and-swap starts from a freshly loaded state, so nothing is
+    /// told twice).
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.journal.take()
+    }
+
+    /// The journal, for the guard's decisions to write into.
+    pub(super) fn journal(&mut self) -> &mut Journal {
+        &mut self.journal
+    }
+
+    /// Records an event of the service's own about this account: a change
+    /// of a factor kept outside this state (a phone number in the user's
+    /// record), so that it is told with the rest.
+    pub fn record_event(&mut self, kind: EventKind, now: u64) {
+        self.journal.event(Event { at: now, kind });
+    }
+
+    /// Removes the TOTP secret `names.active` (and an enrolment under way,
+    /// `names.pending`), which is a change of credentials; returns whether
+    /// there was one.
+    pub fn remove_totp(&mut self, names: EnrollmentNames<'_>, now: u64) -> bool {
+        self.secrets.remove(names.pending);
+        let removed = self.secrets.remove(names.active).is_some();
+        if removed {
+            self.credentials_changed();
+            let authenticator = Authenticator::Totp;
+            self.record_event(EventKind::AuthenticatorRemoved { authenticator }, now);
+        }
+        removed
+    }
+
+    /// Puts `codes` in place of the account's recovery codes (if any),
+    /// which is a change of credentials.
+    pub fn replace_recovery_codes(&mut self, codes: RecoveryCodes, now: u64) {
+        let authenticator = Authenticator::RecoveryCodes {
+            count: u32::try_from(codes.digests.len()).unwrap_or(u32::MAX),
+        };
+        let kind = match self.recovery.replace(codes) {
+            Some(_) => EventKind::AuthenticatorReplaced { authenticator },
+            None => EventKind::AuthenticatorBound { authenticator },
+        };
+        self.credentials_changed();
+        self.record_event(kind, now);
+    }
+
+    /// Removes the account's recovery codes, which is a change of
+    /// credentials; returns whether it had some.
+    pub fn remove_recovery_codes(&mut self, now: u64) -> bool {
+        let Some(codes) = self.recovery.take() else {
+            return false;
+        };
+        self.credentials_changed();
+        let authenticator = Authenticator::RecoveryCodes {
+            count: u32::try_from(codes.digests.len()).unwrap_or(u32::MAX),
+        };
+        self.record_event(EventKind::AuthenticatorRemoved { authenticator }, now);
+        true
+    }
+
     /// The active devices.
     #[cfg(feature = "device")]
     pub fn active_devices(&self) -> impl Iterator<Item = &Device> {
@@ -126,7 +209,7 @@ impl AccountState {
     /// credentials ([`AccountState::credentials_changed`]); returns whether
     /// it was registered and active.
     #[cfg(feature = "device")]
-    pub fn revoke_device(&mut self, id: &[u8; 16]) -> bool {
+    pub fn revoke_device(&mut self, id: &[u8; 16], now: u64) -> bool {
         let found = self
             .devices
             .iter_mut()
@@ -135,6 +218,8 @@ impl AccountState {
             Some(device) => {
                 device.revoke();
                 self.credentials_changed();
+                let authenticator = Authenticator::Device { id: Tag(*id) };
+                self.record_event(EventKind::AuthenticatorRemoved { authenticator }, now);
                 true
             }
             None => false,
@@ -146,23 +231,26 @@ impl AccountState {
     /// progress end); returns whether it was registered. Remove its id
     /// from the service's index of credential ids too.
     #[cfg(feature = "webauthn")]
-    pub fn remove_passkey(&mut self, id: &[u8]) -> bool {
-        let before = self.passkeys.len();
-        self.passkeys.retain(|passkey| passkey.id != id);
-        let removed = self.passkeys.len() != before;
-        if removed {
-            self.credentials_changed();
-        }
-        removed
+    pub fn remove_passkey(&mut self, id: &[u8], now: u64) -> bool {
+        let Some(index) = self.passkeys.iter().position(|passkey| passkey.id == id) else {
+            return false;
+        };
+        let passkey = self.passkeys.remove(index);
+        self.credentials_changed();
+        let authenticator = passkey.authenticator();
+        self.record_event(EventKind::AuthenticatorRemoved { authenticator }, now);
+        true
     }
 
     /// Renames the passkey with credential id `id` (see
     /// [`Passkey::rename`]); returns whether it was registered.
     #[cfg(feature = "webauthn")]
-    pub fn rename_passkey(&mut self, id: &[u8], name: &str) -> bool {
+    pub fn rename_passkey(&mut self, id: &[u8], name: &str, now: u64) -> bool {
         match self.passkeys.iter_mut().find(|passkey| passkey.id == id) {
             Some(passkey) => {
                 passkey.rename(name);
+                let authenticator = passkey.authenticator();
+                self.record_event(EventKind::AuthenticatorRenamed { authenticator }, now);
                 true
             }
             None => false,

@@ -361,6 +361,18 @@ impl fmt::Debug for Passkey {
 }
 
 impl Passkey {
+    /// The passkey as events name it.
+    #[must_use]
+    pub fn authenticator(&self) -> crate::account::Authenticator {
+        use crate::account::{Authenticator, Tag};
+        Authenticator::Passkey {
+            id: Tag::of_credential_id(&self.id),
+            aaguid: Tag(self.aaguid),
+            backup_eligible: self.backup_eligible,
+            user_verified: self.user_verified,
+        }
+    }
+
     /// The longest name kept, in bytes.
     pub const MAX_NAME_LEN: usize = 64;
 

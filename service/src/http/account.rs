@@ -204,6 +204,12 @@ pub async fn signup(
                 }
             })
             .await?;
+        if created && !user.phone.is_empty() {
+            let authenticator = twofa::events::Authenticator::OutOfBand;
+            let kind = twofa::EventKind::AuthenticatorBound { authenticator };
+            let event = twofa::Event { at: now, kind };
+            app.tell_without_notice(&request.user_id, vec![event]).await;
+        }
         Ok(if created {
             success("User created", json!({"user_id": request.user_id}))
         } else {
@@ -577,13 +583,13 @@ pub async fn recovery_codes(
         })
         .await
         .map_err(|e| Failure(e.to_string()))??;
+        let now = twofa::unix_time()?;
         let changed = app
             .decide(account, |state: &mut AccountState| {
                 if state.credential_version != session.credential_version {
                     return Ok(None);
                 }
-                state.recovery = Some(record.clone());
-                state.credentials_changed();
+                state.replace_recovery_codes(record.clone(), now);
                 Ok(Some(state.credential_version))
             })
             .await?;
@@ -619,4 +625,14 @@ pub async fn profile(State(app): State<Arc<App>>, SessionOf(account): SessionOf)
         ))
     }
     answer(&app, &account).await.unwrap_or_else(Answer::from)
+}
+
+/// `GET /authentication/v1/user/activity`: the session's account's recent
+/// trail, newest first (at most 50 entries): its sign-ins, failures,
+/// factor changes and operators' actions.
+pub async fn activity(State(app): State<Arc<App>>, SessionOf(account): SessionOf) -> Answer {
+    match app.trail(&account, 50).await {
+        Ok(events) => success("Your recent activity", json!({"events": events})),
+        Err(failure) => failure.into(),
+    }
 }

@@ -1,23 +1,31 @@
 //! What an operator does to an account, with an admin key of their own
-//! (`TWOFA_ADMIN_KEYS`, never a client application's API key): lifting a
-//! lock. Each action is written to the account's [`AdminLog`] (who and
-//! when) before it is carried out, and to the log.
+//! (`TWOFA_ADMIN_KEYS` or `TWOFA_ADMIN_KEYS_FILE`, never a client
+//! application's API key): lift a lock, list a person's factors, revoke
+//! one, end all their sessions, read their audit trail; and `/metrics`.
+//! Each action is written to the account's trail (`admin.*`, with the
+//! operator's name) before it is carried out, and is refused if it cannot
+//! be.
 
 use std::sync::Arc;
 
 use axum::{
     extract::{FromRequestParts, State},
-    http::{StatusCode, header::AUTHORIZATION, request::Parts},
+    http::{
+        StatusCode,
+        header::{AUTHORIZATION, CONTENT_TYPE},
+        request::Parts,
+    },
+    response::IntoResponse,
 };
 use serde::Deserialize;
 use serde_json::json;
 use twofa::AccountState;
 
-use super::body::{Answer, Body, check_user_id, error, success};
-use crate::{
-    app::{App, Failure},
-    records::{AdminEntry, AdminLog},
+use super::{
+    body::{Answer, Body, check_user_id, error, success},
+    factors::{self, Remove, Target},
 };
+use crate::app::{App, Failure};
 
 /// The operator an admin key (`Authorization: Bearer KEY`) names.
 #[derive(Debug)]
@@ -44,55 +52,179 @@ impl FromRequestParts<Arc<App>> for Operator {
     }
 }
 
-/// `POST /admin/v1/unlock`.
+/// The body of most admin requests: whose account.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Unlock {
+pub struct UserId {
     user_id: String,
 }
 
-/// Lifts `user_id`'s lock, timed or for good, and forgets its failures;
-/// answers how many there were.
+/// `account` checked as an id, and a user: the API's answer otherwise.
+async fn existing(app: &App, account: &str) -> Result<(), Answer> {
+    check_user_id(account)?;
+    if !app.user(account).await?.exists() {
+        return Err(error("e-113", "No such user"));
+    }
+    Ok(())
+}
+
+/// Writes `by`'s action `name` on `account` to its trail first: an
+/// action is never carried out unrecorded.
+async fn recorded(
+    app: &App,
+    account: &str,
+    name: &str,
+    by: &str,
+    mut detail: serde_json::Value,
+) -> Result<u64, Answer> {
+    let now = twofa::unix_time().map_err(Failure::from)?;
+    detail["by"] = json!(by);
+    app.record_action(account, name, detail, now).await?;
+    Ok(now)
+}
+
+/// `POST /admin/v1/unlock`: lifts `user_id`'s lock, timed or for good,
+/// and forgets its failures; answers how many there were.
 pub async fn unlock(
     State(app): State<Arc<App>>,
     Operator(by): Operator,
-    Body(request): Body<Unlock>,
+    Body(request): Body<UserId>,
 ) -> Answer {
-    async fn answer(app: &App, by: &str, account: &str) -> Result<Answer, Answer> {
-        check_user_id(account)?;
-        let user = app.user(account).await?;
-        if !user.exists() {
-            return Ok(error("e-113", "No such user"));
-        }
-        let now = twofa::unix_time().map_err(Failure::from)?;
-        let mut state: AccountState = app.load(account).await?;
-        let failures = state.throttle().failures;
-        // Recorded first: an unlock is never carried out unrecorded.
-        let entry = AdminEntry {
-            action: "unlock".to_owned(),
-            by: by.to_owned(),
-            at: now,
-            failures,
-        };
-        app.decide(account, |log: &mut AdminLog| {
-            log.add(entry.clone());
-            Ok(())
-        })
+    let answer = async {
+        let account = request.user_id.as_str();
+        existing(&app, account).await?;
+        let state: AccountState = app.load(account).await?;
+        let before = state.totp.throttle.failures;
+        let now = recorded(
+            &app,
+            account,
+            "admin.unlock",
+            &by,
+            json!({"failures": before}),
+        )
         .await?;
         let failures = app
             .decide(account, |state: &mut AccountState| {
-                let failures = state.throttle().failures;
-                app.guard.throttle().record_success(state.throttle());
-                Ok(failures)
+                Ok(app.guard.unlock(state, now))
             })
             .await?;
-        eprintln!("admin: {by} unlocked {account} at {now} ({failures} failures in a row)");
-        Ok(success(
+        Ok::<_, Answer>(success(
             "Account unlocked",
             json!({"user_id": account, "failures": failures}),
         ))
-    }
-    answer(&app, &by, &request.user_id)
-        .await
-        .unwrap_or_else(|answer| answer)
+    };
+    answer.await.unwrap_or_else(|answer| answer)
+}
+
+/// `POST /admin/v1/factors`: `user_id`'s factors with their metadata,
+/// and every authenticator the account ever bound (oldest first).
+pub async fn factors(
+    State(app): State<Arc<App>>,
+    Operator(by): Operator,
+    Body(request): Body<UserId>,
+) -> Answer {
+    let answer = async {
+        let account = request.user_id.as_str();
+        existing(&app, account).await?;
+        recorded(&app, account, "admin.factors_read", &by, json!({})).await?;
+        let mut factors = factors::describe(&app, account).await?;
+        factors["bindings"] = json!(app.bindings(account).await?);
+        Ok::<_, Answer>(success("The user's factors", factors))
+    };
+    answer.await.unwrap_or_else(|answer| answer)
+}
+
+/// The body of `POST /admin/v1/factors/revoke`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revoke {
+    user_id: String,
+    /// The factor and its id, as the person's own removal takes them.
+    factor: String,
+    #[serde(default)]
+    device_id: String,
+    #[serde(default)]
+    credential_id: String,
+}
+
+/// `POST /admin/v1/factors/revoke`: removes one of `user_id`'s factors
+/// (a lost phone, a stolen key), which ends all their sessions.
+pub async fn revoke(
+    State(app): State<Arc<App>>,
+    Operator(by): Operator,
+    Body(request): Body<Revoke>,
+) -> Answer {
+    let answer = async {
+        let account = request.user_id.as_str();
+        let target = Target::parse(&Remove {
+            factor: request.factor,
+            device_id: request.device_id,
+            credential_id: request.credential_id,
+        })?;
+        existing(&app, account).await?;
+        let factor = crate::login::factor_name(target.factor);
+        recorded(
+            &app,
+            account,
+            "admin.revoke",
+            &by,
+            json!({"factor": factor}),
+        )
+        .await?;
+        let removed = factors::remove_factor(&app, account, &target, None).await?;
+        Ok::<_, Answer>(match removed {
+            Some((true, _)) => success(&format!("{factor} revoked"), json!({"user_id": account})),
+            _ => error("e-107", "This factor is not set up"),
+        })
+    };
+    answer.await.unwrap_or_else(|answer| answer)
+}
+
+/// `POST /admin/v1/sessions/end`: ends every session of `user_id`, its
+/// logins in progress and its remembered devices.
+pub async fn end_sessions(
+    State(app): State<Arc<App>>,
+    Operator(by): Operator,
+    Body(request): Body<UserId>,
+) -> Answer {
+    let answer = async {
+        let account = request.user_id.as_str();
+        existing(&app, account).await?;
+        recorded(&app, account, "admin.sessions_ended", &by, json!({})).await?;
+        app.decide(account, |state: &mut AccountState| {
+            state.credentials_changed();
+            Ok(())
+        })
+        .await?;
+        Ok::<_, Answer>(success("Every session ended", json!({"user_id": account})))
+    };
+    answer.await.unwrap_or_else(|answer| answer)
+}
+
+/// `POST /admin/v1/trail`: `user_id`'s audit trail, newest first.
+pub async fn trail(
+    State(app): State<Arc<App>>,
+    Operator(by): Operator,
+    Body(request): Body<UserId>,
+) -> Answer {
+    let answer = async {
+        let account = request.user_id.as_str();
+        existing(&app, account).await?;
+        recorded(&app, account, "admin.trail_read", &by, json!({})).await?;
+        let events = app.trail(account, twofa_record::MAX_ACTIVITY).await?;
+        Ok::<_, Answer>(success("The user's trail", json!({"events": events})))
+    };
+    answer.await.unwrap_or_else(|answer| answer)
+}
+
+/// `GET /metrics`: Prometheus's text format, for an operator's scraper
+/// (`Authorization: Bearer ADMIN_KEY`).
+pub async fn metrics(State(app): State<Arc<App>>, Operator(_): Operator) -> impl IntoResponse {
+    (
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.encode(),
+    )
 }

@@ -91,9 +91,9 @@ fn log_failure(failure: &Failure) {
     let left_out = std::mem::take(&mut last.1);
     last.0 = Some(now);
     if left_out > 0 {
-        eprintln!("error: {failure} ({left_out} more in the second before, not shown)");
+        tracing::error!(%failure, left_out, "failed (and more in the second before, not shown)");
     } else {
-        eprintln!("error: {failure}");
+        tracing::error!(%failure, "failed");
     }
 }
 

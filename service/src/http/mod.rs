@@ -7,6 +7,7 @@ pub mod body;
 pub mod factors;
 pub mod health;
 pub mod limits;
+pub mod observe;
 pub mod passkeys;
 pub mod server;
 pub mod session;
@@ -99,10 +100,20 @@ pub fn router(app: Arc<App>, limits: &Limits) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/", get(web::page))
         .route("/app.js", get(web::script))
+        .route("/authentication/v1/user/activity", get(account::activity))
+        .route("/metrics", get(admin::metrics))
         .route("/admin/v1/unlock", post(admin::unlock))
+        .route("/admin/v1/factors", post(admin::factors))
+        .route("/admin/v1/factors/revoke", post(admin::revoke))
+        .route("/admin/v1/sessions/end", post(admin::end_sessions))
+        .route("/admin/v1/trail", post(admin::trail))
         .fallback(body::no_route)
         .method_not_allowed_fallback(body::no_route)
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            observe::observe,
+        ))
         .with_state(app)
         .layer(axum::middleware::from_fn_with_state(
             limits::RequestLimits::new(limits),

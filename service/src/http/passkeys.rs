@@ -132,9 +132,10 @@ pub async fn rename(
                 "Malformed request: credential_id must be base64url",
             ));
         };
+        let now = twofa::unix_time().map_err(Failure::from)?;
         let renamed = app
             .decide(&account, |state: &mut AccountState| {
-                Ok(state.rename_passkey(&id, &request.name))
+                Ok(state.rename_passkey(&id, &request.name, now))
             })
             .await?;
         Ok(if renamed {

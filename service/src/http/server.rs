@@ -135,7 +135,7 @@ pub async fn serve(
     let mut warn = |what: &str| {
         // At most one line every 10 s, however hard the flood.
         if last_warning.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
-            eprintln!("warning: {what}");
+            tracing::warn!("{what}");
             last_warning = Some(Instant::now());
         }
     };
@@ -215,8 +215,8 @@ pub fn within_descriptors(limits: Limits) -> Limits {
     match soft {
         Some(soft) if limits.max_connections + 64 > soft => {
             let fitted = soft.saturating_sub(64).max(1);
-            eprintln!(
-                "warning: {soft} descriptors allow {fitted} connections, not TWOFA_MAX_CONNECTIONS={}",
+            tracing::warn!(
+                "{soft} descriptors allow {fitted} connections, not TWOFA_MAX_CONNECTIONS={}",
                 limits.max_connections
             );
             Limits {

@@ -464,7 +464,8 @@ async fn send_sms(app: &App, account: &str, ticket: &str, now: u64) -> Result<An
             Err(NotSent::Ticket(refused)) => refusal(&refused, now, "Invalid register_token"),
             Err(NotSent::Limit(words)) => error("e-105", &format!("OTP not sent: {words}")),
             Err(NotSent::Gateway(why)) => {
-                eprintln!("error: sms gateway: {why}");
+                app.metrics.sms("code", "failed");
+                tracing::error!(error = %why, "sms gateway: a code was not sent");
                 error("e-110", "OTP not sent: the SMS gateway failed, try again")
             }
         },

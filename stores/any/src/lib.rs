@@ -20,7 +20,7 @@ use std::error::Error;
 use redis::aio::ConnectionManager;
 use sqlx::{SqlitePool, postgres::PgPoolOptions};
 use twofa::{AccountStore, Versioned};
-use twofa_record::Record;
+use twofa_record::{AuditTrail, Record, StoreError, TrailEntry};
 use twofa_redis::RedisStore;
 use twofa_sqlx::{PgStore, SqliteStore};
 
@@ -88,6 +88,48 @@ impl<T: Record> AccountStore<T> for AnyStore {
             Self::Redis(store) => store.save(account, expected, state).await?,
         })
     }
+}
+
+impl AuditTrail for AnyStore {
+    type Error = BoxError;
+
+    async fn append(
+        &self,
+        account: &str,
+        entries: &[TrailEntry],
+        now: u64,
+    ) -> Result<(), StoreError<BoxError>> {
+        match self {
+            Self::Postgres(store) => store.append(account, entries, now).await.map_err(boxed),
+            Self::Sqlite(store) => store.append(account, entries, now).await.map_err(boxed),
+            Self::Redis(store) => store.append(account, entries, now).await.map_err(boxed),
+        }
+    }
+
+    async fn recent(
+        &self,
+        account: &str,
+        limit: usize,
+    ) -> Result<Vec<TrailEntry>, StoreError<BoxError>> {
+        match self {
+            Self::Postgres(store) => store.recent(account, limit).await.map_err(boxed),
+            Self::Sqlite(store) => store.recent(account, limit).await.map_err(boxed),
+            Self::Redis(store) => store.recent(account, limit).await.map_err(boxed),
+        }
+    }
+
+    async fn bindings(&self, account: &str) -> Result<Vec<TrailEntry>, StoreError<BoxError>> {
+        match self {
+            Self::Postgres(store) => store.bindings(account).await.map_err(boxed),
+            Self::Sqlite(store) => store.bindings(account).await.map_err(boxed),
+            Self::Redis(store) => store.bindings(account).await.map_err(boxed),
+        }
+    }
+}
+
+/// A backend's trail error, its failure boxed.
+fn boxed<E: Error + Send + Sync + 'static>(error: StoreError<E>) -> StoreError<BoxError> {
+    error.map_backend(|e| Box::new(e) as BoxError)
 }
 
 /// Opens the SQLite file `target` and brings its schema up to date. Two

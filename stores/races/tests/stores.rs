@@ -282,7 +282,7 @@ async fn migrate_together(backend: &str, target: &str) {
             .unwrap(),
         AnyStore::Redis(_) => unreachable!("Redis has no schema"),
     };
-    assert_eq!(applied, [1], "{backend}");
+    assert_eq!(applied, [1, 2], "{backend}");
 }
 
 #[tokio::test]
@@ -347,5 +347,118 @@ async fn redis_runs_with_the_durability_a_replay_mark_needs() {
                 Vec::<String>::new()
             );
         }
+    }
+}
+
+fn entry(at: u64, name: &str) -> twofa_record::TrailEntry {
+    twofa_record::TrailEntry {
+        at,
+        name: name.to_owned(),
+        detail: format!("{{\"n\":{at}}}"),
+    }
+}
+
+#[tokio::test]
+async fn the_trail_is_newest_first_bounded_and_keeps_every_binding() {
+    use twofa_record::{AuditTrail, MAX_ACTIVITY, MAX_BINDINGS, RETENTION_SECS, StoreError};
+    let now = 2_000_000_000;
+    for (name, store) in backends().await {
+        let account = fresh("trail");
+        // Newest first, bindings and activity alike.
+        let first = [
+            entry(now - 3, "login.failed"),
+            entry(now - 2, "authenticator.bound"),
+        ];
+        store.append(&account, &first, now).await.unwrap();
+        store
+            .append(&account, &[entry(now - 1, "login.succeeded")], now)
+            .await
+            .unwrap();
+        let recent = store.recent(&account, 10).await.unwrap();
+        let names: Vec<_> = recent.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["login.succeeded", "authenticator.bound", "login.failed"],
+            "{name}"
+        );
+        assert_eq!(recent[2], first[0], "{name}: read back exactly");
+        assert_eq!(store.recent(&account, 1).await.unwrap().len(), 1, "{name}");
+
+        // Past the per-account bound, the oldest activity goes; the
+        // binding stays in the record of bindings.
+        let many: Vec<_> = (0..MAX_ACTIVITY as u64 + 20)
+            .map(|i| entry(now + i, "code.sent"))
+            .collect();
+        store.append(&account, &many, now).await.unwrap();
+        let recent = store.recent(&account, 2 * MAX_ACTIVITY).await.unwrap();
+        assert!(recent.len() <= MAX_ACTIVITY + 1, "{name}: {}", recent.len());
+        assert_eq!(recent[0].at, now + MAX_ACTIVITY as u64 + 19, "{name}");
+        assert!(recent.iter().all(|e| e.name != "login.failed"), "{name}");
+        let bindings = store.bindings(&account).await.unwrap();
+        assert_eq!(bindings, [first[1].clone()], "{name}");
+
+        // Past the retention, old activity goes when the trail is next
+        // written; bindings never do.
+        let later = now + RETENTION_SECS + 10 * MAX_ACTIVITY as u64;
+        store
+            .append(&account, &[entry(later, "login.succeeded")], later)
+            .await
+            .unwrap();
+        let recent = store.recent(&account, 2 * MAX_ACTIVITY).await.unwrap();
+        let recent: Vec<_> = recent.into_iter().filter(|e| !e.is_binding()).collect();
+        assert!(!recent.is_empty(), "{name}");
+        assert!(
+            recent.iter().all(|e| e.at + RETENTION_SECS >= later),
+            "{name}: {} entries older than the retention",
+            recent
+                .iter()
+                .filter(|e| e.at + RETENTION_SECS < later)
+                .count()
+        );
+        assert_eq!(store.bindings(&account).await.unwrap().len(), 1, "{name}");
+
+        // The record of bindings is bounded: an append past it is refused
+        // whole, never dropped silently.
+        let fill: Vec<_> = (1..MAX_BINDINGS as u64)
+            .map(|i| entry(later + i, "authenticator.removed"))
+            .collect();
+        store.append(&account, &fill, later).await.unwrap();
+        let over = [
+            entry(later, "login.failed"),
+            entry(later, "authenticator.bound"),
+        ];
+        assert!(
+            matches!(
+                store.append(&account, &over, later).await,
+                Err(StoreError::Unwritable(_))
+            ),
+            "{name}"
+        );
+        assert_eq!(
+            store.bindings(&account).await.unwrap().len(),
+            MAX_BINDINGS,
+            "{name}"
+        );
+        assert_ne!(
+            store.recent(&account, 1).await.unwrap()[0].name,
+            "login.failed"
+        );
+
+        // Entries out of bounds are refused before anything is written.
+        let bad = twofa_record::TrailEntry {
+            at: now,
+            name: "Login Failed".to_owned(),
+            detail: "{}".to_owned(),
+        };
+        assert!(store.append(&account, &[bad], now).await.is_err(), "{name}");
+        let not_object = entry(now, "x");
+        let not_object = twofa_record::TrailEntry {
+            detail: "[1]".to_owned(),
+            ..not_object
+        };
+        assert!(
+            store.append(&account, &[not_object], now).await.is_err(),
+            "{name}"
+        );
     }
 }

@@ -79,6 +79,19 @@ impl<E: Error + 'static> Error for StoreError<E> {
     }
 }
 
+impl<E> StoreError<E> {
+    /// The same error with the backend's failure mapped by `f`.
+    pub fn map_backend<F>(self, f: impl FnOnce(E) -> F) -> StoreError<F> {
+        match self {
+            Self::Backend(e) => StoreError::Backend(f(e)),
+            Self::Corrupt(corrupt) => StoreError::Corrupt(corrupt),
+            Self::VersionOutOfRange => StoreError::VersionOutOfRange,
+            Self::BadAccount => StoreError::BadAccount,
+            Self::Unwritable(why) => StoreError::Unwritable(why),
+        }
+    }
+}
+
 impl<E> From<Corrupt> for StoreError<E> {
     fn from(corrupt: Corrupt) -> Self {
         Self::Corrupt(corrupt)

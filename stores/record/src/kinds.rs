@@ -38,6 +38,13 @@ pub trait Record: Clone + PartialEq + Default + Send + Sync + 'static {
     /// # Errors
     /// What is out of bounds.
     fn check(&self) -> Result<(), &'static str>;
+
+    /// The events the decisions on this state journalled since it was
+    /// loaded ([`AccountState::take_events`]), taken out; none for kinds
+    /// that keep no journal.
+    fn take_events(&mut self) -> Vec<twofa::Event> {
+        Vec::new()
+    }
 }
 
 /// The body of a serde state, checked first: how every kind here is
@@ -152,7 +159,7 @@ fn check_passkeys(state: &AccountState) -> Result<(), &'static str> {
 /// ```
 #[macro_export]
 macro_rules! json_record {
-    ($type:ty, $kind:literal $(, format $format:literal)?, |$this:ident| $check:expr) => {
+    ($type:ty, $kind:literal $(, format $format:literal)? $(, events $take:path)?, |$this:ident| $check:expr) => {
         impl $crate::Record for $type {
             const KIND: &'static str = $kind;
             $(const FORMAT: i64 = $format;)?
@@ -169,6 +176,10 @@ macro_rules! json_record {
                 let $this = self;
                 $check
             }
+
+            $(fn take_events(&mut self) -> Vec<twofa::Event> {
+                $take(self)
+            })?
         }
     };
 }
@@ -182,6 +193,6 @@ json_record!(HotpAccount, "hotp", |hotp| check_throttle(&hotp.throttle));
 // read as an account without its secrets. Format 3: passkeys joined it
 // (the credentials, the registration challenge, each pending login's
 // passkey challenge, the sign-ins accepted).
-json_record!(AccountState, "account", format 3, |state| check_account(
+json_record!(AccountState, "account", format 3, events AccountState::take_events, |state| check_account(
     state
 ));

@@ -27,12 +27,20 @@
 //! Every integer in a body is a JSON number written in full (`u64` and the
 //! 128-bit replay mask included), so nothing is rounded; the version
 //! beside the body is the store's own column.
+//!
+//! Beside the records, each account's audit trail ([`AuditTrail`]): its
+//! events, append-only and bounded, and the record of its authenticators.
 
 mod error;
 mod kinds;
+mod trail;
 mod version;
 
 pub use error::{Corrupt, StoreError};
 pub use kinds::{Record, from_json, to_json};
+pub use trail::{
+    AuditTrail, MAX_ACTIVITY, MAX_BINDINGS, MAX_DETAIL_LEN, MAX_NAME_LEN, PRUNE_BATCH,
+    RETENTION_SECS, TrailEntry, check_entries,
+};
 pub use twofa::SealedSecrets;
 pub use version::{MAX_BODY_LEN, check_account, decode, next_version};

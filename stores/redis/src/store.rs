@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use redis::{RedisError, Script, aio::ConnectionLike};
 use twofa::{AccountStore, Versioned};
-use twofa_record::{Corrupt, Record, StoreError, check_account, decode, next_version};
+use twofa_record::{
+    AuditTrail, Corrupt, MAX_ACTIVITY, MAX_BINDINGS, RETENTION_SECS, Record, StoreError,
+    TrailEntry, check_account, check_entries, decode, next_version,
+};
 
 /// Saves the record if its version is still the one loaded (`ARGV[1]`,
 /// `0` for a key that does not exist); returns 1 if it did, 0 otherwise.
@@ -55,6 +58,7 @@ return 1
 pub struct RedisStore<C> {
     connection: C,
     save: Script,
+    append: Script,
     replicas: Option<(u32, Duration)>,
 }
 
@@ -137,6 +141,7 @@ impl<C> RedisStore<C> {
         Self {
             connection,
             save: Script::new(SAVE),
+            append: Script::new(APPEND),
             replicas: None,
         }
     }
@@ -278,5 +283,122 @@ impl<T: Record, C: ConnectionLike + Clone + Send + Sync> AccountStore<T> for Red
             }));
         }
         Ok(true)
+    }
+}
+
+/// Appends to one account's trail: `KEYS[1]` its activity (newest
+/// first), `KEYS[2]` its bindings (oldest first). `ARGV`: the activity
+/// bound, the bindings bound, the cutoff time, the retention in seconds,
+/// then pairs of (`1` for a binding, `0` otherwise; the entry as JSON).
+/// A binding goes to both lists, so the activity list is the whole recent
+/// trail. The bindings list never expires.
+const APPEND: &str = r"
+local bindings = 0
+for i = 5, #ARGV, 2 do
+  if ARGV[i] == '1' then bindings = bindings + 1 end
+end
+if bindings > 0 and redis.call('LLEN', KEYS[2]) + bindings > tonumber(ARGV[2]) then
+  return redis.error_reply('twofa: the record of bindings is full')
+end
+for i = 5, #ARGV, 2 do
+  if ARGV[i] == '1' then redis.call('RPUSH', KEYS[2], ARGV[i + 1]) end
+  redis.call('LPUSH', KEYS[1], ARGV[i + 1])
+end
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+local cutoff = tonumber(ARGV[3])
+for _ = 1, tonumber(ARGV[1]) do
+  local oldest = redis.call('LINDEX', KEYS[1], -1)
+  if not oldest or cjson.decode(oldest).at >= cutoff then break end
+  redis.call('RPOP', KEYS[1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+";
+
+impl<C: ConnectionLike + Clone + Send + Sync> AuditTrail for RedisStore<C> {
+    type Error = RedisFailure;
+
+    async fn append(
+        &self,
+        account: &str,
+        entries: &[TrailEntry],
+        now: u64,
+    ) -> Result<(), StoreError<RedisFailure>> {
+        check_account(account)?;
+        check_entries(entries)?;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut invocation = self.append.prepare_invoke();
+        invocation
+            .key(key(account, "trail.activity"))
+            .key(key(account, "trail.bindings"))
+            .arg(MAX_ACTIVITY)
+            .arg(MAX_BINDINGS)
+            .arg(now.saturating_sub(RETENTION_SECS))
+            .arg(RETENTION_SECS);
+        for entry in entries {
+            let json = serde_json::to_string(entry)
+                .map_err(|_| StoreError::Unwritable("an entry that does not serialize"))?;
+            invocation
+                .arg(if entry.is_binding() { "1" } else { "0" })
+                .arg(json);
+        }
+        let mut connection = self.connection.clone();
+        let appended: Result<i64, RedisError> = invocation.invoke_async(&mut connection).await;
+        match appended {
+            Ok(_) => Ok(()),
+            Err(e) if e.to_string().contains("the record of bindings is full") => {
+                Err(StoreError::Unwritable("the record of bindings is full"))
+            }
+            Err(e) => Err(redis_failure(e)),
+        }
+    }
+
+    async fn recent(
+        &self,
+        account: &str,
+        limit: usize,
+    ) -> Result<Vec<TrailEntry>, StoreError<RedisFailure>> {
+        check_account(account)?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let last = isize::try_from(limit.min(MAX_ACTIVITY)).unwrap_or(isize::MAX) - 1;
+        self.read(&key(account, "trail.activity"), last).await
+    }
+
+    async fn bindings(&self, account: &str) -> Result<Vec<TrailEntry>, StoreError<RedisFailure>> {
+        check_account(account)?;
+        self.read(&key(account, "trail.bindings"), -1).await
+    }
+}
+
+impl<C: ConnectionLike + Clone + Send + Sync> RedisStore<C> {
+    /// A trail list from its head to `last`, each entry checked.
+    async fn read(
+        &self,
+        key: &str,
+        last: isize,
+    ) -> Result<Vec<TrailEntry>, StoreError<RedisFailure>> {
+        let mut connection = self.connection.clone();
+        let items: Vec<String> = redis::cmd("LRANGE")
+            .arg(key)
+            .arg(0)
+            .arg(last)
+            .query_async(&mut connection)
+            .await
+            .map_err(redis_failure)?;
+        items
+            .iter()
+            .map(|item| {
+                let entry: TrailEntry = serde_json::from_str(item)
+                    .map_err(|_| Corrupt::new("trail", "an entry that is not one"))?;
+                entry
+                    .check::<RedisFailure>()
+                    .map_err(|_| Corrupt::new("trail", "an entry out of bounds"))?;
+                Ok(entry)
+            })
+            .collect()
     }
 }

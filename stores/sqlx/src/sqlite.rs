@@ -74,8 +74,10 @@ mod sql {
         version    INTEGER PRIMARY KEY,
         applied_at TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP) STRICT";
     pub(super) const RECORD_MIGRATION: &str = "INSERT INTO twofa_migrations (version) VALUES (?1)";
-    pub(super) const MIGRATIONS: &[(i64, &str)] =
-        &[(1, include_str!("../migrations/sqlite/0001_records.sql"))];
+    pub(super) const MIGRATIONS: &[(i64, &str)] = &[
+        (1, include_str!("../migrations/sqlite/0001_records.sql")),
+        (2, include_str!("../migrations/sqlite/0002_events.sql")),
+    ];
     /// At most `MAX_BODY_LEN` + 1 characters of the body: a longer one is
     /// refused as corrupt without being read whole.
     pub(super) const LOAD: &str = "SELECT version, format, substr(body, 1, 1048577) \
@@ -85,6 +87,29 @@ mod sql {
     pub(super) const UPDATE: &str = "UPDATE twofa_records \
         SET version = ?5, format = ?3, body = ?4, updated_at = CURRENT_TIMESTAMP \
         WHERE account = ?1 AND kind = ?2 AND version = ?6";
+    /// An append's transaction: on SQLite the write lock at once, so that
+    /// the count of bindings and the inserts are one step.
+    pub(super) const BEGIN_TRAIL: &str = "BEGIN IMMEDIATE";
+    /// Appends to one account's trail wait for one another.
+    pub(super) const LOCK_TRAIL: Option<&str> = None;
+    pub(super) const COUNT_BINDINGS: &str =
+        "SELECT COUNT(*) FROM twofa_events WHERE account = ?1 AND binding";
+    pub(super) const INSERT_EVENT: &str = "INSERT INTO twofa_events (account, at, name, detail, binding) \
+        VALUES (?1, ?2, ?3, ?4, ?5)";
+    /// The account's activity beyond the newest `?2` entries.
+    pub(super) const PRUNE_ACCOUNT: &str = "DELETE FROM twofa_events WHERE account = ?1 AND NOT binding \
+        AND id <= (SELECT id FROM twofa_events WHERE account = ?1 AND NOT binding \
+        ORDER BY id DESC LIMIT 1 OFFSET ?2)";
+    /// The account's activity older than `?2`.
+    pub(super) const PRUNE_ACCOUNT_OLD: &str =
+        "DELETE FROM twofa_events WHERE account = ?1 AND NOT binding AND at < ?2";
+    /// At most `?2` activity entries, of any account, older than `?1`.
+    pub(super) const PRUNE_OLD: &str = "DELETE FROM twofa_events WHERE id IN \
+        (SELECT id FROM twofa_events WHERE NOT binding AND at < ?1 ORDER BY at LIMIT ?2)";
+    pub(super) const RECENT: &str = "SELECT at, name, detail FROM twofa_events \
+        WHERE account = ?1 ORDER BY id DESC LIMIT ?2";
+    pub(super) const BINDINGS: &str = "SELECT at, name, detail FROM twofa_events \
+        WHERE account = ?1 AND binding ORDER BY id";
 }
 
 sql_store!(SqliteStore, sql);

@@ -120,7 +120,127 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
         }
+
+        impl twofa_record::AuditTrail for $store {
+            type Error = sqlx::Error;
+
+            async fn append(
+                &self,
+                account: &str,
+                entries: &[twofa_record::TrailEntry],
+                now: u64,
+            ) -> Result<(), StoreError<sqlx::Error>> {
+                check_account(account)?;
+                let bindings = twofa_record::check_entries(entries)?;
+                if entries.is_empty() {
+                    return Ok(());
+                }
+                let time = |at: u64| {
+                    i64::try_from(at).map_err(|_| StoreError::Unwritable("a time beyond i64"))
+                };
+                let mut tx = self
+                    .pool
+                    .begin_with($sql::BEGIN_TRAIL)
+                    .await
+                    .map_err(StoreError::Backend)?;
+                if let Some(lock) = $sql::LOCK_TRAIL {
+                    sqlx::query(lock)
+                        .bind(account)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::Backend)?;
+                }
+                if bindings > 0 {
+                    let kept: i64 = sqlx::query_scalar($sql::COUNT_BINDINGS)
+                        .bind(account)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(StoreError::Backend)?;
+                    let kept = usize::try_from(kept).unwrap_or(usize::MAX);
+                    if kept.saturating_add(bindings) > twofa_record::MAX_BINDINGS {
+                        return Err(StoreError::Unwritable("the record of bindings is full"));
+                    }
+                }
+                for entry in entries {
+                    sqlx::query($sql::INSERT_EVENT)
+                        .bind(account)
+                        .bind(time(entry.at)?)
+                        .bind(&entry.name)
+                        .bind(&entry.detail)
+                        .bind(entry.is_binding())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::Backend)?;
+                }
+                sqlx::query($sql::PRUNE_ACCOUNT)
+                    .bind(account)
+                    .bind(twofa_record::MAX_ACTIVITY as i64)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::Backend)?;
+                let cutoff = now.saturating_sub(twofa_record::RETENTION_SECS);
+                sqlx::query($sql::PRUNE_ACCOUNT_OLD)
+                    .bind(account)
+                    .bind(time(cutoff)?)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::Backend)?;
+                sqlx::query($sql::PRUNE_OLD)
+                    .bind(time(cutoff)?)
+                    .bind(twofa_record::PRUNE_BATCH as i64)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::Backend)?;
+                tx.commit().await.map_err(StoreError::Backend)
+            }
+
+            async fn recent(
+                &self,
+                account: &str,
+                limit: usize,
+            ) -> Result<Vec<twofa_record::TrailEntry>, StoreError<sqlx::Error>> {
+                check_account(account)?;
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let rows: Vec<(i64, String, String)> = sqlx::query_as($sql::RECENT)
+                    .bind(account)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(StoreError::Backend)?;
+                crate::store::entries(rows)
+            }
+
+            async fn bindings(
+                &self,
+                account: &str,
+            ) -> Result<Vec<twofa_record::TrailEntry>, StoreError<sqlx::Error>> {
+                check_account(account)?;
+                let rows: Vec<(i64, String, String)> = sqlx::query_as($sql::BINDINGS)
+                    .bind(account)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(StoreError::Backend)?;
+                crate::store::entries(rows)
+            }
+        }
     };
 }
 
 pub(crate) use sql_store;
+
+/// Rows of the trail read back, each checked as an append checks it.
+pub(crate) fn entries<E>(
+    rows: Vec<(i64, String, String)>,
+) -> Result<Vec<twofa_record::TrailEntry>, twofa_record::StoreError<E>> {
+    rows.into_iter()
+        .map(|(at, name, detail)| {
+            let at = u64::try_from(at)
+                .map_err(|_| twofa_record::Corrupt::new("trail", "a negative time"))?;
+            let entry = twofa_record::TrailEntry { at, name, detail };
+            entry
+                .check::<E>()
+                .map_err(|_| twofa_record::Corrupt::new("trail", "an entry out of bounds"))?;
+            Ok(entry)
+        })
+        .collect()
+}

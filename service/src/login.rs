@@ -411,13 +411,14 @@ pub async fn complete_with_recovery(
     now: u64,
 ) -> Result<Outcome<(RecoveryCode, u64)>, Failure> {
     let (app, handle) = (app.clone(), tokio::runtime::Handle::current());
+    let request = crate::http::observe::current();
     let (account, ticket) = (account.to_owned(), ticket.to_owned());
     let code = Zeroizing::new(code.to_owned());
     // Two hashes on a hit: the code, and the one replacing it.
     let login = crate::hashing::Class::Login;
     let outcome = crate::hashing::run(login, 2, move |memory| {
         let binding = Binding::new(&account, LOGIN);
-        handle.block_on(app.decide(&account, |state: &mut AccountState| {
+        let decided = app.decide(&account, |state: &mut AccountState| {
             let keys = app.recovery_keys();
             let outcome = app.guard.complete_login(
                 state,
@@ -441,7 +442,8 @@ pub async fn complete_with_recovery(
             )?;
             let version = state.credential_version;
             Ok(outcome.map(|accepted| (accepted.replacement, version)))
-        }))
+        });
+        handle.block_on(crate::http::observe::within(request, decided))
     })
     .await
     .map_err(Failure)??;

@@ -33,6 +33,21 @@ pub fn current() -> Option<RequestContext> {
     REQUEST.try_with(Clone::clone).ok()
 }
 
+/// Runs `work` as part of the request `context` names (work the request
+/// handed to another thread: a recovery code's check on a hashing
+/// thread), so that what it logs and counts is the request's.
+pub async fn within<F: Future>(context: Option<RequestContext>, work: F) -> F::Output {
+    use tracing::Instrument;
+    match context {
+        Some(context) => {
+            let span =
+                tracing::info_span!("request", request_id = %context.id, route = %context.route);
+            REQUEST.scope(context, work).instrument(span).await
+        }
+        None => work.await,
+    }
+}
+
 /// The middleware: runs the request inside its context and span, then
 /// logs and counts the answer.
 pub async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
@@ -66,7 +81,7 @@ pub async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) 
         tracing::info!(
             method = %method,
             status,
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            latency_ms = %format_args!("{:.3}", elapsed.as_secs_f64() * 1000.0),
             "answered"
         );
     });

@@ -15,6 +15,7 @@ use std::{
 };
 
 pub mod passkey;
+pub mod secrets;
 
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
@@ -111,6 +112,8 @@ pub struct Server {
     child: Child,
     pub base: String,
     pub outbox: PathBuf,
+    /// Its standard error: the log, checked for secrets when it stops.
+    log: PathBuf,
     store: Store,
     lockout_after: u32,
 }
@@ -158,6 +161,25 @@ impl Server {
         settings: &[(&str, &str)],
     ) -> Self {
         let outbox = dir.join("outbox");
+        static STARTED: AtomicU32 = AtomicU32::new(0);
+        let log = dir.join(format!(
+            "server-{}.log",
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
+        // Keys in the settings (`NAME:KEY` pairs, `ID:HEX`): the key
+        // parts, not the operators' names.
+        for (name, value) in settings {
+            if name.ends_with("_KEY") || name.ends_with("_KEYS") {
+                value
+                    .split([',', ':'])
+                    .filter(|part| part.len() >= 12)
+                    .for_each(secrets::remember);
+            }
+        }
+        for secret in [API_KEY, PASSWORD, MPIN, SEALING_KEY] {
+            secrets::remember(secret);
+        }
+        secrets::remember(SEALING_KEY.split(':').nth(1).unwrap_or_default());
         let mut child = command
             // Every test's clients share 127.0.0.1: the per-address limit
             // is off unless a test sets it.
@@ -179,6 +201,9 @@ impl Server {
             // Last, so that a test's own settings win over the defaults.
             .envs(settings.iter().copied())
             .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::File::create(&log).expect("the server's log file"),
+            ))
             .spawn()
             .expect("start twofa-service");
         let stdout = child.stdout.take().expect("its stdout");
@@ -195,9 +220,26 @@ impl Server {
             child,
             base: address,
             outbox,
+            log,
             store: store.clone(),
             lockout_after,
         }
+    }
+
+    /// What the process logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The notices sent to `phone`, oldest first.
+    pub fn notices_to(&self, phone: &str) -> Vec<String> {
+        let phone = twofa_service::phones::normalize(phone).expect("a phone number");
+        let prefix = format!("{phone} NOTICE ");
+        let text = std::fs::read_to_string(&self.outbox).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| line.strip_prefix(prefix.as_str()))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Kills the process (as a crash would) and starts another on the same
@@ -228,6 +270,7 @@ impl Server {
             .filter_map(|line| line.rsplit_once(' '))
             .filter(|(to, _)| *to == phone)
             .map(|(_, code)| code.to_owned())
+            .inspect(|code| secrets::remember(code))
             .collect()
     }
 
@@ -241,14 +284,29 @@ impl Server {
             .filter_map(|line| line.rsplit_once(' '))
             .find(|(to, _)| *to == phone)
             .map(|(_, code)| code.to_owned())
+            .inspect(|code| secrets::remember(code))
             .expect("an SMS was sent")
     }
 }
 
 impl Drop for Server {
+    /// Stops the process, then checks that its log holds no secret any
+    /// test used (its lines are printed on a failing test, for the story).
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let log = self.log();
+        if std::thread::panicking() {
+            eprintln!("--- {} ---\n{log}", self.log.display());
+            return;
+        }
+        let found = secrets::found_in(&log);
+        assert!(
+            found.is_empty(),
+            "{} holds {} secrets the tests used",
+            self.log.display(),
+            found.len()
+        );
     }
 }
 
@@ -288,10 +346,12 @@ impl Client {
         let text = response.text().await.expect("a body");
         let json = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("{path}: not JSON ({status}): {text:?}"));
+        secrets::remember_json(&json);
         (status, json)
     }
 
     pub async fn post(&self, server: &Server, path: &str, body: &Value) -> (u16, Value) {
+        secrets::remember_json(body);
         let bytes = serde_json::to_vec(body).expect("JSON");
         self.post_raw(server, path, "application/json", bytes).await
     }
@@ -314,6 +374,10 @@ impl Client {
         token: &str,
         body: Option<&Value>,
     ) -> (u16, Value) {
+        secrets::remember(token);
+        if let Some(body) = body {
+            secrets::remember_json(body);
+        }
         let request = match body {
             Some(body) => self.http.post(format!("{base}{path}")).json(body),
             None => self.http.get(format!("{base}{path}")),
@@ -324,7 +388,9 @@ impl Client {
             .await
             .expect("the server answers");
         let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON"))
+        let json = response.json().await.expect("JSON");
+        secrets::remember_json(&json);
+        (status, json)
     }
 
     /// `DELETE` with a bearer token and no body.

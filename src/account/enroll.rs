@@ -81,8 +81,7 @@ impl Guard {
             Err(Error::InvalidCode) => {
                 let before = state.totp.throttle;
                 let failed = self.failed_attempt(state.throttle(), now);
-                let after = state.totp.throttle;
-                self.throttle_events(&before, &after, now, state.journal());
+                self.journal_throttle(state, &before, now);
                 return Ok(failed);
             }
             Err(other) => return Err(other),
@@ -123,8 +122,7 @@ impl Guard {
             state.credentials_changed();
             state.record_event(kind, now);
         } else {
-            let after = state.totp.throttle;
-            self.throttle_events(&before, &after, now, state.journal());
+            self.journal_throttle(state, &before, now);
         }
         Ok(outcome)
     }

@@ -103,6 +103,17 @@ impl Guard {
             Some(reason) => EventKind::LoginFailed { factor, reason },
         };
         state.record_event(kind, now);
+        self.journal_throttle(state, before, now);
+    }
+
+    /// Journals what the account's throttle did since it stood at
+    /// `before` ([`Guard::throttle_events`]).
+    pub(super) fn journal_throttle(
+        &self,
+        state: &mut AccountState,
+        before: &ThrottleState,
+        now: u64,
+    ) {
         let after = state.totp.throttle;
         self.throttle_events(before, &after, now, state.journal());
     }
@@ -363,64 +374,43 @@ impl Guard {
         now: u64,
     ) -> Result<Outcome<[u8; 16]>, Error> {
         let before = state.totp.throttle;
-        let outcome = self.register_device(
-            state, policy, rng, key, account, algorithm, public_key, signature, now,
-        )?;
+        let outcome = (|| -> Result<Outcome<[u8; 16]>, Error> {
+            if let Err(throttled) = self.throttle().check(state.throttle(), now) {
+                return Ok(throttled.into());
+            }
+            if state.active_devices().count() >= policy.max_devices() {
+                return Err(Error::TooManyDevices);
+            }
+            let Some(challenge) = state.registration.as_mut() else {
+                return Ok(Outcome::Expired);
+            };
+            match challenge.register(rng, key, account, algorithm, public_key, signature, now) {
+                Ok(device) => {
+                    let id = device.id;
+                    state.registration = None;
+                    // Revoked devices are listed, but not for ever.
+                    while state.devices.len() >= 2 * policy.max_devices() {
+                        match state.devices.iter().position(|device| device.revoked) {
+                            Some(oldest) => state.devices.remove(oldest),
+                            None => break,
+                        };
+                    }
+                    state.devices.push(device);
+                    Ok(Outcome::Accepted(id))
+                }
+                Err(Error::ChallengeSpent) => Ok(Outcome::Expired),
+                Err(Error::InvalidDeviceKey) => Ok(self.failed_attempt(state.throttle(), now)),
+                Err(other) => Err(other),
+            }
+        })()?;
         match &outcome {
             Outcome::Accepted(id) => {
                 let authenticator = Authenticator::Device { id: Tag(*id) };
                 state.record_event(EventKind::AuthenticatorBound { authenticator }, now);
             }
-            _ => {
-                let after = state.totp.throttle;
-                self.throttle_events(&before, &after, now, state.journal());
-            }
+            _ => self.journal_throttle(state, &before, now),
         }
         Ok(outcome)
-    }
-
-    /// The check of [`Guard::finish_device_registration`].
-    #[cfg(feature = "device")]
-    #[allow(clippy::too_many_arguments)]
-    fn register_device<R: TryCryptoRng + ?Sized>(
-        &self,
-        state: &mut AccountState,
-        policy: &DevicePolicy,
-        rng: &mut R,
-        key: &DigestKey,
-        account: &str,
-        algorithm: DeviceAlgorithm,
-        public_key: &[u8],
-        signature: &[u8],
-        now: u64,
-    ) -> Result<Outcome<[u8; 16]>, Error> {
-        if let Err(throttled) = self.throttle().check(state.throttle(), now) {
-            return Ok(throttled.into());
-        }
-        if state.active_devices().count() >= policy.max_devices() {
-            return Err(Error::TooManyDevices);
-        }
-        let Some(challenge) = state.registration.as_mut() else {
-            return Ok(Outcome::Expired);
-        };
-        match challenge.register(rng, key, account, algorithm, public_key, signature, now) {
-            Ok(device) => {
-                let id = device.id;
-                state.registration = None;
-                // Revoked devices are listed, but not for ever.
-                while state.devices.len() >= 2 * policy.max_devices() {
-                    match state.devices.iter().position(|device| device.revoked) {
-                        Some(oldest) => state.devices.remove(oldest),
-                        None => break,
-                    };
-                }
-                state.devices.push(device);
-                Ok(Outcome::Accepted(id))
-            }
-            Err(Error::ChallengeSpent) => Ok(Outcome::Expired),
-            Err(Error::InvalidDeviceKey) => Ok(self.failed_attempt(state.throttle(), now)),
-            Err(other) => Err(other),
-        }
     }
 
     /// Sends a login challenge for the pending login `ticket` to device

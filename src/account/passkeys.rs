@@ -143,8 +143,7 @@ impl Guard {
                     _ => {
                         let before = state.totp.throttle;
                         let failed = self.failed_attempt(state.throttle(), now);
-                        let after = state.totp.throttle;
-                        self.throttle_events(&before, &after, now, state.journal());
+                        self.journal_throttle(state, &before, now);
                         failed
                     }
                 });

@@ -116,6 +116,24 @@ pub async fn unlock(
     answer.await.unwrap_or_else(|answer| answer)
 }
 
+/// An operator's action `name` on `account`, once the account is known
+/// to exist and the action is in its trail: `action`'s answer.
+async fn act<F: Future<Output = Result<Answer, Answer>>>(
+    app: &App,
+    by: &str,
+    account: &str,
+    name: &str,
+    detail: serde_json::Value,
+    action: impl FnOnce() -> F,
+) -> Answer {
+    let answer = async {
+        existing(app, account).await?;
+        recorded(app, account, name, by, detail).await?;
+        action().await
+    };
+    answer.await.unwrap_or_else(|answer| answer)
+}
+
 /// `POST /admin/v1/factors`: `user_id`'s factors with their metadata,
 /// and every authenticator the account ever bound (oldest first).
 pub async fn factors(
@@ -123,15 +141,20 @@ pub async fn factors(
     Operator(by): Operator,
     Body(request): Body<UserId>,
 ) -> Answer {
-    let answer = async {
-        let account = request.user_id.as_str();
-        existing(&app, account).await?;
-        recorded(&app, account, "admin.factors_read", &by, json!({})).await?;
-        let mut factors = factors::describe(&app, account).await?;
-        factors["bindings"] = json!(app.bindings(account).await?);
-        Ok::<_, Answer>(success("The user's factors", factors))
-    };
-    answer.await.unwrap_or_else(|answer| answer)
+    let account = request.user_id.as_str();
+    act(
+        &app,
+        &by,
+        account,
+        "admin.factors_read",
+        json!({}),
+        || async {
+            let mut factors = factors::describe(&app, account).await?;
+            factors["bindings"] = json!(app.bindings(account).await?);
+            Ok(success("The user's factors", factors))
+        },
+    )
+    .await
 }
 
 /// The body of `POST /admin/v1/factors/revoke`.
@@ -154,30 +177,25 @@ pub async fn revoke(
     Operator(by): Operator,
     Body(request): Body<Revoke>,
 ) -> Answer {
-    let answer = async {
-        let account = request.user_id.as_str();
-        let target = Target::parse(&Remove {
-            factor: request.factor,
-            device_id: request.device_id,
-            credential_id: request.credential_id,
-        })?;
-        existing(&app, account).await?;
-        let factor = crate::login::factor_name(target.factor);
-        recorded(
-            &app,
-            account,
-            "admin.revoke",
-            &by,
-            json!({"factor": factor}),
-        )
-        .await?;
+    let account = request.user_id.as_str();
+    let target = match Target::parse(&Remove {
+        factor: request.factor.clone(),
+        device_id: request.device_id.clone(),
+        credential_id: request.credential_id.clone(),
+    }) {
+        Ok(target) => target,
+        Err(refused) => return refused,
+    };
+    let factor = crate::login::factor_name(target.factor);
+    let detail = json!({"factor": factor});
+    act(&app, &by, account, "admin.revoke", detail, || async {
         let removed = factors::remove_factor(&app, account, &target, None).await?;
-        Ok::<_, Answer>(match removed {
+        Ok(match removed {
             Some((true, _)) => success(&format!("{factor} revoked"), json!({"user_id": account})),
             _ => error("e-107", "This factor is not set up"),
         })
-    };
-    answer.await.unwrap_or_else(|answer| answer)
+    })
+    .await
 }
 
 /// `POST /admin/v1/sessions/end`: ends every session of `user_id`, its
@@ -187,18 +205,23 @@ pub async fn end_sessions(
     Operator(by): Operator,
     Body(request): Body<UserId>,
 ) -> Answer {
-    let answer = async {
-        let account = request.user_id.as_str();
-        existing(&app, account).await?;
-        recorded(&app, account, "admin.sessions_ended", &by, json!({})).await?;
-        app.decide(account, |state: &mut AccountState| {
-            state.credentials_changed();
-            Ok(())
-        })
-        .await?;
-        Ok::<_, Answer>(success("Every session ended", json!({"user_id": account})))
-    };
-    answer.await.unwrap_or_else(|answer| answer)
+    let account = request.user_id.as_str();
+    act(
+        &app,
+        &by,
+        account,
+        "admin.sessions_ended",
+        json!({}),
+        || async {
+            app.decide(account, |state: &mut AccountState| {
+                state.credentials_changed();
+                Ok(())
+            })
+            .await?;
+            Ok(success("Every session ended", json!({"user_id": account})))
+        },
+    )
+    .await
 }
 
 /// `POST /admin/v1/trail`: `user_id`'s audit trail, newest first.
@@ -207,14 +230,19 @@ pub async fn trail(
     Operator(by): Operator,
     Body(request): Body<UserId>,
 ) -> Answer {
-    let answer = async {
-        let account = request.user_id.as_str();
-        existing(&app, account).await?;
-        recorded(&app, account, "admin.trail_read", &by, json!({})).await?;
-        let events = app.trail(account, twofa_record::MAX_ACTIVITY).await?;
-        Ok::<_, Answer>(success("The user's trail", json!({"events": events})))
-    };
-    answer.await.unwrap_or_else(|answer| answer)
+    let account = request.user_id.as_str();
+    act(
+        &app,
+        &by,
+        account,
+        "admin.trail_read",
+        json!({}),
+        || async {
+            let events = app.trail(account, twofa_record::MAX_ACTIVITY).await?;
+            Ok(success("The user's trail", json!({"events": events})))
+        },
+    )
+    .await
 }
 
 /// `GET /metrics`: Prometheus's text format, for an operator's scraper

@@ -271,3 +271,54 @@ fn every_event_has_a_stable_name_and_a_serialized_form_that_carries_it() {
         )
     );
 }
+
+#[test]
+fn a_one_call_login_tells_its_first_factor_only_when_it_fails() {
+    let guard = Guard::default();
+    let mut state = AccountState::new();
+    let totp = totp();
+    let code = totp.generate_at(NOW).unwrap().to_string();
+    // A wrong PIN: its failure, and the code is not checked.
+    let refused = guard
+        .login_with_totp(
+            &mut state,
+            twofa::FirstFactor::Pin,
+            &totp,
+            &code,
+            NOW,
+            || false,
+        )
+        .unwrap();
+    assert_eq!(refused, Outcome::Invalid { attempts_left: 9 });
+    assert_eq!(
+        state.take_events()[0].kind,
+        EventKind::LoginFailed {
+            factor: Factor::Pin,
+            reason: Reason::Wrong
+        }
+    );
+    assert_eq!(state.totp.last_step, None);
+    // The right PIN and code: one multi-factor success.
+    let accepted = guard
+        .login_with_totp(
+            &mut state,
+            twofa::FirstFactor::Pin,
+            &totp,
+            &code,
+            NOW + 5,
+            || true,
+        )
+        .unwrap();
+    assert!(accepted.is_accepted());
+    assert_eq!(
+        state.take_events(),
+        [Event {
+            at: NOW + 5,
+            kind: EventKind::LoginSucceeded {
+                factor: Factor::Totp,
+                multi_factor: true,
+                phishing_resistant: false
+            }
+        }]
+    );
+}

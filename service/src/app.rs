@@ -144,6 +144,9 @@ pub struct App {
     pub sender: Box<dyn Sender>,
     /// What `/metrics` serves.
     pub metrics: crate::metrics::Metrics,
+    /// This app, once it is shared: what the telling of a decision runs
+    /// on when the request that made it is gone ([`App::share`]).
+    pub(crate) me: std::sync::OnceLock<std::sync::Weak<App>>,
     /// The client applications' API keys.
     pub api_keys: Vec<Zeroizing<String>>,
     /// The issuer in otpauth URIs.
@@ -398,6 +401,7 @@ impl App {
             recovery: RecoveryPolicy::default().with_pepper_required(),
             sender,
             metrics: crate::metrics::Metrics::new(),
+            me: std::sync::OnceLock::new(),
             api_keys,
             issuer: config.issuer.clone(),
             fresh_login: config.fresh_login,
@@ -424,6 +428,17 @@ impl App {
                 .map(|(_, key)| key.clone())
                 .collect(),
         })
+    }
+
+    /// Shares the app: the telling of every decision then runs to its
+    /// end even if the request that made it is dropped (the client hung
+    /// up, the server is stopping), so a saved decision always reaches
+    /// the trail and the notices.
+    #[must_use]
+    pub fn share(self) -> std::sync::Arc<Self> {
+        let app = std::sync::Arc::new(self);
+        let _ = app.me.set(std::sync::Arc::downgrade(&app));
+        app
     }
 
     /// The name of the operator whose admin key `key` is, if any: every
@@ -539,15 +554,21 @@ impl App {
     ) -> Result<A, Failure> {
         let started = std::time::Instant::now();
         // The events of the attempt that is saved: each attempt starts
-        // from a state loaded afresh, so a lost one tells nothing.
+        // from a state loaded afresh, so a lost one tells nothing. Whether
+        // it changed the state (an unchanged one is not written) decides
+        // whether they reach the trail.
         let mut told = |state: &mut T| {
+            let before = state.clone();
             let answer = decide(state)?;
-            Ok((answer, state.take_events()))
+            let saved = *state != before;
+            Ok((answer, state.take_events(), saved))
         };
         let decided = self.decide_retrying(account, &mut told).await;
         self.metrics.store("decide", started.elapsed());
-        let (answer, events) = decided?;
-        self.tell(account, events).await;
+        let (answer, events, saved) = decided?;
+        if !events.is_empty() {
+            self.tell_detached(account, events, saved).await;
+        }
         Ok(answer)
     }
 

@@ -7,7 +7,9 @@
 //! §4.2.1.1). No event, log line or notice holds a secret.
 //!
 //! An event is told after its decision is saved, never before: the trail
-//! never shows what did not happen. A process that dies between the two
+//! never shows what did not happen. The telling runs in a task of its
+//! own, so a client that hangs up once its request is decided does not
+//! stop it. A process that dies between the two
 //! loses the events of that one decision (counted nowhere); a trail that
 //! refuses them is logged and counted (`twofa_trail_failures_total`).
 
@@ -61,20 +63,40 @@ fn kind(authenticator: &twofa::events::Authenticator) -> &'static str {
 }
 
 impl App {
-    /// Tells `events`, just saved for `account`: to its trail, the log,
-    /// the metrics, and the person where an event calls for a notice.
-    pub async fn tell(&self, account: &str, events: Vec<Event>) {
-        self.tell_events(account, events, true).await;
+    /// Tells the events of a decision on `account` in a task of its own
+    /// (once the app is shared), awaited: a request dropped meanwhile
+    /// does not stop it. `saved`: whether the decision changed the state.
+    pub async fn tell_detached(&self, account: &str, events: Vec<Event>, saved: bool) {
+        let Some(app) = self.me.get().and_then(std::sync::Weak::upgrade) else {
+            return self.tell(account, events, saved).await;
+        };
+        let (account, request) = (account.to_owned(), observe::current());
+        let telling = tokio::spawn(async move {
+            observe::within(request, app.tell(&account, events, saved)).await;
+        });
+        if let Err(e) = telling.await {
+            tracing::error!(error = %e, "telling a decision's events failed");
+        }
     }
 
-    /// As [`App::tell`], with no notice: for what an anonymous caller can
-    /// make happen (a sign-up naming a phone), which must not send
-    /// anything to anyone.
+    /// Tells `events`, just decided for `account`: to the log and the
+    /// metrics; and, when the decision was `saved` (it changed the
+    /// state), to its trail and to the person where an event calls for a
+    /// notice. An attempt that changed nothing (refused while locked)
+    /// writes nothing, so nobody can push entries out of a trail without
+    /// changing the account.
+    pub async fn tell(&self, account: &str, events: Vec<Event>, saved: bool) {
+        self.tell_events(account, events, saved, saved).await;
+    }
+
+    /// As [`App::tell`] for a saved change, with no notice: for what an
+    /// anonymous caller can make happen (a sign-up naming a phone), which
+    /// must not send anything to anyone.
     pub async fn tell_without_notice(&self, account: &str, events: Vec<Event>) {
-        self.tell_events(account, events, false).await;
+        self.tell_events(account, events, true, false).await;
     }
 
-    async fn tell_events(&self, account: &str, events: Vec<Event>, notify: bool) {
+    async fn tell_events(&self, account: &str, events: Vec<Event>, keep: bool, notify: bool) {
         if events.is_empty() {
             return;
         }
@@ -94,19 +116,22 @@ impl App {
             entries.push(entry);
             notices.extend(notice(event));
         }
-        self.keep(account, &entries).await;
+        if keep {
+            self.keep(account, &entries).await;
+        }
         if notify && !notices.is_empty() {
             self.notify(account, &notices).await;
         }
     }
 
-    /// Records an operator's action before it is carried out: `name` and
-    /// its `detail` fields (the operator among them), to the trail, the
-    /// log and the metrics.
+    /// Records an event of the service's own: `name` and its `detail`
+    /// fields, to the trail, the log and the metrics. An operator's
+    /// action is recorded so before it is carried out.
     ///
     /// # Errors
-    /// The trail refused it: the action must not be carried out.
-    pub async fn record_action(
+    /// The trail refused it: an operator's action must then not be
+    /// carried out.
+    pub async fn record_entry(
         &self,
         account: &str,
         name: &str,
@@ -150,12 +175,15 @@ impl App {
     /// counted as a send to that number and against the hourly budget,
     /// as codes are: notices are bounded as every SMS is.
     async fn notify(&self, account: &str, notices: &[String]) {
+        // Only a number that is the person's (a code sent to it came
+        // back): a sign-up naming someone else's number never gets it a
+        // notice, not even of a lock a stranger's guesses caused.
         let (phone, verified) = match self.user(account).await {
             Ok(User {
                 phone,
-                phone_verified,
+                phone_verified: true,
                 ..
-            }) if !phone.is_empty() => (phone, phone_verified),
+            }) if !phone.is_empty() => (phone, true),
             Ok(_) => return,
             Err(failure) => {
                 tracing::error!(account, error = %failure, "no notice: the user did not load");

@@ -28,8 +28,6 @@ pub mod phones;
 pub mod records;
 pub mod sender;
 
-use std::sync::Arc;
-
 use tokio::net::TcpListener;
 use twofa_stores::AnyStore;
 
@@ -62,7 +60,7 @@ pub async fn serve(mut config: Config) -> Result<(), Failure> {
     if config.origins.is_empty() {
         config.origins = vec![format!("http://localhost:{}", address.port())];
     }
-    let app = Arc::new(App::new(&config, store, sender).await?);
+    let app = App::new(&config, store, sender).await?.share();
     println!("listening on http://{address} ({backend} store)");
     tracing::info!(%address, backend = %backend, "listening");
     let limits = http::server::within_descriptors(config.limits);

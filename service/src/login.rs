@@ -260,24 +260,27 @@ pub async fn login_with_totp(
                 return Ok(OneCall::NotEnabled);
             }
             // Counted; answered as every refusal of the first step.
-            let _ = app
-                .guard
-                .check_first_factor(state.throttle(), now, || false);
+            let _ = app.guard.check_first_factor_in(state, first, now, || false);
             return Ok(OneCall::First(FirstRefusal::Invalid));
         };
-        Ok(
-            match app
-                .guard
-                .check_first_factor(state.throttle(), now, || matched)
-            {
-                Outcome::Accepted(()) => {
-                    let outcome = app.guard.verify_totp(&totp, &mut state.totp, code, now)?;
-                    let version = state.credential_version;
-                    OneCall::Second(outcome.map(|_| version))
-                }
-                _ => OneCall::First(FirstRefusal::Invalid),
-            },
-        )
+        if !matched {
+            let _ = app.guard.check_first_factor_in(state, first, now, || false);
+            return Ok(OneCall::First(FirstRefusal::Invalid));
+        }
+        let outcome = app
+            .guard
+            .login_with_totp(state, first, &totp, code, now, || true)?;
+        let version = state.credential_version;
+        Ok(match outcome {
+            // Only the first factor's check can refuse so (it passed the
+            // throttle, and the code is checked at the same time):
+            // throttled meanwhile by another instance's failure, answered
+            // as every refusal of the first step.
+            Outcome::TooSoon { .. } | Outcome::Locked { .. } => {
+                OneCall::First(FirstRefusal::Invalid)
+            }
+            outcome => OneCall::Second(outcome.map(|_| version)),
+        })
     });
     Ok(match decided.await? {
         OneCall::First(refused) => OneCall::First(padded(app, started, refused).await),
@@ -583,6 +586,10 @@ pub async fn send_sms(
     // Then the number's and the service's own limits.
     if let Err(retry_at) = take_send(app, &user.phone, user.phone_verified, now).await? {
         app.metrics.sms("code", "refused_phone");
+        let detail = serde_json::json!({"factor": "out_of_band", "reason": "phone_limit"});
+        if let Err(failure) = app.record_entry(account, "code.refused", detail, now).await {
+            tracing::error!(account, %failure, "the audit trail refused an event");
+        }
         let words = waiting(twofa::Throttled::TooSoon { retry_at }, now);
         return Ok(Err(NotSent::Limit(words)));
     }

@@ -51,6 +51,15 @@ async fn script(client: &Client, server: &Server, user: &str, phone: &str) -> Ve
         let _ = access;
         access_token(&answer)
     };
+    // Seed 001's one-call login: PIN and a code of a later step.
+    let (status, answer) = client
+        .totp_login(server, user, common::MPIN, &code_at(&totp, 2))
+        .await;
+    assert_eq!(
+        (status, &answer["body"]["Status"]),
+        (200, &json!(0)),
+        "{answer}"
+    );
     // Recovery codes made and one used.
     let path = "/authentication/v1/user/recovery-codes";
     let answer = ok(client
@@ -106,6 +115,10 @@ async fn script(client: &Client, server: &Server, user: &str, phone: &str) -> Ve
         let (_, answer) = client.token(server, user, &ticket, "TOTP", "000000").await;
         assert_eq!(answer["status"], "error", "{answer}");
     }
+    // Locked: refused with nothing compared or changed, so nothing is
+    // written to the trail (it is logged and counted).
+    let (_, answer) = client.token(server, user, &ticket, "TOTP", "000000").await;
+    assert_eq!(answer["status"], "error", "{answer}");
     // The operator's unlock, then the person removes the device.
     let unlock = json!({"user_id": user});
     ok(client
@@ -127,6 +140,7 @@ async fn script(client: &Client, server: &Server, user: &str, phone: &str) -> Ve
         "first_factor.passed:password",
         "login.succeeded:totp",
         "drift.learned",
+        "login.succeeded:totp",
         "authenticator.bound:recovery_codes",
         "first_factor.passed:password",
         "login.succeeded:recovery",
@@ -281,6 +295,7 @@ async fn a_scripted_session_leaves_its_trail_its_notices_and_its_counts_on_every
         for (factor, outcome, count) in [
             ("totp", "succeeded", 1.0),
             ("totp", "wrong", 3.0),
+            ("totp", "locked", 1.0),
             ("out_of_band", "succeeded", 2.0),
             ("recovery", "succeeded", 1.0),
             ("device", "succeeded", 1.0),
@@ -289,6 +304,11 @@ async fn a_scripted_session_leaves_its_trail_its_notices_and_its_counts_on_every
             let key = format!("twofa_logins_total{{{session},factor={factor},outcome={outcome}}}");
             assert_eq!(sample(&samples, &key), count, "{}: {key}", store.name);
         }
+        let one_call = "endpoint=/VendorsAPI/Service1.svc/TOTPLogin,factor=totp,outcome=succeeded";
+        assert_eq!(
+            sample(&samples, &format!("twofa_logins_total{{{one_call}}}")),
+            1.0
+        );
         assert_eq!(sample(&samples, "twofa_lockouts_total{}"), 1.0);
         assert_eq!(
             sample(&samples, "twofa_events_total{event=admin.unlock}"),
@@ -356,7 +376,10 @@ async fn a_scripted_session_leaves_its_trail_its_notices_and_its_counts_on_every
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_revokes_a_factor_and_ends_every_session() {
     let dir = scratch("operate-revoke");
-    let settings = [("TWOFA_ADMIN_KEYS", "ops:ops-key-0123456789abcdef")];
+    let settings = [
+        ("TWOFA_ADMIN_KEYS", "ops:ops-key-0123456789abcdef"),
+        ("TWOFA_LOG_FORMAT", "json"),
+    ];
     let server = Server::start_with(&Store::sqlite(&dir), &dir, 10, &settings);
     let client = Client::default();
     let user = fresh_user("rv");
@@ -417,6 +440,52 @@ async fn an_operator_revokes_a_factor_and_ends_every_session() {
         .with_bearer(&server, "/admin/v1/trail", ADMIN, Some(&stranger))
         .await;
     assert_eq!(answer["code"], "e-113");
+
+    // Near the bound of the record of bindings, factor changes stop
+    // before the record would refuse one.
+    let path = dir.join("service.db");
+    let store = twofa_stores::AnyStore::connect("sqlite", path.to_str().expect("a path"))
+        .await
+        .expect("the store");
+    let kept = {
+        use twofa_record::AuditTrail;
+        let filler: Vec<_> = (0..990)
+            .map(|i| twofa_record::TrailEntry {
+                at: common::now(),
+                name: "authenticator.replaced".to_owned(),
+                detail: format!("{{\"n\":{i}}}"),
+            })
+            .collect();
+        store
+            .append(&user, &filler, common::now())
+            .await
+            .expect("appended");
+        store.bindings(&user).await.expect("read").len()
+    };
+    assert!(kept > 990, "{kept}");
+    let access = client.login_by_sms(&server, &user, phone).await;
+    let path = "/authentication/v1/user/recovery-codes";
+    let (_, answer) = client
+        .with_bearer(&server, path, &access, Some(&json!({})))
+        .await;
+    assert_eq!(answer["code"], "e-115", "{answer}");
+
+    // The log is JSON lines, each with its level and message.
+    let log = server.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(
+        lines.iter().any(|line| line["event"] == "admin.revoke"),
+        "{log}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["span"]["request_id"].is_string()),
+        "{log}"
+    );
 }
 
 #[test]

@@ -21,7 +21,7 @@ use crate::{
         Binding, DigestKey, FirstFactor, OobOutcome, OobPolicy, RememberPolicy, RememberRefusal,
         SecondFactor, SecondFactors, TicketPolicy, TicketRefusal, Token,
     },
-    otp::Code,
+    otp::{Code, Totp, TotpMatch},
 };
 
 impl Guard {
@@ -50,23 +50,80 @@ impl Guard {
         now: u64,
         check: impl FnOnce() -> bool,
     ) -> Result<Outcome<Token>, Error> {
-        let before = state.totp.throttle;
-        let factor = Factor::from(first_factor);
         match self
-            .check_first_factor(state.throttle(), now, check)
+            .check_first_factor_in(state, first_factor, now, check)
             .into_accepted()
         {
             Ok(()) => {
                 let (ticket, pending) =
                     policy.issue(key, rng, binding, first_factor, allowed, now)?;
                 state.add_pending(pending, now);
+                let factor = Factor::from(first_factor);
                 state.record_event(EventKind::FirstFactorPassed { factor }, now);
                 Ok(Outcome::Accepted(ticket))
             }
-            Err(refused) => {
-                self.journal_attempt(state, factor, &refused, &before, now);
-                Ok(refused)
-            }
+            Err(refused) => Ok(refused),
+        }
+    }
+
+    /// Both factors of a one-call login (the broker's TOTP login: a PIN
+    /// or password and a TOTP code in one request) in one decision over
+    /// `state`: the first factor (`check`) under the account's throttle,
+    /// then, if it matched, the code ([`Guard::verify_totp`] on
+    /// `state.totp`). Journalled as the two-step login is: the first
+    /// factor's failure, or the code's `login.succeeded` (multi-factor)
+    /// or `login.failed`, with what the throttle and the drift did. No
+    /// pending login is left behind.
+    ///
+    /// # Errors
+    /// As [`Guard::verify_totp`].
+    pub fn login_with_totp(
+        &self,
+        state: &mut AccountState,
+        first_factor: FirstFactor,
+        totp: &Totp,
+        code: &str,
+        now: u64,
+        check: impl FnOnce() -> bool,
+    ) -> Result<Outcome<TotpMatch>, Error> {
+        let before = state.totp;
+        if let Err(refused) = self
+            .check_first_factor_in(state, first_factor, now, check)
+            .into_accepted()
+        {
+            return Ok(refused);
+        }
+        let outcome = self.verify_totp(totp, &mut state.totp, code, now)?;
+        self.journal_attempt(state, Factor::Totp, &outcome, &before.throttle, now);
+        self.journal_drift(state, before.drift, now);
+        Ok(outcome)
+    }
+
+    /// [`Guard::check_first_factor`] on `state`'s throttle, its failure
+    /// journalled (`login.failed` with the factor, and `lock.started`
+    /// when it locked the account). A success is not journalled: the
+    /// login it starts is.
+    pub fn check_first_factor_in(
+        &self,
+        state: &mut AccountState,
+        factor: FirstFactor,
+        now: u64,
+        check: impl FnOnce() -> bool,
+    ) -> Outcome<()> {
+        let before = state.totp.throttle;
+        let outcome = self.check_first_factor(state.throttle(), now, check);
+        if !outcome.is_accepted() {
+            self.journal_attempt(state, factor.into(), &outcome, &before, now);
+        }
+        outcome
+    }
+
+    /// Journals `drift.learned` when the account's drift moved from
+    /// `before`.
+    fn journal_drift(&self, state: &mut AccountState, before: i64, now: u64) {
+        let to = state.totp.drift;
+        if before != to {
+            state.record_event(EventKind::DriftLearned { from: before, to }, now);
         }
     }
 
@@ -169,10 +226,7 @@ impl Guard {
             self.send_policy().record_success(&mut state.sends);
         }
         self.journal_attempt(state, factor.into(), &outcome, &before.throttle, now);
-        if before.drift != state.totp.drift {
-            let (from, to) = (before.drift, state.totp.drift);
-            state.record_event(EventKind::DriftLearned { from, to }, now);
-        }
+        self.journal_drift(state, before.drift, now);
         if let (SecondFactor::Recovery, true, Some(codes)) =
             (factor, outcome.is_accepted(), &state.recovery)
         {

@@ -248,9 +248,14 @@ impl AccountState {
     pub fn rename_passkey(&mut self, id: &[u8], name: &str, now: u64) -> bool {
         match self.passkeys.iter_mut().find(|passkey| passkey.id == id) {
             Some(passkey) => {
+                let before = passkey.name.clone();
                 passkey.rename(name);
-                let authenticator = passkey.authenticator();
-                self.record_event(EventKind::AuthenticatorRenamed { authenticator }, now);
+                // A rename to the same name changes nothing, and tells
+                // nothing.
+                if passkey.name != before {
+                    let authenticator = passkey.authenticator();
+                    self.record_event(EventKind::AuthenticatorRenamed { authenticator }, now);
+                }
                 true
             }
             None => false,

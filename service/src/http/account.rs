@@ -93,6 +93,11 @@ impl FromRequestParts<Arc<App>> for ThisSession {
     }
 }
 
+/// Room kept in the record of bindings for the entries one factor change
+/// writes (a registration that ends others' sessions, a removal) and for
+/// the operators' revocations.
+const BINDINGS_SPARE: usize = 8;
+
 impl FromRequestParts<Arc<App>> for FreshSessionOf {
     type Rejection = Answer;
 
@@ -112,6 +117,16 @@ impl FromRequestParts<Arc<App>> for FreshSessionOf {
                 json!({"status": "error", "code": "e-409", "message": "Another change of this account is under way: try again when it ends"}),
             ));
         };
+        // Every change of a factor adds to the record of bindings, which
+        // is never pruned: near its bound, changes stop before the
+        // record would refuse one.
+        if app.bindings(&session.account).await?.len() + BINDINGS_SPARE > twofa_record::MAX_BINDINGS
+        {
+            return Err(error(
+                "e-115",
+                "This account's record of factor changes is full: an operator must look at it",
+            ));
+        }
         Ok(Self(session, change))
     }
 }

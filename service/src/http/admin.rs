@@ -79,7 +79,7 @@ async fn recorded(
 ) -> Result<u64, Answer> {
     let now = twofa::unix_time().map_err(Failure::from)?;
     detail["by"] = json!(by);
-    app.record_action(account, name, detail, now).await?;
+    app.record_entry(account, name, detail, now).await?;
     Ok(now)
 }
 

@@ -19,7 +19,7 @@ pub fn remember(secret: &str) {
 }
 
 /// Fields whose values are secrets, in requests and answers alike.
-const SECRET_FIELDS: [&str; 14] = [
+const SECRET_FIELDS: [&str; 15] = [
     "password",
     "mpin",
     "second_auth",
@@ -34,6 +34,7 @@ const SECRET_FIELDS: [&str; 14] = [
     "recovery_codes",
     "key",
     "secret",
+    "challenge",
 ];
 
 /// Remembers every secret field of `value`, however deep, and the secret

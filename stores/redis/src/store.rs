@@ -308,7 +308,11 @@ redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 local cutoff = tonumber(ARGV[3])
 for _ = 1, tonumber(ARGV[1]) do
   local oldest = redis.call('LINDEX', KEYS[1], -1)
-  if not oldest or cjson.decode(oldest).at >= cutoff then break end
+  if not oldest then break end
+  -- An entry that does not decode (written by hand) is left for the
+  -- reader to refuse, never an error after the pushes above.
+  local ok, entry = pcall(cjson.decode, oldest)
+  if not ok or type(entry) ~= 'table' or type(entry.at) ~= 'number' or entry.at >= cutoff then break end
   redis.call('RPOP', KEYS[1])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
@@ -370,7 +374,9 @@ impl<C: ConnectionLike + Clone + Send + Sync> AuditTrail for RedisStore<C> {
 
     async fn bindings(&self, account: &str) -> Result<Vec<TrailEntry>, StoreError<RedisFailure>> {
         check_account(account)?;
-        self.read(&key(account, "trail.bindings"), -1).await
+        // No more than the bound, whatever was written by hand.
+        let last = isize::try_from(MAX_BINDINGS).unwrap_or(isize::MAX) - 1;
+        self.read(&key(account, "trail.bindings"), last).await
     }
 }
 

@@ -108,8 +108,9 @@ mod sql {
         (SELECT id FROM twofa_events WHERE NOT binding AND at < ?1 ORDER BY at LIMIT ?2)";
     pub(super) const RECENT: &str = "SELECT at, name, detail FROM twofa_events \
         WHERE account = ?1 ORDER BY id DESC LIMIT ?2";
+    /// No more than `MAX_BINDINGS`, whatever was written by hand.
     pub(super) const BINDINGS: &str = "SELECT at, name, detail FROM twofa_events \
-        WHERE account = ?1 AND binding ORDER BY id";
+        WHERE account = ?1 AND binding ORDER BY id LIMIT 1000";
 }
 
 sql_store!(SqliteStore, sql);

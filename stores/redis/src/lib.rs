@@ -17,6 +17,13 @@
 //! live in one slot of a cluster; `%`, `{` and `}` in an account name are
 //! written `%25`, `%7B` and `%7D`, so no name can reach outside them.
 //!
+//! The account's audit trail ([`twofa_record::AuditTrail`]) is two lists
+//! in the same slot: `twofa:{ACCOUNT}:trail.activity` (newest first, at
+//! most 500 entries, expiring 90 days after its last append) and
+//! `twofa:{ACCOUNT}:trail.bindings` (oldest first, never expiring, at
+//! most 1,000), each entry a JSON object; one script appends, bounds and
+//! prunes.
+//!
 //! # Durability
 //!
 //! A replay mark or a counted failure that Redis loses lets a used code in
@@ -25,9 +32,11 @@
 //! - `appendonly yes` with `appendfsync always`: every write is on disk
 //!   before Redis answers (`everysec` can lose the last second of saves
 //!   in a crash);
-//! - `maxmemory-policy noeviction` (or a `volatile-*` policy: these keys
+//! - `maxmemory-policy noeviction` (or a `volatile-*` policy: the records
 //!   have no expiry): an evicted record reads as an account never seen,
-//!   with no failures and no used codes.
+//!   with no failures and no used codes. Under a `volatile-*` policy the
+//!   trails' activity lists (the only keys with an expiry) may be evicted
+//!   first: the records and the record of bindings never are.
 //!
 //! [`RedisStore::durability_problems`] reports a server that does not.
 //! With replicas, replication is asynchronous: a failover to a replica

@@ -20,6 +20,11 @@
 //! folder, recorded in their own table `twofa_migrations`, apart from the
 //! service's.
 //!
+//! Beside it, `twofa_events` (migration 2) keeps each account's audit
+//! trail ([`twofa_record::AuditTrail`]): one row per event, appended and
+//! never updated, `binding` rows kept for as long as the account and the
+//! others pruned by count and age (see `twofa-record`).
+//!
 //! Versions are `BIGINT`: a version that would pass `i64::MAX` is refused
 //! ([`StoreError::VersionOutOfRange`]), never wrapped. Every other `u64`
 //! (times, steps, counters) and the 128-bit replay mask are JSON numbers

@@ -560,12 +560,22 @@ impl PartialEq for Journal {
 #[cfg(feature = "alloc")]
 impl Eq for Journal {}
 
-/// The event of an attempt at `factor` that was refused with `outcome`,
-/// if it was.
-pub(super) fn refusal<M>(outcome: &super::Outcome<M>) -> Option<Reason> {
+/// The event of an attempt at `factor` that ended in `outcome`: a
+/// success (`multi_factor` as the caller knows it), or a refusal and why.
+pub(super) fn attempt<M>(
+    factor: Factor,
+    outcome: &super::Outcome<M>,
+    multi_factor: bool,
+) -> EventKind {
     use super::Outcome;
-    Some(match outcome {
-        Outcome::Accepted(_) => return None,
+    let reason = match outcome {
+        Outcome::Accepted(_) => {
+            return EventKind::LoginSucceeded {
+                factor,
+                multi_factor,
+                phishing_resistant: factor.is_phishing_resistant(),
+            };
+        }
         Outcome::Invalid { .. } => Reason::Wrong,
         Outcome::Replayed => Reason::Replayed,
         Outcome::Malformed => Reason::Malformed,
@@ -573,5 +583,6 @@ pub(super) fn refusal<M>(outcome: &super::Outcome<M>) -> Option<Reason> {
         Outcome::Locked { .. } => Reason::Locked,
         Outcome::Expired => Reason::Expired,
         Outcome::NotAllowed => Reason::NotAllowed,
-    })
+    };
+    EventKind::LoginFailed { factor, reason }
 }

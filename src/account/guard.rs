@@ -487,15 +487,7 @@ impl Guard {
         now: u64,
         events: &mut impl EventSink,
     ) {
-        let factor = Factor::Totp;
-        let kind = match events::refusal(outcome) {
-            None => EventKind::LoginSucceeded {
-                factor,
-                multi_factor: false,
-                phishing_resistant: false,
-            },
-            Some(reason) => EventKind::LoginFailed { factor, reason },
-        };
+        let kind = events::attempt(Factor::Totp, outcome, false);
         events.event(Event { at: now, kind });
         self.throttle_events(&before.throttle, &after.throttle, now, events);
         if before.drift != after.drift {

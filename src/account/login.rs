@@ -151,15 +151,7 @@ impl Guard {
         before: &ThrottleState,
         now: u64,
     ) {
-        let kind = match events::refusal(outcome) {
-            None => EventKind::LoginSucceeded {
-                factor,
-                multi_factor: true,
-                phishing_resistant: factor.is_phishing_resistant(),
-            },
-            Some(reason) => EventKind::LoginFailed { factor, reason },
-        };
-        state.record_event(kind, now);
+        state.record_event(events::attempt(factor, outcome, true), now);
         self.journal_throttle(state, before, now);
     }
 

@@ -1,13 +1,13 @@
-//! The `twofa` example, exercised end to end as a person would run it.
-#![cfg(all(feature = "std", feature = "migrate"))]
+//! The `twofa` command, exercised end to end as a person would run it:
+//! the binary cargo built beside these tests, or the one `TWOFA_CLI`
+//! names (an installed copy, as CI checks it).
 #![allow(clippy::unwrap_used)]
-
-#[path = "support/example.rs"]
-mod example;
 
 use std::{
     io::Write,
-    process::{Output, Stdio},
+    path::PathBuf,
+    process::{Command, Output, Stdio},
+    sync::Once,
 };
 
 use twofa::{Secret, Totp, unix_time};
@@ -15,25 +15,39 @@ use twofa::{Secret, Totp, unix_time};
 /// RFC 6238's SHA-1 seed, "12345678901234567890", in base32.
 const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
-fn twofa(args: &[&str]) -> Output {
-    example::run("twofa", args)
+/// The binary under test.
+fn binary() -> PathBuf {
+    let path = std::env::var_os("TWOFA_CLI")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_twofa")), PathBuf::from);
+    static NAMED: Once = Once::new();
+    NAMED.call_once(|| eprintln!("testing {}", path.display()));
+    assert!(path.is_file(), "{} is not a file", path.display());
+    path
 }
 
-/// Runs the example with `input` on its standard input.
+/// A command running the binary.
+fn command() -> Command {
+    Command::new(binary())
+}
+
+fn twofa(args: &[&str]) -> Output {
+    command().args(args).output().unwrap()
+}
+
+/// Runs the binary with `input` on its standard input.
 fn with_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = example::command("twofa")
+    let mut child = command()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    // A command refused before it reads its input closes the pipe.
+    let written = child.stdin.take().unwrap().write_all(input.as_bytes());
+    if let Err(error) = written {
+        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
+    }
     child.wait_with_output().unwrap()
 }
 
@@ -134,13 +148,20 @@ fn bad_input_gets_a_message_and_a_nonzero_status_never_a_panic() {
             &["code", SEED, "--digits", "5"],
             "number of digits must be 6 to 10",
         ),
-        (&["code", SEED, "--digits"], "--digits needs a value"),
-        (&["code", SEED, "--time", "-1"], "--time wants a number"),
+        (
+            &["code", SEED, "--digits"],
+            "a value is required for '--digits <N>'",
+        ),
+        (&["code", SEED, "--time", "-1"], "unexpected argument '-1'"),
+        (
+            &["code", SEED, "--time", "soon"],
+            "invalid value 'soon' for '--time <UNIX>'",
+        ),
         (&["code", SEED, "--algorithm", "MD5"], "unknown algorithm"),
         (&["code", SEED, "--period", "0"], "invalid time step period"),
         (
             &["code", SEED, "--steam", "--digits", "8"],
-            "exclude each other",
+            "'--steam' cannot be used with '--digits <N>'",
         ),
         (
             &[
@@ -165,13 +186,27 @@ fn bad_input_gets_a_message_and_a_nonzero_status_never_a_panic() {
         (&["uri", "https://example.com"], "not an otpauth:// URI"),
         (&["verify", SEED], "missing CODE"),
         (&["verify", SEED, "12345"], "malformed code"),
-        (&["new", "--account", "a"], "new needs --issuer"),
+        (
+            &["new", "--account", "a"],
+            "required arguments were not provided:\n  --issuer <NAME>",
+        ),
         (
             &["new", "--issuer", "A:B", "--account", "a"],
             "contains a colon",
         ),
-        (&["frobnicate"], "unknown command"),
-        (&["code", SEED, "--frob", "1"], "unknown option --frob"),
+        (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        (
+            &["code", SEED, "--frob", "1"],
+            "unexpected argument '--frob' found",
+        ),
+        (
+            &["verify", "--secret-env", "X", SEED, "123456"],
+            "give only the CODE",
+        ),
+        (
+            &["export", "--format", "csv"],
+            "invalid value 'csv' for '--format <FORMAT>'",
+        ),
     ];
     for &(args, expected) in cases {
         let output = twofa(args);
@@ -220,7 +255,7 @@ fn the_secret_can_come_from_standard_input_or_the_environment() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output), "94287082\n");
 
-    let output = example::command("twofa")
+    let output = command()
         .args([
             "verify",
             "--secret-env",
@@ -239,7 +274,7 @@ fn the_secret_can_come_from_standard_input_or_the_environment() {
         stdout(&output)
     );
 
-    let output = example::command("twofa")
+    let output = command()
         .args(["code", "--secret-env", "TWOFA_TEST_UNSET"])
         .env_remove("TWOFA_TEST_UNSET")
         .output()
@@ -266,7 +301,7 @@ fn a_label_cannot_print_lines_of_its_own() {
     let output = twofa(&["code", "--bad\noption", SEED]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).starts_with("twofa: unknown option --bad\\noption\n"),
+        stderr(&output).starts_with("twofa: unexpected argument '--bad\\u{a}option' found\n"),
         "{}",
         stderr(&output)
     );
@@ -276,14 +311,14 @@ fn a_label_cannot_print_lines_of_its_own() {
 fn keygen_seal_and_open() {
     let output = twofa(&["keygen"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("keygen needs --id"));
+    assert!(stderr(&output).contains("not provided:\n  --id <N>"));
     let output = twofa(&["keygen", "--id", "4"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let key = stdout(&output).trim().to_owned();
     assert!(key.starts_with("4:") && key.len() == 66, "{key}");
     assert!(stderr(&output).contains("secret key"));
     let run = |args: &[&str], key: &str| {
-        example::command("twofa")
+        command()
             .args(args)
             .env("TWOFA_TEST_KEY", key)
             .output()
@@ -386,7 +421,7 @@ mod migrating {
 
     use twofa::{KeyUri, Otp};
 
-    use super::{example, stderr, stdout, twofa, with_stdin};
+    use super::{command, stderr, stdout, twofa, with_stdin};
 
     fn data(path: &str) -> String {
         format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR"))
@@ -540,7 +575,7 @@ mod migrating {
 
     #[test]
     fn pskc_with_a_password_and_in_the_clear() {
-        let output = example::command("twofa")
+        let output = command()
             .args(["import", "--pskc-password-env", "TWOFA_TEST_PSKC_PASSWORD"])
             .args(["--code", RFC4226_8[0]])
             .arg(data("pskc/rfc6030-figure7.pskcxml"))
@@ -679,7 +714,7 @@ otpauth://totp/bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA&a
         );
         refused(
             &with_stdin(&["export", "--format", "csv"], uris_in),
-            "unknown format",
+            "possible values: users.oath, pskc",
         );
         refused(
             &with_stdin(&["export", "--format", "pskc"], "otpauth://nope\n"),
@@ -715,4 +750,62 @@ otpauth://totp/bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA&a
         assert!(!stderr(&output).contains(secret), "{}", stderr(&output));
         assert!(!stderr(&twofa(&["import", &uri])).contains(secret));
     }
+}
+
+#[test]
+fn help_version_and_completions() {
+    let output = twofa(&["--help"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for command in [
+        "new", "code", "verify", "uri", "keygen", "seal", "open", "import", "export",
+    ] {
+        assert!(
+            stdout(&output).contains(&format!("\n  {command} ")),
+            "{command} missing from:\n{}",
+            stdout(&output)
+        );
+    }
+    let output = twofa(&["import", "--help"]);
+    assert!(
+        stdout(&output).contains("--pskc-sha256 <HEX>"),
+        "{}",
+        stdout(&output)
+    );
+    let output = twofa(&["--version"]);
+    assert_eq!(
+        stdout(&output),
+        format!("twofa {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    // No command: the help on stderr, and a failure.
+    let output = twofa(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("Usage: twofa <COMMAND>"));
+    for (shell, says) in [
+        ("bash", "complete -F _twofa"),
+        ("zsh", "#compdef twofa"),
+        ("fish", "complete -c twofa"),
+    ] {
+        let output = twofa(&["completions", shell]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let script = stdout(&output);
+        assert!(
+            script.contains(says) && script.contains("pskc-key-env"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+#[cfg(unix)]
+fn arguments_that_are_not_utf8_are_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let output = command()
+        .arg("code")
+        .arg(std::ffi::OsStr::from_bytes(b"GEZD\xff\x1b[2J"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.starts_with("twofa: invalid UTF-8"), "{message}");
+    assert!(!message.contains('\u{1b}'), "{message}");
 }

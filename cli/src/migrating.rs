@@ -3,11 +3,12 @@
 //! URIs; `export` writes URIs as users.oath or PSKC.
 
 use std::{
-    env, fs,
+    fs,
     io::{self, Read, Write},
     path::Path,
 };
 
+use clap::{Args, ValueEnum};
 use twofa::{
     KeyUri, Otp,
     migrate::{
@@ -17,28 +18,104 @@ use twofa::{
 };
 use zeroize::Zeroizing;
 
-use crate::{Failure, options::Options};
+use crate::{
+    Failure,
+    args::{from_env, time_or_now},
+};
+
+/// A PSKC pre-shared key, on the command line or from the environment.
+#[derive(Debug, Args)]
+pub(crate) struct PreSharedKey {
+    /// The PSKC pre-shared key: 32, 48 or 64 hex digits (AES-128, -192,
+    /// -256). Seen by ps: prefer --pskc-key-env.
+    #[arg(long, value_name = "HEX", conflicts_with = "pskc_key_env")]
+    pskc_key: Option<String>,
+    /// Reads the PSKC pre-shared key from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pskc_key_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// PSKC files, users.oath files or Google Authenticator exports
+    /// (otpauth-migration://, every batch); - reads standard input.
+    #[arg(value_name = "FILE_OR_URI", required = true)]
+    inputs: Vec<String>,
+    #[command(flatten)]
+    key: PreSharedKey,
+    /// Reads the password a PSKC file is encrypted under (PBKDF2) from
+    /// this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["pskc_key", "pskc_key_env"])]
+    pskc_password_env: Option<String>,
+    /// A code its token shows now, confirming a PSKC key: one per key, in
+    /// file order.
+    #[arg(long = "code", value_name = "CODE")]
+    codes: Vec<String>,
+    /// The vendor's SHA-256 of the PSKC file (64 hex digits), sent by
+    /// another channel: confirms every key in it.
+    #[arg(long, value_name = "HEX")]
+    pskc_sha256: Option<String>,
+    /// Prints a PSKC file's keys unconfirmed.
+    #[arg(long)]
+    pskc_unconfirmed: bool,
+    /// Refuses a counter or time in the clear in a file that encrypts
+    /// (its MACs do not cover them).
+    #[arg(long)]
+    pskc_refuse_plain_integers: bool,
+    /// Reads a PSKC value whose MAC does not match, for the files of a
+    /// vendor known to compute it wrongly.
+    #[arg(long)]
+    pskc_skip_mac_check_known_broken: bool,
+    /// Reads a key outside its policy's StartDate and ExpiryDate.
+    #[arg(long)]
+    pskc_accept_outside_validity: bool,
+    /// The zone of the server that wrote users.oath, whose times are
+    /// local, in seconds east of UTC (3600 for UTC+1).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        default_value_t = 0
+    )]
+    utc_offset: i32,
+    /// The Unix time the policy dates and the codes are checked at
+    /// [default: now].
+    #[arg(long, value_name = "UNIX")]
+    time: Option<u64>,
+}
+
+/// The files `export` writes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// OATH Toolkit's users.oath, for pam_oath: the secrets in the clear.
+    #[value(name = "users.oath")]
+    UsersOath,
+    /// PSKC (RFC 6030), every secret encrypted and MACed.
+    Pskc,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The file to write.
+    #[arg(long, value_name = "FORMAT")]
+    format: ExportFormat,
+    /// For pskc: the key to encrypt under [default: a fresh one, printed
+    /// on stderr].
+    #[command(flatten)]
+    key: PreSharedKey,
+}
 
 /// Prints one `otpauth://` URI per key found in the FILE_OR_URI arguments.
-pub(crate) fn import(options: &Options) -> Result<(), Failure> {
-    let inputs = options.positional.get(1..).unwrap_or_default();
-    if inputs.is_empty() {
-        return Err(Failure::usage(
-            "import needs a FILE, - or otpauth-migration:// URI",
-        ));
-    }
+pub(crate) fn import(args: &ImportArgs) -> Result<(), Failure> {
     // A key's policy dates, and the codes that confirm keys, at this time.
-    let now = match options.time {
-        Some(time) => time,
-        None => twofa::unix_time()?,
-    };
-    let reader = pskc_reader(options, now)?;
+    let now = time_or_now(args.time)?;
+    let reader = pskc_reader(args, now)?;
     // A vector per input, each sized by its reader: growing one vector of
     // keys would leave copies of their secrets behind.
     let mut keys: Vec<Vec<ImportedKey>> = Vec::new();
     // Every batch of an export, wherever it came from: read together.
     let mut exports: Vec<Zeroizing<String>> = Vec::new();
-    for (number, input) in inputs.iter().enumerate() {
+    for (number, input) in args.inputs.iter().enumerate() {
         if is_export(input) {
             exports.push(Zeroizing::new(input.clone()));
             continue;
@@ -71,8 +148,7 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
         } else {
             // liboath writes local time: the zone finds a TOTP key's last
             // step from its last code, which a wrong zone misses.
-            let utc_offset = options.utc_offset.unwrap_or(0);
-            keys.push(read_users_oath(&text, utc_offset).map_err(named)?);
+            keys.push(read_users_oath(&text, args.utc_offset).map_err(named)?);
         }
     }
     if !exports.is_empty() {
@@ -83,7 +159,7 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
     if keys.iter().all(Vec::is_empty) {
         return Err(Failure::usage("no key found in the input"));
     }
-    confirm_pending(options, &mut keys, now)?;
+    confirm_pending(args, &mut keys, now)?;
     // Checked before printing any: all or nothing.
     for key in keys.iter().flatten() {
         if let Otp::Totp(totp) = key.key_uri().otp()
@@ -119,11 +195,7 @@ pub(crate) fn import(options: &Options) -> Result<(), Failure> {
 }
 
 /// Writes the `otpauth://` URIs on standard input as users.oath or PSKC.
-pub(crate) fn export(options: &Options) -> Result<(), Failure> {
-    let format = options
-        .format
-        .as_deref()
-        .ok_or_else(|| Failure::usage("export needs --format users.oath|pskc"))?;
+pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
     let text = read_input("-")?;
     fn uri(line: &str) -> Option<&str> {
         let line = line.trim();
@@ -141,8 +213,8 @@ pub(crate) fn export(options: &Options) -> Result<(), Failure> {
         keys.push(ImportedKey::new(uri));
     }
     let named = |error: ImportError| Failure::usage(format!("export: {error}"));
-    match format {
-        "users.oath" => {
+    match args.format {
+        ExportFormat::UsersOath => {
             let file = write_users_oath(&keys, 0).map_err(named)?;
             write_out(file.as_str())?;
             note(format_args!(
@@ -150,8 +222,8 @@ pub(crate) fn export(options: &Options) -> Result<(), Failure> {
                 keys.len()
             ));
         }
-        "pskc" => {
-            let (key, fresh) = pskc_key(options)?;
+        ExportFormat::Pskc => {
+            let (key, fresh) = pskc_key(&args.key)?;
             write_out(&write_pskc(&keys, &key, &mut getrandom::SysRng).map_err(named)?)?;
             if fresh {
                 note(format_args!(
@@ -163,11 +235,6 @@ pub(crate) fn export(options: &Options) -> Result<(), Failure> {
                 "twofa: {} keys, each encrypted and MACed",
                 keys.len()
             ));
-        }
-        other => {
-            return Err(Failure::usage(format!(
-                "unknown format {other:?}: users.oath or pskc"
-            )));
         }
     }
     Ok(())
@@ -235,7 +302,7 @@ fn read_input(input: &str) -> Result<Zeroizing<String>, Failure> {
 /// (`--pskc-unconfirmed`). All or nothing: one key not confirmed prints
 /// none.
 fn confirm_pending(
-    options: &Options,
+    args: &ImportArgs,
     keys: &mut [Vec<ImportedKey>],
     now: u64,
 ) -> Result<(), Failure> {
@@ -245,15 +312,15 @@ fn confirm_pending(
         .filter(|key| key.is_pending())
         .collect();
     if pending.is_empty() {
-        if !options.codes.is_empty() {
+        if !args.codes.is_empty() {
             return Err(Failure::usage(
                 "--code confirms keys from a PSKC file, and none is pending",
             ));
         }
         return Ok(());
     }
-    if options.codes.is_empty() {
-        if options.pskc_unconfirmed {
+    if args.codes.is_empty() {
+        if args.pskc_unconfirmed {
             note(format_args!(
                 "twofa: {} keys are unconfirmed: check one code of each token before using it",
                 pending.len()
@@ -265,45 +332,41 @@ fn confirm_pending(
             pending.len()
         )));
     }
-    if options.codes.len() != pending.len() {
+    if args.codes.len() != pending.len() {
         return Err(Failure::usage(format!(
             "{} keys are pending and {} codes were given: one --code for each, in file order",
             pending.len(),
-            options.codes.len()
+            args.codes.len()
         )));
     }
-    for (key, code) in pending.iter_mut().zip(&options.codes) {
+    for (key, code) in pending.iter_mut().zip(&args.codes) {
         key.confirm(code, now)
             .map_err(|error| Failure::usage(format!("{}: not confirmed: {error}", key.origin())))?;
     }
     Ok(())
 }
 
-fn pskc_reader(options: &Options, now: u64) -> Result<PskcReader, Failure> {
+fn pskc_reader(args: &ImportArgs, now: u64) -> Result<PskcReader, Failure> {
     let mut reader = PskcReader::new().at(now);
-    if options.skip_mac_check {
+    if args.pskc_skip_mac_check_known_broken {
         reader = reader.skip_mac_check_known_broken();
     }
-    if let Some(digest) = &options.pskc_sha256 {
+    if let Some(digest) = &args.pskc_sha256 {
         let bad = || Failure::usage("--pskc-sha256 takes 64 hex digits");
         let bytes = unhex(digest).map_err(|_| bad())?;
         let digest = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| bad())?;
         reader = reader.expect_sha256(digest);
     }
-    if options.accept_outside_validity {
+    if args.pskc_accept_outside_validity {
         reader = reader.accept_outside_validity();
     }
-    if options.refuse_plain_integers {
+    if args.pskc_refuse_plain_integers {
         reader = reader.refuse_plain_integers();
     }
     Ok(
-        match (pre_shared_key(options)?, &options.pskc_password_env) {
-            (Some(_), Some(_)) => {
-                return Err(Failure::usage(
-                    "a pre-shared key and --pskc-password-env exclude each other",
-                ));
-            }
-            (Some(key), None) => reader.pre_shared_key(&key),
+        match (pre_shared_key(&args.key)?, &args.pskc_password_env) {
+            // clap refuses both at once.
+            (Some(key), _) => reader.pre_shared_key(&key),
             (None, Some(var)) => reader.password(&from_env(var)?),
             (None, None) => reader,
         },
@@ -311,8 +374,8 @@ fn pskc_reader(options: &Options, now: u64) -> Result<PskcReader, Failure> {
 }
 
 /// The pre-shared key to export with, and whether it was made here.
-fn pskc_key(options: &Options) -> Result<(Zeroizing<Vec<u8>>, bool), Failure> {
-    if let Some(key) = pre_shared_key(options)? {
+fn pskc_key(given: &PreSharedKey) -> Result<(Zeroizing<Vec<u8>>, bool), Failure> {
+    if let Some(key) = pre_shared_key(given)? {
         return Ok((key, false));
     }
     let mut key = Zeroizing::new(vec![0u8; 16]);
@@ -322,24 +385,13 @@ fn pskc_key(options: &Options) -> Result<(Zeroizing<Vec<u8>>, bool), Failure> {
 }
 
 /// The pre-shared key of `--pskc-key HEX` or `--pskc-key-env VAR`.
-fn pre_shared_key(options: &Options) -> Result<Option<Zeroizing<Vec<u8>>>, Failure> {
-    match (&options.pskc_key, &options.pskc_key_env) {
-        (Some(_), Some(_)) => Err(Failure::usage(
-            "--pskc-key and --pskc-key-env exclude each other",
-        )),
-        (Some(key), None) => unhex(key).map(Some),
+fn pre_shared_key(given: &PreSharedKey) -> Result<Option<Zeroizing<Vec<u8>>>, Failure> {
+    // clap refuses both at once.
+    match (&given.pskc_key, &given.pskc_key_env) {
+        (Some(key), _) => unhex(key).map(Some),
         (None, Some(var)) => unhex(&from_env(var)?).map(Some),
         (None, None) => Ok(None),
     }
-}
-
-fn from_env(var: &str) -> Result<Zeroizing<String>, Failure> {
-    let value = env::var(var).map_err(|_| {
-        Failure::usage(format!(
-            "environment variable {var:?} is not set (or not UTF-8)"
-        ))
-    })?;
-    Ok(Zeroizing::new(value))
 }
 
 fn unhex(text: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {

@@ -1,0 +1,167 @@
+//! The commands that make and check codes: `new`, `code`, `verify`, `uri`.
+
+use clap::Args;
+use twofa::{KeyUri, Otp, Secret};
+
+use crate::{
+    Failure, Safe,
+    args::{Parameters, Source, When, read_text},
+};
+
+#[derive(Debug, Args)]
+pub(crate) struct NewArgs {
+    /// Who issues the secret: the service's name, shown by the app.
+    #[arg(long, value_name = "NAME")]
+    issuer: String,
+    /// The account the secret is for, shown by the app.
+    #[arg(long, value_name = "NAME")]
+    account: String,
+    /// An HOTP secret starting at this counter, in place of TOTP.
+    #[arg(long, value_name = "N")]
+    counter: Option<u64>,
+    #[command(flatten)]
+    parameters: Parameters,
+}
+
+pub(crate) fn new(args: &NewArgs) -> Result<(), Failure> {
+    let secret = Secret::generate(&mut getrandom::SysRng)?;
+    let otp = args.parameters.fresh(secret, args.counter, None)?;
+    let uri = KeyUri::new(otp, &args.account)?.with_issuer(&args.issuer)?;
+    println!("secret: {}", uri.otp().secret().expose_base32());
+    println!("uri:    {}", uri.to_uri().as_str());
+    for warning in uri.portability() {
+        println!("note:   {warning}");
+    }
+    print!("{}", uri.to_qr()?.to_terminal().as_str());
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CodeArgs {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    when: When,
+    #[command(flatten)]
+    parameters: Parameters,
+}
+
+pub(crate) fn code(args: &CodeArgs) -> Result<(), Failure> {
+    let text = args.source.text()?;
+    let otp = args.parameters.otp(&text, args.when.counter, None)?;
+    let code = match &otp {
+        Otp::Totp(totp) => totp.generate_at(args.when.time()?)?,
+        Otp::Hotp { hotp, counter } => hotp.generate(*counter),
+    };
+    println!("{code}");
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The SECRET or URI (- reads it from standard input; left out with
+    /// --secret-env), then the CODE typed.
+    #[arg(value_names = ["SECRET|URI|-", "CODE"], num_args = 1..=2, required = true)]
+    words: Vec<String>,
+    /// Reads the SECRET or URI from this environment variable, out of ps
+    /// and shell history.
+    #[arg(long, value_name = "VAR")]
+    secret_env: Option<String>,
+    #[command(flatten)]
+    when: When,
+    /// Steps accepted each way (TOTP), or counters looked ahead (HOTP).
+    #[arg(long, value_name = "N")]
+    window: Option<u64>,
+    #[command(flatten)]
+    parameters: Parameters,
+}
+
+pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
+    let (secret, typed) = match (args.secret_env.is_some(), args.words.as_slice()) {
+        (false, [secret, typed]) => (Some(secret.as_str()), typed),
+        (true, [typed]) => (None, typed),
+        (false, [_]) => return Err(Failure::usage("missing CODE")),
+        _ => {
+            return Err(Failure::usage(
+                "--secret-env takes the place of SECRET: give only the CODE",
+            ));
+        }
+    };
+    let text = read_text(secret, args.secret_env.as_deref())?;
+    let otp = args.parameters.otp(&text, args.when.counter, args.window)?;
+    let outcome = match &otp {
+        Otp::Totp(totp) => totp
+            .verify_at(typed, args.when.time()?)
+            .map(|found| format!("valid: step {}, drift {:+}", found.step, found.drift)),
+        Otp::Hotp { hotp, counter } => hotp.verify(typed, *counter).map(|found| {
+            format!(
+                "valid: counter {}, {} ahead; next counter {}",
+                found.counter,
+                found.ahead,
+                found
+                    .next_counter()
+                    .map_or_else(|| "none (exhausted)".to_owned(), |n| n.to_string())
+            )
+        }),
+    };
+    match outcome {
+        Ok(message) => {
+            println!("{message}");
+            Ok(())
+        }
+        Err(twofa::Error::InvalidCode) => Err(Failure::invalid("invalid code")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UriArgs {
+    /// The otpauth:// URI; - reads it from standard input.
+    #[arg(
+        value_name = "URI|-",
+        required_unless_present = "secret_env",
+        conflicts_with = "secret_env"
+    )]
+    uri: Option<String>,
+    /// Reads the URI from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    secret_env: Option<String>,
+}
+
+pub(crate) fn explain(args: &UriArgs) -> Result<(), Failure> {
+    let text = read_text(args.uri.as_deref(), args.secret_env.as_deref())?;
+    let uri = KeyUri::parse_accepting_80_bit(&text)?;
+    let otp = uri.otp();
+    println!("type:      {}", otp.kind());
+    println!("issuer:    {}", Safe(uri.issuer().unwrap_or("(none)")));
+    println!("account:   {}", Safe(uri.account()));
+    let bits = otp.secret().byte_len() * 8;
+    println!(
+        "secret:    {bits} bits{}",
+        if bits < 128 {
+            " (below RFC 4226's 128)"
+        } else {
+            ""
+        }
+    );
+    println!("algorithm: {}", otp.algorithm());
+    println!("codes:     {}", otp.format());
+    match otp {
+        Otp::Totp(totp) => println!("period:    {} s", totp.period()),
+        Otp::Hotp { counter, .. } => println!("counter:   {counter}"),
+    }
+    if let Some(image) = uri.image() {
+        println!("image:     {}", Safe(image));
+    }
+    for (name, value) in uri.extra_parameters() {
+        println!("unknown:   {}={} (apps ignore it)", Safe(name), Safe(value));
+    }
+    let warnings = uri.portability();
+    if warnings.is_empty() {
+        println!("portable:  every authenticator app shows these codes");
+    }
+    for warning in warnings {
+        println!("warning:   {warning}");
+    }
+    Ok(())
+}

@@ -80,7 +80,6 @@ fn prose(text: &str) -> String {
 fn links(text: &str) -> Vec<String> {
     let text = prose(text);
     let mut targets = Vec::new();
-    let bytes = text.as_bytes();
     let mut at = 0;
     while let Some(found) = text[at..].find("](") {
         let start = at + found + 2;
@@ -88,14 +87,14 @@ fn links(text: &str) -> Vec<String> {
             .find(')')
             .map_or(text.len(), |offset| start + offset);
         targets.push(text[start..end].trim().to_owned());
-        at = end.min(bytes.len());
+        at = end;
     }
     for line in text.lines() {
         let line = line.trim_start();
-        if let (Some(rest), true) = (line.strip_prefix('['), line.contains("]: ")) {
-            if let Some((_, target)) = rest.split_once("]: ") {
-                targets.push(target.trim().to_owned());
-            }
+        if let Some(rest) = line.strip_prefix('[')
+            && let Some((_, target)) = rest.split_once("]: ")
+        {
+            targets.push(target.trim().to_owned());
         }
     }
     targets

@@ -32,6 +32,7 @@
 //! not read back as exactly a state is an error, never a default.
 //!
 //! [`StoreError::VersionOutOfRange`]: twofa_record::StoreError::VersionOutOfRange
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "postgres")]
 mod postgres;

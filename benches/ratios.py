@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the ratios the README quotes, from criterion's estimates of the
+"""Prints the ratios the guide quotes (docs/performance.md), from criterion's estimates of the
 last `cargo bench --bench verify`, `--bench login` and
 `-p twofa-compare --bench peers` runs (target/criterion/).
 

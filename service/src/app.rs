@@ -269,7 +269,7 @@ pub async fn check_durability(store: &AnyStore, accept_loss: bool) -> Result<(),
         return Ok(());
     }
     Err(Failure(format!(
-        "the Redis store can lose a save ({problems}): configure it as the README says, or start with TWOFA_REDIS_ACCEPT_LOSS=1 to accept that"
+        "the Redis store can lose a save ({problems}): configure it as docs/instances.md (\"Redis durability\") says, or start with TWOFA_REDIS_ACCEPT_LOSS=1 to accept that"
     )))
 }
 

@@ -9,7 +9,7 @@
 //! them these tests say so loudly and pass, unless
 //! `TWOFA_REQUIRE_SERVERS=1`, which `.ci/run` sets.
 //!
-//! Run with `--nocapture` to see the table the README quotes.
+//! Run with `--nocapture` to see the table the guide quotes (docs/instances.md).
 #![allow(clippy::unwrap_used)]
 
 use std::{

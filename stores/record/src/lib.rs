@@ -14,7 +14,7 @@
 //! (a login, an enrollment, a device registered) is one compare-and-swap
 //! of one row. Format 1 kept sealed secrets in a record of their own
 //! (kind `secrets`); format 2 refuses format-1 rows as corrupt rather than
-//! read an account without its secrets (see the README's migration note).
+//! read an account without its secrets (see the guide's docs/instances.md).
 //!
 //! A body that cannot be read back as exactly what was written is an
 //! error, never a default: a missing field, an unknown one (written by a

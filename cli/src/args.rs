@@ -66,6 +66,20 @@ pub(crate) fn read_text(
 
 /// The value of the environment variable `var`, wiped when dropped.
 pub(crate) fn from_env(var: &str) -> Result<Zeroizing<String>, Failure> {
+    // A value typed where its variable's name goes (a key, a password) is
+    // not repeated back: what is not a name, or is long with no `_` (as
+    // base32 secrets and hex keys are and names rarely are).
+    let name = var
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && (var.len() < 16 || var.contains('_'));
+    if !name {
+        return Err(Failure::usage(
+            "an option ending in -env takes the name of an environment variable (the value given is not shown)",
+        ));
+    }
     let value = env::var(var).map_err(|_| {
         Failure::usage(format!(
             "environment variable {var:?} is not set (or not UTF-8)"

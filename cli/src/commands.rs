@@ -6,15 +6,16 @@ use twofa::{KeyUri, Otp, Secret};
 use crate::{
     Failure, Safe,
     args::{Parameters, Source, When, read_text},
+    output::{say, write_out},
 };
 
 #[derive(Debug, Args)]
 pub(crate) struct NewArgs {
     /// Who issues the secret: the service's name, shown by the app.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     issuer: String,
     /// The account the secret is for, shown by the app.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     account: String,
     /// An HOTP secret starting at this counter, in place of TOTP.
     #[arg(long, value_name = "N")]
@@ -27,12 +28,12 @@ pub(crate) fn new(args: &NewArgs) -> Result<(), Failure> {
     let secret = Secret::generate(&mut getrandom::SysRng)?;
     let otp = args.parameters.fresh(secret, args.counter, None)?;
     let uri = KeyUri::new(otp, &args.account)?.with_issuer(&args.issuer)?;
-    println!("secret: {}", uri.otp().secret().expose_base32());
-    println!("uri:    {}", uri.to_uri().as_str());
+    say!("secret: {}", uri.otp().secret().expose_base32());
+    say!("uri:    {}", uri.to_uri().as_str());
     for warning in uri.portability() {
-        println!("note:   {warning}");
+        say!("note:   {warning}");
     }
-    print!("{}", uri.to_qr()?.to_terminal().as_str());
+    write_out(uri.to_qr()?.to_terminal().as_str())?;
     Ok(())
 }
 
@@ -53,11 +54,14 @@ pub(crate) fn code(args: &CodeArgs) -> Result<(), Failure> {
         Otp::Totp(totp) => totp.generate_at(args.when.time()?)?,
         Otp::Hotp { hotp, counter } => hotp.generate(*counter),
     };
-    println!("{code}");
+    say!("{code}");
     Ok(())
 }
 
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "twofa verify [OPTIONS] <SECRET|URI|-> <CODE>\n       twofa verify [OPTIONS] --secret-env <VAR> <CODE>"
+)]
 pub(crate) struct VerifyArgs {
     /// The SECRET or URI (- reads it from standard input; left out with
     /// --secret-env), then the CODE typed.
@@ -106,7 +110,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     };
     match outcome {
         Ok(message) => {
-            println!("{message}");
+            say!("{message}");
             Ok(())
         }
         Err(twofa::Error::InvalidCode) => Err(Failure::invalid("invalid code")),
@@ -132,11 +136,11 @@ pub(crate) fn explain(args: &UriArgs) -> Result<(), Failure> {
     let text = read_text(args.uri.as_deref(), args.secret_env.as_deref())?;
     let uri = KeyUri::parse_accepting_80_bit(&text)?;
     let otp = uri.otp();
-    println!("type:      {}", otp.kind());
-    println!("issuer:    {}", Safe(uri.issuer().unwrap_or("(none)")));
-    println!("account:   {}", Safe(uri.account()));
+    say!("type:      {}", otp.kind());
+    say!("issuer:    {}", Safe(uri.issuer().unwrap_or("(none)")));
+    say!("account:   {}", Safe(uri.account()));
     let bits = otp.secret().byte_len() * 8;
-    println!(
+    say!(
         "secret:    {bits} bits{}",
         if bits < 128 {
             " (below RFC 4226's 128)"
@@ -144,24 +148,24 @@ pub(crate) fn explain(args: &UriArgs) -> Result<(), Failure> {
             ""
         }
     );
-    println!("algorithm: {}", otp.algorithm());
-    println!("codes:     {}", otp.format());
+    say!("algorithm: {}", otp.algorithm());
+    say!("codes:     {}", otp.format());
     match otp {
-        Otp::Totp(totp) => println!("period:    {} s", totp.period()),
-        Otp::Hotp { counter, .. } => println!("counter:   {counter}"),
+        Otp::Totp(totp) => say!("period:    {} s", totp.period()),
+        Otp::Hotp { counter, .. } => say!("counter:   {counter}"),
     }
     if let Some(image) = uri.image() {
-        println!("image:     {}", Safe(image));
+        say!("image:     {}", Safe(image));
     }
     for (name, value) in uri.extra_parameters() {
-        println!("unknown:   {}={} (apps ignore it)", Safe(name), Safe(value));
+        say!("unknown:   {}={} (apps ignore it)", Safe(name), Safe(value));
     }
     let warnings = uri.portability();
     if warnings.is_empty() {
-        println!("portable:  every authenticator app shows these codes");
+        say!("portable:  every authenticator app shows these codes");
     }
     for warning in warnings {
-        println!("warning:   {warning}");
+        say!("warning:   {warning}");
     }
     Ok(())
 }

@@ -19,14 +19,20 @@
 //!
 //! What scripts read is stable: see the crate's README.
 
-use std::{env, ffi::OsString, fmt, io, process::ExitCode};
+use std::{env, ffi::OsString, fmt, process::ExitCode};
 
-use clap::{CommandFactory, Parser, Subcommand, error::ErrorKind};
+use clap::{
+    CommandFactory, Parser, Subcommand,
+    error::{ContextKind, ContextValue, ErrorKind},
+};
 
 mod args;
 mod commands;
 mod migrating;
+mod output;
 mod sealing;
+
+use output::{note, write_out};
 
 /// Makes and checks TOTP and HOTP codes, explains otpauth:// URIs, seals
 /// secrets for storage and moves keys between systems.
@@ -111,19 +117,11 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            print_failure(&failure.message);
+            // One line, whatever it quotes: a newline from input (a file's
+            // name) is escaped like any other control character.
+            note(format_args!("twofa: {}", Safe(&failure.message)));
             ExitCode::from(failure.status)
         }
-    }
-}
-
-/// The message's own lines on stderr, the first after `twofa: `, each
-/// with its input escaped.
-fn print_failure(message: &str) {
-    let mut lines = message.lines();
-    eprintln!("twofa: {}", Safe(lines.next().unwrap_or_default()));
-    for line in lines {
-        eprintln!("{}", Safe(line));
     }
 }
 
@@ -131,32 +129,83 @@ fn print_failure(message: &str) {
 /// got wrong on stderr with status 2, in the same form as every other
 /// failure.
 fn refused(error: &clap::Error, args: &[OsString]) -> ExitCode {
-    if matches!(
-        error.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    ) {
-        // A closed stdout is no reason to panic.
-        let _ = error.print();
-        return ExitCode::SUCCESS;
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            return match write_out(&error.render().to_string()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(2),
+            };
+        }
+        // No command at all: the help, as `twofa help` gives it.
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            return match write_out(&Cli::command().render_help().to_string()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(2),
+            };
+        }
+        _ => {}
     }
-    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        // No command at all: the help, on stderr.
-        let _ = error.print();
-        return ExitCode::from(2);
-    }
-    // clap quotes the argument it refused, and a newline in it would start
-    // a line of its own before escaping could see it: the message is made
-    // again from the arguments with their control characters escaped,
-    // which clap refuses at the same place.
-    let escaped = args
-        .iter()
-        .map(|arg| Safe(&arg.to_string_lossy()).to_string());
-    let message = match Cli::try_parse_from(escaped) {
-        Err(again) if again.kind() == error.kind() => again.render().to_string(),
-        _ => error.render().to_string(),
+    let message = match unquoted(error) {
+        Some(message) => message,
+        None => {
+            // clap quotes the argument it refused, and a newline in it
+            // would start a line of its own before escaping could see it:
+            // the message is made again from the arguments with their
+            // control characters escaped, which clap refuses at the same
+            // place.
+            let escaped = args
+                .iter()
+                .map(|arg| Safe(&arg.to_string_lossy()).to_string());
+            match Cli::try_parse_from(escaped) {
+                Err(again) if again.kind() == error.kind() => again.render().to_string(),
+                _ => error.render().to_string(),
+            }
+        }
     };
-    print_failure(message.strip_prefix("error: ").unwrap_or(&message));
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    let mut lines = message.lines();
+    note(format_args!(
+        "twofa: {}",
+        Safe(lines.next().unwrap_or_default())
+    ));
+    for line in lines {
+        note(format_args!("{}", Safe(line)));
+    }
     ExitCode::from(2)
+}
+
+/// The message for a refused word that may be a secret pasted in the
+/// wrong place (an extra SECRET, a key where a command goes), which clap
+/// would quote: it is named by what it is, never shown.
+fn unquoted(error: &clap::Error) -> Option<String> {
+    let word = |kind| match error.get(kind) {
+        Some(ContextValue::String(word)) => Some(word.as_str()),
+        _ => None,
+    };
+    let usage = error
+        .get(ContextKind::Usage)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    match error.kind() {
+        ErrorKind::UnknownArgument => word(ContextKind::InvalidArg)
+            .filter(|arg| !arg.starts_with('-'))
+            .map(|_| {
+                format!("unexpected extra argument, not shown (it may be a secret)\n\n{usage}")
+            }),
+        ErrorKind::TooManyValues => Some(format!(
+            "unexpected extra argument, not shown (it may be a secret)\n\n{usage}"
+        )),
+        ErrorKind::InvalidSubcommand => word(ContextKind::InvalidSubcommand)
+            .filter(|command| !is_command_word(command))
+            .map(|_| format!("unrecognized command, not shown (it may be a secret)\n\n{usage}")),
+        _ => None,
+    }
+}
+
+/// A word short and plain enough to be a mistyped command rather than a
+/// secret (base32 secrets are long, or upper case).
+fn is_command_word(word: &str) -> bool {
+    word.len() <= 16 && word.chars().all(|c| c.is_ascii_lowercase() || c == '-')
 }
 
 /// Text from input, written with its control characters (and the Unicode
@@ -166,13 +215,19 @@ pub(crate) struct Safe<'a>(pub(crate) &'a str);
 impl fmt::Display for Safe<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in self.0.chars() {
+            // Format characters that hide, join, reorder or tag text.
             let hidden = matches!(
                 c,
-                '\u{061C}'
+                '\u{00AD}'
+                    | '\u{061C}'
+                    | '\u{180E}'
                     | '\u{200B}'..='\u{200F}'
                     | '\u{2028}'..='\u{202E}'
-                    | '\u{2066}'..='\u{2069}'
+                    | '\u{2060}'..='\u{2064}'
+                    | '\u{2066}'..='\u{206F}'
                     | '\u{FEFF}'
+                    | '\u{FFF9}'..='\u{FFFB}'
+                    | '\u{E0000}'..='\u{E007F}'
             );
             // Newlines too: a label must not print lines of its own.
             if c.is_control() || hidden {
@@ -197,8 +252,11 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Import(args) => migrating::import(&args),
         Command::Export(args) => migrating::export(&args),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "twofa", &mut io::stdout());
-            Ok(())
+            // Written whole into memory first: clap_complete panics on a
+            // closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "twofa", &mut script);
+            write_out(&String::from_utf8_lossy(&script))
         }
     }
 }

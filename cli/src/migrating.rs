@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 use crate::{
     Failure,
     args::{from_env, time_or_now},
+    output::{note, write_out, written},
 };
 
 /// A PSKC pre-shared key, on the command line or from the environment.
@@ -49,8 +50,8 @@ pub(crate) struct ImportArgs {
     pskc_password_env: Option<String>,
     /// A code its token shows now, confirming a PSKC key: one per key, in
     /// file order.
-    #[arg(long = "code", value_name = "CODE")]
-    codes: Vec<String>,
+    #[arg(long = "code", value_name = "CODE", value_parser = wiped)]
+    codes: Vec<Zeroizing<String>>,
     /// The vendor's SHA-256 of the PSKC file (64 hex digits), sent by
     /// another channel: confirms every key in it.
     #[arg(long, value_name = "HEX")]
@@ -82,6 +83,11 @@ pub(crate) struct ImportArgs {
     /// [default: now].
     #[arg(long, value_name = "UNIX")]
     time: Option<u64>,
+}
+
+/// A value kept in memory that is wiped when dropped.
+fn wiped(text: &str) -> Result<Zeroizing<String>, std::convert::Infallible> {
+    Ok(Zeroizing::new(text.to_owned()))
 }
 
 /// The files `export` writes.
@@ -238,23 +244,6 @@ pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-/// A note on standard error; a closed stderr is no reason to fail.
-fn note(text: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr(), "{text}");
-}
-
-/// A failure to write standard output (a closed pipe): status 2, not a
-/// panic.
-fn written(error: io::Error) -> Failure {
-    Failure::usage(format!("cannot write standard output: {error}"))
-}
-
-fn write_out(text: &str) -> Result<(), Failure> {
-    let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes()).map_err(written)?;
-    out.flush().map_err(written)
 }
 
 fn is_export(text: &str) -> bool {

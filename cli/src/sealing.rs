@@ -7,6 +7,7 @@ use twofa::{Binding, Keyring, Otp, Sealed, SealingKey, Secret, SecretKind};
 use crate::{
     Failure,
     args::{Parameters, Source, from_env, read_text},
+    output::{note, say},
 };
 
 #[derive(Debug, Args)]
@@ -21,10 +22,10 @@ pub(crate) struct KeygenArgs {
 pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     let key = SealingKey::generate(args.id, &mut getrandom::SysRng)?;
     let text = key.to_text();
-    println!("{}", text.as_str());
-    eprintln!(
+    say!("{}", text.as_str());
+    note(format_args!(
         "twofa: this is a secret key: keep it in the service's secret storage, never beside the data it seals"
-    );
+    ));
     Ok(())
 }
 
@@ -36,10 +37,10 @@ pub(crate) struct Sealing {
     #[arg(long, value_name = "VAR")]
     key_env: String,
     /// The account the sealed form is bound to.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     account: String,
     /// The purpose bound into the sealed form [default: totp or hotp].
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
     purpose: Option<String>,
 }
 
@@ -88,7 +89,7 @@ pub(crate) fn seal(args: &SealArgs) -> Result<(), Failure> {
     };
     let binding = args.sealing.binding(kind);
     let sealed = keyring.seal_secret(&mut getrandom::SysRng, kind, &secret, binding)?;
-    println!("{sealed}");
+    say!("{sealed}");
     Ok(())
 }
 
@@ -124,6 +125,6 @@ pub(crate) fn open(args: &OpenArgs) -> Result<(), Failure> {
     };
     let opened = keyring.open_secret(&sealed, kind, args.sealing.binding(kind))?;
     let secret: &Secret = &opened.value;
-    println!("{}", secret.expose_base32());
+    say!("{}", secret.expose_base32());
     Ok(())
 }

@@ -243,7 +243,30 @@ fn control_characters_from_input_are_escaped() {
     assert_eq!(output.status.code(), Some(2));
     assert!(!stderr(&output).contains('\u{1b}'), "{}", stderr(&output));
     let output = twofa(&["code", "--\u{1b}[2J", "x"]);
-    assert!(!stderr(&output).contains('\u{1b}'), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("twofa: unexpected argument '--\\u{1b}[2J' found\n"),
+        "{}",
+        stderr(&output)
+    );
+    // A file's name, newline and all, stays on the one line of its message.
+    let output = twofa(&["import", "/nonexistent/a\ntwofa: 3 keys\u{ad}"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "twofa: argument 1: no such file, and not an otpauth-migration:// URI\n"
+    );
+    let name = std::env::temp_dir().join(format!("twofa-cli-{}-a\nb\u{ad}", std::process::id()));
+    std::fs::create_dir_all(&name).unwrap();
+    let output = twofa(&["import", name.to_str().unwrap()]);
+    std::fs::remove_dir(&name).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.contains("a\\u{a}b\\u{ad}: cannot read"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -776,10 +799,10 @@ fn help_version_and_completions() {
         stdout(&output),
         format!("twofa {}\n", env!("CARGO_PKG_VERSION"))
     );
-    // No command: the help on stderr, and a failure.
+    // No command: the help, as before the tool was on clap.
     let output = twofa(&[]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("Usage: twofa <COMMAND>"));
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("Usage: twofa <COMMAND>"));
     for (shell, says) in [
         ("bash", "complete -F _twofa"),
         ("zsh", "#compdef twofa"),
@@ -808,4 +831,70 @@ fn arguments_that_are_not_utf8_are_refused() {
     let message = stderr(&output);
     assert!(message.starts_with("twofa: invalid UTF-8"), "{message}");
     assert!(!message.contains('\u{1b}'), "{message}");
+}
+
+#[test]
+fn secrets_pasted_in_the_wrong_place_are_not_shown() {
+    let uri = format!("otpauth://totp/A:b?secret={SEED}");
+    let key = "0123456789abcdef0123456789abcdef";
+    let cases: &[&[&str]] = &[
+        &["code", SEED, SEED],
+        &["uri", &uri, &uri],
+        &["verify", SEED, "123456", "654321"],
+        &["export", "--format", "pskc", key],
+        &[SEED],
+        &["help", SEED],
+        &["code", "--secret-env", SEED],
+        &["export", "--format", "pskc", "--pskc-key-env", key],
+    ];
+    for args in cases {
+        let output = twofa(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.starts_with("twofa: "), "{args:?}: {message}");
+        for secret in [SEED, key, "654321"] {
+            assert!(!message.contains(secret), "{args:?}: {message}");
+        }
+    }
+    // A mistyped command is still named.
+    assert!(stderr(&twofa(&["frobnicate"])).contains("'frobnicate'"));
+}
+
+#[test]
+fn a_closed_standard_output_is_a_failure_not_a_panic() {
+    for args in [
+        &["code", SEED, "--time", "59"][..],
+        &["completions", "bash"],
+        &["--help"],
+        &["uri", &format!("otpauth://totp/A:b?secret={SEED}")],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = command()
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            !stderr(&output).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    // With standard error closed too, a wrong code is still status 1.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = command()
+        .args(["verify", SEED, "000000", "--counter", "0", "--window", "0"])
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
 }

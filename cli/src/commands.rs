@@ -1,4 +1,5 @@
-//! The commands that make and check codes: `new`, `code`, `verify`, `uri`.
+//! The commands that make and check codes and show secrets to people:
+//! `new`, `code`, `verify`, `uri`, `qr`.
 
 use clap::Args;
 use twofa::{KeyUri, Otp, Secret};
@@ -168,4 +169,33 @@ pub(crate) fn explain(args: &UriArgs) -> Result<(), Failure> {
         say!("warning:   {warning}");
     }
     Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QrArgs {
+    /// The otpauth:// URI; - reads it from standard input.
+    #[arg(
+        value_name = "URI|-",
+        required_unless_present = "secret_env",
+        conflicts_with = "secret_env"
+    )]
+    uri: Option<String>,
+    /// Reads the URI from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    secret_env: Option<String>,
+    /// An SVG image for a page, in place of the terminal's half blocks.
+    #[arg(long)]
+    svg: bool,
+}
+
+/// The QR code of a URI, as the app scans it: the URI is read as it is
+/// and written again the way apps accept it.
+pub(crate) fn qr(args: &QrArgs) -> Result<(), Failure> {
+    let text = read_text(args.uri.as_deref(), args.secret_env.as_deref())?;
+    let qr = KeyUri::parse_accepting_80_bit(&text)?.to_qr()?;
+    if args.svg {
+        write_out(qr.to_svg().as_str())
+    } else {
+        write_out(qr.to_terminal().as_str())
+    }
 }

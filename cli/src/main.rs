@@ -58,6 +58,8 @@ enum Command {
     Verify(commands::VerifyArgs),
     /// What a URI says, and what authenticator apps will make of it.
     Uri(commands::UriArgs),
+    /// A URI's QR code, on the terminal or as SVG.
+    Qr(commands::QrArgs),
     /// A fresh sealing key, as ID:HEX (keep it out of the database).
     Keygen(sealing::KeygenArgs),
     /// The secret sealed for storage (kind from the URI, --counter for HOTP).
@@ -246,6 +248,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Code(args) => commands::code(&args),
         Command::Verify(args) => commands::verify(&args),
         Command::Uri(args) => commands::explain(&args),
+        Command::Qr(args) => commands::qr(&args),
         Command::Keygen(args) => sealing::keygen(&args),
         Command::Seal(args) => sealing::seal(&args),
         Command::Open(args) => sealing::open(&args),

@@ -780,7 +780,7 @@ fn help_version_and_completions() {
     let output = twofa(&["--help"]);
     assert!(output.status.success(), "{}", stderr(&output));
     for command in [
-        "new", "code", "verify", "uri", "keygen", "seal", "open", "import", "export",
+        "new", "code", "verify", "uri", "qr", "keygen", "seal", "open", "import", "export",
     ] {
         assert!(
             stdout(&output).contains(&format!("\n  {command} ")),
@@ -897,4 +897,27 @@ fn a_closed_standard_output_is_a_failure_not_a_panic() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn qr_shows_a_uri_on_the_terminal_or_as_svg() {
+    let uri = format!("otpauth://totp/ACME:alice?secret={SEED}&issuer=ACME");
+    let output = with_stdin(&["qr", "--svg", "-"], &uri);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let svg = stdout(&output);
+    assert!(
+        svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
+    let output = twofa(&["qr", &uri]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let blocks = stdout(&output);
+    assert!(
+        blocks.lines().count() > 10 && blocks.contains('\u{2580}'),
+        "{blocks}"
+    );
+    // The URI is checked before anything is drawn.
+    let output = twofa(&["qr", "https://example.com"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
 }

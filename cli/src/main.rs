@@ -186,20 +186,26 @@ fn unquoted(error: &clap::Error) -> Option<String> {
     };
     let usage = error
         .get(ContextKind::Usage)
-        .map(ToString::to_string)
+        .map(|usage| format!("\n\n{usage}"))
         .unwrap_or_default();
     match error.kind() {
         ErrorKind::UnknownArgument => word(ContextKind::InvalidArg)
             .filter(|arg| !arg.starts_with('-'))
+            .map(|_| format!("unexpected extra argument, not shown (it may be a secret){usage}")),
+        // A long value where a number, a name or a choice goes is more
+        // likely a secret pasted one word too early than a typo.
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => word(ContextKind::InvalidValue)
+            .filter(|value| value.chars().count() >= 16)
             .map(|_| {
-                format!("unexpected extra argument, not shown (it may be a secret)\n\n{usage}")
+                let option = word(ContextKind::InvalidArg).unwrap_or("an option");
+                format!("invalid value for '{option}', not shown (it may be a secret){usage}")
             }),
         ErrorKind::TooManyValues => Some(format!(
-            "unexpected extra argument, not shown (it may be a secret)\n\n{usage}"
+            "unexpected extra argument, not shown (it may be a secret){usage}"
         )),
         ErrorKind::InvalidSubcommand => word(ContextKind::InvalidSubcommand)
             .filter(|command| !is_command_word(command))
-            .map(|_| format!("unrecognized command, not shown (it may be a secret)\n\n{usage}")),
+            .map(|_| format!("unrecognized command, not shown (it may be a secret){usage}")),
         _ => None,
     }
 }

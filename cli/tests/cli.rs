@@ -846,6 +846,9 @@ fn secrets_pasted_in_the_wrong_place_are_not_shown() {
         &["help", SEED],
         &["code", "--secret-env", SEED],
         &["export", "--format", "pskc", "--pskc-key-env", key],
+        &["code", "--digits", SEED, SEED],
+        &["verify", "--time", SEED, SEED, "123456"],
+        &["export", "--format", key],
     ];
     for args in cases {
         let output = twofa(args);

@@ -9,6 +9,7 @@
 //! twofa import --pskc-key 0123456789abcdef0123456789abcdef --code 755224 token.pskcxml > uris.txt
 //! twofa export --format users.oath < uris.txt > users.oath
 //! twofa completions bash > /etc/bash_completion.d/twofa
+//! twofa man > twofa.1
 //! ```
 //!
 //! A secret on the command line is seen by `ps` and kept in shell
@@ -76,6 +77,12 @@ enum Command {
     Completions {
         /// bash, elvish, fish, powershell or zsh.
         shell: clap_complete::Shell,
+    },
+    /// A manual page (roff) on standard output: the tool's, or one
+    /// command's (`twofa man code > twofa-code.1`).
+    Man {
+        /// The command whose page to write.
+        command: Option<String>,
     },
 }
 
@@ -267,7 +274,27 @@ fn run(command: Command) -> Result<(), Failure> {
             clap_complete::generate(shell, &mut Cli::command(), "twofa", &mut script);
             write_out(&String::from_utf8_lossy(&script))
         }
+        Command::Man { command } => manual(command.as_deref()),
     }
+}
+
+/// The manual page of the tool, or of one of its commands.
+fn manual(command: Option<&str>) -> Result<(), Failure> {
+    let mut cli = Cli::command();
+    cli.build();
+    let page = match command {
+        None => cli,
+        Some(name) => cli
+            .find_subcommand(name)
+            .cloned()
+            .ok_or_else(|| Failure::usage("man: no such command (twofa --help lists them)"))?
+            .name(format!("twofa-{name}")),
+    };
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut roff)
+        .map_err(output::written)?;
+    write_out(&String::from_utf8_lossy(&roff))
 }
 
 #[cfg(test)]

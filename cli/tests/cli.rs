@@ -924,3 +924,27 @@ fn qr_shows_a_uri_on_the_terminal_or_as_svg() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stdout(&output).is_empty());
 }
+
+#[test]
+fn manual_pages_for_the_tool_and_each_command() {
+    let output = twofa(&["man"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = stdout(&output);
+    assert!(
+        page.contains(".TH twofa 1") && page.contains("verify"),
+        "{page}"
+    );
+    let output = twofa(&["man", "import"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = stdout(&output);
+    assert!(
+        page.contains(".TH twofa-import 1") && page.contains("pskc\\-sha256"),
+        "{page}"
+    );
+    let output = twofa(&["man", "frobnicate"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "twofa: man: no such command (twofa --help lists them)\n"
+    );
+}

@@ -49,7 +49,7 @@ pub mod events {
 pub use account::{
     Acceptance, AccountStore, Event, EventKind, EventSink, Guard, HotpAccount, Outcome,
     ReplayStore, Sequence, SharedError, ThrottlePolicy, ThrottlePolicyBuilder, ThrottleState,
-    Throttled, TotpAccount, Versioned,
+    Throttled, TotpAccount, TotpCheck, Versioned,
 };
 #[cfg(feature = "alloc")]
 pub use account::{AccountState, EnrollmentNames, SealedSecrets};

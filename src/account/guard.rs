@@ -196,30 +196,14 @@ impl Guard {
         now: u64,
         events: &mut impl EventSink,
     ) -> Result<Outcome<TotpMatch>, Error> {
-        let before = *account;
-        let outcome = self.check_totp(totp, account, code, now)?;
-        self.totp_events(&before, account, &outcome, false, now, events);
-        Ok(outcome)
-    }
-
-    /// The check of [`Guard::verify_totp`].
-    fn check_totp(
-        &self,
-        totp: &Totp,
-        account: &mut TotpAccount,
-        code: &str,
-        now: u64,
-    ) -> Result<Outcome<TotpMatch>, Error> {
-        if let Err(throttled) = self.throttle.check(&account.throttle, now) {
-            return Ok(throttled.into());
-        }
-        let drift = self.bound(account.drift);
-        match totp.verify_with_drift_at(code, now, drift) {
-            Ok(found) => {
-                let learned = learn_drift(drift, found.drift, totp.window());
-                Ok(self.accept_step(account, found, found.step, learned, now))
+        // The two phases on one state: the check was made on this very
+        // state, so its commit is taken at once (the loop is the shape of
+        // the snapshot pattern, and turns no more than once).
+        loop {
+            let check = self.check_totp_code(totp, account, code, now)?;
+            if let Some(outcome) = self.commit_totp_with(&check, account, events) {
+                return Ok(outcome);
             }
-            Err(e) => self.failed(&mut account.throttle, e, now),
         }
     }
 
@@ -296,7 +280,7 @@ impl Guard {
 
     /// A TOTP match whose earliest step used is `first`: the replay check,
     /// then the state update with the drift to keep.
-    fn accept_step(
+    pub(super) fn accept_step(
         &self,
         account: &mut TotpAccount,
         found: TotpMatch,
@@ -478,7 +462,7 @@ impl Guard {
     /// The events of a TOTP check on its own account state: the attempt,
     /// then what the throttle and the drift did.
     #[inline(always)]
-    fn totp_events<M>(
+    pub(super) fn totp_events<M>(
         &self,
         before: &TotpAccount,
         after: &TotpAccount,
@@ -530,7 +514,7 @@ impl Guard {
     }
 
     /// `drift` within the bound.
-    fn bound(&self, drift: i64) -> i64 {
+    pub(super) fn bound(&self, drift: i64) -> i64 {
         let max = i64::try_from(self.max_drift).unwrap_or(i64::MAX);
         drift.clamp(-max, max)
     }
@@ -540,7 +524,7 @@ impl Guard {
 /// with `learned` the drift it was found with and `(behind, ahead)` the
 /// nominal window: the match's own offset inside the nominal window;
 /// outside it, the match's offset only when nearer 0 than `learned`.
-fn learn_drift(learned: i64, found: i64, (behind, ahead): (u64, u64)) -> i64 {
+pub(super) fn learn_drift(learned: i64, found: i64, (behind, ahead): (u64, u64)) -> i64 {
     let nominal = (found < 0 && found.unsigned_abs() <= behind)
         || (found >= 0 && found.unsigned_abs() <= ahead);
     if nominal || found.unsigned_abs() < learned.unsigned_abs() {

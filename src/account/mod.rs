@@ -16,6 +16,7 @@ mod passkeys;
 mod replay;
 #[cfg(feature = "alloc")]
 mod secrets;
+mod snapshot;
 #[cfg(feature = "alloc")]
 mod state;
 mod store;
@@ -38,6 +39,7 @@ pub use replay::{Acceptance, ReplayStore, Sequence};
 pub use replay::{MemoryReplayStore, StoreFull};
 #[cfg(feature = "alloc")]
 pub use secrets::SealedSecrets;
+pub use snapshot::TotpCheck;
 #[cfg(feature = "alloc")]
 pub use state::AccountState;
 #[cfg(feature = "std")]

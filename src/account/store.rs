@@ -133,8 +133,21 @@ impl Guard {
     where
         S: AccountStore<TotpAccount> + ?Sized,
     {
+        // The HMAC work is done once, on the state first loaded; a save
+        // that loses its race decides again on the state that won, with
+        // the same work unless that state's drift or lock changed it.
+        let mut check = None;
         self.decide_shared(store, account, |state| {
-            self.verify_totp(totp, state, code, now)
+            loop {
+                let made = match check {
+                    Some(made) => made,
+                    None => *check.insert(self.check_totp_code(totp, state, code, now)?),
+                };
+                if let Some(outcome) = self.commit_totp(&made, state) {
+                    return Ok(outcome);
+                }
+                check = None;
+            }
         })
         .await
     }

@@ -30,6 +30,8 @@ extern crate std;
 mod account;
 #[cfg(all(feature = "serde", feature = "alloc"))]
 mod bounded;
+#[cfg(feature = "serde")]
+mod byte_text;
 mod error;
 mod factor;
 mod otp;

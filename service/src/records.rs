@@ -133,8 +133,10 @@ impl Sessions {
     }
 }
 
-// Format 2: each token's record carries its rotation mark.
-json_record!(Sessions, "sessions", format 2, |this| {
+// Format 2: each token's record carries its rotation mark. Format 3: the
+// tokens' ids and digests are base64url text (as the core writes every
+// byte field of a state now); format-2 bodies still read.
+json_record!(Sessions, "sessions", format 3 from 2, |this| {
     if this.tokens.len() > Sessions::MAX {
         return Err("more sessions than Sessions::MAX");
     }
@@ -202,7 +204,9 @@ impl UserKeys {
     pub const PURPOSE: &'static str = "api key";
 }
 
-json_record!(UserKeys, "user-keys", |this| {
+// Format 2: the keys' ids and digests are base64url text; format-1 bodies
+// still read.
+json_record!(UserKeys, "user-keys", format 2 from 1, |this| {
     if this.keys.len() > UserKeys::MAX {
         return Err("more API keys than UserKeys::MAX");
     }

@@ -85,10 +85,12 @@ impl Default for DevicePolicy {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Device {
     /// A random id, also bound into every signed login.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub id: [u8; 16],
     /// The key's algorithm.
     pub algorithm: DeviceAlgorithm,
     /// The public key (SEC1 for P-256, 32 bytes for Ed25519).
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::vec"))]
     pub public_key: Vec<u8>,
     /// Unix time of registration.
     pub registered_at: u64,
@@ -101,6 +103,7 @@ pub struct Device {
     pub key_id: u32,
     /// HMAC-SHA-256 under that key of the id, algorithm, public key and
     /// time of registration, bound to the account; all zeros once revoked.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub mac: [u8; 32],
 }
 
@@ -111,6 +114,7 @@ pub struct Device {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct RegistrationChallenge {
     /// 256 random bits, for the device to sign.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub nonce: [u8; 32],
     /// Unix time from which it is refused.
     pub expires_at: u64,
@@ -126,13 +130,17 @@ pub struct RegistrationChallenge {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct DevicePrompt {
     /// 256 random bits.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub nonce: [u8; 32],
     /// The device it is for.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub device_id: [u8; 16],
     /// The pending login it completes.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub ticket_id: [u8; 16],
     /// SHA-256 of the transaction text the person approves (show the text
     /// itself beside it on the device).
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub transaction: [u8; 32],
 }
 
@@ -143,15 +151,19 @@ pub struct DevicePrompt {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct DeviceChallenge {
     /// 256 random bits.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub nonce: [u8; 32],
     /// The device it was sent to.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub device_id: [u8; 16],
     /// The pending login it completes.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub ticket_id: [u8; 16],
     /// The number the login screen shows, 10 to 99, entered on the device.
     pub number: u8,
     /// SHA-256 of the transaction text the person approves (of the empty
     /// text for a plain login).
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub transaction: [u8; 32],
     /// Unix time from which it is refused.
     pub expires_at: u64,

@@ -55,11 +55,13 @@ impl Default for OobPolicy {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct OobChallenge {
     /// A random identifier, bound into the digest.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub id: [u8; 16],
     /// The id of the [`DigestKey`] the digest was made under.
     pub key_id: u32,
     /// HMAC-SHA-256 under the [`DigestKey`] of the account, the purpose, the
     /// identifier and the code.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub digest: [u8; 32],
     /// The code's number of digits.
     pub digits: u8,

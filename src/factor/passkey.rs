@@ -195,6 +195,7 @@ fn sign_in_tag(key: &DigestKey, head: &[u8]) -> [u8; 32] {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct SignIn {
     /// Its random part, which identifies it.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub nonce: [u8; 16],
     /// Unix time it was issued.
     pub issued_at: u64,
@@ -254,6 +255,7 @@ impl SignInsUsed {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct PasskeyChallenge {
     /// 256 random bits, sent as the ceremony's `challenge`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub challenge: [u8; 32],
     /// Whether the ceremony requires user verification.
     pub user_verification: UserVerification,
@@ -317,8 +319,10 @@ impl Transports {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Passkey {
     /// The credential id (1 to 1,023 bytes), as the authenticator made it.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::vec"))]
     pub id: Vec<u8>,
     /// The credential public key, as a COSE_Key.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::vec"))]
     pub public_key: Vec<u8>,
     /// The key's algorithm.
     pub algorithm: CoseAlgorithm,
@@ -333,6 +337,7 @@ pub struct Passkey {
     /// The transports the browser reported.
     pub transports: Transports,
     /// The authenticator model's AAGUID (all zero when not disclosed).
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub aaguid: [u8; 16],
     /// The name the person gave it (at most [`Passkey::MAX_NAME_LEN`] bytes).
     pub name: String,
@@ -346,6 +351,7 @@ pub struct Passkey {
     /// HMAC-SHA-256 under that key of the id, public key, algorithm, UV at
     /// registration, time of registration, counter and backup flags, bound
     /// to the account: made again after every use.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub mac: [u8; 32],
 }
 

@@ -101,6 +101,7 @@ pub struct RecoveryKeys<'a> {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct RecoveryCodes {
     /// The set's random salt.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub salt: [u8; 16],
     /// Argon2id memory cost in KiB.
     pub memory_kib: u32,
@@ -113,7 +114,10 @@ pub struct RecoveryCodes {
     /// replacement's. At most [`RecoveryPolicy::MAX_COUNT`].
     #[cfg_attr(
         feature = "serde",
-        serde(deserialize_with = "crate::bounded::at_most::<_, _, { RecoveryPolicy::MAX_COUNT }>")
+        serde(
+            serialize_with = "crate::byte_text::list::serialize",
+            deserialize_with = "crate::byte_text::list::deserialize::<_, DIGEST_LEN, { RecoveryPolicy::MAX_COUNT }>"
+        )
     )]
     pub digests: Vec<[u8; DIGEST_LEN]>,
     /// How many codes were used (each replaced) since the set was made.
@@ -122,6 +126,7 @@ pub struct RecoveryCodes {
     pub key_id: u32,
     /// HMAC-SHA-256 under that key of everything above and the account:
     /// checked before every use, made anew after each.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub mac: [u8; 32],
 }
 

@@ -36,10 +36,12 @@ impl Default for RememberPolicy {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct RememberedDevice {
     /// The token's public half.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub id: [u8; 16],
     /// The id of the [`DigestKey`] the digest was made under.
     pub key_id: u32,
     /// HMAC-SHA-256 of the token and everything it is bound to.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub digest: [u8; 32],
     /// The account's credential version when the device was remembered.
     pub credential_version: u64,

@@ -133,10 +133,12 @@ impl Default for TicketPolicy {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct PendingLogin {
     /// The ticket's public half, by which the service finds the record.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub id: [u8; 16],
     /// The id of the [`DigestKey`] the digest was made under.
     pub key_id: u32,
     /// HMAC-SHA-256 of the ticket and everything it is bound to.
+    #[cfg_attr(feature = "serde", serde(with = "crate::byte_text::array"))]
     pub digest: [u8; 32],
     /// The first factor that succeeded.
     pub first_factor: FirstFactor,

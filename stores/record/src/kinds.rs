@@ -18,6 +18,11 @@ pub trait Record: Clone + PartialEq + Default + Send + Sync + 'static {
     /// format is refused by an instance that cannot read it, never misread.
     const FORMAT: i64 = 1;
 
+    /// The oldest body format still read ([`Record::decode`] reads every
+    /// format from this one to [`Record::FORMAT`]); the next save writes
+    /// the current one.
+    const OLDEST_FORMAT: i64 = Self::FORMAT;
+
     /// The body to store, once [`Record::check`] holds: a state no
     /// instance could read back is never written.
     ///
@@ -141,7 +146,8 @@ fn check_passkeys(state: &AccountState) -> Result<(), &'static str> {
 }
 
 /// Implements [`Record`] for a kind kept as JSON: its kind's name, its
-/// body's format if not the first, and the bounds it must keep (checked
+/// body's format if not the first (`format 2`, or `format 2 from 1` when
+/// the bodies of format 1 still read as format 2's), and the bounds it must keep (checked
 /// before it is written, and when it is read), `$this` naming the value.
 ///
 /// ```
@@ -159,10 +165,11 @@ fn check_passkeys(state: &AccountState) -> Result<(), &'static str> {
 /// ```
 #[macro_export]
 macro_rules! json_record {
-    ($type:ty, $kind:literal $(, format $format:literal)? $(, events $take:path)?, |$this:ident| $check:expr) => {
+    ($type:ty, $kind:literal $(, format $format:literal $(from $oldest:literal)?)? $(, events $take:path)?, |$this:ident| $check:expr) => {
         impl $crate::Record for $type {
             const KIND: &'static str = $kind;
-            $(const FORMAT: i64 = $format;)?
+            $(const FORMAT: i64 = $format;
+            $(const OLDEST_FORMAT: i64 = $oldest;)?)?
 
             fn encode<E>(&self) -> Result<String, $crate::StoreError<E>> {
                 $crate::to_json(self)
@@ -192,7 +199,10 @@ json_record!(HotpAccount, "hotp", |hotp| check_throttle(&hotp.throttle));
 // recovery codes grew to 16 symbols. A format-1 row is refused rather than
 // read as an account without its secrets. Format 3: passkeys joined it
 // (the credentials, the registration challenge, each pending login's
-// passkey challenge, the sign-ins accepted).
-json_record!(AccountState, "account", format 3, events AccountState::take_events, |state| check_account(
+// passkey challenge, the sign-ins accepted). Format 4: every byte field
+// is base64url text rather than a sequence of numbers (a full account's
+// body is under half as long); format-3 bodies read as they are, and are
+// written as format 4 at their next save.
+json_record!(AccountState, "account", format 4 from 3, events AccountState::take_events, |state| check_account(
     state
 ));

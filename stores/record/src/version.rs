@@ -52,17 +52,24 @@ pub const MAX_BODY_LEN: usize = 1 << 20;
 /// A stored record read back: its version, format and body, all checked.
 ///
 /// # Errors
-/// [`Corrupt`] for a version below 1, another format, a body longer than
+/// [`Corrupt`] for a version below 1, a format it does not read, a body longer than
 /// [`MAX_BODY_LEN`], or one that is not exactly a record of kind `T`.
 pub fn decode<T: Record>(version: i64, format: i64, body: &str) -> Result<Versioned<T>, Corrupt> {
     let version = stored_version(T::KIND, version)?;
     if body.len() > MAX_BODY_LEN {
         return Err(Corrupt::new(T::KIND, "a body longer than MAX_BODY_LEN"));
     }
-    if format != T::FORMAT {
+    if !(T::OLDEST_FORMAT..=T::FORMAT).contains(&format) {
         return Err(Corrupt::new(
             T::KIND,
-            format!("format {format}, this version reads {}", T::FORMAT),
+            match T::OLDEST_FORMAT == T::FORMAT {
+                true => format!("format {format}, this version reads {}", T::FORMAT),
+                false => format!(
+                    "format {format}, this version reads {} to {}",
+                    T::OLDEST_FORMAT,
+                    T::FORMAT
+                ),
+            },
         ));
     }
     Ok(Versioned {

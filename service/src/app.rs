@@ -521,10 +521,10 @@ impl App {
     ///
     /// # Errors
     /// As [`App::user`] and [`App::decide`].
-    pub async fn change_user<A>(
+    pub async fn change_user<A: Send>(
         &self,
         account: &str,
-        mut change: impl FnMut(&mut User) -> A,
+        mut change: impl FnMut(&mut User) -> A + Send,
     ) -> Result<A, Failure> {
         let key = self.digest_key()?;
         let changed = self
@@ -547,10 +547,10 @@ impl App {
     ///
     /// # Errors
     /// The store failed, `decide` did, or the record kept changing.
-    pub async fn decide<T: Record, A>(
+    pub async fn decide<T: Record, A: Send>(
         &self,
         account: &str,
-        mut decide: impl FnMut(&mut T) -> Result<A, twofa::Error>,
+        mut decide: impl FnMut(&mut T) -> Result<A, twofa::Error> + Send,
     ) -> Result<A, Failure> {
         let started = std::time::Instant::now();
         // The events of the attempt that is saved: each attempt starts
@@ -578,10 +578,10 @@ impl App {
     ///
     /// # Errors
     /// As [`App::decide`].
-    pub async fn decide_retrying<T: Record, A>(
+    pub async fn decide_retrying<T: Record, A: Send>(
         &self,
         account: &str,
-        mut decide: impl FnMut(&mut T) -> Result<A, twofa::Error>,
+        mut decide: impl FnMut(&mut T) -> Result<A, twofa::Error> + Send,
     ) -> Result<A, Failure> {
         // Many requests on one account at once (a guessing storm, a
         // client retrying in a loop) can outlast the core's immediate

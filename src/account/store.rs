@@ -81,6 +81,48 @@ pub trait AccountStore<T> {
         expected: u64,
         state: &T,
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// One decision on the account's state: loads it, runs `decide` on a
+    /// copy, and saves the copy with the compare-and-swap if `decide`
+    /// changed it. `Ok(None)` says the save lost its race: load and
+    /// decide again ([`Guard::decide_shared`] does).
+    ///
+    /// The provided method is [`AccountStore::load`] then
+    /// [`AccountStore::save`]. A store that can do better overrides it
+    /// without weakening the contract: the SQL stores of `twofa-sqlx` run
+    /// both on one connection, and SQLite inside `BEGIN IMMEDIATE`, so
+    /// that a decision there never loses a race it need not.
+    ///
+    /// # Errors
+    /// [`SharedError::Store`] when the store could not answer (nothing may
+    /// be assumed saved), [`SharedError::Check`] when `decide` failed
+    /// (nothing was saved).
+    fn update<A, F>(
+        &self,
+        account: &str,
+        decide: F,
+    ) -> impl Future<Output = Result<Option<A>, SharedError<Self::Error>>> + Send
+    where
+        Self: Sync,
+        T: Clone + PartialEq + Send + Sync,
+        A: Send,
+        F: FnOnce(&mut T) -> Result<A, Error> + Send,
+    {
+        async move {
+            let loaded = self.load(account).await.map_err(SharedError::Store)?;
+            let mut state = loaded.state.clone();
+            let outcome = decide(&mut state).map_err(SharedError::Check)?;
+            // Refused before anything changed (throttled, malformed).
+            if state == loaded.state {
+                return Ok(Some(outcome));
+            }
+            let saved = self
+                .save(account, loaded.version, &state)
+                .await
+                .map_err(SharedError::Store)?;
+            Ok(saved.then_some(outcome))
+        }
+    }
 }
 
 /// What can go wrong when checking a code against a shared store.
@@ -131,7 +173,7 @@ impl Guard {
         now: u64,
     ) -> Result<Outcome<TotpMatch>, SharedError<S::Error>>
     where
-        S: AccountStore<TotpAccount> + ?Sized,
+        S: AccountStore<TotpAccount> + Sync + ?Sized,
     {
         // The HMAC work is done once, on the state first loaded; a save
         // that loses its race decides again on the state that won, with
@@ -166,7 +208,7 @@ impl Guard {
         now: u64,
     ) -> Result<Outcome<HotpMatch>, SharedError<S::Error>>
     where
-        S: AccountStore<HotpAccount> + ?Sized,
+        S: AccountStore<HotpAccount> + Sync + ?Sized,
     {
         self.decide_shared(store, account, |state| {
             self.verify_hotp(hotp, state, code, now)
@@ -190,25 +232,15 @@ impl Guard {
         &self,
         store: &S,
         account: &str,
-        mut decide: impl FnMut(&mut T) -> Result<A, Error>,
+        mut decide: impl FnMut(&mut T) -> Result<A, Error> + Send,
     ) -> Result<A, SharedError<S::Error>>
     where
-        S: AccountStore<T> + ?Sized,
-        T: Clone + PartialEq,
+        S: AccountStore<T> + Sync + ?Sized,
+        T: Clone + PartialEq + Send + Sync,
+        A: Send,
     {
         for _ in 0..Self::MAX_SAVE_ATTEMPTS {
-            let loaded = store.load(account).await.map_err(SharedError::Store)?;
-            let mut state = loaded.state.clone();
-            let outcome = decide(&mut state).map_err(SharedError::Check)?;
-            // Refused before anything changed (throttled, malformed).
-            if state == loaded.state {
-                return Ok(outcome);
-            }
-            if store
-                .save(account, loaded.version, &state)
-                .await
-                .map_err(SharedError::Store)?
-            {
+            if let Some(outcome) = store.update(account, &mut decide).await? {
                 return Ok(outcome);
             }
         }

@@ -19,7 +19,7 @@ use std::error::Error;
 
 use redis::aio::ConnectionManager;
 use sqlx::{SqlitePool, postgres::PgPoolOptions};
-use twofa::{AccountStore, Versioned};
+use twofa::{AccountStore, SharedError, Versioned};
 use twofa_record::{AuditTrail, Record, StoreError, TrailEntry};
 use twofa_redis::RedisStore;
 use twofa_sqlx::{PgStore, SqliteStore};
@@ -87,6 +87,33 @@ impl<T: Record> AccountStore<T> for AnyStore {
             Self::Sqlite(store) => store.save(account, expected, state).await?,
             Self::Redis(store) => store.save(account, expected, state).await?,
         })
+    }
+
+    async fn update<A, F>(
+        &self,
+        account: &str,
+        decide: F,
+    ) -> Result<Option<A>, SharedError<BoxError>>
+    where
+        Self: Sync,
+        T: Clone + PartialEq + Send + Sync,
+        A: Send,
+        F: FnOnce(&mut T) -> Result<A, twofa::Error> + Send,
+    {
+        match self {
+            Self::Postgres(store) => store.update(account, decide).await.map_err(shared),
+            Self::Sqlite(store) => store.update(account, decide).await.map_err(shared),
+            Self::Redis(store) => store.update(account, decide).await.map_err(shared),
+        }
+    }
+}
+
+/// A store's failure of a decision, boxed.
+fn shared<E: Error + Send + Sync + 'static>(error: SharedError<E>) -> SharedError<BoxError> {
+    match error {
+        SharedError::Store(e) => SharedError::Store(Box::new(e)),
+        SharedError::Check(e) => SharedError::Check(e),
+        SharedError::Contention => SharedError::Contention,
     }
 }
 

@@ -1,8 +1,9 @@
 //! Each store, in one process: values at the ends of their ranges read
 //! back exactly, a reset is a save that never restarts the version, a
 //! record changed behind the store's back is an error rather than a
-//! default, migrations run once whatever the number of instances, and
-//! Redis runs with the durability a replay mark needs.
+//! default, migrations run once whatever the number of instances, every
+//! decision saved is counted once (and on SQLite none loses its race),
+//! and Redis runs with the durability a replay mark needs.
 //!
 //! Servers as in `tests/races.rs`: absent ones are announced loudly, and
 //! fail the test under `TWOFA_REQUIRE_SERVERS=1`.
@@ -460,5 +461,54 @@ async fn the_trail_is_newest_first_bounded_and_keeps_every_binding() {
             store.append(&account, &[not_object], now).await.is_err(),
             "{name}"
         );
+    }
+}
+
+/// Decisions on one account from 8 tasks at once, each counting up
+/// `last_step` through `update`: every decision that says it was saved is
+/// in the final count (the compare-and-swap holds), and on SQLite, whose
+/// decisions run inside `BEGIN IMMEDIATE`, none lost its race.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_decision_saved_is_counted_once_and_sqlite_never_loses_a_race() {
+    const TASKS: u64 = 8;
+    const DECISIONS: u64 = 25;
+    for (name, store) in backends().await {
+        let account = fresh("decisions");
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|_| {
+                let (store, account) = (store.clone(), account.clone());
+                tokio::spawn(async move {
+                    let (mut saved, mut lost) = (0_u64, 0_u64);
+                    while saved < DECISIONS {
+                        let decided = store
+                            .update(&account, |state: &mut TotpAccount| {
+                                state.last_step = Some(state.last_step.map_or(1, |n| n + 1));
+                                Ok(())
+                            })
+                            .await
+                            .unwrap();
+                        match decided {
+                            Some(()) => saved += 1,
+                            None => lost += 1,
+                        }
+                    }
+                    lost
+                })
+            })
+            .collect();
+        let mut lost = 0;
+        for task in tasks {
+            lost += task.await.unwrap();
+        }
+        let stored: Versioned<TotpAccount> = store.load(&account).await.unwrap();
+        assert_eq!(stored.state.last_step, Some(TASKS * DECISIONS), "{name}");
+        assert_eq!(stored.version, TASKS * DECISIONS, "{name}");
+        println!(
+            "{name}: {} decisions saved, {lost} lost their race",
+            TASKS * DECISIONS
+        );
+        if name == "sqlite" {
+            assert_eq!(lost, 0, "a decision inside BEGIN IMMEDIATE lost its race");
+        }
     }
 }

@@ -60,6 +60,9 @@ mod sql {
         (1, include_str!("../migrations/postgres/0001_records.sql")),
         (2, include_str!("../migrations/postgres/0002_events.sql")),
     ];
+    /// A decision's load and save: on one connection, outside any
+    /// transaction; the compare-and-swap decides between instances.
+    pub(super) const BEGIN_DECISION: Option<&str> = None;
     /// At most `MAX_BODY_LEN` + 1 characters of the body: a longer one is
     /// refused as corrupt without being sent whole.
     pub(super) const LOAD: &str = "SELECT version, format, substr(body::text, 1, 1048577) \

@@ -78,6 +78,9 @@ mod sql {
         (1, include_str!("../migrations/sqlite/0001_records.sql")),
         (2, include_str!("../migrations/sqlite/0002_events.sql")),
     ];
+    /// A decision's load and save: inside the write lock, taken at once,
+    /// so that no other writer comes between them.
+    pub(super) const BEGIN_DECISION: Option<&str> = Some("BEGIN IMMEDIATE");
     /// At most `MAX_BODY_LEN` + 1 characters of the body: a longer one is
     /// refused as corrupt without being read whole.
     pub(super) const LOAD: &str = "SELECT version, format, substr(body, 1, 1048577) \

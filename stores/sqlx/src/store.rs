@@ -5,7 +5,7 @@
 /// Implements `migrate` and `AccountStore<T>` for every record kind on
 /// `$store` (a struct with a `pool` field), with the statements of the
 /// dialect module `$sql`: `BEGIN`, `LOCK`, `MIGRATIONS_TABLE`,
-/// `MIGRATIONS`, `LOAD`, `INSERT` and `UPDATE`.
+/// `MIGRATIONS`, `LOAD`, `INSERT`, `UPDATE` and `BEGIN_DECISION`.
 macro_rules! sql_store {
     ($store:ident, $sql:ident) => {
         impl $store {
@@ -71,15 +71,17 @@ macro_rules! sql_store {
             }
         }
 
-        impl<T: Record> AccountStore<T> for $store {
-            type Error = StoreError<sqlx::Error>;
-
-            async fn load(&self, account: &str) -> Result<Versioned<T>, Self::Error> {
+        impl $store {
+            /// The account's record of kind `T`, read on `connection`.
+            async fn load_on<T: Record>(
+                connection: &mut <$sql::Db as sqlx::Database>::Connection,
+                account: &str,
+            ) -> Result<Versioned<T>, StoreError<sqlx::Error>> {
                 check_account(account)?;
                 let row: Option<(i64, i64, String)> = sqlx::query_as($sql::LOAD)
                     .bind(account)
                     .bind(T::KIND)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *connection)
                     .await
                     .map_err(StoreError::Backend)?;
                 match row {
@@ -88,12 +90,13 @@ macro_rules! sql_store {
                 }
             }
 
-            async fn save(
-                &self,
+            /// The compare-and-swap, on `connection`.
+            async fn save_on<T: Record>(
+                connection: &mut <$sql::Db as sqlx::Database>::Connection,
                 account: &str,
                 expected: u64,
                 state: &T,
-            ) -> Result<bool, Self::Error> {
+            ) -> Result<bool, StoreError<sqlx::Error>> {
                 check_account(account)?;
                 let body = state.encode()?;
                 let version = next_version(expected)?;
@@ -114,10 +117,89 @@ macro_rules! sql_store {
                         .bind(version - 1)
                 };
                 let done = query
-                    .execute(&self.pool)
+                    .execute(&mut *connection)
                     .await
                     .map_err(StoreError::Backend)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            /// Load, decide and save on one connection.
+            async fn decide_on<T, A, F>(
+                connection: &mut <$sql::Db as sqlx::Database>::Connection,
+                account: &str,
+                decide: F,
+            ) -> Result<Option<A>, twofa::SharedError<StoreError<sqlx::Error>>>
+            where
+                T: Record,
+                F: FnOnce(&mut T) -> Result<A, twofa::Error>,
+            {
+                use twofa::SharedError;
+                let loaded = Self::load_on::<T>(connection, account)
+                    .await
+                    .map_err(SharedError::Store)?;
+                let mut state = loaded.state.clone();
+                let outcome = decide(&mut state).map_err(SharedError::Check)?;
+                if state == loaded.state {
+                    return Ok(Some(outcome));
+                }
+                let saved = Self::save_on(connection, account, loaded.version, &state)
+                    .await
+                    .map_err(SharedError::Store)?;
+                Ok(saved.then_some(outcome))
+            }
+        }
+
+        impl<T: Record> AccountStore<T> for $store {
+            type Error = StoreError<sqlx::Error>;
+
+            async fn load(&self, account: &str) -> Result<Versioned<T>, Self::Error> {
+                check_account(account)?;
+                let mut connection = self.pool.acquire().await.map_err(StoreError::Backend)?;
+                Self::load_on(&mut connection, account).await
+            }
+
+            async fn save(
+                &self,
+                account: &str,
+                expected: u64,
+                state: &T,
+            ) -> Result<bool, Self::Error> {
+                check_account(account)?;
+                let mut connection = self.pool.acquire().await.map_err(StoreError::Backend)?;
+                Self::save_on(&mut connection, account, expected, state).await
+            }
+
+            /// The load and the save on one connection taken from the pool
+            /// once; on SQLite inside `BEGIN IMMEDIATE`, so that no other
+            /// writer can change the account between the two and the save
+            /// never loses its race. The compare-and-swap stays the
+            /// guarantee.
+            async fn update<A, F>(
+                &self,
+                account: &str,
+                decide: F,
+            ) -> Result<Option<A>, twofa::SharedError<Self::Error>>
+            where
+                Self: Sync,
+                T: Clone + PartialEq + Send + Sync,
+                A: Send,
+                F: FnOnce(&mut T) -> Result<A, twofa::Error> + Send,
+            {
+                use twofa::SharedError;
+                check_account(account).map_err(SharedError::Store)?;
+                let backend = |e| SharedError::Store(StoreError::Backend(e));
+                match $sql::BEGIN_DECISION {
+                    None => {
+                        let mut connection = self.pool.acquire().await.map_err(backend)?;
+                        Self::decide_on(&mut connection, account, decide).await
+                    }
+                    Some(begin) => {
+                        let mut tx = self.pool.begin_with(begin).await.map_err(backend)?;
+                        let decided = Self::decide_on(&mut tx, account, decide).await?;
+                        tx.commit().await.map_err(backend)?;
+                        Ok(decided)
+                    }
+                }
             }
         }
 

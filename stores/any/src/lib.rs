@@ -18,7 +18,6 @@
 use std::error::Error;
 
 use redis::aio::ConnectionManager;
-use sqlx::{SqlitePool, postgres::PgPoolOptions};
 use twofa::{AccountStore, SharedError, Versioned};
 use twofa_record::{AuditTrail, Record, StoreError, TrailEntry};
 use twofa_redis::RedisStore;
@@ -52,7 +51,7 @@ impl AnyStore {
         Ok(match backend {
             "postgres" => {
                 // Room for 16 concurrent logins per process.
-                let pool = PgPoolOptions::new()
+                let pool = PgStore::pool_options()
                     .max_connections(16)
                     .connect(target)
                     .await?;
@@ -169,7 +168,9 @@ async fn connect_sqlite(target: &str) -> Result<SqliteStore, BoxError> {
     loop {
         attempt += 1;
         let opened = async {
-            let pool = SqlitePool::connect_with(SqliteStore::options(target)).await?;
+            let pool = SqliteStore::pool_options()
+                .connect_with(SqliteStore::options(target))
+                .await?;
             let store = SqliteStore::new(pool);
             store.migrate().await?;
             Ok::<_, BoxError>(store)

@@ -10,7 +10,8 @@ use crate::store::sql_store;
 /// Every account's records in the PostgreSQL table `twofa_records`, over
 /// the service's own pool: each save one `UPDATE … WHERE version = $n`
 /// (or `INSERT … ON CONFLICT DO NOTHING` for a record never saved), each
-/// load one `SELECT`.
+/// load one `SELECT`. Build the pool from [`PgStore::pool_options`]: a
+/// decision is then two statements on one connection and no ping.
 ///
 /// ```no_run
 /// use twofa::{AccountState, Guard, Secret, Totp};

@@ -15,14 +15,16 @@ use crate::store::sql_store;
 /// Every account's records in the SQLite table `twofa_records`, over the
 /// service's own pool: the same compare-and-swap as [`PgStore`], which
 /// several processes may share on one database file. Open the pool with
-/// [`SqliteStore::options`] (or the same settings).
+/// [`SqliteStore::options`] (or the same settings), with the pool settings
+/// of [`SqliteStore::pool_options`].
 ///
 /// ```no_run
-/// use sqlx::SqlitePool;
 /// use twofa_sqlx::SqliteStore;
 ///
 /// # async fn start() -> Result<(), Box<dyn std::error::Error>> {
-/// let pool = SqlitePool::connect_with(SqliteStore::options("twofa.db")).await?;
+/// let pool = SqliteStore::pool_options()
+///     .connect_with(SqliteStore::options("twofa.db"))
+///     .await?;
 /// let store = SqliteStore::new(pool);
 /// store.migrate().await?; // once, at start-up
 /// # Ok(())

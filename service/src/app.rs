@@ -251,10 +251,7 @@ pub fn throttle_policy(config: &Config) -> Result<ThrottlePolicy, Failure> {
 /// # Errors
 /// The Redis can lose a save, or its configuration cannot be read.
 pub async fn check_durability(store: &AnyStore, accept_loss: bool) -> Result<(), Failure> {
-    let AnyStore::Redis(redis) = store else {
-        return Ok(());
-    };
-    let problems = match redis.durability_problems().await {
+    let problems = match store.durability_problems().await {
         Ok(problems) => problems,
         Err(e) => vec![format!(
             "its configuration cannot be read ({e}): check it by hand"

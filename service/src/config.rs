@@ -11,9 +11,10 @@ pub struct Config {
     /// Where to listen (`TWOFA_LISTEN`, default `127.0.0.1:8080`; port 0
     /// picks a free one, printed at start).
     pub listen: SocketAddr,
-    /// The store's backend (`sqlite`, `postgres` or `redis`) and target,
-    /// from `TWOFA_STORE`: `sqlite:FILE` (default `sqlite:twofa-service.db`),
-    /// `postgres://…` or `redis://…`.
+    /// The store's backend (`sqlite`, `postgres`, `redis` or
+    /// `redis-cluster`) and target, from `TWOFA_STORE`: `sqlite:FILE`
+    /// (default `sqlite:twofa-service.db`), `postgres://…`, `redis://…` or
+    /// `redis-cluster:URL,URL,…` (some or all of a cluster's nodes).
     pub store: (String, String),
     /// The sealing key, `ID:HEX` (`TWOFA_SEALING_KEY`); without one, a
     /// demo key kept in `demo_key_file`, with a warning at every start.
@@ -351,12 +352,22 @@ fn parse_admin_keys(text: &str) -> Result<Vec<(String, Zeroizing<String>)>, Stri
 }
 
 /// `sqlite:FILE`, `postgres://…` (or `postgresql://…`), `redis://…`
-/// (or `rediss://…`) as a backend and its target.
+/// (or `rediss://…`), `redis-cluster:URL,URL,…` as a backend and its
+/// target.
 fn parse_store(text: &str) -> Result<(String, String), String> {
     let backend = if let Some(file) = text.strip_prefix("sqlite:") {
         return match file.trim_start_matches("//") {
             "" => Err("TWOFA_STORE: sqlite: needs a file, as sqlite:twofa.db".to_owned()),
             file => Ok(("sqlite".to_owned(), file.to_owned())),
+        };
+    } else if let Some(nodes) = text.strip_prefix("redis-cluster:") {
+        let every_url = nodes
+            .split(',')
+            .all(|url| url.starts_with("redis://") || url.starts_with("rediss://"));
+        return if every_url {
+            Ok(("redis-cluster".to_owned(), nodes.to_owned()))
+        } else {
+            Err("TWOFA_STORE: redis-cluster: needs its nodes' URLs, as redis-cluster:redis://HOST:PORT/,redis://HOST:PORT/".to_owned())
         };
     } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
         "postgres"
@@ -364,7 +375,39 @@ fn parse_store(text: &str) -> Result<(String, String), String> {
         "redis"
     } else {
         // The value is not echoed: a mistyped URL may hold a password.
-        return Err("TWOFA_STORE: expected sqlite:FILE, postgres://… or redis://…".to_owned());
+        return Err(
+            "TWOFA_STORE: expected sqlite:FILE, postgres://…, redis://… or redis-cluster:URL,…"
+                .to_owned(),
+        );
     };
     Ok((backend.to_owned(), text.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_store;
+
+    #[test]
+    fn a_store_is_named_by_its_url_and_a_cluster_by_its_nodes() {
+        let pair = |backend: &str, target: &str| Ok((backend.to_owned(), target.to_owned()));
+        assert_eq!(parse_store("sqlite:a.db"), pair("sqlite", "a.db"));
+        assert_eq!(
+            parse_store("postgres://u:p@h/db"),
+            pair("postgres", "postgres://u:p@h/db")
+        );
+        assert_eq!(parse_store("redis://h:1/"), pair("redis", "redis://h:1/"));
+        let nodes = "redis://127.0.0.1:7000/,redis://127.0.0.1:7001/";
+        assert_eq!(
+            parse_store(&format!("redis-cluster:{nodes}")),
+            pair("redis-cluster", nodes)
+        );
+        for wrong in [
+            "sqlite:",
+            "redis-cluster:",
+            "redis-cluster:redis://h:1/,http://h:2/",
+            "mysql://h/db",
+        ] {
+            assert!(parse_store(wrong).is_err(), "{wrong}");
+        }
+    }
 }

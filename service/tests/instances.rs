@@ -1,5 +1,5 @@
 //! Two `twofa-service` processes sharing one store (an SQLite file,
-//! PostgreSQL, Redis), many clients at once: every single-use thing used
+//! PostgreSQL, Redis, a Redis Cluster), many clients at once: every single-use thing used
 //! once, every limit held exactly, and nothing lost when a process is
 //! killed and started again.
 

@@ -62,11 +62,13 @@ impl Store {
     /// itself (the answers say nothing of them to someone without the
     /// password).
     pub async fn failures(&self, account: &str) -> u32 {
-        let (backend, target) = match self.url.strip_prefix("sqlite:") {
-            Some(path) => ("sqlite", path),
-            None => (self.name, self.url.as_str()),
-        };
-        let store = twofa_stores::AnyStore::connect(backend, target)
+        // `sqlite:FILE` and `redis-cluster:URL,…` name the backend; the
+        // others are URLs.
+        let target = ["sqlite:", "redis-cluster:"]
+            .iter()
+            .find_map(|prefix| self.url.strip_prefix(prefix))
+            .unwrap_or(&self.url);
+        let store = twofa_stores::AnyStore::connect(self.name, target)
             .await
             .expect("the store");
         let state: twofa::AccountState = twofa::AccountStore::load(&store, account)
@@ -83,16 +85,20 @@ impl Store {
         }
     }
 
-    /// SQLite, and PostgreSQL and Redis when their URLs are set (required
-    /// by `.ci/run`).
+    /// SQLite, and PostgreSQL, Redis and a Redis Cluster when their URLs
+    /// are set (required by `.ci/run`).
     pub fn all(dir: &Path) -> Vec<Self> {
         let mut stores = vec![Self::sqlite(dir)];
-        for (name, var) in [
-            ("postgres", "TWOFA_POSTGRES_URL"),
-            ("redis", "TWOFA_REDIS_URL"),
+        for (name, var, prefix) in [
+            ("postgres", "TWOFA_POSTGRES_URL", ""),
+            ("redis", "TWOFA_REDIS_URL", ""),
+            ("redis-cluster", "TWOFA_REDIS_CLUSTER_URL", "redis-cluster:"),
         ] {
             match env::var(var) {
-                Ok(url) => stores.push(Self { name, url }),
+                Ok(url) => stores.push(Self {
+                    name,
+                    url: format!("{prefix}{url}"),
+                }),
                 Err(_) => {
                     eprintln!("{name}: {var} is not set: its HTTP tests did not run");
                     assert!(

@@ -31,10 +31,8 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     };
     // The service's own pool or connection, the schema brought up to date.
     let store = AnyStore::connect(&backend, &target).await?;
-    if let AnyStore::Redis(redis) = &store {
-        for problem in redis.durability_problems().await? {
-            eprintln!("warning: this server can lose saves: {problem}");
-        }
+    for problem in store.durability_problems().await? {
+        eprintln!("warning: this server can lose saves: {problem}");
     }
     println!("records in {backend} at {target}");
     let account = format!("alice-{}", twofa::unix_time()?);

@@ -17,7 +17,7 @@
 
 use std::error::Error;
 
-use redis::aio::ConnectionManager;
+use redis::{aio::ConnectionManager, cluster::ClusterClient, cluster_async::ClusterConnection};
 use twofa::{AccountStore, SharedError, Versioned};
 use twofa_record::{AuditTrail, Record, StoreError, TrailEntry};
 use twofa_redis::RedisStore;
@@ -35,15 +35,30 @@ pub enum AnyStore {
     Sqlite(SqliteStore),
     /// Redis.
     Redis(RedisStore<ConnectionManager>),
+    /// A Redis Cluster.
+    RedisCluster(RedisStore<ClusterConnection>),
+}
+
+/// `$body` for whichever store `$self` is, the store bound to `$store`.
+macro_rules! each_store {
+    ($self:expr, $store:ident => $body:expr) => {
+        match $self {
+            AnyStore::Postgres($store) => $body,
+            AnyStore::Sqlite($store) => $body,
+            AnyStore::Redis($store) => $body,
+            AnyStore::RedisCluster($store) => $body,
+        }
+    };
 }
 
 impl AnyStore {
     /// The backends [`AnyStore::connect`] knows, by name.
-    pub const BACKENDS: [&'static str; 3] = ["sqlite", "postgres", "redis"];
+    pub const BACKENDS: [&'static str; 4] = ["sqlite", "postgres", "redis", "redis-cluster"];
 
     /// Connects to `target` (a URL, or a file for SQLite, created if
-    /// missing) and brings the schema up to date. `backend` is one of
-    /// [`AnyStore::BACKENDS`].
+    /// missing; for `redis-cluster`, the URLs of one or more of its nodes,
+    /// separated by commas) and brings the schema up to date. `backend`
+    /// is one of [`AnyStore::BACKENDS`].
     ///
     /// # Errors
     /// An unknown backend, or the store failed.
@@ -64,7 +79,26 @@ impl AnyStore {
                 let client = redis::Client::open(target)?;
                 Self::Redis(RedisStore::new(ConnectionManager::new(client).await?))
             }
+            "redis-cluster" => {
+                let client = ClusterClient::new(target.split(',').map(str::trim))?;
+                Self::RedisCluster(RedisStore::new(client.get_async_connection().await?))
+            }
             other => return Err(format!("no backend {other:?}").into()),
+        })
+    }
+
+    /// What in the store's configuration could lose a save: Redis's
+    /// `RedisStore::durability_problems`, of every node for a cluster;
+    /// nothing for PostgreSQL and SQLite, whose settings the store sets or
+    /// the database defaults to.
+    ///
+    /// # Errors
+    /// Redis failed or refused `CONFIG GET`.
+    pub async fn durability_problems(&self) -> Result<Vec<String>, BoxError> {
+        Ok(match self {
+            Self::Postgres(_) | Self::Sqlite(_) => Vec::new(),
+            Self::Redis(store) => store.durability_problems().await?,
+            Self::RedisCluster(store) => store.cluster_durability_problems().await?,
         })
     }
 }
@@ -73,19 +107,11 @@ impl<T: Record> AccountStore<T> for AnyStore {
     type Error = BoxError;
 
     async fn load(&self, account: &str) -> Result<Versioned<T>, BoxError> {
-        Ok(match self {
-            Self::Postgres(store) => store.load(account).await?,
-            Self::Sqlite(store) => store.load(account).await?,
-            Self::Redis(store) => store.load(account).await?,
-        })
+        Ok(each_store!(self, store => store.load(account).await?))
     }
 
     async fn save(&self, account: &str, expected: u64, state: &T) -> Result<bool, BoxError> {
-        Ok(match self {
-            Self::Postgres(store) => store.save(account, expected, state).await?,
-            Self::Sqlite(store) => store.save(account, expected, state).await?,
-            Self::Redis(store) => store.save(account, expected, state).await?,
-        })
+        Ok(each_store!(self, store => store.save(account, expected, state).await?))
     }
 
     async fn update<A, F>(
@@ -99,11 +125,7 @@ impl<T: Record> AccountStore<T> for AnyStore {
         A: Send,
         F: FnOnce(&mut T) -> Result<A, twofa::Error> + Send,
     {
-        match self {
-            Self::Postgres(store) => store.update(account, decide).await.map_err(shared),
-            Self::Sqlite(store) => store.update(account, decide).await.map_err(shared),
-            Self::Redis(store) => store.update(account, decide).await.map_err(shared),
-        }
+        each_store!(self, store => store.update(account, decide).await.map_err(shared))
     }
 }
 
@@ -125,11 +147,7 @@ impl AuditTrail for AnyStore {
         entries: &[TrailEntry],
         now: u64,
     ) -> Result<(), StoreError<BoxError>> {
-        match self {
-            Self::Postgres(store) => store.append(account, entries, now).await.map_err(boxed),
-            Self::Sqlite(store) => store.append(account, entries, now).await.map_err(boxed),
-            Self::Redis(store) => store.append(account, entries, now).await.map_err(boxed),
-        }
+        each_store!(self, store => store.append(account, entries, now).await.map_err(boxed))
     }
 
     async fn recent(
@@ -137,19 +155,11 @@ impl AuditTrail for AnyStore {
         account: &str,
         limit: usize,
     ) -> Result<Vec<TrailEntry>, StoreError<BoxError>> {
-        match self {
-            Self::Postgres(store) => store.recent(account, limit).await.map_err(boxed),
-            Self::Sqlite(store) => store.recent(account, limit).await.map_err(boxed),
-            Self::Redis(store) => store.recent(account, limit).await.map_err(boxed),
-        }
+        each_store!(self, store => store.recent(account, limit).await.map_err(boxed))
     }
 
     async fn bindings(&self, account: &str) -> Result<Vec<TrailEntry>, StoreError<BoxError>> {
-        match self {
-            Self::Postgres(store) => store.bindings(account).await.map_err(boxed),
-            Self::Sqlite(store) => store.bindings(account).await.map_err(boxed),
-            Self::Redis(store) => store.bindings(account).await.map_err(boxed),
-        }
+        each_store!(self, store => store.bindings(account).await.map_err(boxed))
     }
 }
 

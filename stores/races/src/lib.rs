@@ -17,10 +17,18 @@
 //!     prints what the races left in ACCOUNT's records, one `NAME VALUE` a line
 //! ```
 //!
-//! BACKEND is `postgres`, `sqlite` or `redis`; TARGET its URL, or the
-//! database file for SQLite.
+//! BACKEND is `postgres`, `sqlite`, `redis` or `redis-cluster`; TARGET its
+//! URL (for a cluster, its nodes' URLs separated by commas), or the
+//! database file for SQLite. For the races across a cluster's slot
+//! migrations and failovers, `run` reads the environment:
+//! `TWOFA_RACE_ROUNDS` (rounds instead of the race's own number),
+//! `TWOFA_RACE_PACE_MS` (a pause after each round), `TWOFA_RACE_REPLICAS`
+//! (each Redis save waits for that many replicas, for at most a second)
+//! and `TWOFA_RACE_FAILOVER=1` (an attempt the store fails is printed as
+//! `refused` rather than ending the worker).
 
 pub mod authenticator;
+pub mod cluster;
 pub mod fixtures;
 pub mod scenarios;
 pub mod servers;

@@ -4,8 +4,9 @@
 //! thing, and the same guessing attack, released at the same instant.
 //!
 //! SQLite needs no server and always runs, several processes on one
-//! database file. PostgreSQL and Redis run where `TWOFA_POSTGRES_URL` and
-//! `TWOFA_REDIS_URL` point (`.ci/servers` starts both on loopback); without
+//! database file. PostgreSQL, Redis and a Redis Cluster run where
+//! `TWOFA_POSTGRES_URL`, `TWOFA_REDIS_URL` and `TWOFA_REDIS_CLUSTER_URL`
+//! point (`.ci/servers` starts them on loopback); without
 //! them these tests say so loudly and pass, unless
 //! `TWOFA_REQUIRE_SERVERS=1`, which `.ci/run` sets.
 //!
@@ -105,29 +106,56 @@ fn expected_left(scenario: Scenario) -> &'static [(&'static str, &'static str)] 
 
 fn race(backend: &str, target: &str, scenario: Scenario) -> Tally {
     let account = fresh_account(scenario);
-    let setup = worker(backend, target, &["setup", scenario.name(), &account]);
+    let tally = race_with(backend, target, scenario, &account, &[], |_| {});
+    let left = left(backend, target, &account);
+    for (name, value) in expected_left(scenario) {
+        assert_eq!(
+            left.get(*name).map(String::as_str),
+            Some(*value),
+            "{backend} {}: {name} left {left:?}",
+            scenario.name()
+        );
+    }
+    tally
+}
+
+/// Runs `scenario` on `account` with the workers' environment `env`,
+/// and `during` on this thread while they race, from a little before
+/// they start (it gets the start, in Unix milliseconds).
+fn race_with(
+    backend: &str,
+    target: &str,
+    scenario: Scenario,
+    account: &str,
+    env: &[(&str, &str)],
+    during: impl FnOnce(u64),
+) -> Tally {
+    let setup = worker(backend, target, &["setup", scenario.name(), account]);
     assert!(
         setup.status.success(),
         "{}",
         String::from_utf8_lossy(&setup.stderr)
     );
     let data = String::from_utf8(setup.stdout).unwrap();
-    let start = millis(SystemTime::now() + Duration::from_millis(600)).to_string();
+    let start_ms = millis(SystemTime::now() + Duration::from_millis(600));
+    let start = start_ms.to_string();
     let children: Vec<_> = (0..PROCESSES)
         .map(|process| {
             let first = (process * scenario.tasks()).to_string();
             let tasks = scenario.tasks().to_string();
-            let mut args = vec!["run", scenario.name(), &account, &start, &tasks, &first];
+            let mut args = vec!["run", scenario.name(), account, &start, &tasks, &first];
             args.extend(data.lines());
             Command::new(env!("CARGO_BIN_EXE_race-worker"))
                 .args([backend, target])
                 .args(&args)
+                .envs(env.iter().copied())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
+    during(start_ms);
     let mut tally = Tally::new();
     for child in children {
         let output = child.wait_with_output().unwrap();
@@ -143,15 +171,6 @@ fn race(backend: &str, target: &str, scenario: Scenario) -> Tally {
                 .entry((round.parse().unwrap(), outcome.into()))
                 .or_default() += 1;
         }
-    }
-    let left = left(backend, target, &account);
-    for (name, value) in expected_left(scenario) {
-        assert_eq!(
-            left.get(*name).map(String::as_str),
-            Some(*value),
-            "{backend} {}: {name} left {left:?}",
-            scenario.name()
-        );
     }
     tally
 }
@@ -231,4 +250,124 @@ fn redis_every_race_is_won_once() {
     if let Some(url) = server("redis", "TWOFA_REDIS_URL") {
         every_race("redis", &url);
     }
+}
+
+/// Every race on the cluster, then the cluster's own: one long TOTP race
+/// across each of a slot moving between primaries, a failover by hand and
+/// a primary killed. In one test, one after another: each changes the
+/// cluster under the others.
+#[test]
+fn redis_cluster_every_race_is_won_once_through_slot_moves_and_failovers() {
+    let Some(urls) = server("redis-cluster", "TWOFA_REDIS_CLUSTER_URL") else {
+        return;
+    };
+    every_race("redis-cluster", &urls);
+    // Only a cluster started for the tests is failed over and killed.
+    if std::env::var("TWOFA_REDIS_CLUSTER_DISPOSABLE").is_err() {
+        twofa_store_races::servers::absent(
+            "redis-cluster failovers",
+            "TWOFA_REDIS_CLUSTER_DISPOSABLE is not set: the cluster's nodes are not the tests' to kill",
+        );
+        return;
+    }
+    for event in ClusterEvent::ALL {
+        cluster_race(&urls, event);
+    }
+}
+
+/// What happens to the cluster while a race runs on it.
+#[derive(Clone, Copy, Debug)]
+enum ClusterEvent {
+    /// The race's slot moves to another primary, key by key.
+    SlotMove,
+    /// The slot's replica takes over by hand (`CLUSTER FAILOVER`).
+    FailoverByHand,
+    /// The slot's primary is killed; its replica is elected.
+    PrimaryKilled,
+}
+
+impl ClusterEvent {
+    const ALL: [Self; 3] = [Self::SlotMove, Self::FailoverByHand, Self::PrimaryKilled];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::SlotMove => "slot moved between primaries (MOVED, ASK)",
+            Self::FailoverByHand => "failover by hand (CLUSTER FAILOVER)",
+            Self::PrimaryKilled => "primary killed (SIGKILL), replica elected",
+        }
+    }
+}
+
+/// Rounds of the long race, and the pause after each: long enough for an
+/// election after a primary dies (the test cluster's node timeout is 2 s).
+const CLUSTER_ROUNDS: u64 = 200;
+const CLUSTER_PACE_MS: u64 = 25;
+
+/// A TOTP race of [`CLUSTER_ROUNDS`] codes, each save waiting for one
+/// replica, with `event` half a second in: no code is accepted twice;
+/// logins the cluster fails while it changes are refused and counted.
+fn cluster_race(urls: &str, event: ClusterEvent) {
+    use twofa_store_races::cluster;
+    let scenario = Scenario::TotpCode;
+    let account = fresh_account(scenario);
+    let slot = cluster::slot(urls, &twofa_redis::key(&account, "account")).unwrap();
+    let (primary, replica) = cluster::shard(urls, slot).unwrap();
+    let (rounds, pace) = (CLUSTER_ROUNDS.to_string(), CLUSTER_PACE_MS.to_string());
+    let env = [
+        ("TWOFA_RACE_ROUNDS", rounds.as_str()),
+        ("TWOFA_RACE_PACE_MS", pace.as_str()),
+        ("TWOFA_RACE_REPLICAS", "1"),
+        ("TWOFA_RACE_FAILOVER", "1"),
+    ];
+    let mut what = String::new();
+    let tally = race_with(
+        "redis-cluster",
+        urls,
+        scenario,
+        &account,
+        &env,
+        |start_ms| {
+            let at = start_ms + 500;
+            std::thread::sleep(Duration::from_millis(
+                at.saturating_sub(millis(SystemTime::now())),
+            ));
+            what = match event {
+                ClusterEvent::SlotMove => {
+                    let (moved, to) =
+                        cluster::move_slot(urls, slot, 1, Duration::from_millis(200)).unwrap();
+                    format!(
+                        "slot {slot}, {moved} keys, {} to {}",
+                        primary.address, to.address
+                    )
+                }
+                ClusterEvent::FailoverByHand => {
+                    cluster::fail_over_by_hand(&primary, &replica).unwrap();
+                    format!("{} took over from {}", replica.address, primary.address)
+                }
+                ClusterEvent::PrimaryKilled => {
+                    cluster::kill_primary(&primary, &replica).unwrap();
+                    format!("{} killed, {} elected", primary.address, replica.address)
+                }
+            };
+        },
+    );
+    for round in 0..CLUSTER_ROUNDS {
+        let won = tally.get(&(round, "accepted".into())).copied().unwrap_or(0);
+        assert!(won <= 1, "{event:?} round {round}: accepted {won} times");
+    }
+    let (accepted, refused) = (count(&tally, "accepted"), count(&tally, "refused"));
+    if matches!(event, ClusterEvent::SlotMove) {
+        // Redirections are followed: a moving slot refuses nothing.
+        assert_eq!(refused, 0, "{event:?}: {tally:?}");
+        assert_eq!(
+            accepted,
+            usize::try_from(CLUSTER_ROUNDS).unwrap(),
+            "{event:?}"
+        );
+    }
+    let attempts: usize = tally.values().sum();
+    eprintln!(
+        "| redis-cluster | {} | {what} | {attempts} | {accepted} accepted of {CLUSTER_ROUNDS} single-use, none twice | {refused} refused |",
+        event.name(),
+    );
 }

@@ -3,7 +3,9 @@
 //! record changed behind the store's back is an error rather than a
 //! default, migrations run once whatever the number of instances, every
 //! decision saved is counted once (and on SQLite none loses its race),
-//! and Redis runs with the durability a replay mark needs.
+//! a connection ended while idle costs no decision, and Redis (one server
+//! and every node of a cluster) runs with the durability a replay mark
+//! needs.
 //!
 //! Servers as in `tests/races.rs`: absent ones are announced loudly, and
 //! fail the test under `TWOFA_REQUIRE_SERVERS=1`.
@@ -44,6 +46,7 @@ async fn backends() -> Vec<(&'static str, AnyStore)> {
     for (name, variable) in [
         ("postgres", "TWOFA_POSTGRES_URL"),
         ("redis", "TWOFA_REDIS_URL"),
+        ("redis-cluster", "TWOFA_REDIS_CLUSTER_URL"),
     ] {
         let connected = match std::env::var(variable) {
             Ok(target) => AnyStore::connect(name, &target)
@@ -170,26 +173,29 @@ async fn tamper(store: &AnyStore, account: &str, field: &str, value: &str) -> Re
                 .execute(store.pool())
                 .await?;
         }
-        AnyStore::Redis(_) => {
-            let url = std::env::var("TWOFA_REDIS_URL")?;
-            let mut connection = redis::Client::open(url)?
-                .get_multiplexed_async_connection()
-                .await?;
+        AnyStore::Redis(_) | AnyStore::RedisCluster(_) => {
             let key = twofa_redis::key(account, "totp");
-            let _: () = if value.is_empty() {
+            let mut command = if value.is_empty() {
                 redis::cmd("HDEL")
-                    .arg(&key)
-                    .arg(column)
-                    .query_async(&mut connection)
-                    .await?
             } else {
                 redis::cmd("HSET")
-                    .arg(&key)
-                    .arg(column)
-                    .arg(value)
-                    .query_async(&mut connection)
-                    .await?
             };
+            command.arg(&key).arg(column);
+            if !value.is_empty() {
+                command.arg(value);
+            }
+            if matches!(store, AnyStore::Redis(_)) {
+                let url = std::env::var("TWOFA_REDIS_URL")?;
+                let mut connection = redis::Client::open(url)?
+                    .get_multiplexed_async_connection()
+                    .await?;
+                command.query_async::<()>(&mut connection).await?;
+            } else {
+                let urls = std::env::var("TWOFA_REDIS_CLUSTER_URL")?;
+                let client = redis::cluster::ClusterClient::new(urls.split(','))?;
+                let mut connection = client.get_async_connection().await?;
+                command.query_async::<()>(&mut connection).await?;
+            }
         }
     }
     Ok(())
@@ -281,7 +287,7 @@ async fn migrate_together(backend: &str, target: &str) {
             .fetch_all(store.pool())
             .await
             .unwrap(),
-        AnyStore::Redis(_) => unreachable!("Redis has no schema"),
+        AnyStore::Redis(_) | AnyStore::RedisCluster(_) => unreachable!("Redis has no schema"),
     };
     assert_eq!(applied, [1, 2], "{backend}");
 }
@@ -340,14 +346,26 @@ async fn a_save_that_replicas_do_not_acknowledge_refuses_the_login() {
 }
 
 #[tokio::test]
-async fn redis_runs_with_the_durability_a_replay_mark_needs() {
+async fn a_save_that_the_cluster_replicates_is_accepted() {
     for (_, store) in backends().await {
-        if let AnyStore::Redis(store) = store {
-            assert_eq!(
-                store.durability_problems().await.unwrap(),
-                Vec::<String>::new()
-            );
+        if let AnyStore::RedisCluster(store) = store {
+            // Each primary of the test cluster has its replica.
+            let store = store.with_replicas(1, std::time::Duration::from_secs(2));
+            let account = fresh("replicated");
+            let saved = store.save(&account, 0, &TotpAccount::default()).await;
+            assert!(saved.unwrap(), "a save the replica acknowledged");
         }
+    }
+}
+
+#[tokio::test]
+async fn redis_runs_with_the_durability_a_replay_mark_needs() {
+    for (name, store) in backends().await {
+        assert_eq!(
+            store.durability_problems().await.unwrap(),
+            Vec::<String>::new(),
+            "{name}"
+        );
     }
 }
 
@@ -491,6 +509,9 @@ async fn every_decision_saved_is_counted_once_and_sqlite_never_loses_a_race() {
                             Some(()) => saved += 1,
                             None => lost += 1,
                         }
+                        // Each lost race is another task's save: a store
+                        // losing more than that never saves at all.
+                        assert!(lost <= TASKS * DECISIONS, "a store that only loses");
                     }
                     lost
                 })
@@ -510,5 +531,71 @@ async fn every_decision_saved_is_counted_once_and_sqlite_never_loses_a_race() {
         if name == "sqlite" {
             assert_eq!(lost, 0, "a decision inside BEGIN IMMEDIATE lost its race");
         }
+    }
+}
+
+/// Ends every connection of `application` and waits until they are gone.
+async fn end_connections(admin: &sqlx::PgPool, application: &str) {
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(application)
+    .fetch_all(admin)
+    .await
+    .unwrap();
+    assert_eq!(ended, [true], "the pool's one connection, idle");
+    for _ in 0..100 {
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(application)
+                .fetch_one(admin)
+                .await
+                .unwrap();
+        if left == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the connection outlived its end");
+}
+
+/// A pooled PostgreSQL connection that the server ended while it sat idle
+/// (a restart, a proxy's idle cut-off) costs no login and no read: the
+/// store finds it broken before anything is decided, drops it, and runs
+/// on a new one.
+#[tokio::test]
+async fn a_connection_ended_while_idle_costs_no_decision_and_no_load() {
+    use std::str::FromStr;
+    let Ok(url) = std::env::var("TWOFA_POSTGRES_URL") else {
+        twofa_store_races::servers::absent("postgres", "TWOFA_POSTGRES_URL is not set");
+        return;
+    };
+    let name = fresh("idle");
+    let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+        .unwrap()
+        .application_name(&name);
+    let store = twofa_sqlx::PgStore::new(
+        twofa_sqlx::PgStore::pool_options()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap(),
+    );
+    store.migrate().await.unwrap();
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let account = fresh("idle-account");
+    for step in 1..=2 {
+        let decided = store
+            .update(&account, |state: &mut TotpAccount| {
+                state.last_step = Some(step);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(decided, Some(()));
+        end_connections(&admin, &name).await;
+        let loaded: Versioned<TotpAccount> = store.load(&account).await.unwrap();
+        assert_eq!(loaded.state.last_step, Some(step));
+        end_connections(&admin, &name).await;
     }
 }

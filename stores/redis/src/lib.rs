@@ -1,6 +1,7 @@
 //! `twofa`'s per-account state on Redis, through the connection a service
-//! already has: a [`redis::aio::ConnectionManager`], or a cluster
-//! connection (each account's records share one hash slot).
+//! already has: a [`redis::aio::ConnectionManager`], or with the feature
+//! `cluster` a Redis Cluster's `redis::cluster_async::ClusterConnection`
+//! (each account's records share one hash slot).
 //!
 //! A service passes its connection to [`RedisStore::new`] and hands the
 //! store to the guard's shared checks ([`twofa::Guard::decide_shared`],
@@ -46,6 +47,8 @@
 //! and fails it otherwise, which narrows that window but does not close
 //! it: `WAIT` does not make Redis a consensus store.
 
+#[cfg(feature = "cluster")]
+mod cluster;
 mod store;
 
 pub use store::{RedisFailure, RedisStore, key};

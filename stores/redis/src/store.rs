@@ -156,42 +156,61 @@ impl<C> RedisStore<C> {
     }
 }
 
+/// The settings a replay mark needs, each with the values that keep it.
+const DURABLE: [(&str, &[&str]); 3] = [
+    ("appendonly", &["yes"]),
+    ("appendfsync", &["always"]),
+    (
+        "maxmemory-policy",
+        &[
+            "noeviction",
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+        ],
+    ),
+];
+
+/// The `CONFIG GET` of each setting of [`DURABLE`].
+pub(crate) fn durability_queries() -> impl Iterator<Item = (&'static str, redis::Cmd)> {
+    DURABLE.iter().map(|&(setting, _)| {
+        let mut cmd = redis::cmd("CONFIG");
+        cmd.arg("GET").arg(setting);
+        (setting, cmd)
+    })
+}
+
+/// What is wrong with `setting` at `value`, if anything.
+pub(crate) fn durability_problem(setting: &str, value: &str) -> Option<String> {
+    let (_, good) = DURABLE.iter().find(|&&(name, _)| name == setting)?;
+    (!good.contains(&value)).then(|| format!("{setting} is {value:?}, not {}", good.join(" or ")))
+}
+
 impl<C: ConnectionLike + Clone + Send + Sync> RedisStore<C> {
     /// What in the server's configuration could lose a save (see the
     /// crate's "Durability"); empty when nothing does. Managed services
     /// that disable `CONFIG` answer with an error: check their settings
-    /// by hand.
+    /// by hand. On a cluster connection this asks one node: use
+    /// `RedisStore::cluster_durability_problems` (feature `cluster`),
+    /// which asks every one.
     ///
     /// # Errors
     /// Redis failed or refused `CONFIG GET`.
     pub async fn durability_problems(&self) -> Result<Vec<String>, RedisError> {
         let mut connection = self.connection.clone();
         let mut problems = Vec::new();
-        for (setting, good) in [
-            ("appendonly", &["yes"][..]),
-            ("appendfsync", &["always"][..]),
-            (
-                "maxmemory-policy",
-                &[
-                    "noeviction",
-                    "volatile-lru",
-                    "volatile-lfu",
-                    "volatile-random",
-                    "volatile-ttl",
-                ][..],
-            ),
-        ] {
-            let answer: Vec<String> = redis::cmd("CONFIG")
-                .arg("GET")
-                .arg(setting)
-                .query_async(&mut connection)
-                .await?;
+        for (setting, query) in durability_queries() {
+            let answer: Vec<String> = query.query_async(&mut connection).await?;
             let value = answer.get(1).map_or("", String::as_str);
-            if !good.contains(&value) {
-                problems.push(format!("{setting} is {value:?}, not {}", good.join(" or ")));
-            }
+            problems.extend(durability_problem(setting, value));
         }
         Ok(problems)
+    }
+
+    /// The connection the store was made with.
+    pub(crate) fn connection(&self) -> C {
+        self.connection.clone()
     }
 }
 

@@ -6,6 +6,20 @@
 /// `$store` (a struct with a `pool` field), with the statements of the
 /// dialect module `$sql`: `BEGIN`, `LOCK`, `MIGRATIONS_TABLE`,
 /// `MIGRATIONS`, `LOAD`, `INSERT`, `UPDATE` and `BEGIN_DECISION`.
+/// Whether `error` says that the connection is gone, with nothing done
+/// on it: it broke, or the server ended it (PostgreSQL's classes 08,
+/// connection exception, and 57P, a shutdown or an administrator's
+/// command).
+pub(crate) fn connection_gone(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
 macro_rules! sql_store {
     ($store:ident, $sql:ident) => {
         impl $store {
@@ -14,9 +28,10 @@ macro_rules! sql_store {
             /// connection is not pinged when it is taken, which saves each
             /// decision a round trip to the database. sqlx still pings a
             /// connection when it is returned, so a broken one does not go
-            /// back to the pool; one that breaks while idle fails its
-            /// decision's first statement, a store error with nothing
-            /// changed, and is then dropped.
+            /// back to the pool; one that breaks while idle fails its first
+            /// statement with nothing changed and is dropped: a decision
+            /// or a load then tries once more on another connection, a save
+            /// answers the store error.
             #[must_use]
             pub fn pool_options() -> sqlx::pool::PoolOptions<$sql::Db> {
                 sqlx::pool::PoolOptions::new().test_before_acquire(false)
@@ -136,11 +151,13 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            /// Load, decide and save on one connection.
+            /// Load, decide and save on one connection. `decide` is taken
+            /// only once the load has answered: while it is still there,
+            /// nothing was decided and the decision may run again.
             async fn decide_on<T, A, F>(
                 connection: &mut <$sql::Db as sqlx::Database>::Connection,
                 account: &str,
-                decide: F,
+                decide: &mut Option<F>,
             ) -> Result<Option<A>, twofa::SharedError<StoreError<sqlx::Error>>>
             where
                 T: Record,
@@ -150,6 +167,9 @@ macro_rules! sql_store {
                 let loaded = Self::load_on::<T>(connection, account)
                     .await
                     .map_err(SharedError::Store)?;
+                let Some(decide) = decide.take() else {
+                    return Err(SharedError::Contention);
+                };
                 let mut state = loaded.state.clone();
                 let outcome = decide(&mut state).map_err(SharedError::Check)?;
                 if state == loaded.state {
@@ -160,15 +180,58 @@ macro_rules! sql_store {
                     .map_err(SharedError::Store)?;
                 Ok(saved.then_some(outcome))
             }
+
+            /// One attempt of [`AccountStore::update`] on a connection of
+            /// its own, which is closed rather than put back into the pool
+            /// when the database failed on it (it may be broken, or on
+            /// SQLite inside a transaction that SQLite ended by itself).
+            async fn update_once<T: Record, A>(
+                &self,
+                account: &str,
+                decide: &mut Option<impl FnOnce(&mut T) -> Result<A, twofa::Error>>,
+            ) -> Result<Option<A>, twofa::SharedError<StoreError<sqlx::Error>>> {
+                use twofa::SharedError;
+                let backend = |e| SharedError::Store(StoreError::Backend(e));
+                let mut connection = self.pool.acquire().await.map_err(backend)?;
+                let decided = match $sql::BEGIN_DECISION {
+                    None => Self::decide_on(&mut connection, account, decide).await,
+                    Some(begin) => {
+                        async {
+                            let mut tx = sqlx::Connection::begin_with(&mut *connection, begin)
+                                .await
+                                .map_err(backend)?;
+                            let decided = Self::decide_on(&mut tx, account, decide).await?;
+                            tx.commit().await.map_err(backend)?;
+                            Ok(decided)
+                        }
+                        .await
+                    }
+                };
+                if matches!(decided, Err(SharedError::Store(StoreError::Backend(_)))) {
+                    connection.close_on_drop();
+                }
+                decided
+            }
         }
 
         impl<T: Record> AccountStore<T> for $store {
             type Error = StoreError<sqlx::Error>;
 
+            /// One `SELECT`; on a connection found broken (one that died
+            /// idle in the pool), once more on another.
             async fn load(&self, account: &str) -> Result<Versioned<T>, Self::Error> {
                 check_account(account)?;
                 let mut connection = self.pool.acquire().await.map_err(StoreError::Backend)?;
-                Self::load_on(&mut connection, account).await
+                match Self::load_on(&mut connection, account).await {
+                    Err(StoreError::Backend(e)) if $crate::store::connection_gone(&e) => {
+                        connection.close_on_drop();
+                        drop(connection);
+                        let mut connection =
+                            self.pool.acquire().await.map_err(StoreError::Backend)?;
+                        Self::load_on(&mut connection, account).await
+                    }
+                    loaded => loaded,
+                }
             }
 
             async fn save(
@@ -184,9 +247,13 @@ macro_rules! sql_store {
 
             /// The load and the save on one connection taken from the pool
             /// once; on SQLite inside `BEGIN IMMEDIATE`, so that no other
-            /// writer can change the account between the two and the save
-            /// never loses its race. The compare-and-swap stays the
-            /// guarantee.
+            /// writer can change the account from the load to the commit
+            /// (the decision runs in between: keep slow work, such as
+            /// hashing a recovery code, outside it) and the save never
+            /// loses its race. The compare-and-swap stays the guarantee.
+            /// A connection found broken before the decision ran (one that
+            /// died idle in the pool) is dropped and the attempt made once
+            /// more on another.
             async fn update<A, F>(
                 &self,
                 account: &str,
@@ -200,18 +267,14 @@ macro_rules! sql_store {
             {
                 use twofa::SharedError;
                 check_account(account).map_err(SharedError::Store)?;
-                let backend = |e| SharedError::Store(StoreError::Backend(e));
-                match $sql::BEGIN_DECISION {
-                    None => {
-                        let mut connection = self.pool.acquire().await.map_err(backend)?;
-                        Self::decide_on(&mut connection, account, decide).await
+                let mut decide = Some(decide);
+                match self.update_once(account, &mut decide).await {
+                    Err(SharedError::Store(StoreError::Backend(e)))
+                        if decide.is_some() && $crate::store::connection_gone(&e) =>
+                    {
+                        self.update_once(account, &mut decide).await
                     }
-                    Some(begin) => {
-                        let mut tx = self.pool.begin_with(begin).await.map_err(backend)?;
-                        let decided = Self::decide_on(&mut tx, account, decide).await?;
-                        tx.commit().await.map_err(backend)?;
-                        Ok(decided)
-                    }
+                    decided => decided,
                 }
             }
         }

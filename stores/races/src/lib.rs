@@ -30,8 +30,10 @@
 pub mod authenticator;
 pub mod cluster;
 pub mod fixtures;
+pub mod proxy;
 pub mod scenarios;
 pub mod servers;
+pub mod standby;
 
 pub use scenarios::Scenario;
 pub use twofa_stores::{AnyStore, BoxError};

@@ -371,3 +371,105 @@ fn cluster_race(urls: &str, event: ClusterEvent) {
         event.name(),
     );
 }
+
+/// `host:port` of a `postgres://user:password@host:port/db` URL.
+fn socket_of(url: &str) -> std::net::SocketAddr {
+    let after_at = url.rsplit_once('@').map_or(url, |(_, rest)| rest);
+    let host_port = after_at.split('/').next().unwrap();
+    host_port.parse().unwrap()
+}
+
+/// The PostgreSQL pair: a standby refuses every save (fail closed, the
+/// login refused); then one long TOTP race through a proxy to the primary,
+/// which is killed half a second in, its synchronous standby promoted and
+/// the proxy switched to it (as PgBouncer, HAProxy or a DNS name moved at
+/// failover would be): no code accepted twice, the logins refused while no
+/// primary answered counted.
+#[test]
+fn postgres_a_standby_is_never_written_and_a_promotion_accepts_no_code_twice() {
+    use twofa::{AccountStore, TotpAccount};
+    use twofa_store_races::{proxy::Proxy, standby};
+    let pair = (
+        std::env::var("TWOFA_POSTGRES_PRIMARY_URL"),
+        std::env::var("TWOFA_POSTGRES_STANDBY_URL"),
+    );
+    let (Ok(primary), Ok(standby_url)) = pair else {
+        twofa_store_races::servers::absent(
+            "postgres standby",
+            "TWOFA_POSTGRES_PRIMARY_URL and TWOFA_POSTGRES_STANDBY_URL are not set",
+        );
+        return;
+    };
+    if std::env::var("TWOFA_POSTGRES_PAIR_DISPOSABLE").is_err() {
+        twofa_store_races::servers::absent(
+            "postgres promotion",
+            "TWOFA_POSTGRES_PAIR_DISPOSABLE is not set: the pair is not the tests' to kill",
+        );
+        return;
+    }
+    let proxy = Proxy::start(socket_of(&primary)).unwrap();
+    let through = primary.replace(
+        &socket_of(&primary).to_string(),
+        &proxy.address().to_string(),
+    );
+    // The schema, on the primary: the standby follows.
+    assert!(worker("postgres", &through, &["check"]).status.success());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    // A standby is read, never written.
+    let refused = runtime.block_on(async {
+        let pool = twofa_sqlx::PgStore::pool_options()
+            .max_connections(1)
+            .connect(&standby_url)
+            .await
+            .unwrap();
+        let store = twofa_sqlx::PgStore::new(pool);
+        let account = fresh_account(Scenario::TotpCode);
+        let loaded: twofa::Versioned<TotpAccount> = store.load(&account).await.unwrap();
+        assert_eq!(loaded.version, 0);
+        let saved = store.save(&account, 0, &TotpAccount::default()).await;
+        let error = saved.unwrap_err().to_string();
+        assert!(error.contains("read-only"), "{error}");
+        let totp = twofa_store_races::fixtures::totp().unwrap();
+        let now = twofa_store_races::fixtures::NOW;
+        let code = totp.generate_at(now).unwrap().to_string();
+        let login = twofa_store_races::fixtures::guard()
+            .verify_totp_shared(&totp, &store, &account, &code, now)
+            .await;
+        assert!(
+            matches!(login, Err(twofa::SharedError::Store(_))),
+            "a save the standby refused is no acceptance: {login:?}"
+        );
+        2
+    });
+
+    let scenario = Scenario::TotpCode;
+    let account = fresh_account(scenario);
+    let (rounds, pace) = (CLUSTER_ROUNDS.to_string(), CLUSTER_PACE_MS.to_string());
+    let env = [
+        ("TWOFA_RACE_ROUNDS", rounds.as_str()),
+        ("TWOFA_RACE_PACE_MS", pace.as_str()),
+        ("TWOFA_RACE_FAILOVER", "1"),
+    ];
+    let tally = race_with("postgres", &through, scenario, &account, &env, |start_ms| {
+        let at = start_ms + 500;
+        std::thread::sleep(Duration::from_millis(
+            at.saturating_sub(millis(SystemTime::now())),
+        ));
+        runtime.block_on(standby::kill(&primary)).unwrap();
+        runtime.block_on(standby::promote(&standby_url)).unwrap();
+        proxy.switch(socket_of(&standby_url));
+    });
+    for round in 0..CLUSTER_ROUNDS {
+        let won = tally.get(&(round, "accepted".into())).copied().unwrap_or(0);
+        assert!(won <= 1, "promotion round {round}: accepted {won} times");
+    }
+    let (accepted, refused_logins) = (count(&tally, "accepted"), count(&tally, "refused"));
+    let attempts: usize = tally.values().sum();
+    eprintln!(
+        "| postgres | a save on the standby | {refused} tried, {refused} refused (read-only) |"
+    );
+    eprintln!(
+        "| postgres | primary killed (SIGKILL), synchronous standby promoted, proxy switched | {attempts} | {accepted} accepted of {CLUSTER_ROUNDS} single-use, none twice | {refused_logins} refused |"
+    );
+}

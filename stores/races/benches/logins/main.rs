@@ -422,5 +422,186 @@ async fn main() -> Result<(), raw::Failure> {
         }
     }
     let _ = std::fs::remove_file(&sqlite);
+    let single = |name: &str| {
+        stores
+            .iter()
+            .find_map(|(n, backend)| (*n == name).then(|| backend.as_ref().map(|(s, _)| s.clone())))
+            .flatten()
+    };
+    durability(
+        (single("redis"), single("postgres")),
+        &prefix,
+        seconds,
+        rounds,
+        &mut first_step,
+    )
+    .await
+}
+
+/// One replicated configuration of the durability table.
+struct Replicated {
+    name: &'static str,
+    store: AnyStore,
+    /// What a failover can roll back in this configuration.
+    loses: &'static str,
+}
+
+/// The replicated configurations whose servers are given, each with the
+/// single server it is read against.
+async fn replicated(
+    redis: Option<AnyStore>,
+    postgres: Option<AnyStore>,
+) -> Result<Vec<(Replicated, Option<AnyStore>)>, raw::Failure> {
+    let mut configurations = Vec::new();
+    if let Ok(urls) = env::var("TWOFA_REDIS_CLUSTER_URL") {
+        let AnyStore::RedisCluster(cluster) = AnyStore::connect("redis-cluster", &urls).await?
+        else {
+            return Err("not a cluster".into());
+        };
+        configurations.push((
+            Replicated {
+                name: "Redis Cluster, 3 + 3",
+                store: AnyStore::RedisCluster(cluster.clone()),
+                loses: "the saves a primary had not streamed to its replica when it died",
+            },
+            redis.clone(),
+        ));
+        configurations.push((
+            Replicated {
+                name: "Redis Cluster, 3 + 3, each save waiting for its replica (`with_replicas(1, 1 s)`)",
+                store: AnyStore::RedisCluster(cluster.with_replicas(1, Duration::from_secs(1))),
+                loses: "nothing accepted (a save no replica took is refused), unless primary and replica both lose it",
+            },
+            redis,
+        ));
+    } else {
+        eprintln!("redis-cluster: no cluster given, not measured");
+    }
+    if let Ok(url) = env::var("TWOFA_POSTGRES_PRIMARY_URL") {
+        configurations.push((
+            Replicated {
+                name: "PostgreSQL with a synchronous standby",
+                store: AnyStore::connect("postgres", &url).await?,
+                loses: "nothing committed",
+            },
+            postgres.clone(),
+        ));
+        let asynchronous = format!("{url}?options=-c%20synchronous_commit%3Dlocal");
+        configurations.push((
+            Replicated {
+                name: "PostgreSQL with the standby asynchronous (`synchronous_commit = local`)",
+                store: AnyStore::connect("postgres", &asynchronous).await?,
+                loses: "the last commits the standby had not received",
+            },
+            postgres,
+        ));
+    } else {
+        eprintln!("postgres standby: no pair given, not measured");
+    }
+    Ok(configurations)
+}
+
+/// Logs into each of 10,000 accounts of `prefix` once, 16 at a time.
+async fn log_into_each(store: &AnyStore, prefix: &Arc<str>, step: u64) -> Result<(), raw::Failure> {
+    let mut handles = Vec::new();
+    for client in 0..16 {
+        let (store, prefix) = (store.clone(), prefix.clone());
+        handles.push(tokio::spawn(async move {
+            let (guard, totp) = (
+                fixtures::guard(),
+                fixtures::totp().unwrap_or_else(|_| unreachable!()),
+            );
+            let mut refused = 0;
+            for index in (client..ACCOUNTS).step_by(16) {
+                let account = Work::account(&prefix, Some(index));
+                if !matches!(
+                    login(&store, &guard, &totp, &account, step).await,
+                    Ended::Accepted
+                ) {
+                    refused += 1;
+                }
+            }
+            refused
+        }));
+    }
+    let mut refused = 0;
+    for handle in handles {
+        refused += handle.await?;
+    }
+    if refused > 0 {
+        return Err(format!("{refused} first logins refused").into());
+    }
+    Ok(())
+}
+
+/// The durability table: logins/s of each replicated configuration at 1
+/// and 16 clients across 10,000 accounts (written first), beside the
+/// single server of the same run (over its accounts of `single_prefix`,
+/// written first too), and what a failover can lose.
+async fn durability(
+    (redis, postgres): (Option<AnyStore>, Option<AnyStore>),
+    single_prefix: &Arc<str>,
+    seconds: f64,
+    rounds: usize,
+    first_step: &mut u64,
+) -> Result<(), raw::Failure> {
+    let configurations = replicated(redis, postgres).await?;
+    if configurations.is_empty() {
+        return Ok(());
+    }
+    println!(
+        "\n| configuration | logins/s, 1 client | logins/s, 16 clients | 16 clients, of one server's | what a failover can roll back |"
+    );
+    println!("|---|---:|---:|---:|---|");
+    let prefix: Arc<str> = format!("durability-{}", std::process::id()).into();
+    let mut written = Vec::new();
+    for (configuration, single) in configurations {
+        let rate =
+            async |store: &AnyStore, prefix: &Arc<str>, clients: u64, first_step: &mut u64| {
+                let mut rates = Vec::new();
+                for _ in 0..rounds {
+                    let work = Work {
+                        prefix: prefix.clone(),
+                        hot: false,
+                        clients,
+                        first_step: *first_step,
+                        hot_step: Arc::new(AtomicU64::new(0)),
+                    };
+                    *first_step += ROUND_STEPS;
+                    rates.push(
+                        twofa_round(&Arc::new(store.clone()), &work, seconds)
+                            .await
+                            .1,
+                    );
+                }
+                median(rates)
+            };
+        // The accounts, once per server (a cluster's two configurations
+        // share theirs, as do the pair's).
+        let server = configuration
+            .name
+            .split(',')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if !written.contains(&server) {
+            log_into_each(&configuration.store, &prefix, *first_step).await?;
+            *first_step += ROUND_STEPS;
+            written.push(server);
+        }
+        let one = rate(&configuration.store, &prefix, 1, first_step).await;
+        let sixteen = rate(&configuration.store, &prefix, 16, first_step).await;
+        let of_single = match &single {
+            Some(single) => {
+                let base = rate(single, single_prefix, 16, first_step).await;
+                format!("{:.2}", sixteen / base)
+            }
+            None => String::new(),
+        };
+        println!(
+            "| {} | {one:.0} | {sixteen:.0} | {of_single} | {} |",
+            configuration.name, configuration.loses
+        );
+    }
     Ok(())
 }

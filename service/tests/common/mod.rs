@@ -68,7 +68,11 @@ impl Store {
             .iter()
             .find_map(|prefix| self.url.strip_prefix(prefix))
             .unwrap_or(&self.url);
-        let store = twofa_stores::AnyStore::connect(self.name, target)
+        let backend = match self.name {
+            "postgres-with-standby" => "postgres",
+            name => name,
+        };
+        let store = twofa_stores::AnyStore::connect(backend, target)
             .await
             .expect("the store");
         let state: twofa::AccountState = twofa::AccountStore::load(&store, account)
@@ -86,9 +90,24 @@ impl Store {
     }
 
     /// SQLite, and PostgreSQL, Redis and a Redis Cluster when their URLs
-    /// are set (required by `.ci/run`).
+    /// are set (required by `.ci/run`); and PostgreSQL with its
+    /// synchronous standby while its primary answers (the store races
+    /// kill it: `.ci/run` runs these tests first).
     pub fn all(dir: &Path) -> Vec<Self> {
         let mut stores = vec![Self::sqlite(dir)];
+        if let Ok(url) = env::var("TWOFA_POSTGRES_PRIMARY_URL") {
+            let address = url.rsplit_once('@').map_or(url.as_str(), |(_, rest)| rest);
+            let address = address.split('/').next().unwrap_or_default();
+            match std::net::TcpStream::connect(address) {
+                Ok(_) => stores.push(Self {
+                    name: "postgres-with-standby",
+                    url,
+                }),
+                Err(e) => eprintln!(
+                    "postgres with a standby: its primary at {address} does not answer ({e}): its HTTP tests did not run"
+                ),
+            }
+        }
         for (name, var, prefix) in [
             ("postgres", "TWOFA_POSTGRES_URL", ""),
             ("redis", "TWOFA_REDIS_URL", ""),

@@ -72,8 +72,8 @@ pub use factor::{
 };
 #[cfg(feature = "alloc")]
 pub use factor::{
-    HashMemory, RecoveryAccepted, RecoveryCode, RecoveryCodes, RecoveryKeys, RecoveryOutcome,
-    RecoveryPepper, RecoveryPolicy,
+    HashMemory, RecoveryAccepted, RecoveryCheck, RecoveryCode, RecoveryCodes, RecoveryKeys,
+    RecoveryOutcome, RecoveryPepper, RecoveryPolicy,
 };
 #[cfg(feature = "std")]
 pub use otp::unix_time;

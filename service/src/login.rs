@@ -421,8 +421,46 @@ pub async fn complete_with_recovery(
     let login = crate::hashing::Class::Login;
     let outcome = crate::hashing::run(login, 2, move |memory| {
         let binding = Binding::new(&account, LOGIN);
+        let owner = Binding::new(&account, RECOVERY);
+        let (keys, policy) = (app.recovery_keys(), &app.recovery);
+        // The Argon2id work first, on a copy of the account's state with
+        // no decision open (on SQLite, a decision holds the database's
+        // write lock): the ticket checked on the copy as the decision will
+        // check it, so nobody without one makes anything be hashed.
+        let loaded = crate::http::observe::within(request.clone(), app.load(&account));
+        let mut copy: AccountState = handle.block_on(loaded)?;
+        let mut check = None;
+        // What the copy would answer is not the answer: the decision's is.
+        let _ = app.guard.complete_login(
+            &mut copy,
+            &app.keys.digest,
+            binding,
+            &ticket,
+            SecondFactor::Recovery,
+            now,
+            |guard, copy| {
+                if let Some(codes) = &copy.recovery {
+                    let (throttle, rng) = (&copy.totp.throttle, &mut getrandom::SysRng);
+                    check = guard.check_recovery_code(
+                        &mut memory.recovery,
+                        throttle,
+                        codes,
+                        policy,
+                        keys,
+                        owner,
+                        rng,
+                        &code,
+                        now,
+                    )?;
+                }
+                Ok(Outcome::<()>::Expired)
+            },
+        )?;
+        // The decision, in microseconds: the check committed to the state
+        // as it is. Only when that state moved so that the check cannot
+        // decide (another login used the set or locked it meanwhile, a new
+        // set) is the code hashed inside the decision, as one.
         let decided = app.decide(&account, |state: &mut AccountState| {
-            let keys = app.recovery_keys();
             let outcome = app.guard.complete_login(
                 state,
                 &app.keys.digest,
@@ -435,9 +473,14 @@ pub async fn complete_with_recovery(
                         return Ok(Outcome::Expired);
                     };
                     let throttle = &mut state.totp.throttle;
-                    let (policy, rng) = (&app.recovery, &mut getrandom::SysRng);
-                    let owner = Binding::new(&account, RECOVERY);
-                    let memory = &mut memory.recovery;
+                    if let Some(check) = &check {
+                        let committed = guard
+                            .commit_recovery(check, throttle, codes, policy, keys, owner, now)?;
+                        if let Some(outcome) = committed {
+                            return Ok(outcome);
+                        }
+                    }
+                    let (memory, rng) = (&mut memory.recovery, &mut getrandom::SysRng);
                     guard.verify_recovery_in(
                         memory, throttle, codes, policy, keys, owner, rng, &code, now,
                     )

@@ -1154,6 +1154,57 @@ async fn of_two_sessions_racing_to_change_the_account_one_is_left() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn one_recovery_code_raced_from_two_instances_is_accepted_once() {
+    let _shared = CORES.read().await;
+    let dir = scratch("recovery-race");
+    let store = Store::sqlite(&dir);
+    let servers = [
+        Server::start(&store, &dir, 100),
+        Server::start(&store, &dir, 100),
+    ];
+    let client = Client::default();
+    let user = fresh_user("Q");
+    client.signup(&servers[0], &user, PHONE).await;
+    let access = client.login_by_sms(&servers[0], &user, PHONE).await;
+    let path = "/authentication/v1/user/recovery-codes";
+    let body = serde_json::json!({});
+    let (status, answer) = client
+        .with_bearer(&servers[0], path, &access, Some(&body))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let codes: Vec<String> = answer["data"]["recovery_codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .map(|code| code.as_str().expect("a code").to_owned())
+        .collect();
+    for (round, code) in codes.iter().take(4).enumerate() {
+        // Both instances hash the code on copies of one state at once,
+        // with no write lock held, and commit in turn: the second commit
+        // finds the code used.
+        let tickets = [
+            client.register(&servers[0], &user).await,
+            client.register(&servers[1], &user).await,
+        ];
+        let (left, right) = tokio::join!(
+            client.token(&servers[0], &user, &tickets[0], "RECOVERY", code),
+            client.token(&servers[1], &user, &tickets[1], "RECOVERY", code),
+        );
+        let accepted = [&left, &right]
+            .iter()
+            .filter(|(status, _)| *status == 200)
+            .count();
+        assert_eq!(accepted, 1, "round {round}: {left:?} {right:?}");
+        let refused = if left.0 == 200 { &right } else { &left };
+        assert_eq!(refused.0, 400, "round {round}: {refused:?}");
+        assert!(
+            common::message(&refused.1).starts_with("Invalid recovery code"),
+            "round {round}: {refused:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_user_record_edited_or_copied_by_a_database_writer_is_refused() {
     use twofa_service::records::User;
     let _shared = CORES.read().await;

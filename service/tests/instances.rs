@@ -7,7 +7,7 @@ mod common;
 
 use std::{future::Future, sync::Arc};
 
-use common::{Client, MPIN, PASSWORD, Server, Store, code_at, fresh_user, scratch};
+use common::{Client, MPIN, PASSWORD, Server, Store, code_at, fresh_user, message, scratch};
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
@@ -39,13 +39,6 @@ where
 
 fn count(answers: &[(u16, Value)], what: impl Fn(&(u16, Value)) -> bool) -> usize {
     answers.iter().filter(|answer| what(answer)).count()
-}
-
-fn message(answer: &Value) -> &str {
-    answer["message"]
-        .as_str()
-        .or_else(|| answer["body"]["Message"].as_str())
-        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread")]

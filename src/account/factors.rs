@@ -13,7 +13,8 @@ use rand_core::TryCryptoRng;
 
 #[cfg(feature = "alloc")]
 use crate::factor::{
-    HashMemory, RecoveryAccepted, RecoveryCodes, RecoveryKeys, RecoveryOutcome, RecoveryPolicy,
+    HashMemory, RecoveryAccepted, RecoveryCheck, RecoveryCodes, RecoveryKeys, RecoveryOutcome,
+    RecoveryPolicy,
 };
 use crate::{
     error::Error,
@@ -139,14 +140,75 @@ impl Guard {
         now: u64,
     ) -> Result<Outcome<RecoveryAccepted>, Error> {
         self.second_factor(throttle, now, || {
-            Ok(
-                match codes.verify_in(memory, policy, keys, binding, rng, code)? {
-                    RecoveryOutcome::Accepted(accepted) => Verdict::Accepted(accepted),
-                    RecoveryOutcome::Invalid | RecoveryOutcome::Forged => Verdict::Invalid,
-                    RecoveryOutcome::Malformed => Verdict::Malformed,
-                },
-            )
+            Ok(recovery_verdict(
+                codes.verify_in(memory, policy, keys, binding, rng, code)?,
+            ))
         })
+    }
+
+    /// The Argon2id work of [`Guard::verify_recovery_in`], done on
+    /// `snapshot`, a copy of the account's set, with the copy's
+    /// `throttle`: nothing is locked through it. `None`, with nothing
+    /// hashed, when the copy's throttle refuses a check now. Pass the
+    /// check to [`Guard::commit_recovery`] on the account's state as it is
+    /// then, inside the store's decision, so that a database holding a
+    /// write lock through the decision (SQLite's `BEGIN IMMEDIATE`) holds
+    /// it for microseconds rather than two Argon2id hashes.
+    ///
+    /// # Errors
+    /// As [`RecoveryCodes::verify`].
+    #[cfg(feature = "alloc")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn check_recovery_code<R: TryCryptoRng + ?Sized>(
+        &self,
+        memory: &mut HashMemory,
+        throttle: &ThrottleState,
+        snapshot: &RecoveryCodes,
+        policy: &RecoveryPolicy,
+        keys: RecoveryKeys<'_>,
+        binding: Binding<'_>,
+        rng: &mut R,
+        code: &str,
+        now: u64,
+    ) -> Result<Option<RecoveryCheck>, Error> {
+        if self.throttle().check(throttle, now).is_err() {
+            return Ok(None);
+        }
+        snapshot
+            .check_in(memory, policy, keys, binding, rng, code)
+            .map(Some)
+    }
+
+    /// Decides the recovery code `check` was made for on the account's
+    /// state as it is now (its throttle and its set), as
+    /// [`Guard::verify_recovery_in`] would have: the throttle first, then
+    /// [`RecoveryCodes::commit`], a wrong code counted. `None`, with
+    /// nothing changed, when the set moved since the copy so that the
+    /// check cannot decide: check again on a new copy, or verify in the
+    /// decision.
+    ///
+    /// # Errors
+    /// As [`RecoveryCodes::commit`]; the state is unchanged.
+    #[cfg(feature = "alloc")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn commit_recovery(
+        &self,
+        check: &RecoveryCheck,
+        throttle: &mut ThrottleState,
+        codes: &mut RecoveryCodes,
+        policy: &RecoveryPolicy,
+        keys: RecoveryKeys<'_>,
+        binding: Binding<'_>,
+        now: u64,
+    ) -> Result<Option<Outcome<RecoveryAccepted>>, Error> {
+        if let Err(throttled) = self.throttle().check(throttle, now) {
+            return Ok(Some(throttled.into()));
+        }
+        let Some(outcome) = codes.commit(check, policy, keys, binding)? else {
+            return Ok(None);
+        };
+        self.second_factor(throttle, now, || Ok(recovery_verdict(outcome)))
+            .map(Some)
     }
 
     /// Whether a code may be sent to the account now (NIST SP 800-63B
@@ -209,4 +271,15 @@ pub(super) fn default_send_policy() -> ThrottlePolicy {
         .lockout_duration(Some(3600))
         .build()
         .unwrap_or_default()
+}
+
+/// What a recovery code's outcome counts as: a forged set like a wrong
+/// code.
+#[cfg(feature = "alloc")]
+fn recovery_verdict(outcome: RecoveryOutcome) -> Verdict<RecoveryAccepted> {
+    match outcome {
+        RecoveryOutcome::Accepted(accepted) => Verdict::Accepted(accepted),
+        RecoveryOutcome::Invalid | RecoveryOutcome::Forged => Verdict::Invalid,
+        RecoveryOutcome::Malformed => Verdict::Malformed,
+    }
 }

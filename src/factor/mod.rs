@@ -16,6 +16,8 @@ mod passkey;
 mod pepper;
 #[cfg(feature = "alloc")]
 mod recovery;
+#[cfg(feature = "alloc")]
+mod recovery_check;
 mod remember;
 mod ticket;
 mod token;
@@ -40,6 +42,8 @@ pub use pepper::RecoveryPepper;
 pub use recovery::{
     RecoveryAccepted, RecoveryCode, RecoveryCodes, RecoveryKeys, RecoveryOutcome, RecoveryPolicy,
 };
+#[cfg(feature = "alloc")]
+pub use recovery_check::RecoveryCheck;
 pub use remember::{RememberPolicy, RememberRefusal, RememberedDevice};
 pub use ticket::{
     FirstFactor, PendingLogin, SecondFactor, SecondFactors, TicketPolicy, TicketRefusal,

@@ -35,7 +35,7 @@ const SYMBOLS: usize = 16;
 /// Symbols between two hyphens when a code is written.
 const GROUP: usize = 4;
 /// The length of an Argon2id digest.
-const DIGEST_LEN: usize = 32;
+pub(super) const DIGEST_LEN: usize = 32;
 
 /// How recovery codes are made and stored.
 ///
@@ -335,51 +335,50 @@ impl RecoveryCodes {
         rng: &mut R,
         typed: &str,
     ) -> Result<RecoveryOutcome, Error> {
-        if !cost_in_bounds(self.memory_kib, self.passes) {
-            return Err(Error::StoredCostOutOfRange);
+        let check = self.check_in(memory, policy, keys, binding, rng, typed)?;
+        // Committed to the set it was made on, a check is never refused
+        // (`commit` asks for a new one only when the set moved).
+        self.commit(&check, policy, keys, binding)?
+            .ok_or(Error::InvalidPolicy)
+    }
+
+    /// The pepper the set names, if any, from `keys`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`] when it is not among them.
+    pub(super) fn pepper<'k>(
+        &self,
+        keys: RecoveryKeys<'k>,
+    ) -> Result<Option<&'k RecoveryPepper>, Error> {
+        match self.pepper_id {
+            None => Ok(None),
+            Some(id) => keys
+                .peppers
+                .iter()
+                .find(|pepper| pepper.id() == id)
+                .map(Some)
+                .ok_or(Error::UnknownKeyId),
         }
-        let key = DigestKey::find(keys.digest, self.key_id)?;
-        if !digest_matches(self.keyed(key, binding), &self.mac)
-            || (policy.pepper_required && self.pepper_id.is_none())
-        {
-            return Ok(RecoveryOutcome::Forged);
-        }
-        let pepper = match self.pepper_id {
-            None => None,
-            Some(id) => Some(
-                keys.peppers
-                    .iter()
-                    .find(|pepper| pepper.id() == id)
-                    .ok_or(Error::UnknownKeyId)?,
-            ),
-        };
-        let Some(code) = RecoveryCode::parse(typed) else {
-            return Ok(RecoveryOutcome::Malformed);
-        };
-        let digest = Zeroizing::new(self.digest(memory, &code, pepper)?);
+    }
+
+    /// Where `digest` is among the set's, compared with every one of them
+    /// in constant time.
+    pub(super) fn position(&self, digest: &[u8; DIGEST_LEN]) -> Option<usize> {
         let mut found = Choice::from(0);
         let mut index = 0u64;
         for (i, stored) in (0u64..).zip(&self.digests) {
-            let hit = stored.ct_eq(&*digest);
+            let hit = stored.ct_eq(digest);
             found |= hit;
             index.conditional_assign(&i, hit);
         }
-        if !bool::from(found) {
-            return Ok(RecoveryOutcome::Invalid);
-        }
-        let replacement = RecoveryCode::generate(rng)?;
-        let new_digest = self.digest(memory, &replacement, pepper)?;
-        let slot = usize::try_from(index)
-            .ok()
-            .and_then(|i| self.digests.get_mut(i))
-            .ok_or(Error::InvalidPolicy)?;
-        *slot = new_digest;
-        self.used = self.used.saturating_add(1);
+        bool::from(found)
+            .then_some(index)
+            .and_then(|index| usize::try_from(index).ok())
+    }
+
+    /// The keyed digest made anew over the set as it is, under `key`.
+    pub(super) fn reseal(&mut self, key: &DigestKey, binding: Binding<'_>) {
         self.mac = self.keyed(key, binding).finalize().into_bytes().into();
-        Ok(RecoveryOutcome::Accepted(RecoveryAccepted {
-            replacement,
-            remaining: self.remaining(),
-        }))
     }
 
     /// Whether the set is one the service made for `binding`'s account:
@@ -425,7 +424,7 @@ impl RecoveryCodes {
     /// The Argon2id digest of `code` under this set's salt and cost, and
     /// `pepper` if given, worked out in `memory` (megabytes that are a
     /// function of the code), which is wiped after.
-    fn digest(
+    pub(super) fn digest(
         &self,
         memory: &mut HashMemory,
         code: &RecoveryCode,
@@ -456,7 +455,7 @@ impl RecoveryCodes {
 }
 
 /// Whether an Argon2id cost is within the bounds of [`RecoveryPolicy::new`].
-fn cost_in_bounds(memory_kib: u32, passes: u32) -> bool {
+pub(super) fn cost_in_bounds(memory_kib: u32, passes: u32) -> bool {
     let work = u64::from(memory_kib) * u64::from(passes);
     (RecoveryPolicy::MIN_MEMORY_KIB..=RecoveryPolicy::MAX_MEMORY_KIB).contains(&memory_kib)
         && (1..=RecoveryPolicy::MAX_PASSES).contains(&passes)
@@ -478,7 +477,7 @@ impl fmt::Debug for RecoveryCodes {
 
 impl RecoveryCode {
     /// A new code: 16 symbols drawn uniformly.
-    fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
+    pub(super) fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
         let mut symbols = Zeroizing::new([0u8; SYMBOLS]);
         for symbol in symbols.iter_mut() {
             // Below 32, so the cast keeps every bit.
@@ -492,7 +491,7 @@ impl RecoveryCode {
     /// symbol's value is found by comparing it with the whole alphabet
     /// ([`ct::lookup`]), never by a search that stops at it or a table
     /// indexed by it: the typed code is a secret.
-    fn parse(typed: &str) -> Option<Self> {
+    pub(super) fn parse(typed: &str) -> Option<Self> {
         /// Longer input is not a code, whatever it holds.
         const MAX_TYPED: usize = 64;
         if typed.len() > MAX_TYPED {

@@ -566,6 +566,15 @@ impl Client {
     }
 }
 
+/// An answer's message: the service's own `message`, or the broker
+/// login's `body.Message`.
+pub fn message(answer: &Value) -> &str {
+    answer["message"]
+        .as_str()
+        .or_else(|| answer["body"]["Message"].as_str())
+        .unwrap_or_default()
+}
+
 pub fn access_token(answer: &Value) -> String {
     answer["data"]["access_token"]
         .as_str()

@@ -1,0 +1,197 @@
+//! A recovery code checked in two phases, so that the Argon2id work is
+//! not done while the account's state is locked (inside a database
+//! transaction that holds a write lock, or under a mutex):
+//! [`RecoveryCodes::check_in`] hashes the typed code on a copy of the set,
+//! and a replacement code where it matches; [`RecoveryCodes::commit`]
+//! decides on the set as it is then, with one keyed digest and a
+//! constant-time comparison. The decision is the one
+//! [`RecoveryCodes::verify`] makes, which is the two phases on one set.
+//! A commit on a set whose salt, cost or pepper changed since the copy,
+//! or that now holds the code where the copy did not, is refused, so the
+//! caller checks again.
+
+use core::fmt;
+
+use rand_core::TryCryptoRng;
+use zeroize::Zeroizing;
+
+use super::{
+    binding::Binding,
+    digest_key::DigestKey,
+    hash_memory::HashMemory,
+    recovery::{
+        DIGEST_LEN, RecoveryAccepted, RecoveryCode, RecoveryCodes, RecoveryKeys, RecoveryOutcome,
+        RecoveryPolicy, cost_in_bounds,
+    },
+};
+use crate::error::Error;
+
+/// What the Argon2id work of one recovery code found on a copy of the
+/// set: made by [`RecoveryCodes::check_in`], decided by
+/// [`RecoveryCodes::commit`]. It holds the typed code's digest and, where
+/// the code matched, the replacement to hand over: wiped on drop, never
+/// shown by `Debug`.
+///
+/// A check belongs to the account and the set it was made on: committing
+/// it to another account's set would decide that account's login with
+/// this code (the set's salt, part of what a commit compares, makes that
+/// fail for any set but the one checked).
+pub struct RecoveryCheck {
+    /// What the digest depends on, as the copy had it.
+    salt: [u8; 16],
+    memory_kib: u32,
+    passes: u32,
+    pepper_id: Option<u32>,
+    found: Found,
+}
+
+/// What the copy gave.
+enum Found {
+    /// The copy was not genuine, or lacked a required pepper: nothing
+    /// was hashed.
+    Forged,
+    /// Not a code: nothing was hashed.
+    Malformed,
+    /// The typed code's digest, and a replacement with its digest when it
+    /// matched one of the copy's.
+    Hashed {
+        digest: Zeroizing<[u8; DIGEST_LEN]>,
+        replacement: Option<(RecoveryCode, [u8; DIGEST_LEN])>,
+    },
+}
+
+impl fmt::Debug for RecoveryCheck {
+    /// Nothing of the digests, the replacement, or whether it matched.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RecoveryCheck(..)")
+    }
+}
+
+impl RecoveryCodes {
+    /// The Argon2id work of [`RecoveryCodes::verify_in`] on this set, a
+    /// copy of the stored one: the set checked (cost, keyed digest,
+    /// pepper), the typed code hashed once, and where it matches a new
+    /// code made and hashed to replace it. Nothing is decided or
+    /// changed: pass the result to [`RecoveryCodes::commit`] on the set as
+    /// it is then. A login does this through
+    /// [`Guard::check_recovery_code`](crate::Guard::check_recovery_code).
+    ///
+    /// # Errors
+    /// As [`RecoveryCodes::verify`].
+    pub fn check_in<R: TryCryptoRng + ?Sized>(
+        &self,
+        memory: &mut HashMemory,
+        policy: &RecoveryPolicy,
+        keys: RecoveryKeys<'_>,
+        binding: Binding<'_>,
+        rng: &mut R,
+        typed: &str,
+    ) -> Result<RecoveryCheck, Error> {
+        let check = |found| RecoveryCheck {
+            salt: self.salt,
+            memory_kib: self.memory_kib,
+            passes: self.passes,
+            pepper_id: self.pepper_id,
+            found,
+        };
+        if !self.is_usable(policy, keys.digest, binding)? {
+            return Ok(check(Found::Forged));
+        }
+        let pepper = self.pepper(keys)?;
+        let Some(code) = RecoveryCode::parse(typed) else {
+            return Ok(check(Found::Malformed));
+        };
+        let digest = Zeroizing::new(self.digest(memory, &code, pepper)?);
+        let replacement = match self.position(&digest) {
+            None => None,
+            Some(_) => {
+                let replacement = RecoveryCode::generate(rng)?;
+                let new_digest = self.digest(memory, &replacement, pepper)?;
+                Some((replacement, new_digest))
+            }
+        };
+        Ok(check(Found::Hashed {
+            digest,
+            replacement,
+        }))
+    }
+
+    /// Decides the code `check` was made for on this set, the stored one
+    /// as it is now, as [`RecoveryCodes::verify`] would have: on a match
+    /// the code is replaced by the check's replacement, which the outcome
+    /// hands over. `None`, with nothing changed, when the set moved since
+    /// the copy so that the check hashed under the wrong salt, cost or
+    /// pepper, or when the set now holds the code and the copy did not (no
+    /// replacement was made): check again on a new copy. A code used by
+    /// another login since the copy is [`RecoveryOutcome::Invalid`], as it
+    /// would have been after that login.
+    ///
+    /// The set is checked again (cost, keyed digest, pepper) before
+    /// anything is compared: a set altered since the copy is
+    /// [`RecoveryOutcome::Forged`].
+    ///
+    /// # Errors
+    /// [`Error::StoredCostOutOfRange`] and [`Error::UnknownKeyId`], as
+    /// [`RecoveryCodes::verify`]. The set is unchanged.
+    pub fn commit(
+        &mut self,
+        check: &RecoveryCheck,
+        policy: &RecoveryPolicy,
+        keys: RecoveryKeys<'_>,
+        binding: Binding<'_>,
+    ) -> Result<Option<RecoveryOutcome>, Error> {
+        let genuine = self.is_usable(policy, keys.digest, binding)?;
+        let same = self.salt == check.salt
+            && self.memory_kib == check.memory_kib
+            && self.passes == check.passes
+            && self.pepper_id == check.pepper_id;
+        if !same {
+            return Ok(None);
+        }
+        let (digest, replacement) = match (&check.found, genuine) {
+            // A copy refused as forged and a set now genuine under the
+            // same salt: the copy was written over, look again.
+            (Found::Forged, true) => return Ok(None),
+            (_, false) => return Ok(Some(RecoveryOutcome::Forged)),
+            (Found::Malformed, true) => return Ok(Some(RecoveryOutcome::Malformed)),
+            (
+                Found::Hashed {
+                    digest,
+                    replacement,
+                },
+                true,
+            ) => (digest, replacement),
+        };
+        let Some(index) = self.position(digest) else {
+            return Ok(Some(RecoveryOutcome::Invalid));
+        };
+        let Some((code, new_digest)) = replacement else {
+            return Ok(None);
+        };
+        let key = DigestKey::find(keys.digest, self.key_id)?;
+        let slot = self.digests.get_mut(index).ok_or(Error::InvalidPolicy)?;
+        *slot = *new_digest;
+        self.used = self.used.saturating_add(1);
+        self.reseal(key, binding);
+        Ok(Some(RecoveryOutcome::Accepted(RecoveryAccepted {
+            replacement: code.clone(),
+            remaining: self.remaining(),
+        })))
+    }
+
+    /// Whether the set may be used: an error for a cost out of bounds or
+    /// a digest key not among `keys`, `false` for a set whose keyed digest
+    /// does not match or that lacks the pepper `policy` requires.
+    fn is_usable(
+        &self,
+        policy: &RecoveryPolicy,
+        keys: &[DigestKey],
+        binding: Binding<'_>,
+    ) -> Result<bool, Error> {
+        if !cost_in_bounds(self.memory_kib, self.passes) {
+            return Err(Error::StoredCostOutOfRange);
+        }
+        Ok(self.is_genuine(keys, binding)?
+            && !(policy.pepper_required() && self.pepper_id.is_none()))
+    }
+}

@@ -1,4 +1,5 @@
-//! Byte fields of the per-account states in their serde form: written as
+//! Byte fields of the per-account states, and of a service's own records
+//! beside them ([`array`](mod@array)), in their serde form: written as
 //! unpadded URL-safe base64 text (RFC 4648 §5), 4 characters for 3 bytes,
 //! where serde's own form of a byte array is a sequence of numbers (up to
 //! 4 characters a byte in JSON). Read back from either: the text, or the
@@ -152,18 +153,43 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// A fixed byte array (`#[serde(with = "crate::byte_text::array")]`).
-pub(crate) mod array {
+/// A fixed byte array, for a service's own records kept beside the
+/// account's state, written as the state writes its own:
+///
+/// ```
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Sealed {
+///     #[serde(with = "twofa::byte_text::array")]
+///     mac: [u8; 32],
+/// }
+///
+/// let body = serde_json::to_string(&Sealed { mac: [0xfb; 32] })?;
+/// assert_eq!(body, r#"{"mac":"-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_s"}"#);
+/// // Read back from the text, or from the numbers serde writes by itself.
+/// let numbers = format!("{{\"mac\":{:?}}}", [0xfb_u8; 32]);
+/// assert_eq!(serde_json::from_str::<Sealed>(&numbers)?.mac, [0xfb; 32]);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub mod array {
     use super::{Deserializer, Serializer};
 
-    pub(crate) fn serialize<S: Serializer, const N: usize>(
+    /// `bytes` as unpadded base64url text (bytes in a binary format).
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer, const N: usize>(
         bytes: &[u8; N],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         super::serialize(bytes, serializer)
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+    /// `N` bytes, from their text or from a sequence of `N` numbers.
+    ///
+    /// # Errors
+    /// Text of the wrong length or not unpadded base64url, or a sequence
+    /// that does not fit.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
         deserializer: D,
     ) -> Result<[u8; N], D::Error> {
         super::deserialize(deserializer)

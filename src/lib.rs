@@ -31,7 +31,7 @@ mod account;
 #[cfg(all(feature = "serde", feature = "alloc"))]
 mod bounded;
 #[cfg(feature = "serde")]
-mod byte_text;
+pub mod byte_text;
 mod error;
 mod factor;
 mod otp;

@@ -29,7 +29,7 @@ pub struct User {
     /// A keyed digest of every field above, bound to the account
     /// ([`User::seal`]): a record written by someone without the key, or
     /// copied from another account, is refused as corrupt.
-    #[serde(default)]
+    #[serde(default, with = "twofa::byte_text::array")]
     pub mac: [u8; 32],
 }
 
@@ -93,7 +93,8 @@ impl core::fmt::Debug for User {
     }
 }
 
-json_record!(User, "user", |this| {
+// Format 2: the digest is base64url text; format-1 bodies still read.
+json_record!(User, "user", format 2 from 1, |this| {
     let phc = |hash: &str| hash.is_empty() || hash.starts_with("$argon2id$");
     if !phc(&this.password) || !phc(&this.pin) {
         return Err("a first factor that is not an Argon2id hash");
@@ -226,6 +227,7 @@ pub struct PasskeyOwner {
     /// The id of the digest key `mac` was made under.
     pub key_id: u32,
     /// A keyed digest of `account`, bound to the index name.
+    #[serde(with = "twofa::byte_text::array")]
     pub mac: [u8; 32],
     /// How often it was claimed: every claim changes the record, so a
     /// claim decided on an older reading of it fails its compare-and-swap
@@ -278,7 +280,8 @@ impl PasskeyOwner {
     }
 }
 
-json_record!(PasskeyOwner, "passkey-owner", |this| {
+// Format 2: the digest is base64url text; format-1 bodies still read.
+json_record!(PasskeyOwner, "passkey-owner", format 2 from 1, |this| {
     if this.account.len() > User::MAX_ID {
         return Err("an owner longer than a user id");
     }
@@ -299,6 +302,54 @@ mod tests {
             expires_at: 100,
             rotated: false,
         }
+    }
+
+    #[test]
+    fn user_and_owner_digests_are_text_and_format_1_bodies_still_read() {
+        use twofa_record::{Record, decode};
+        let key = DigestKey::new(3, [5; 32]);
+        let mut user = User {
+            password: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            phone: "+919800000011".into(),
+            ..User::default()
+        };
+        user.seal(&key, "alice");
+        let mut owner = PasskeyOwner::default();
+        owner.set(&key, "#passkey:00", "alice");
+        for (body, old) in [
+            (
+                user.encode::<()>().unwrap(),
+                serde_json::to_value(&user).unwrap(),
+            ),
+            (
+                owner.encode::<()>().unwrap(),
+                serde_json::to_value(&owner).unwrap(),
+            ),
+        ] {
+            let written: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert!(written["mac"].is_string(), "{body}");
+            // The same record as format 1 wrote it: the digest as numbers.
+            let mut old = old;
+            let text = old["mac"].as_str().unwrap().to_owned();
+            let bytes = from_text(&text);
+            old["mac"] = serde_json::json!(bytes);
+            let old = old.to_string();
+            if written.get("password").is_some() {
+                assert_eq!(decode::<User>(1, 1, &old).unwrap().state, user);
+                assert!(decode::<User>(1, 3, &body).is_err());
+            } else {
+                assert_eq!(decode::<PasskeyOwner>(1, 1, &old).unwrap().state, owner);
+            }
+        }
+        let keys = [key];
+        assert!(user.is_genuine(&keys, "alice").unwrap());
+        assert_eq!(owner.owner(&keys, "#passkey:00"), Some("alice"));
+    }
+
+    /// Unpadded base64url `text` as bytes.
+    fn from_text(text: &str) -> Vec<u8> {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        Base64UrlUnpadded::decode_vec(text).unwrap()
     }
 
     #[test]

@@ -91,15 +91,11 @@ fn a_code_checked_on_a_copy_is_accepted_once_and_its_replacement_works() {
     replacement(commit(&mut set, &check(&copy, &codes[1])));
     assert_eq!(set.used, 2);
     // The replacement handed out, checked on a copy from before it
-    // existed: the copy made no replacement for it, so the commit asks
-    // for a new check (and changes nothing); on a new copy it is accepted.
-    let stale = check(&copy, &new);
-    let before = set.clone();
-    assert_eq!(commit(&mut set, &stale), None);
-    assert_eq!(set, before);
-    let fresh = check(&set, &new);
-    replacement(commit(&mut set, &fresh));
+    // existed: every check makes a replacement, so it is decided too.
+    let late = check(&copy, &new);
+    replacement(commit(&mut set, &late));
     assert_eq!(set.used, 3);
+    assert_eq!(commit(&mut set, &late), Some(RecoveryOutcome::Invalid));
 }
 
 #[test]
@@ -117,18 +113,54 @@ fn a_set_made_anew_or_altered_since_the_copy_is_not_decided_by_it() {
     altered.used = 7;
     assert_eq!(commit(&mut altered, &made), Some(RecoveryOutcome::Forged));
     assert_eq!(altered.used, 7);
-    // A forged copy hashes nothing and decides nothing on a genuine set.
+    // A forged copy hashes nothing and decides nothing on a genuine set;
+    // on a set still forged it is refused as forged.
     let forged = check(&altered, &codes[0]);
     let mut genuine = set.clone();
     assert_eq!(commit(&mut genuine, &forged), None);
     assert_eq!(genuine, set);
-    // Malformed input needs no hash and stays malformed.
+    assert_eq!(commit(&mut altered, &forged), Some(RecoveryOutcome::Forged));
+    // Alice's check committed with bob's binding: the set's keyed digest
+    // is alice's, so for bob it is forged.
     let digest = digest_keys();
     let keys = RecoveryKeys {
         digest: &digest,
         peppers: &[],
     };
     let policy = RecoveryPolicy::default();
+    let bob = Binding::new("bob", "recovery");
+    let mut alices = set.clone();
+    assert_eq!(
+        alices.commit(&made, &policy, keys, bob).unwrap(),
+        Some(RecoveryOutcome::Forged)
+    );
+    assert_eq!(alices, set);
+    // A set made anew under another cost, and one with a pepper: the
+    // check hashed under neither.
+    let cheaper = RecoveryPolicy::new(10, 12 * 1024, 3).unwrap();
+    let (_, mut costlier) = cheaper
+        .generate(&mut getrandom::SysRng, keys, alice())
+        .unwrap();
+    assert_eq!(
+        costlier.commit(&made, &cheaper, keys, alice()).unwrap(),
+        None
+    );
+    let pepper = [twofa::RecoveryPepper::new(4, [3; 32])];
+    let peppered_keys = RecoveryKeys {
+        digest: &digest,
+        peppers: &pepper,
+    };
+    let (_, mut peppered) = policy
+        .generate(&mut getrandom::SysRng, peppered_keys, alice())
+        .unwrap();
+    assert_eq!(peppered.pepper_id, Some(4));
+    assert_eq!(
+        peppered
+            .commit(&made, &policy, peppered_keys, alice())
+            .unwrap(),
+        None
+    );
+    // Malformed input needs no hash and stays malformed.
     let mut rng = getrandom::SysRng;
     let malformed = set
         .check_in(

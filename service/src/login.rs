@@ -6,7 +6,8 @@
 use std::{net::IpAddr, sync::Arc};
 
 use twofa::{
-    AccountState, Binding, FirstFactor, Outcome, RecoveryCode, SecondFactor, SecondFactors, Token,
+    AccountState, Binding, FirstFactor, Outcome, RecoveryCheck, RecoveryCode, SecondFactor,
+    SecondFactors, Token,
 };
 use zeroize::Zeroizing;
 
@@ -399,10 +400,14 @@ pub async fn complete_with_device(
     Ok(outcome)
 }
 
-/// Step two with a recovery code (each one works once). The decision
-/// runs on a [`hashing`](crate::hashing) thread: the Argon2id check (two
-/// on a hit, with the code replacing it) and the store's round trip
-/// around it.
+/// Step two with a recovery code (each one works once). The Argon2id
+/// work (two hashes: the code, and the one that replaces it) runs on a
+/// [`hashing`](crate::hashing) thread on a copy of the account's state,
+/// and the decision only commits it, so no decision (on SQLite, the
+/// database's write lock) waits for a hash. When the state moved so that
+/// the check cannot decide (a set made anew, a lock lifted meanwhile), it
+/// is made again on a new copy; a state that keeps moving is decided with
+/// the hashing inside the decision, as one.
 ///
 /// # Errors
 /// The store failed.
@@ -413,54 +418,125 @@ pub async fn complete_with_recovery(
     code: &str,
     now: u64,
 ) -> Result<Outcome<(RecoveryCode, u64)>, Failure> {
-    let (app, handle) = (app.clone(), tokio::runtime::Handle::current());
-    let request = crate::http::observe::current();
-    let (account, ticket) = (account.to_owned(), ticket.to_owned());
     let code = Zeroizing::new(code.to_owned());
-    // Two hashes on a hit: the code, and the one replacing it.
+    for _ in 0..RECOVERY_CHECKS {
+        let check = check_recovery(app, account, ticket, &code, now).await?;
+        let (owner, keys) = (Binding::new(account, RECOVERY), app.recovery_keys());
+        let mut moved = false;
+        let decided = app
+            .decide(account, |state: &mut AccountState| {
+                let outcome = app.guard.complete_login(
+                    state,
+                    &app.keys.digest,
+                    Binding::new(account, LOGIN),
+                    ticket,
+                    SecondFactor::Recovery,
+                    now,
+                    |guard, state| {
+                        let throttle = &mut state.totp.throttle;
+                        let (codes, check) = match (state.recovery.as_mut(), &check) {
+                            (None, _) => return Ok(Outcome::Expired),
+                            (Some(codes), Some(check)) => (codes, check),
+                            (Some(_), None) => match guard.throttle().check(throttle, now) {
+                                Err(throttled) => return Ok(throttled.into()),
+                                // Unlocked since the copy: nothing is
+                                // written, and the check is made again.
+                                Ok(()) => {
+                                    moved = true;
+                                    return Err(twofa::Error::ChallengeSpent);
+                                }
+                            },
+                        };
+                        let policy = &app.recovery;
+                        match guard
+                            .commit_recovery(check, throttle, codes, policy, keys, owner, now)?
+                        {
+                            Some(outcome) => Ok(outcome),
+                            None => {
+                                moved = true;
+                                Err(twofa::Error::ChallengeSpent)
+                            }
+                        }
+                    },
+                )?;
+                let version = state.credential_version;
+                Ok(outcome.map(|accepted| (accepted.replacement, version)))
+            })
+            .await;
+        if !moved {
+            return decided;
+        }
+    }
+    verify_recovery_in_decision(app, account, ticket, code, now).await
+}
+
+/// Rounds of [`complete_with_recovery`]'s check on a copy before it
+/// hashes inside the decision.
+const RECOVERY_CHECKS: u32 = 2;
+
+/// The Argon2id work of a recovery login on a copy of the account's
+/// state, on a hashing thread: the ticket checked on the copy first, as
+/// the decision will check it, so nobody without one makes anything be
+/// hashed. `None` when the copy refused before the code was looked at.
+async fn check_recovery(
+    app: &Arc<App>,
+    account: &str,
+    ticket: &str,
+    code: &Zeroizing<String>,
+    now: u64,
+) -> Result<Option<RecoveryCheck>, Failure> {
+    let mut copy: AccountState = app.load(account).await?;
+    let (app, account, ticket) = (app.clone(), account.to_owned(), ticket.to_owned());
+    let code = code.clone();
     let login = crate::hashing::Class::Login;
-    let outcome = crate::hashing::run(login, 2, move |memory| {
-        let binding = Binding::new(&account, LOGIN);
-        let owner = Binding::new(&account, RECOVERY);
-        let (keys, policy) = (app.recovery_keys(), &app.recovery);
-        // The Argon2id work first, on a copy of the account's state with
-        // no decision open (on SQLite, a decision holds the database's
-        // write lock): the ticket checked on the copy as the decision will
-        // check it, so nobody without one makes anything be hashed.
-        let loaded = crate::http::observe::within(request.clone(), app.load(&account));
-        let mut copy: AccountState = handle.block_on(loaded)?;
+    let checked = crate::hashing::run(login, 2, move |memory| {
         let mut check = None;
         // What the copy would answer is not the answer: the decision's is.
         let _ = app.guard.complete_login(
             &mut copy,
             &app.keys.digest,
-            binding,
+            Binding::new(&account, LOGIN),
             &ticket,
             SecondFactor::Recovery,
             now,
             |guard, copy| {
                 if let Some(codes) = &copy.recovery {
                     let (throttle, rng) = (&copy.totp.throttle, &mut getrandom::SysRng);
+                    let (policy, keys) = (&app.recovery, app.recovery_keys());
+                    let owner = Binding::new(&account, RECOVERY);
+                    let memory = &mut memory.recovery;
                     check = guard.check_recovery_code(
-                        &mut memory.recovery,
-                        throttle,
-                        codes,
-                        policy,
-                        keys,
-                        owner,
-                        rng,
-                        &code,
-                        now,
+                        memory, throttle, codes, policy, keys, owner, rng, &code, now,
                     )?;
                 }
                 Ok(Outcome::<()>::Expired)
             },
         )?;
-        // The decision, in microseconds: the check committed to the state
-        // as it is. Only when that state moved so that the check cannot
-        // decide (another login used the set or locked it meanwhile, a new
-        // set) is the code hashed inside the decision, as one.
+        Ok::<_, twofa::Error>(check)
+    })
+    .await
+    .map_err(Failure)??;
+    Ok(checked)
+}
+
+/// A recovery login decided with its hashing inside the decision, on a
+/// hashing thread: for a state that kept moving under the checks on
+/// copies.
+async fn verify_recovery_in_decision(
+    app: &Arc<App>,
+    account: &str,
+    ticket: &str,
+    code: Zeroizing<String>,
+    now: u64,
+) -> Result<Outcome<(RecoveryCode, u64)>, Failure> {
+    let (app, handle) = (app.clone(), tokio::runtime::Handle::current());
+    let request = crate::http::observe::current();
+    let (account, ticket) = (account.to_owned(), ticket.to_owned());
+    let login = crate::hashing::Class::Login;
+    let outcome = crate::hashing::run(login, 2, move |memory| {
+        let binding = Binding::new(&account, LOGIN);
         let decided = app.decide(&account, |state: &mut AccountState| {
+            let keys = app.recovery_keys();
             let outcome = app.guard.complete_login(
                 state,
                 &app.keys.digest,
@@ -473,14 +549,9 @@ pub async fn complete_with_recovery(
                         return Ok(Outcome::Expired);
                     };
                     let throttle = &mut state.totp.throttle;
-                    if let Some(check) = &check {
-                        let committed = guard
-                            .commit_recovery(check, throttle, codes, policy, keys, owner, now)?;
-                        if let Some(outcome) = committed {
-                            return Ok(outcome);
-                        }
-                    }
-                    let (memory, rng) = (&mut memory.recovery, &mut getrandom::SysRng);
+                    let (policy, rng) = (&app.recovery, &mut getrandom::SysRng);
+                    let owner = Binding::new(&account, RECOVERY);
+                    let memory = &mut memory.recovery;
                     guard.verify_recovery_in(
                         memory, throttle, codes, policy, keys, owner, rng, &code, now,
                     )

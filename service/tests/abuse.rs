@@ -1201,6 +1201,16 @@ async fn one_recovery_code_raced_from_two_instances_is_accepted_once() {
             common::message(&refused.1).starts_with("Invalid recovery code"),
             "round {round}: {refused:?}"
         );
+        // The one replacement handed out works, on the other instance.
+        let winner = if left.0 == 200 { &left.1 } else { &right.1 };
+        let replacement = winner["data"]["replacement_recovery_code"]
+            .as_str()
+            .expect("a replacement");
+        let ticket = client.register(&servers[1], &user).await;
+        let (status, answer) = client
+            .token(&servers[1], &user, &ticket, "RECOVERY", replacement)
+            .await;
+        assert_eq!(status, 200, "round {round}: {answer}");
     }
 }
 

@@ -17,8 +17,12 @@ use crate::factor::{FirstFactor, SecondFactor};
 
 /// One thing that happened to an account, at `at` (Unix seconds). The
 /// account is the caller's: the state it happened to is that account's.
+///
+/// With `serde`, events serialize; they deserialize with `alloc` too
+/// (serde reads the internally tagged [`EventKind`] through a buffer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(all(feature = "serde", feature = "alloc"), derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Event {
     /// When it happened (the `now` of the decision).
@@ -230,7 +234,8 @@ impl<'de> serde::Deserialize<'de> for Tag {
 /// An authenticator bound to an account, with the characteristics NIST
 /// SP 800-63B-4 §4.1 asks a record of bindings to keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(all(feature = "serde", feature = "alloc"), derive(serde::Deserialize))]
 #[cfg_attr(
     feature = "serde",
     serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)
@@ -284,7 +289,8 @@ impl Authenticator {
 /// What happened. [`EventKind::name`] is the stable name a service logs,
 /// counts and stores by; the serialized form carries it as `event`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(all(feature = "serde", feature = "alloc"), derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "event", deny_unknown_fields))]
 #[non_exhaustive]
 pub enum EventKind {

@@ -148,7 +148,9 @@ impl Guard {
 
     /// The Argon2id work of [`Guard::verify_recovery_in`], done on
     /// `snapshot`, a copy of the account's set, with the copy's
-    /// `throttle`: nothing is locked through it. `None`, with nothing
+    /// `throttle`: nothing is locked through it. Two hashes whatever the
+    /// code ([`RecoveryCodes::check_in`]), so that a check the commit
+    /// then refuses tells nothing by its time. `None`, with nothing
     /// hashed, when the copy's throttle refuses a check now. Pass the
     /// check to [`Guard::commit_recovery`] on the account's state as it is
     /// then, inside the store's decision, so that a database holding a

@@ -16,6 +16,7 @@ use super::{
     digest_key::{DigestKey, digest_matches},
     hash_memory::HashMemory,
     pepper::RecoveryPepper,
+    recovery_check::Replace,
 };
 use crate::{
     error::Error,
@@ -335,7 +336,10 @@ impl RecoveryCodes {
         rng: &mut R,
         typed: &str,
     ) -> Result<RecoveryOutcome, Error> {
-        let check = self.check_in(memory, policy, keys, binding, rng, typed)?;
+        // Decided at once, under the throttle that let it run: a miss
+        // makes no replacement.
+        let when = Replace::OnMatch;
+        let check = self.prepare(memory, policy, keys, binding, rng, typed, when)?;
         // Committed to the set it was made on, a check is never refused
         // (`commit` asks for a new one only when the set moved).
         self.commit(&check, policy, keys, binding)?

@@ -45,6 +45,17 @@ pub struct RecoveryCheck {
     found: Found,
 }
 
+/// When a check makes the replacement code.
+#[derive(Clone, Copy)]
+pub(super) enum Replace {
+    /// Whatever the typed code: the check's time is the same either way.
+    Always,
+    /// Only for a code of the set: a check decided at once, under the
+    /// throttle that let it run ([`RecoveryCodes::verify_in`]), where the
+    /// answer says what the time would.
+    OnMatch,
+}
+
 /// What the copy gave.
 enum Found {
     /// The copy was not genuine, or lacked a required pepper: nothing
@@ -52,8 +63,8 @@ enum Found {
     Forged,
     /// Not a code: nothing was hashed.
     Malformed,
-    /// The typed code's digest, and a replacement with its digest when it
-    /// matched one of the copy's.
+    /// The typed code's digest, and a replacement with its digest (made
+    /// as [`Replace`] says).
     Hashed {
         digest: Zeroizing<[u8; DIGEST_LEN]>,
         replacement: Option<(RecoveryCode, [u8; DIGEST_LEN])>,
@@ -70,11 +81,18 @@ impl fmt::Debug for RecoveryCheck {
 impl RecoveryCodes {
     /// The Argon2id work of [`RecoveryCodes::verify_in`] on this set, a
     /// copy of the stored one: the set checked (cost, keyed digest,
-    /// pepper), the typed code hashed once, and where it matches a new
-    /// code made and hashed to replace it. Nothing is decided or
-    /// changed: pass the result to [`RecoveryCodes::commit`] on the set as
-    /// it is then. A login does this through
+    /// pepper), the typed code hashed, and a new code made and hashed to
+    /// replace it. Nothing is decided or changed: pass the result to
+    /// [`RecoveryCodes::commit`] on the set as it is then. A login does
+    /// this through
     /// [`Guard::check_recovery_code`](crate::Guard::check_recovery_code).
+    ///
+    /// The replacement is made whether or not the code matches, so a
+    /// check takes two hashes either way: a check whose commit is then
+    /// refused (the account locked, or waiting after another login's
+    /// failure, since the copy) tells its caller nothing by its time,
+    /// and a code that is in the set only since the copy (a replacement
+    /// handed out meanwhile) is decided by it too.
     ///
     /// # Errors
     /// As [`RecoveryCodes::verify`].
@@ -86,6 +104,21 @@ impl RecoveryCodes {
         binding: Binding<'_>,
         rng: &mut R,
         typed: &str,
+    ) -> Result<RecoveryCheck, Error> {
+        self.prepare(memory, policy, keys, binding, rng, typed, Replace::Always)
+    }
+
+    /// [`RecoveryCodes::check_in`], making the replacement `when` says.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn prepare<R: TryCryptoRng + ?Sized>(
+        &self,
+        memory: &mut HashMemory,
+        policy: &RecoveryPolicy,
+        keys: RecoveryKeys<'_>,
+        binding: Binding<'_>,
+        rng: &mut R,
+        typed: &str,
+        when: Replace,
     ) -> Result<RecoveryCheck, Error> {
         let check = |found| RecoveryCheck {
             salt: self.salt,
@@ -102,9 +135,9 @@ impl RecoveryCodes {
             return Ok(check(Found::Malformed));
         };
         let digest = Zeroizing::new(self.digest(memory, &code, pepper)?);
-        let replacement = match self.position(&digest) {
-            None => None,
-            Some(_) => {
+        let replacement = match (when, self.position(&digest)) {
+            (Replace::OnMatch, None) => None,
+            (Replace::Always, _) | (Replace::OnMatch, Some(_)) => {
                 let replacement = RecoveryCode::generate(rng)?;
                 let new_digest = self.digest(memory, &replacement, pepper)?;
                 Some((replacement, new_digest))
@@ -121,8 +154,7 @@ impl RecoveryCodes {
     /// the code is replaced by the check's replacement, which the outcome
     /// hands over. `None`, with nothing changed, when the set moved since
     /// the copy so that the check hashed under the wrong salt, cost or
-    /// pepper, or when the set now holds the code and the copy did not (no
-    /// replacement was made): check again on a new copy. A code used by
+    /// pepper (a set made anew): check again on a new copy. A code used by
     /// another login since the copy is [`RecoveryOutcome::Invalid`], as it
     /// would have been after that login.
     ///
@@ -165,6 +197,9 @@ impl RecoveryCodes {
         let Some(index) = self.position(digest) else {
             return Ok(Some(RecoveryOutcome::Invalid));
         };
+        // Only a check made on a match has no replacement for a code
+        // the set holds: one whose set gained the code since, which asks
+        // for a new check.
         let Some((code, new_digest)) = replacement else {
             return Ok(None);
         };

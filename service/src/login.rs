@@ -425,6 +425,9 @@ pub async fn complete_with_recovery(
         let mut moved = false;
         let decided = app
             .decide(account, |state: &mut AccountState| {
+                // Each attempt of the decision (a lost compare-and-swap
+                // runs it again) says afresh whether the state moved.
+                moved = false;
                 let outcome = app.guard.complete_login(
                     state,
                     &app.keys.digest,
@@ -437,15 +440,14 @@ pub async fn complete_with_recovery(
                         let (codes, check) = match (state.recovery.as_mut(), &check) {
                             (None, _) => return Ok(Outcome::Expired),
                             (Some(codes), Some(check)) => (codes, check),
-                            (Some(_), None) => match guard.throttle().check(throttle, now) {
-                                Err(throttled) => return Ok(throttled.into()),
-                                // Unlocked since the copy: nothing is
-                                // written, and the check is made again.
-                                Ok(()) => {
-                                    moved = true;
-                                    return Err(twofa::Error::ChallengeSpent);
-                                }
-                            },
+                            // The copy refused before the code was looked
+                            // at (its throttle, or no set yet) and this
+                            // state, past the same checks, does not:
+                            // nothing is written, the check made again.
+                            (Some(_), None) => {
+                                moved = true;
+                                return Err(twofa::Error::ChallengeSpent);
+                            }
                         };
                         let policy = &app.recovery;
                         match guard
@@ -463,8 +465,11 @@ pub async fn complete_with_recovery(
                 Ok(outcome.map(|accepted| (accepted.replacement, version)))
             })
             .await;
-        if !moved {
-            return decided;
+        // Only a decision refused because the state moved goes again: one
+        // that was saved is the answer, whatever an earlier attempt saw.
+        match decided {
+            Err(_) if moved => continue,
+            decided => return decided,
         }
     }
     verify_recovery_in_decision(app, account, ticket, code, now).await
@@ -475,9 +480,11 @@ pub async fn complete_with_recovery(
 const RECOVERY_CHECKS: u32 = 2;
 
 /// The Argon2id work of a recovery login on a copy of the account's
-/// state, on a hashing thread: the ticket checked on the copy first, as
+/// state: the ticket checked on the copy first, on the request's task, as
 /// the decision will check it, so nobody without one makes anything be
-/// hashed. `None` when the copy refused before the code was looked at.
+/// hashed or takes room in the hashing queue; then the hashing on a
+/// hashing thread. `None` when the copy refused before the code was
+/// looked at.
 async fn check_recovery(
     app: &Arc<App>,
     account: &str,
@@ -486,33 +493,35 @@ async fn check_recovery(
     now: u64,
 ) -> Result<Option<RecoveryCheck>, Failure> {
     let mut copy: AccountState = app.load(account).await?;
-    let (app, account, ticket) = (app.clone(), account.to_owned(), ticket.to_owned());
-    let code = code.clone();
+    let mut reached = None;
+    // What the copy would answer is not the answer: the decision's is.
+    let _ = app.guard.complete_login(
+        &mut copy,
+        &app.keys.digest,
+        Binding::new(account, LOGIN),
+        ticket,
+        SecondFactor::Recovery,
+        now,
+        |_, copy| {
+            reached = copy
+                .recovery
+                .take()
+                .map(|codes| (codes, copy.totp.throttle));
+            Ok(Outcome::<()>::Expired)
+        },
+    )?;
+    let Some((codes, throttle)) = reached else {
+        return Ok(None);
+    };
+    let (app, account, code) = (app.clone(), account.to_owned(), code.clone());
     let login = crate::hashing::Class::Login;
     let checked = crate::hashing::run(login, 2, move |memory| {
-        let mut check = None;
-        // What the copy would answer is not the answer: the decision's is.
-        let _ = app.guard.complete_login(
-            &mut copy,
-            &app.keys.digest,
-            Binding::new(&account, LOGIN),
-            &ticket,
-            SecondFactor::Recovery,
-            now,
-            |guard, copy| {
-                if let Some(codes) = &copy.recovery {
-                    let (throttle, rng) = (&copy.totp.throttle, &mut getrandom::SysRng);
-                    let (policy, keys) = (&app.recovery, app.recovery_keys());
-                    let owner = Binding::new(&account, RECOVERY);
-                    let memory = &mut memory.recovery;
-                    check = guard.check_recovery_code(
-                        memory, throttle, codes, policy, keys, owner, rng, &code, now,
-                    )?;
-                }
-                Ok(Outcome::<()>::Expired)
-            },
-        )?;
-        Ok::<_, twofa::Error>(check)
+        let (policy, keys) = (&app.recovery, app.recovery_keys());
+        let (owner, rng) = (Binding::new(&account, RECOVERY), &mut getrandom::SysRng);
+        let memory = &mut memory.recovery;
+        app.guard.check_recovery_code(
+            memory, &throttle, &codes, policy, keys, owner, rng, &code, now,
+        )
     })
     .await
     .map_err(Failure)??;

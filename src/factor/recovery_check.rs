@@ -2,13 +2,12 @@
 //! not done while the account's state is locked (inside a database
 //! transaction that holds a write lock, or under a mutex):
 //! [`RecoveryCodes::check_in`] hashes the typed code on a copy of the set,
-//! and a replacement code where it matches; [`RecoveryCodes::commit`]
-//! decides on the set as it is then, with one keyed digest and a
-//! constant-time comparison. The decision is the one
+//! and a replacement code whether or not it matches;
+//! [`RecoveryCodes::commit`] decides on the set as it is then, with one
+//! keyed digest and a constant-time comparison. The decision is the one
 //! [`RecoveryCodes::verify`] makes, which is the two phases on one set.
-//! A commit on a set whose salt, cost or pepper changed since the copy,
-//! or that now holds the code where the copy did not, is refused, so the
-//! caller checks again.
+//! A commit on a set whose salt, cost or pepper changed since the copy (a
+//! set made anew) is refused, so the caller checks again.
 
 use core::fmt;
 
@@ -28,9 +27,9 @@ use crate::error::Error;
 
 /// What the Argon2id work of one recovery code found on a copy of the
 /// set: made by [`RecoveryCodes::check_in`], decided by
-/// [`RecoveryCodes::commit`]. It holds the typed code's digest and, where
-/// the code matched, the replacement to hand over: wiped on drop, never
-/// shown by `Debug`.
+/// [`RecoveryCodes::commit`]. It holds the typed code's digest and the
+/// replacement to hand over if the commit accepts it: wiped on drop,
+/// never shown by `Debug`.
 ///
 /// A check belongs to the account and the set it was made on: committing
 /// it to another account's set would decide that account's login with
@@ -197,9 +196,9 @@ impl RecoveryCodes {
         let Some(index) = self.position(digest) else {
             return Ok(Some(RecoveryOutcome::Invalid));
         };
-        // Only a check made on a match has no replacement for a code
-        // the set holds: one whose set gained the code since, which asks
-        // for a new check.
+        // Only `verify_in`'s own checks (`Replace::OnMatch`) can lack a
+        // replacement for a code the set holds, and only if the set gained
+        // the code since: ask for a new check.
         let Some((code, new_digest)) = replacement else {
             return Ok(None);
         };
